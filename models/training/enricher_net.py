@@ -1,0 +1,181 @@
+"""The Noise Enricher network: one conditional spectral generator for every style.
+
+Graph (everything below is exported to ONNX, opset 17):
+
+    audio [B,N] --fixed STFT conv (n_fft 512, hop 256, sqrt-Hann)--> X [B,257,T]
+        -> log-mel shape + smoothed loudness features
+        -> frame conv net (dilated residual blocks, FiLM-conditioned on the
+           weighted style embedding  e = style @ E)
+        -> two heads per frame and bin:
+             noise gain  g_n  (applied to the spectrum of the engine's Gaussian noise,
+                               scaled by the music's local loudness)
+             music mask  m    (re-voices the music's own partials, keeps its phase)
+    Y = m * X + g_n * env * N   --fixed ISTFT conv-transpose-->  wet [B,N]
+
+The noise input is the only randomness: its samples are read directly as the
+real/imaginary parts of the noise spectrum (a white Gaussian signal has i.i.d.
+Gaussian STFT coefficients), which saves one analysis transform per window.
+"""
+import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SR = 44100
+N_FFT = 512
+HOP = 256
+N_BINS = N_FFT // 2 + 1
+N_MELS = 48
+
+
+def mel_filterbank(sr, n_fft, n_mels, fmin=30.0, fmax=None):
+    fmax = fmax or sr / 2
+    def hz2mel(f):
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+    def mel2hz(m):
+        return 700.0 * (10 ** (m / 2595.0) - 1.0)
+    mels = np.linspace(hz2mel(fmin), hz2mel(fmax), n_mels + 2)
+    hz = mel2hz(mels)
+    bins = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    fb = np.zeros((n_mels, len(bins)), dtype=np.float32)
+    for i in range(n_mels):
+        lo, c, hi = hz[i], hz[i + 1], hz[i + 2]
+        up = (bins - lo) / max(c - lo, 1e-6)
+        down = (hi - bins) / max(hi - c, 1e-6)
+        fb[i] = np.maximum(0.0, np.minimum(up, down))
+    # bands narrower than one bin would be empty: give them their nearest bin
+    for i in range(n_mels):
+        if fb[i].sum() == 0:
+            fb[i, int(np.argmin(np.abs(bins - hz[i + 1])))] = 1.0
+    fb /= fb.sum(axis=1, keepdims=True)
+    return fb
+
+
+def _window():
+    n = np.arange(N_FFT)
+    return np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * n / N_FFT))
+
+
+class FixedSTFT(nn.Module):
+    """STFT as a strided Conv1d with fixed DFT kernels (real rows then imaginary rows)."""
+
+    def __init__(self):
+        super().__init__()
+        w = _window()
+        k = np.arange(N_BINS)[:, None]
+        n = np.arange(N_FFT)[None, :]
+        ang = 2 * np.pi * k * n / N_FFT
+        kern = np.concatenate([np.cos(ang) * w, -np.sin(ang) * w], 0).astype(np.float32)
+        self.register_buffer("kernel", torch.from_numpy(kern[:, None, :]))
+
+    def forward(self, x):  # x [B,N] -> [B, 2*257, N/HOP + 1]
+        x = F.pad(x.unsqueeze(1), (HOP, HOP))
+        return F.conv1d(x, self.kernel, stride=HOP)
+
+
+class FixedISTFT(nn.Module):
+    """Inverse of FixedSTFT: ConvTranspose1d with fixed kernels; sqrt-Hann^2 at 50 % overlap sums to 1."""
+
+    def __init__(self):
+        super().__init__()
+        w = _window()
+        k = np.arange(N_BINS)[:, None]
+        n = np.arange(N_FFT)[None, :]
+        ang = 2 * np.pi * k * n / N_FFT
+        c = np.full((N_BINS, 1), 2.0)
+        c[0] = c[-1] = 1.0
+        kern = np.concatenate([c * np.cos(ang) * w, -c * np.sin(ang) * w], 0) / N_FFT
+        self.register_buffer("kernel", torch.from_numpy(kern.astype(np.float32)[:, None, :]))
+
+    def forward(self, spec):  # [B, 514, T] -> [B, (T-1)*HOP]
+        y = F.conv_transpose1d(spec, self.kernel, stride=HOP)
+        return y[:, 0, HOP:-HOP]
+
+
+class Block(nn.Module):
+    def __init__(self, ch, emb, dilation):
+        super().__init__()
+        self.film = nn.Linear(emb, 2 * ch)
+        self.conv = nn.Conv1d(ch, ch, 3, padding=dilation, dilation=dilation)
+        self.mix = nn.Conv1d(ch, ch, 1)
+
+    def forward(self, h, e):
+        g, b = self.film(e).unsqueeze(-1).chunk(2, dim=1)
+        z = F.leaky_relu(h * (1 + g) + b, 0.1)
+        z = F.leaky_relu(self.conv(z), 0.1)
+        return h + self.mix(z)
+
+
+class EnricherNet(nn.Module):
+    def __init__(self, n_styles, ch=96, emb=64, dilations=(1, 2, 4, 8, 16, 32, 1)):
+        super().__init__()
+        self.n_styles = n_styles
+        self.stft = FixedSTFT()
+        self.istft = FixedISTFT()
+        self.register_buffer("mel", torch.from_numpy(mel_filterbank(SR, N_FFT, N_MELS)))
+        perm = np.random.RandomState(1234).permutation(HOP)
+        self.register_buffer("perm", torch.from_numpy(perm.astype(np.int64)))
+        self.style_emb = nn.Parameter(torch.randn(n_styles, emb) * 0.5)
+        self.inp = nn.Conv1d(N_MELS + 3, ch, 3, padding=1)
+        self.inp_e = nn.Linear(emb, ch)
+        self.blocks = nn.ModuleList([Block(ch, emb, d) for d in dilations])
+        self.head_noise = nn.Conv1d(ch, N_BINS, 1)
+        self.head_music = nn.Conv1d(ch, N_BINS, 1)
+        nn.init.zeros_(self.head_noise.weight)
+        nn.init.constant_(self.head_noise.bias, -2.0)
+        nn.init.zeros_(self.head_music.weight)
+        nn.init.constant_(self.head_music.bias, -3.0)
+
+    def noise_spectrum(self, noise):
+        b = noise.shape[0]
+        frames = noise.reshape(b, -1, HOP).transpose(1, 2)  # [B,256,N/256]
+        frames = F.pad(frames, (0, 1))  # one more frame: T = N/256 + 1
+        re = F.pad(frames, (0, 0, 0, 1))  # Nyquist bin real part = 0
+        im = F.pad(torch.index_select(frames, 1, self.perm), (0, 0, 0, 1))
+        # independent frames overlap-added with sqrt-Hann keep half the variance: N_FFT/2 gives unit variance out
+        return torch.cat([re, im], 1) * math.sqrt(N_FFT / 2)
+
+    def forward(self, audio, style, noise):
+        spec = self.stft(audio)
+        re, im = spec[:, :N_BINS], spec[:, N_BINS:]
+        power = re * re + im * im
+        frame_pow = power.mean(1, keepdim=True) / (N_FFT / 2)  # ~ signal variance per frame
+        env_pow = F.avg_pool1d(frame_pow, 9, stride=1, padding=4, count_include_pad=False)
+        slow_pow = F.avg_pool1d(frame_pow, 33, stride=1, padding=16, count_include_pad=False)
+        env = torch.sqrt(env_pow + 1e-10)
+        melp = torch.matmul(self.mel, power) / (N_FFT / 2)
+        log_env = torch.log(env_pow + 1e-8)
+        feats = torch.cat([
+            torch.log(melp + 1e-8) - log_env,          # spectral shape, level free
+            0.25 * log_env,                            # absolute level (quiet gating)
+            torch.log(frame_pow + 1e-8) - log_env,    # transients
+            torch.log(slow_pow + 1e-8) - log_env,     # swell
+        ], 1) * 0.25
+        e = torch.matmul(style, self.style_emb)  # weighted style embedding: the mix happens here
+        h = self.inp(feats) + self.inp_e(e).unsqueeze(-1)
+        for blk in self.blocks:
+            h = blk(h, e)
+        h = F.leaky_relu(h, 0.1)
+        g_noise = torch.exp(torch.clamp(self.head_noise(h), -15.0, 4.0)) * env
+        m_music = torch.exp(torch.clamp(self.head_music(h), -15.0, 2.0))
+        nspec = self.noise_spectrum(noise)
+        g2 = torch.cat([g_noise, g_noise], 1)
+        m2 = torch.cat([m_music, m_music], 1)
+        out = m2 * spec + g2 * nspec
+        return self.istft(out)
+
+
+def export_onnx(model, path, window=32768):
+    model = model.eval()
+    s = model.n_styles
+    audio = torch.zeros(1, window)
+    style = torch.full((1, s), 1.0 / s)
+    noise = torch.randn(1, window)
+    torch.onnx.export(
+        model, (audio, style, noise), path, opset_version=17,
+        input_names=["audio", "style", "noise"], output_names=["wet"],
+        dynamic_axes={"audio": {0: "B", 1: "N"}, "style": {0: "B"}, "noise": {0: "B", 1: "N"}, "wet": {0: "B", 1: "N"}},
+        do_constant_folding=True,
+    )

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { enrichPcm, type GeneratorBatch, type StyleGenerator } from './enrich.js';
+import { LIMITER_CEILING } from './limiter.js';
+import type { Pcm } from './pcm.js';
+
+/** A test double that hands back its input, so overlap-add must reconstruct the music exactly. */
+function echoGenerator(sampleRate = 44100, window = 1024, overlap = 256): StyleGenerator {
+  return { sampleRate, window, overlap, generate: async ({ audio }: GeneratorBatch) => audio.map((a) => a.slice()) };
+}
+
+/** A test double whose layer is pure noise: the seed alone decides it. */
+function noiseGenerator(): StyleGenerator {
+  return {
+    sampleRate: 44100,
+    window: 1024,
+    overlap: 256,
+    generate: async ({ noise }: GeneratorBatch) => noise.map((n) => n.map((v) => v * 0.01)),
+  };
+}
+
+function sine(length: number, sampleRate: number, frequency: number, gain = 0.25): Float32Array {
+  return Float32Array.from({ length }, (_, i) => gain * Math.sin((2 * Math.PI * frequency * i) / sampleRate));
+}
+
+function pcmOf(sampleRate: number, ...channels: Float32Array[]): Pcm {
+  return { sampleRate, channels: channels.map((c) => c.slice()) };
+}
+
+const style = Float32Array.of(1);
+
+describe('enrichPcm', () => {
+  it('reconstructs the input exactly through overlap-add when the model echoes it', async () => {
+    const dry = sine(10_000, 44100, 440);
+    const out = await enrichPcm(pcmOf(44100, dry), echoGenerator(), { amount: 0.5, style, seed: 1 });
+    const worst = Math.max(...out.channels[0].map((v, i) => Math.abs(v - 1.5 * dry[i])));
+    expect(worst).toBeLessThan(1e-6);
+  });
+
+  it('leaves no seam at window borders: a constant layer stays constant', async () => {
+    const constant: StyleGenerator = {
+      ...echoGenerator(),
+      generate: async ({ audio }) => audio.map((a) => new Float32Array(a.length).fill(0.2)),
+    };
+    const out = await enrichPcm(pcmOf(44100, new Float32Array(5000)), constant, { amount: 1, style, seed: 3, batchSize: 3 });
+    const worst = Math.max(...out.channels[0].map((v) => Math.abs(v - 0.2)));
+    expect(worst).toBeLessThan(1e-6);
+  });
+
+  it('keeps length and channel count at a rate other than the model rate, with nothing dropped at the end', async () => {
+    const left = sine(22050 + 17, 22050, 300);
+    const right = sine(22050 + 17, 22050, 500);
+    const out = await enrichPcm(pcmOf(22050, left, right), echoGenerator(), { amount: 1, style, seed: 9 });
+    expect(out.sampleRate).toBe(22050);
+    expect(out.channels).toHaveLength(2);
+    expect(out.channels[1]).toHaveLength(left.length);
+    // The echo went through two linear resamplings, so the tail must be twice the input, give or take.
+    const tail = out.channels[1].subarray(-100);
+    const expected = right.subarray(-100);
+    const worst = Math.max(...tail.map((v, i) => Math.abs(v - 2 * expected[i])));
+    expect(worst).toBeLessThan(0.01);
+  });
+
+  it('returns the input untouched at amount 0', async () => {
+    const dry = sine(3000, 48000, 1000, 0.99);
+    const out = await enrichPcm(pcmOf(48000, dry), noiseGenerator(), { amount: 0, style, seed: 5 });
+    expect(out.channels[0]).toEqual(dry);
+  });
+
+  it('gives the same samples for the same seed and different ones for another seed', async () => {
+    const dry = sine(6000, 44100, 200);
+    const run = (seed: number, batchSize: number) =>
+      enrichPcm(pcmOf(44100, dry, dry), noiseGenerator(), { amount: 1, style, seed, batchSize });
+    const a = await run(42, 2);
+    const b = await run(42, 2);
+    const c = await run(43, 2);
+    expect(a.channels).toEqual(b.channels);
+    expect(a.channels[0]).not.toEqual(c.channels[0]);
+    expect(a.channels[0]).not.toEqual(a.channels[1]);
+  });
+
+  it('never lets a peak above the limiter ceiling, even when the layer is loud', async () => {
+    const loud: StyleGenerator = { ...noiseGenerator(), generate: async ({ noise }) => noise.map((n) => n.slice()) };
+    const out = await enrichPcm(pcmOf(44100, sine(8000, 44100, 100, 0.9)), loud, { amount: 1, style, seed: 2 });
+    const peak = Math.max(...out.channels[0].map(Math.abs));
+    expect(peak).toBeLessThanOrEqual(LIMITER_CEILING);
+    expect(out.channels[0].every(Number.isFinite)).toBe(true);
+  });
+
+  it('reports progress up to one and stops when aborted', async () => {
+    const seen: number[] = [];
+    await enrichPcm(pcmOf(44100, new Float32Array(4000)), noiseGenerator(), {
+      amount: 1, style, seed: 1, batchSize: 1, onProgress: (f) => seen.push(f),
+    });
+    expect(seen.at(-1)).toBe(1);
+    expect(seen).toEqual([...seen].sort((x, y) => x - y));
+
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      enrichPcm(pcmOf(44100, new Float32Array(4000)), noiseGenerator(), { amount: 1, style, seed: 1, signal: controller.signal }),
+    ).rejects.toThrow();
+  });
+});
