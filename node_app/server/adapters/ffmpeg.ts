@@ -1,0 +1,194 @@
+import { createRequire } from 'node:module';
+import ffmpeg from 'fluent-ffmpeg';
+import { execFile } from 'node:child_process';
+import type { Pcm } from '../../engine/pcm.js';
+
+const require = createRequire(import.meta.url);
+
+export interface FfmpegBinary {
+  path: string;
+  source: 'FFMPEG_PATH' | 'bundled';
+}
+
+/** FFMPEG_PATH wins; otherwise the static build that @ffmpeg-installer ships, which needs no setup. */
+export function resolveFfmpeg(configured?: string): FfmpegBinary {
+  if (configured) return { path: configured, source: 'FFMPEG_PATH' };
+  const installer = require('@ffmpeg-installer/ffmpeg') as { path: string };
+  return { path: installer.path, source: 'bundled' };
+}
+
+export interface ProbeResult {
+  sampleRate: number | null;
+  channelLayout: string;
+  durationSeconds: number | null;
+}
+
+/**
+ * Reads the first audio stream's properties from `ffmpeg -i` (the bundled build has no ffprobe). Returns null
+ * when ffmpeg finds no audio stream at all.
+ */
+export function probeAudio(binary: string, input: string, timeoutMs: number): Promise<ProbeResult | null> {
+  return new Promise((resolve) => {
+    execFile(binary, ['-hide_banner', '-nostdin', '-i', input], { timeout: timeoutMs }, (_error, _stdout, stderr) => {
+      resolve(parseProbe(String(stderr)));
+    });
+  });
+}
+
+export function parseProbe(stderr: string): ProbeResult | null {
+  const audio = /Stream #\d+:\d+.*?: Audio: ([^\n]*)/.exec(stderr);
+  if (!audio) return null;
+  const fields = audio[1].split(',').map((f) => f.trim());
+  const rate = fields.map((f) => /^(\d+) Hz$/.exec(f)).find(Boolean);
+  const layout = fields.find((f) => /^(mono|stereo|\d+(\.\d+)?(\(\w+\))?|\d+ channels|quad.*|\w+\(.*\))$/.test(f)) ?? 'unknown';
+  const duration = /Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(stderr);
+  return {
+    sampleRate: rate ? Number(rate[1]) : null,
+    channelLayout: layout,
+    durationSeconds: duration ? Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]) : null,
+  };
+}
+
+export interface FfmpegDecodeOptions {
+  sampleRate: number;
+  channels: 1 | 2;
+  startSeconds?: number;
+  /** ffmpeg stops by itself after this much output, so hours of silence never get decoded. */
+  maxSeconds: number;
+  /** Preallocation hint; the buffers grow if the guess was short. */
+  expectedSeconds?: number | null;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export class FfmpegError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'failed' | 'timeout' | 'aborted',
+  ) {
+    super(message);
+    this.name = 'FfmpegError';
+  }
+}
+
+/** Decodes any input ffmpeg understands to planar float32, streamed from ffmpeg's stdout. */
+export function decodeWithFfmpeg(binary: string, input: string, options: FfmpegDecodeOptions): Promise<Pcm> {
+  return new Promise((resolve, reject) => {
+    const sink = new PlanarSink(options.channels, Math.ceil((options.expectedSeconds ?? 30) * options.sampleRate) + 1024);
+    const command = ffmpeg(input)
+      .setFfmpegPath(binary)
+      .inputOptions(options.startSeconds ? ['-ss', String(options.startSeconds)] : [])
+      .noVideo()
+      .audioChannels(options.channels)
+      .audioFrequency(options.sampleRate)
+      .audioCodec('pcm_f32le')
+      .format('f32le')
+      .outputOptions(['-t', String(options.maxSeconds), '-map', '0:a:0']);
+
+    let settled = false;
+    const finish = (error: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (error) {
+        command.kill('SIGKILL');
+        reject(error);
+      } else {
+        resolve({ sampleRate: options.sampleRate, channels: sink.channels() });
+      }
+    };
+    const onAbort = () => finish(new FfmpegError('decoding was cancelled', 'aborted'));
+    const timer = setTimeout(() => finish(new FfmpegError('ffmpeg took too long to decode the file', 'timeout')), options.timeoutMs);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    command.on('error', (error: Error) => finish(new FfmpegError(error.message, 'failed')));
+    const stream = command.pipe();
+    stream.on('data', (chunk: Buffer) => sink.write(chunk));
+    stream.on('end', () => finish(null));
+    stream.on('error', (error: Error) => finish(new FfmpegError(error.message, 'failed')));
+  });
+}
+
+const ENCODERS: Record<'mp3' | 'flac' | 'ogg', string[]> = {
+  mp3: ['-c:a', 'libmp3lame', '-q:a', '2'],
+  flac: ['-c:a', 'flac'],
+  ogg: ['-c:a', 'libvorbis', '-q:a', '5'],
+};
+
+export type CompressedFormat = keyof typeof ENCODERS;
+
+/** Encodes a WAV master into a compressed format. */
+export function encodeWithFfmpeg(
+  binary: string,
+  wavPath: string,
+  format: CompressedFormat,
+  output: string,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const command = ffmpeg(wavPath).setFfmpegPath(binary).outputOptions(ENCODERS[format]).format(format);
+    const timer = setTimeout(() => {
+      command.kill('SIGKILL');
+      reject(new FfmpegError('ffmpeg took too long to encode', 'timeout'));
+    }, timeoutMs);
+    command
+      .on('error', (error: Error) => {
+        clearTimeout(timer);
+        reject(new FfmpegError(error.message, 'failed'));
+      })
+      .on('end', () => {
+        clearTimeout(timer);
+        resolve();
+      })
+      .save(output);
+  });
+}
+
+/**
+ * Turns ffmpeg's interleaved little-endian float32 byte stream into planar channels as it arrives, growing
+ * geometrically so a long song is copied a handful of times at most rather than once per chunk.
+ */
+class PlanarSink {
+  private data: Float32Array[];
+  private frames = 0;
+  private carry = Buffer.alloc(0);
+
+  constructor(
+    private readonly channelCount: number,
+    initialFrames: number,
+  ) {
+    this.data = Array.from({ length: channelCount }, () => new Float32Array(initialFrames));
+  }
+
+  write(chunk: Buffer): void {
+    const bytes = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    const frameBytes = 4 * this.channelCount;
+    const whole = Math.floor(bytes.length / frameBytes);
+    this.ensureCapacity(this.frames + whole);
+    for (let f = 0; f < whole; f++) {
+      for (let c = 0; c < this.channelCount; c++) {
+        const value = bytes.readFloatLE(f * frameBytes + c * 4);
+        this.data[c][this.frames + f] = Number.isFinite(value) ? value : 0;
+      }
+    }
+    this.frames += whole;
+    this.carry = Buffer.from(bytes.subarray(whole * frameBytes));
+  }
+
+  channels(): Float32Array[] {
+    // A view avoids a second full copy when the length guess was close; a poor guess is trimmed.
+    const wasteful = this.frames < 0.9 * this.data[0].length;
+    return this.data.map((channel) => (wasteful ? channel.slice(0, this.frames) : channel.subarray(0, this.frames)));
+  }
+
+  private ensureCapacity(frames: number): void {
+    if (frames <= this.data[0].length) return;
+    const capacity = Math.max(frames, Math.ceil(this.data[0].length * 1.5));
+    this.data = this.data.map((old) => {
+      const grown = new Float32Array(capacity);
+      grown.set(old.subarray(0, this.frames));
+      return grown;
+    });
+  }
+}

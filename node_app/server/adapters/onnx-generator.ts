@@ -1,0 +1,47 @@
+import * as ort from 'onnxruntime-node';
+import type { GeneratorBatch, StyleGenerator } from '../../engine/enrich.js';
+import type { LoadedManifest } from './manifest.js';
+
+/**
+ * The style model as the engine sees it, backed by one ONNX Runtime session. A dyno has one or two shared
+ * cores and the pool already runs one worker per core, so each session gets a single intra-op thread.
+ */
+export async function createOnnxGenerator(manifest: LoadedManifest): Promise<StyleGenerator> {
+  const session = await ort.InferenceSession.create(manifest.modelPath, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const { inputs, output, window, overlap } = manifest.model;
+  const styleCount = manifest.styles.length;
+
+  return {
+    sampleRate: manifest.sampleRate,
+    window,
+    overlap,
+    async generate({ audio, noise, style }: GeneratorBatch): Promise<Float32Array[]> {
+      const batch = audio.length;
+      const results = await session.run({
+        [inputs.audio]: new ort.Tensor('float32', concat(audio, window), [batch, window]),
+        [inputs.noise]: new ort.Tensor('float32', concat(noise, window), [batch, window]),
+        [inputs.style]: new ort.Tensor('float32', repeat(style, batch), [batch, styleCount]),
+      });
+      const data = results[output].data as Float32Array;
+      return Array.from({ length: batch }, (_, b) => data.subarray(b * window, (b + 1) * window));
+    },
+  };
+}
+
+function concat(rows: Float32Array[], width: number): Float32Array {
+  const out = new Float32Array(rows.length * width);
+  rows.forEach((row, i) => out.set(row, i * width));
+  return out;
+}
+
+function repeat(row: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(row.length * times);
+  for (let i = 0; i < times; i++) out.set(row, i * row.length);
+  return out;
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Config } from './config.js';
+import { apiNotFound, errorHandler } from './error-handler.js';
+import type { Logger } from './logger.js';
+import { enrichRoutes } from './routes/enrich.js';
+import { jobRoutes } from './routes/jobs.js';
+import { metaRoutes } from './routes/meta.js';
+import type { FileStore } from './adapters/file-store.js';
+import type { JobService } from './services/job-service.js';
+import type { ModelService } from './services/model-service.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  files: FileStore;
+  models: ModelService;
+  jobs: JobService;
+}
+
+/** Builds the Express app without listening, so tests drive it with supertest. */
+export function createApp({ config, logger, files, models, jobs }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Heroku's router is the one proxy in front of the dyno.
+  app.set('trust proxy', 1);
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const id = randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      // A client's mistake is worth a line, not an error with a stack.
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'img-src': ["'self'", 'data:', 'blob:'],
+          'media-src': ["'self'", 'blob:'],
+          'worker-src': ["'self'", 'blob:'],
+        },
+      },
+    }),
+  );
+  app.use(express.json({ limit: '16kb' }));
+
+  const limits = { dir: files.uploadsDir, maxBytes: config.maxUploadBytes };
+  app.use(metaRoutes(models));
+  app.use(enrichRoutes(jobs, limits));
+  app.use(jobRoutes(jobs, limits));
+  app.use('/api', apiNotFound);
+
+  const indexHtml = path.join(config.webDir, 'index.html');
+  if (existsSync(indexHtml)) {
+    app.use(express.static(config.webDir, { index: false, maxAge: '1h' }));
+    app.get(['/', '/r/:id'], (_req, res) => res.sendFile(indexHtml));
+  }
+  app.use(apiNotFound);
+  app.use(errorHandler);
+  return app;
+}

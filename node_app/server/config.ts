@@ -1,0 +1,63 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(5000),
+  DATA_DIR: z.string().default(path.resolve('data')),
+  MODELS_DIR: z.string().default(path.resolve('models')),
+  WEB_DIR: z.string().default(path.resolve('dist/web')),
+  FFMPEG_PATH: z.string().optional(),
+  MAX_UPLOAD_MB: z.coerce.number().positive().default(50),
+  MAX_DURATION_S: z.coerce.number().positive().default(600),
+  RESULT_TTL_MIN: z.coerce.number().positive().default(60),
+  // One inference worker per core: each runs ONNX Runtime on one thread, so workers never fight over a core.
+  WORKERS: positiveInt.default(Math.max(1, Math.min(2, os.availableParallelism()))),
+  MAX_QUEUE: z.coerce.number().int().min(0).default(8),
+  FFMPEG_TIMEOUT_S: z.coerce.number().positive().default(120),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  dataDir: string;
+  modelsDir: string;
+  webDir: string;
+  ffmpegPath?: string;
+  maxUploadBytes: number;
+  maxDurationSeconds: number;
+  resultTtlMs: number;
+  workers: number;
+  maxQueue: number;
+  ffmpegTimeoutMs: number;
+  logLevel: string;
+}
+
+/** Reads and validates the environment once, at start; a bad value stops the process with a clear message. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    dataDir: path.resolve(e.DATA_DIR),
+    modelsDir: path.resolve(e.MODELS_DIR),
+    webDir: path.resolve(e.WEB_DIR),
+    ffmpegPath: e.FFMPEG_PATH,
+    maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
+    maxDurationSeconds: e.MAX_DURATION_S,
+    resultTtlMs: e.RESULT_TTL_MIN * 60_000,
+    workers: e.WORKERS,
+    maxQueue: e.MAX_QUEUE,
+    ffmpegTimeoutMs: e.FFMPEG_TIMEOUT_S * 1000,
+    logLevel: e.LOG_LEVEL,
+  };
+}

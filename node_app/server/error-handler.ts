@@ -1,0 +1,28 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, notFound } from './errors.js';
+
+/** Unknown API paths get the same JSON shape as every other error. */
+export const apiNotFound: RequestHandler = (req, _res, next) => {
+  next(notFound('NOT_FOUND', `There is no ${req.method} ${req.path}. The API is described in docs/api.md.`));
+};
+
+/** The one place errors become responses: JSON with a stable code, never a stack trace. */
+export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  const known = toAppError(error);
+  if (known.status >= 500 && !(error instanceof AppError)) req.log?.error({ err: error }, 'unhandled error');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(known.status).set(known.headers).json({ error: { code: known.code, message: known.message } });
+};
+
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
+  // body-parser and friends mark client mistakes with a 4xx status.
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(status, 'BAD_REQUEST', 'The request could not be read. Check its body and headers.');
+  }
+  return new AppError(500, 'INTERNAL', 'Something went wrong on our side. Try again in a moment.');
+}

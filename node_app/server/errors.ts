@@ -1,0 +1,29 @@
+/** An error meant for the client: a stable code, a message that says what to do, and the HTTP status. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const badRequest = (code: string, message: string) => new AppError(400, code, message);
+export const notFound = (code: string, message: string) => new AppError(404, code, message);
+export const conflict = (code: string, message: string) => new AppError(409, code, message);
+export const tooLarge = (code: string, message: string) => new AppError(413, code, message);
+export const unsupportedMedia = (code: string, message: string) => new AppError(415, code, message);
+export const busy = (message: string, retryAfterSeconds: number) =>
+  new AppError(503, 'BUSY', message, { 'Retry-After': String(retryAfterSeconds) });
+export const unavailable = (code: string, message: string) =>
+  new AppError(503, code, message, { 'Retry-After': '5' });
+
+export const jobNotFound = () =>
+  notFound('JOB_NOT_FOUND', 'No job with this id. Results expire after a while and are lost when the server restarts; enrich the file again.');
+
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}

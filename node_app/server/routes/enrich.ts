@@ -1,0 +1,32 @@
+import { Router } from 'express';
+import type { JobService } from '../services/job-service.js';
+import { AppError } from '../errors.js';
+import { sendResult } from './send-result.js';
+import { audioUpload, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
+
+/**
+ * `POST /api/enrich`: the one-shot call for curl. It runs a job and answers with the audio itself; a client
+ * that hangs up cancels the work and its files are removed.
+ */
+export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
+  const router = Router();
+  router.post('/api/enrich', audioUpload(limits), async (req, res) => {
+    const upload = requireUpload(req);
+    const job = await jobs.submit(upload, parseEnrichParams(req.body));
+
+    const abandon = () => {
+      if (!res.writableFinished) void jobs.remove(job.id).catch(() => undefined);
+    };
+    res.on('close', abandon);
+
+    const settled = await jobs.settled(job.id);
+    if (res.destroyed) return;
+    if (settled.status === 'failed' && settled.error) {
+      const { status, code, message } = settled.error;
+      throw new AppError(status, code, message, { 'X-Job-Id': job.id });
+    }
+    await sendResult(res, jobs, settled, settled.params.format);
+    res.off('close', abandon);
+  });
+  return router;
+}

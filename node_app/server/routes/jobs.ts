@@ -1,0 +1,83 @@
+import { createReadStream } from 'node:fs';
+import { Router } from 'express';
+import { z } from 'zod';
+import { isJobId } from '../adapters/file-store.js';
+import { badRequest, jobNotFound } from '../errors.js';
+import type { Job, JobService } from '../services/job-service.js';
+import { presentJob, presentRecipe } from './presenters.js';
+import { sendResult } from './send-result.js';
+import { audioUpload, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
+
+const formatQuery = z.object({ format: z.enum(['wav', 'mp3', 'flac', 'ogg']).optional() });
+const feedbackBody = z.object({ rating: z.enum(['up', 'down']) });
+
+/** The jobs API: for the browser and for files too long for one request through Heroku's router. */
+export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
+  const router = Router();
+  const jobOf = (id: string): Job => {
+    if (!isJobId(id)) throw jobNotFound();
+    return jobs.get(id);
+  };
+
+  router.post('/api/jobs', audioUpload(limits), async (req, res) => {
+    const job = await jobs.submit(requireUpload(req), parseEnrichParams(req.body));
+    res.status(202).location(`/api/jobs/${job.id}`).json(presentJob(job));
+  });
+
+  router.get('/api/jobs/:id', (req, res) => {
+    res.json(presentJob(jobOf(req.params.id)));
+  });
+
+  router.get('/api/jobs/:id/events', (req, res) => {
+    const job = jobOf(req.params.id);
+    res.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.flushHeaders();
+    const send = (current: Job) => {
+      res.write(`event: job\ndata: ${JSON.stringify(presentJob(current))}\n\n`);
+      if (current.status === 'done' || current.status === 'failed') res.end();
+    };
+    // Heroku's router drops a connection that is silent for 55 s; a comment line keeps it open.
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 20_000);
+    const unsubscribe = jobs.subscribe(job.id, send);
+    res.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    });
+    send(job);
+  });
+
+  router.get('/api/jobs/:id/result', async (req, res) => {
+    const job = jobOf(req.params.id);
+    const query = formatQuery.safeParse(req.query);
+    if (!query.success) throw badRequest('INVALID_PARAMETER', 'format: must be one of wav, mp3, flac, ogg');
+    await sendResult(res, jobs, job, query.data.format ?? job.params.format);
+  });
+
+  router.get('/api/jobs/:id/input', (req, res) => {
+    const job = jobOf(req.params.id);
+    // Served as a download, never rendered: it is a stranger's file.
+    res.set({ 'Content-Type': 'application/octet-stream', 'X-Content-Type-Options': 'nosniff' });
+    res.attachment(job.input.name.replace(/[^A-Za-z0-9 ._-]+/g, '_').slice(0, 100) || 'input');
+    createReadStream(jobs.inputPath(job.id)).pipe(res);
+  });
+
+  router.get('/api/jobs/:id/recipe', (req, res) => {
+    const job = jobOf(req.params.id);
+    res.attachment(`${job.id}.recipe.json`).json(presentRecipe(job));
+  });
+
+  router.post('/api/jobs/:id/feedback', (req, res) => {
+    const job = jobOf(req.params.id);
+    const body = feedbackBody.safeParse(req.body);
+    if (!body.success) throw badRequest('INVALID_PARAMETER', 'rating: must be "up" or "down"');
+    res.json(presentJob(jobs.setFeedback(job.id, body.data.rating)));
+  });
+
+  router.delete('/api/jobs/:id', async (req, res) => {
+    const job = jobOf(req.params.id);
+    await jobs.remove(job.id);
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import type { ModelService } from '../services/model-service.js';
+
+/** Health, readiness and the style list. */
+export function metaRoutes(models: ModelService): Router {
+  const router = Router();
+
+  // Answers as soon as the port is bound, whatever the models are doing.
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/readyz', (_req, res) => {
+    const state = models.state;
+    if (state.status === 'ready') {
+      res.json({ status: 'ready', models: { version: state.version, styles: state.styles } });
+    } else {
+      res.status(503).set('Retry-After', '5').json({ status: state.status, ...(state.status === 'failed' ? { message: state.message } : {}) });
+    }
+  });
+
+  router.get('/api/styles', (_req, res) => {
+    const catalog = models.catalog();
+    res.json({ styles: catalog.list(), defaultStyle: catalog.defaultStyle });
+  });
+
+  return router;
+}

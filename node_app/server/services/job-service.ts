@@ -1,0 +1,249 @@
+import { EventEmitter } from 'node:events';
+import type { AudioCodec, OutputFormat } from '../adapters/audio-codec.js';
+import { frameCount } from '../../engine/pcm.js';
+import { randomSeed } from '../../engine/random.js';
+import { newJobId, type FileStore } from '../adapters/file-store.js';
+import { AppError, busy, isAbortError, jobNotFound } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ModelService } from './model-service.js';
+import { Semaphore } from './semaphore.js';
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+export type JobStage = 'queued' | 'decoding' | 'enriching' | 'encoding' | 'done' | 'failed';
+
+export interface EnrichParams {
+  style?: string;
+  amount: number;
+  seed?: number;
+  format: OutputFormat;
+  start?: number;
+  end?: number;
+}
+
+export interface Job {
+  id: string;
+  status: JobStatus;
+  stage: JobStage;
+  progress: number;
+  params: { style: string; weights: Record<string, number>; amount: number; seed: number; format: OutputFormat; start?: number; end?: number };
+  input: { name: string };
+  output?: { sampleRate: number; channels: number; durationSeconds: number };
+  error?: { status: number; code: string; message: string };
+  feedback?: 'up' | 'down';
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface Upload {
+  path: string;
+  originalName: string;
+}
+
+export interface JobServiceOptions {
+  codec: AudioCodec;
+  models: ModelService;
+  files: FileStore;
+  logger: Logger;
+  concurrency: number;
+  maxQueue: number;
+  maxDurationSeconds: number;
+  ttlMs: number;
+  now?: () => Date;
+}
+
+interface Entry {
+  job: Job;
+  controller: AbortController;
+  finished: Promise<void>;
+  encodings: Map<OutputFormat, Promise<string>>;
+}
+
+const MASTER = 'result.wav';
+const INPUT = 'input';
+
+/** Runs enrichment jobs: decode → model → WAV master, with progress events, expiry and cancellation. */
+export class JobService {
+  private readonly entries = new Map<string, Entry>();
+  private readonly events = new EventEmitter();
+  private readonly slots: Semaphore;
+  private readonly now: () => Date;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: JobServiceOptions) {
+    this.slots = new Semaphore(options.concurrency);
+    this.now = options.now ?? (() => new Date());
+    this.events.setMaxListeners(0);
+  }
+
+  /** Takes ownership of the uploaded file: it is moved into the job or deleted, whatever happens. */
+  async submit(upload: Upload, params: EnrichParams): Promise<Job> {
+    try {
+      const unfinished = [...this.entries.values()].filter((e) => e.job.status === 'queued' || e.job.status === 'running');
+      if (unfinished.length >= this.options.concurrency + this.options.maxQueue) {
+        throw busy('The server is busy with other songs. Try again in a minute.', 30);
+      }
+      const seed = params.seed ?? randomSeed();
+      const mix = this.options.models.catalog().resolve(params.style, seed);
+      const id = newJobId();
+      await this.options.files.createJobDir(id);
+      await this.options.files.adopt(upload.path, id, INPUT);
+      const created = this.now();
+      const job: Job = {
+        id,
+        status: 'queued',
+        stage: 'queued',
+        progress: 0,
+        params: { style: mix.spec, weights: mix.weights, amount: params.amount, seed, format: params.format, start: params.start, end: params.end },
+        input: { name: upload.originalName },
+        createdAt: created,
+        expiresAt: new Date(created.getTime() + this.options.ttlMs),
+      };
+      const controller = new AbortController();
+      const entry: Entry = { job, controller, finished: Promise.resolve(), encodings: new Map() };
+      this.entries.set(id, entry);
+      entry.finished = this.run(entry, mix.vector);
+      return job;
+    } finally {
+      await this.options.files.removeFile(upload.path);
+    }
+  }
+
+  get(id: string): Job {
+    return this.entry(id).job;
+  }
+
+  /** Resolves once the job is done or failed. */
+  async settled(id: string): Promise<Job> {
+    const entry = this.entry(id);
+    await entry.finished;
+    return entry.job;
+  }
+
+  /** Calls `listener` with the job on every change; returns the unsubscribe function. */
+  subscribe(id: string, listener: (job: Job) => void): () => void {
+    this.entry(id);
+    this.events.on(id, listener);
+    return () => this.events.off(id, listener);
+  }
+
+  inputPath(id: string): string {
+    this.entry(id);
+    return this.options.files.jobFile(id, INPUT);
+  }
+
+  /** The result in `format`, encoded from the WAV master the first time it is asked for. */
+  async resultPath(id: string, format: OutputFormat): Promise<string> {
+    const entry = this.entry(id);
+    if (entry.job.status !== 'done') {
+      throw new AppError(409, 'JOB_NOT_DONE', `The job is ${entry.job.status}; wait until it is done to download the result.`);
+    }
+    const master = this.options.files.jobFile(id, MASTER);
+    if (format === 'wav') return master;
+    let encoding = entry.encodings.get(format);
+    if (!encoding) {
+      const output = this.options.files.jobFile(id, `result.${format}`);
+      encoding = this.options.codec.transcode(master, format, output).then(() => output);
+      encoding.catch(() => entry.encodings.delete(format));
+      entry.encodings.set(format, encoding);
+    }
+    return encoding;
+  }
+
+  setFeedback(id: string, rating: 'up' | 'down'): Job {
+    const job = this.get(id);
+    job.feedback = rating;
+    this.options.logger.info({ jobId: id, rating, style: job.params.style }, 'feedback');
+    return job;
+  }
+
+  /** Cancels the job if it is still working and deletes its files. */
+  async remove(id: string): Promise<void> {
+    const entry = this.entry(id);
+    entry.controller.abort();
+    this.entries.delete(id);
+    await entry.finished;
+    await this.options.files.removeJob(id);
+    this.events.removeAllListeners(id);
+  }
+
+  startSweeper(intervalMs = 60_000): void {
+    this.sweeper = setInterval(() => void this.sweep(), intervalMs);
+    this.sweeper.unref();
+  }
+
+  /** Deletes jobs whose time is up. */
+  async sweep(): Promise<number> {
+    const now = this.now().getTime();
+    const expired = [...this.entries.values()].filter((e) => e.job.expiresAt.getTime() <= now).map((e) => e.job.id);
+    await Promise.all(expired.map((id) => this.remove(id)));
+    return expired.length;
+  }
+
+  /** Lets running jobs finish for up to `graceMs`, then cancels the rest. */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    const pending = [...this.entries.values()].map((e) => e.finished);
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
+    if ((await Promise.race([Promise.all(pending), timeout])) === 'timeout') {
+      for (const entry of this.entries.values()) entry.controller.abort();
+      await Promise.all(pending);
+    }
+  }
+
+  get activeCount(): number {
+    return [...this.entries.values()].filter((e) => e.job.status === 'queued' || e.job.status === 'running').length;
+  }
+
+  private entry(id: string): Entry {
+    const entry = this.entries.get(id);
+    if (!entry) throw jobNotFound();
+    return entry;
+  }
+
+  private update(job: Job, change: Partial<Job>): void {
+    Object.assign(job, change);
+    this.events.emit(job.id, job);
+  }
+
+  private async run(entry: Entry, style: Float32Array): Promise<void> {
+    const { job, controller } = entry;
+    const { signal } = controller;
+    const { codec, models, files, logger } = this.options;
+    let release: (() => void) | null = null;
+    try {
+      release = await this.slots.acquire(signal);
+      this.update(job, { status: 'running', stage: 'decoding', progress: 0.02 });
+      const pcm = await codec.decode(files.jobFile(job.id, INPUT), {
+        startSeconds: job.params.start,
+        endSeconds: job.params.end,
+        maxSeconds: this.options.maxDurationSeconds,
+        signal,
+      });
+      const output = { sampleRate: pcm.sampleRate, channels: pcm.channels.length, durationSeconds: frameCount(pcm) / pcm.sampleRate };
+      this.update(job, { stage: 'enriching', progress: 0.1, output });
+      const enriched = await models.enrich(
+        pcm,
+        { amount: job.params.amount, style, seed: job.params.seed },
+        { signal, onProgress: (fraction) => this.update(job, { progress: 0.1 + 0.85 * fraction }) },
+      );
+      signal.throwIfAborted();
+      this.update(job, { stage: 'encoding', progress: 0.95 });
+      await codec.writeWav(enriched, files.jobFile(job.id, MASTER));
+      this.update(job, { status: 'done', stage: 'done', progress: 1 });
+      logger.info({ jobId: job.id, style: job.params.style, seconds: output.durationSeconds }, 'job done');
+    } catch (error) {
+      if (signal.aborted || isAbortError(error)) {
+        this.update(job, { status: 'failed', stage: 'failed', error: { status: 499, code: 'CANCELLED', message: 'The job was cancelled.' } });
+        return;
+      }
+      const known = error instanceof AppError;
+      if (!known) logger.error({ err: error, jobId: job.id }, 'job failed');
+      const failure = known
+        ? { status: error.status, code: error.code, message: error.message }
+        : { status: 500, code: 'ENRICH_FAILED', message: 'Something went wrong while enriching this file. Try again, or try another file.' };
+      this.update(job, { status: 'failed', stage: 'failed', error: failure });
+    } finally {
+      release?.();
+    }
+  }
+}

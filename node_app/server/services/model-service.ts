@@ -1,0 +1,73 @@
+import type { Pcm } from '../../engine/pcm.js';
+import { InferencePool, type EnrichHooks, type EnrichRequest } from '../adapters/inference-pool.js';
+import { loadManifest, type LoadedManifest } from '../adapters/manifest.js';
+import { unavailable } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { StyleCatalog } from './style-catalog.js';
+
+export type ModelState =
+  | { status: 'loading' }
+  | { status: 'ready'; version: string; styles: number }
+  | { status: 'failed'; message: string };
+
+/**
+ * Owns the models' life cycle. `start()` runs after the port is bound (Heroku allows 60 s to bind, and
+ * loading sessions takes a while), and until it has finished the API answers 503 instead of waiting.
+ */
+export class ModelService {
+  private manifest: LoadedManifest | null = null;
+  private styleCatalog: StyleCatalog | null = null;
+  private pool: InferencePool | null = null;
+  private failure: string | null = null;
+
+  constructor(
+    private readonly modelsDir: string,
+    private readonly workers: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    try {
+      this.manifest = await loadManifest(this.modelsDir);
+      this.styleCatalog = new StyleCatalog(this.manifest.styles, this.manifest.defaultStyle);
+      this.pool = new InferencePool(this.modelsDir, this.workers, this.logger);
+      await this.pool.ready;
+      this.logger.info({ version: this.manifest.version, styles: this.manifest.styles.length, workers: this.workers }, 'models ready');
+    } catch (error) {
+      this.failure = error instanceof Error ? error.message : String(error);
+      this.logger.error({ err: error }, 'models could not be loaded');
+    }
+  }
+
+  get state(): ModelState {
+    if (this.failure) return { status: 'failed', message: this.failure };
+    if (this.manifest && this.pool?.state.status === 'ready') {
+      return { status: 'ready', version: this.manifest.version, styles: this.manifest.styles.length };
+    }
+    return { status: 'loading' };
+  }
+
+  catalog(): StyleCatalog {
+    this.assertReady();
+    return this.styleCatalog!;
+  }
+
+  enrich(pcm: Pcm, request: EnrichRequest, hooks: EnrichHooks): Promise<Pcm> {
+    this.assertReady();
+    return this.pool!.enrich(pcm, request, hooks);
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  private assertReady(): void {
+    const state = this.state;
+    if (state.status === 'failed') {
+      throw unavailable('MODELS_UNAVAILABLE', 'The style models could not be loaded on this server. Try again later.');
+    }
+    if (state.status === 'loading') {
+      throw unavailable('MODELS_LOADING', 'The server is still loading its models. Try again in a few seconds.');
+    }
+  }
+}
