@@ -36,7 +36,13 @@ export function presentRecipe(job: Job) {
 
 /** `<name>.<styles>.enriched.<ext>`, built only from safe characters whatever the upload was called. */
 export function downloadName(job: Job, format: keyof typeof EXTENSIONS): string {
-  const base = job.input.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9 _-]+/g, '_').replace(/^[ ._]+|[ ._]+$/g, '').slice(0, 80) || 'audio';
+  const base =
+    job.input.name
+      .replace(/\.[^.]*$/, '')
+      .replace(/[^A-Za-z0-9 ._-]+/g, '_')
+      .replace(/\.{2,}/g, '.')
+      .replace(/^[ ._]+|[ ._]+$/g, '')
+      .slice(0, 80) || 'audio';
   const styles = Object.keys(job.params.weights).join('+');
   return `${base}.${styles}.enriched.${EXTENSIONS[format]}`;
 }

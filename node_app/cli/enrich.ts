@@ -1,0 +1,79 @@
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createAudioCodec } from '../server/adapters/audio-codec.js';
+import { resolveFfmpeg } from '../server/adapters/ffmpeg.js';
+import { FileStore } from '../server/adapters/file-store.js';
+import { loadConfig } from '../server/config.js';
+import { AppError } from '../server/errors.js';
+import { createLogger } from '../server/logger.js';
+import { JobService } from '../server/services/job-service.js';
+import { ModelService } from '../server/services/model-service.js';
+import { parseEnrichParams } from '../server/routes/upload.js';
+
+const USAGE = `Usage: npm run enrich -- <input> [--style rain|rain:0.7,blues:0.3|random] [--amount 0.5] [--seed N]
+                     [--format wav|mp3|flac|ogg] [--start S] [--end S] [-o output]`;
+
+/** Batch use of the same service the API runs: one file in, one enriched file out. */
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      style: { type: 'string' },
+      amount: { type: 'string' },
+      seed: { type: 'string' },
+      format: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const input = positionals[0];
+  if (values.help || !input) {
+    console.log(USAGE);
+    return input || values.help ? 0 : 2;
+  }
+  const { output, help: _help, ...fields } = values;
+  const params = parseEnrichParams({ format: output ? path.extname(output).slice(1) : undefined, ...fields });
+
+  const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', WORKERS: '1' });
+  const logger = createLogger(config.logLevel);
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'noise-enricher-'));
+  const files = new FileStore(scratch);
+  await files.reset();
+  const models = new ModelService(config.modelsDir, 1, logger);
+  const ffmpeg = resolveFfmpeg(config.ffmpegPath);
+  const jobs = new JobService({
+    codec: createAudioCodec(ffmpeg.path, config.ffmpegTimeoutMs),
+    models,
+    files,
+    logger,
+    concurrency: 1,
+    maxQueue: 0,
+    maxDurationSeconds: 6 * 3600,
+    ttlMs: 3_600_000,
+  });
+  try {
+    await models.start();
+    // The service takes ownership of what it is given, so it gets a copy of the user's file.
+    const staged = path.join(scratch, 'input');
+    await copyFile(input, staged);
+    const submitted = await jobs.submit({ path: staged, originalName: path.basename(input) }, params);
+    const job = await jobs.settled(submitted.id);
+    if (job.status === 'failed') throw new AppError(job.error?.status ?? 500, job.error?.code ?? 'FAILED', job.error?.message ?? 'failed');
+    const target = output ?? `${path.basename(input).replace(/\.[^.]*$/, '')}.${Object.keys(job.params.weights).join('+')}.enriched.${params.format}`;
+    await copyFile(await jobs.resultPath(job.id, params.format), target);
+    console.log(`${target}  style=${job.params.style} amount=${job.params.amount} seed=${job.params.seed}`);
+    return 0;
+  } catch (error) {
+    console.error(error instanceof AppError ? `${error.code}: ${error.message}` : error);
+    return 1;
+  } finally {
+    await models.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
