@@ -27,3 +27,23 @@ export function crossfadeWeights(plan: WindowPlan, index: number): Float32Array 
   }
   return weights;
 }
+
+/**
+ * The weights every window of a plan uses. Only the first, the last and a lone window differ from the rest,
+ * so a song needs at most four arrays instead of one per window.
+ */
+export class CrossfadeSet {
+  private readonly cache = new Map<string, Float32Array>();
+
+  constructor(private readonly plan: WindowPlan) {}
+
+  weights(index: number): Float32Array {
+    const key = `${index === 0 ? 'first' : 'inner'}-${index === this.plan.count - 1 ? 'last' : 'inner'}`;
+    let weights = this.cache.get(key);
+    if (!weights) {
+      weights = crossfadeWeights(this.plan, index);
+      this.cache.set(key, weights);
+    }
+    return weights;
+  }
+}

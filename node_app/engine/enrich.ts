@@ -1,4 +1,4 @@
-import { crossfadeWeights, planWindows, type WindowPlan } from './crossfade.js';
+import { CrossfadeSet, planWindows, type WindowPlan } from './crossfade.js';
 import { limitPeaksInPlace } from './limiter.js';
 import { frameCount, type Pcm } from './pcm.js';
 import { fillGaussian, windowSeed } from './random.js';
@@ -76,35 +76,43 @@ async function enrichChannel(
   const nativePerModel = 1 / modelPerNative;
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
   const wet = new WetAccumulator(plan.size + plan.hop + Math.ceil(modelPerNative) + 2);
+  const fades = new CrossfadeSet(plan);
+  // One block per batch, reused for every batch: the rows are views into it, so a generator can hand the
+  // whole block to the model without concatenating, and a song allocates no per-window buffers.
+  const audioBlock = new Float32Array(batchSize * plan.size);
+  const noiseBlock = new Float32Array(batchSize * plan.size);
+  const { amount } = options;
   let finalized = 0;
 
   const finalizeUpTo = (limit: number): void => {
-    for (let i = finalized; i < limit; i++) {
-      samples[i] += options.amount * wet.valueAt(i * modelPerNative);
-    }
+    const end = Math.min(limit, samples.length);
+    for (let i = finalized; i < end; i++) samples[i] += amount * wet.valueAt(i * modelPerNative);
     finalized = Math.max(finalized, limit);
     wet.dropBefore(Math.floor(finalized * modelPerNative));
   };
 
   for (let first = 0; first < plan.count; first += batchSize) {
     options.signal?.throwIfAborted();
-    const indices = range(first, Math.min(plan.count, first + batchSize));
-    const audio = indices.map((k) =>
-      readResampled(samples, k * plan.hop, nativePerModel, new Float32Array(plan.size)),
-    );
-    const noise = indices.map((k) =>
-      fillGaussian(new Float32Array(plan.size), windowSeed(options.seed, channel, k)),
-    );
+    const count = Math.min(plan.count, first + batchSize) - first;
+    const audio: Float32Array[] = [];
+    const noise: Float32Array[] = [];
+    for (let b = 0; b < count; b++) {
+      const k = first + b;
+      const row = (block: Float32Array) => block.subarray(b * plan.size, (b + 1) * plan.size);
+      audio.push(readResampled(samples, k * plan.hop, nativePerModel, row(audioBlock)));
+      noise.push(fillGaussian(row(noiseBlock), windowSeed(options.seed, channel, k)));
+    }
     const generated = await generator.generate({ audio, noise, style: options.style });
 
-    indices.forEach((k, b) => {
-      wet.addWeighted(k * plan.hop, generated[b], crossfadeWeights(plan, k));
+    for (let b = 0; b < count; b++) {
+      const k = first + b;
+      wet.addWeighted(k * plan.hop, generated[b], fades.weights(k));
       // Model samples before the next window's start are final; native samples that the next window still
       // reads as input must wait, which the floor below guarantees.
       const nextStart = (k + 1) * plan.hop;
       finalizeUpTo(Math.min(samples.length, Math.floor((nextStart - 1) * nativePerModel)));
-    });
-    onWindowsDone(indices.length);
+    }
+    onWindowsDone(count);
   }
   finalizeUpTo(samples.length);
 }
@@ -120,13 +128,14 @@ class WetAccumulator {
 
   addWeighted(position: number, values: Float32Array, weights: Float32Array): void {
     const offset = position - this.start;
-    if (offset < 0 || offset + values.length > this.data.length) {
+    const data = this.data;
+    if (offset < 0 || offset + values.length > data.length) {
       throw new RangeError(`window at ${position} falls outside the accumulator at ${this.start}`);
     }
     for (let t = 0; t < values.length; t++) {
       const value = values[t];
       // A model that emits NaN must not leak it into the song.
-      if (Number.isFinite(value)) this.data[offset + t] += value * weights[t];
+      if (Number.isFinite(value)) data[offset + t] += value * weights[t];
     }
   }
 
@@ -141,8 +150,4 @@ class WetAccumulator {
     this.data.fill(0, Math.max(0, this.data.length - shift));
     this.start = position;
   }
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from }, (_, i) => from + i);
 }

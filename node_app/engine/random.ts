@@ -10,19 +10,25 @@ export function windowSeed(seed: number, channel: number, window: number): numbe
 
 /** Fills `out` with standard normal samples (Box–Muller over a mulberry32 stream). */
 export function fillGaussian(out: Float32Array, seed: number): Float32Array {
+  // mulberry32 written out twice per pair rather than as a closure: this loop runs for every sample the model
+  // sees, and the inlined form is what keeps it cheap.
   let state = seed >>> 0;
-  const uniform = (): number => {
+  const length = out.length;
+  for (let i = 0; i < length; i += 2) {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  for (let i = 0; i < out.length; i += 2) {
-    const radius = Math.sqrt(-2 * Math.log(uniform()));
-    const angle = 2 * Math.PI * uniform();
+    const u1 = (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+    state = (state + 0x6d2b79f5) >>> 0;
+    t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u2 = (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+    const radius = Math.sqrt(-2 * Math.log(u1));
+    const angle = 2 * Math.PI * u2;
     out[i] = radius * Math.cos(angle);
-    if (i + 1 < out.length) out[i + 1] = radius * Math.sin(angle);
+    if (i + 1 < length) out[i + 1] = radius * Math.sin(angle);
   }
   return out;
 }

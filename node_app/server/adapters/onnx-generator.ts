@@ -34,7 +34,16 @@ export async function createOnnxGenerator(manifest: LoadedManifest): Promise<Sty
   };
 }
 
+/**
+ * The rows as one [rows × width] block. The engine hands over rows that already sit back to back in one
+ * buffer, and then the block is a view of it rather than a copy; anything else is copied together.
+ */
 function concat(rows: Float32Array[], width: number): Float32Array {
+  const head = rows[0];
+  const adjacent = rows.every(
+    (row, i) => row.length === width && row.buffer === head.buffer && row.byteOffset === head.byteOffset + i * width * 4,
+  );
+  if (adjacent) return new Float32Array(head.buffer, head.byteOffset, rows.length * width);
   const out = new Float32Array(rows.length * width);
   rows.forEach((row, i) => out.set(row, i * width));
   return out;

@@ -36,17 +36,10 @@ export function readWav(bytes: Uint8Array): Pcm | null {
   if (scale === null || fmt.numChannels < 1 || fmt.numChannels > 2 || fmt.sampleRate < 1 || fmt.sampleRate > 48000) {
     return null;
   }
-  let raw: unknown;
-  try {
-    raw = wav.getSamples(false, Float32Array);
-  } catch {
-    return null;
-  }
-  const planar = (fmt.numChannels === 1 ? [raw] : raw) as Float32Array[];
-  for (const channel of planar) {
-    for (let i = 0; i < channel.length; i++) channel[i] = (channel[i] - scale.offset) / scale.divisor;
-    sanitizeInPlace(channel);
-  }
+  const data = (wav.data as { samples: Uint8Array }).samples;
+  const planar = deinterleave(data, wav.bitDepth, fmt.numChannels, scale) ?? unpackWithWavefile(wav, fmt.numChannels, scale);
+  if (!planar) return null;
+  for (const channel of planar) sanitizeInPlace(channel);
   return { sampleRate: fmt.sampleRate, channels: planar };
 }
 
@@ -55,19 +48,94 @@ export function readWav(bytes: Uint8Array): Pcm | null {
  * that goes through untouched comes back with the same samples.
  */
 export function encodeWav16(pcm: Pcm): Uint8Array {
-  const channels = pcm.channels.map((channel) => {
-    const ints = new Int16Array(channel.length);
-    for (let i = 0; i < channel.length; i++) {
-      ints[i] = Math.max(-32768, Math.min(32767, Math.round(channel[i] * 32768)));
+  const channelCount = pcm.channels.length;
+  const frames = pcm.channels[0]?.length ?? 0;
+  const dataBytes = frames * channelCount * 2;
+  const bytes = new Uint8Array(WAV_HEADER_BYTES + dataBytes);
+  const view = new DataView(bytes.buffer);
+  // The canonical 44-byte header, the same one wavefile wrote when it did this job: 16-bit integer PCM.
+  view.setUint32(0, RIFF);
+  view.setUint32(4, 36 + dataBytes, true);
+  view.setUint32(8, WAVE);
+  view.setUint32(12, FMT);
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true);
+  view.setUint16(22, channelCount, true);
+  view.setUint32(24, pcm.sampleRate, true);
+  view.setUint32(28, pcm.sampleRate * channelCount * 2, true);
+  view.setUint16(32, channelCount * 2, true);
+  view.setUint16(34, 16, true);
+  view.setUint32(36, DATA);
+  view.setUint32(40, dataBytes, true);
+  // wavefile packed sample by sample through generic codecs, which took seconds for a song; a typed view
+  // does the same work in milliseconds. The machine is little-endian (x86/arm64 dynos), like WAV.
+  const out = new Int16Array(bytes.buffer, WAV_HEADER_BYTES, frames * channelCount);
+  for (let c = 0; c < channelCount; c++) {
+    const channel = pcm.channels[c];
+    for (let i = 0, o = c; i < frames; i++, o += channelCount) {
+      out[o] = Math.max(-32768, Math.min(32767, Math.round(channel[i] * 32768)));
     }
-    return ints;
-  });
-  const wav = new WaveFile();
-  wav.fromScratch(channels.length, pcm.sampleRate, '16', channels);
-  return wav.toBuffer();
+  }
+  return bytes;
 }
 
-function sampleScale(bitDepth: string, audioFormat: number): { offset: number; divisor: number } | null {
+const WAV_HEADER_BYTES = 44;
+const FMT = 0x666d7420; // "fmt "
+const DATA = 0x64617461; // "data"
+
+interface SampleScale {
+  offset: number;
+  divisor: number;
+}
+
+/**
+ * Reads the data chunk's interleaved samples straight into planar float32, for the layouts uploads actually
+ * use. The arithmetic matches wavefile's `getSamples` into a Float32Array followed by scaling, so the samples
+ * are the same; returns null for rarer layouts, which wavefile still handles.
+ */
+function deinterleave(data: Uint8Array, bitDepth: string, channelCount: number, scale: SampleScale): Float32Array[] | null {
+  const width = BYTES_PER_SAMPLE[bitDepth];
+  if (width === undefined) return null;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const frames = Math.floor(data.byteLength / (width * channelCount));
+  const read = SAMPLE_READERS[bitDepth];
+  const { offset, divisor } = scale;
+  return Array.from({ length: channelCount }, (_, c) => {
+    const channel = new Float32Array(frames);
+    for (let i = 0, at = c * width; i < frames; i++, at += width * channelCount) {
+      // Math.fround: wavefile first stored each raw value in the Float32Array, then scaled it.
+      channel[i] = (Math.fround(read(view, at)) - offset) / divisor;
+    }
+    return channel;
+  });
+}
+
+const BYTES_PER_SAMPLE: Record<string, number> = { '8': 1, '16': 2, '24': 3, '32': 4, '32f': 4, '64': 8 };
+
+const SAMPLE_READERS: Record<string, (view: DataView, at: number) => number> = {
+  '8': (view, at) => view.getUint8(at),
+  '16': (view, at) => view.getInt16(at, true),
+  '24': (view, at) => (view.getInt8(at + 2) << 16) | view.getUint16(at, true),
+  '32': (view, at) => view.getInt32(at, true),
+  '32f': (view, at) => view.getFloat32(at, true),
+  '64': (view, at) => view.getFloat64(at, true),
+};
+
+function unpackWithWavefile(wav: InstanceType<typeof WaveFile>, channelCount: number, scale: SampleScale): Float32Array[] | null {
+  let raw: unknown;
+  try {
+    raw = wav.getSamples(false, Float32Array);
+  } catch {
+    return null;
+  }
+  const planar = (channelCount === 1 ? [raw] : raw) as Float32Array[];
+  for (const channel of planar) {
+    for (let i = 0; i < channel.length; i++) channel[i] = (channel[i] - scale.offset) / scale.divisor;
+  }
+  return planar;
+}
+
+function sampleScale(bitDepth: string, audioFormat: number): SampleScale | null {
   const isFloat = audioFormat === 3 || bitDepth === '32f' || bitDepth === '64';
   if (isFloat) return { offset: 0, divisor: 1 };
   if (audioFormat !== 1 && audioFormat !== 65534) return null;
