@@ -1,4 +1,4 @@
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { Pcm } from '../../engine/pcm.js';
 import { frameCount } from '../../engine/pcm.js';
 import { tooLarge, unsupportedMedia } from '../errors.js';
@@ -9,7 +9,7 @@ import {
   probeAudio,
   type CompressedFormat,
 } from './ffmpeg.js';
-import { encodeWav16, looksLikeWav, readWav } from './wav.js';
+import { encodeWav16Chunks, looksLikeWav, readWav } from './wav.js';
 
 export type OutputFormat = 'wav' | CompressedFormat;
 
@@ -51,7 +51,15 @@ export function createAudioCodec(ffmpegPath: string, timeoutMs: number): AudioCo
     },
 
     async writeWav(pcm, path) {
-      await writeFile(path, encodeWav16(pcm));
+      const handle = await open(path, 'w');
+      try {
+        // Each chunk reuses one scratch buffer, so it must be fully written before the next is packed.
+        for (const chunk of encodeWav16Chunks(pcm)) {
+          for (let done = 0; done < chunk.length; ) done += (await handle.write(chunk, done)).bytesWritten;
+        }
+      } finally {
+        await handle.close();
+      }
     },
 
     async transcode(wavPath, format, output) {

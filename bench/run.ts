@@ -1,0 +1,315 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { createAudioCodec } from '../node_app/server/adapters/audio-codec.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { loadManifest } from '../node_app/server/adapters/manifest.js';
+import { createOnnxGenerator } from '../node_app/server/adapters/onnx-generator.js';
+import { createEngineBench, type StageTimes } from './engine-bench.js';
+import { ffmpegRoundTrip, makeInput, type BenchInput } from './inputs.js';
+import { BenchServer, pollHealth, samplePeak, type LagStats } from './server-bench.js';
+import { formatSummary, markdownTable, summarize, type Summary } from './stats.js';
+
+const USAGE = `Usage: npm run bench [-- --quick] [--reps N] [--skip-build]
+  --quick       30 s and 3 min inputs only, fewer styles and repetitions (about 3 minutes)
+  --reps N      repetitions of each figure (default 3, quick 2)
+  --skip-build  use dist/ as it is instead of compiling the server first`;
+
+const run = promisify(execFile);
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    'skip-build': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const quick = values.quick;
+const reps = Math.max(1, Number(values.reps ?? (quick ? 2 : 3)));
+const ffmpeg = resolveFfmpeg(process.env.FFMPEG_PATH).path;
+const modelsDir = path.resolve(process.env.MODELS_DIR ?? 'models');
+const scratch = await mkdtemp(path.join(os.tmpdir(), 'enricher-bench-'));
+const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+interface StageRow {
+  input: string;
+  style: string;
+  seconds: number;
+  stages: Record<keyof StageTimes, Summary>;
+  floor: Summary;
+}
+
+interface HttpRow {
+  input: string;
+  style: string;
+  seconds: number;
+  wall: Summary;
+  floor: Summary;
+}
+
+const results = {
+  startedAt: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+  reps,
+  machine: machine(),
+  loadBefore: os.loadavg(),
+  loadAfter: [] as number[],
+  model: {} as Record<string, unknown>,
+  engine: [] as StageRow[],
+  http: [] as HttpRow[],
+  startup: {} as { healthz?: Summary; readyz?: Summary },
+  memory: {} as Record<string, unknown>,
+  lag: {} as Record<string, unknown>,
+  throughput: [] as Array<{ concurrency: number; workers: number; songs: number; seconds: number; songsPerSecond: number; songsPerSecondPerCore: number; input: string }>,
+};
+
+try {
+  const manifest = await loadManifest(modelsDir);
+  const styleIds = manifest.styles.map((s) => s.id);
+  const mix = `${styleIds[0]}:0.5,${styleIds[1 % styleIds.length]}:0.3,${styleIds[2 % styleIds.length]}:0.2`;
+  results.model = {
+    version: manifest.version,
+    file: manifest.model.file,
+    bytes: (await stat(manifest.modelPath)).size,
+    window: manifest.model.window,
+    overlap: manifest.model.overlap,
+    sampleRate: manifest.sampleRate,
+    styles: styleIds.length,
+  };
+  log(`model ${manifest.version}: window ${manifest.model.window}, overlap ${manifest.model.overlap}, ${styleIds.length} styles; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  if (!values['skip-build']) {
+    log('compiling the server (npm run build:server)');
+    await run('npx', ['tsc', '-p', 'tsconfig.build.json']);
+  }
+
+  log('generating inputs with ffmpeg');
+  const inputs = new Map<string, BenchInput>();
+  const want: Array<[number, 1 | 2, 'wav' | 'mp3']> = [
+    [30, 2, 'wav'],
+    [30, 1, 'mp3'],
+    [180, 1, 'wav'],
+    [180, 2, 'wav'],
+    [180, 1, 'mp3'],
+    [180, 2, 'mp3'],
+    ...(quick ? [] : ([[600, 2, 'wav'], [600, 2, 'mp3'], [600, 1, 'mp3']] as Array<[number, 1 | 2, 'wav' | 'mp3']>)),
+  ];
+  for (const [seconds, channels, format] of want) {
+    const input = await makeInput(ffmpeg, scratch, seconds, channels, format);
+    inputs.set(input.name, input);
+  }
+  const get = (name: string): BenchInput => inputs.get(name)!;
+
+  const floors = new Map<string, Summary>();
+  log('ffmpeg-only floor (decode + encode the same format)');
+  for (const input of inputs.values()) {
+    const runs: number[] = [];
+    for (let r = 0; r < reps; r++) runs.push(await ffmpegRoundTrip(ffmpeg, input, path.join(scratch, `floor.${input.format}`)));
+    floors.set(input.name, summarize(runs));
+  }
+
+  // ---- the engine, in process ----
+  const codec = createAudioCodec(ffmpeg, 600_000);
+  const engine = createEngineBench(manifest, await createOnnxGenerator(manifest), codec);
+  const engineCases: Array<{ input: string; style: string; reps: number }> = [];
+  const perStyleIds = quick ? styleIds.slice(0, 3) : styleIds;
+  for (const id of perStyleIds) engineCases.push({ input: '30s-stereo-wav', style: id, reps: 1 });
+  engineCases.push({ input: '30s-stereo-wav', style: mix, reps });
+  engineCases.push({ input: '30s-mono-mp3', style: styleIds[0], reps });
+  for (const name of ['3min-mono-wav', '3min-stereo-wav', '3min-mono-mp3', '3min-stereo-mp3']) engineCases.push({ input: name, style: styleIds[0], reps });
+  engineCases.push({ input: '3min-stereo-wav', style: mix, reps });
+  if (!quick) {
+    engineCases.push({ input: '10min-stereo-wav', style: styleIds[0], reps: Math.min(reps, 2) });
+    engineCases.push({ input: '10min-stereo-mp3', style: mix, reps: 1 });
+  }
+  for (const c of engineCases) {
+    const input = get(c.input);
+    log(`engine: ${c.input} ${c.style} ×${c.reps}`);
+    const runs: StageTimes[] = [];
+    for (let r = 0; r < c.reps; r++) runs.push(await engine.run(input, c.style, scratch));
+    const stages = Object.fromEntries(
+      (Object.keys(runs[0]) as Array<keyof StageTimes>).map((key) => [key, summarize(runs.map((t) => t[key]))]),
+    ) as Record<keyof StageTimes, Summary>;
+    results.engine.push({ input: c.input, style: c.style, seconds: input.seconds, stages, floor: floors.get(c.input)! });
+  }
+
+  // ---- start-up, over a fresh process each time ----
+  log('start-up: time to /healthz and /readyz');
+  const healthz: number[] = [];
+  const readyz: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const server = await BenchServer.start({ WORKERS: '1', DATA_DIR: path.join(scratch, `data-start-${r}`) });
+    try {
+      healthz.push(await server.waitFor('/healthz'));
+      readyz.push(await server.waitFor('/readyz'));
+    } finally {
+      await server.stop();
+    }
+  }
+  results.startup = { healthz: summarize(healthz), readyz: summarize(readyz) };
+
+  // ---- the real server over HTTP, one worker (one core) ----
+  const bigUpload = { MAX_UPLOAD_MB: '200', MAX_DURATION_S: '900' };
+  const serverOne = await BenchServer.start({ WORKERS: '1', DATA_DIR: path.join(scratch, 'data-one'), ...bigUpload });
+  try {
+    await serverOne.waitFor('/readyz');
+    const httpCases: Array<{ input: string; style: string; reps: number }> = [
+      { input: '30s-stereo-wav', style: styleIds[0], reps },
+      { input: '30s-stereo-wav', style: mix, reps },
+      ...['3min-mono-wav', '3min-stereo-wav', '3min-mono-mp3', '3min-stereo-mp3'].map((input) => ({ input, style: styleIds[0], reps })),
+      ...(quick ? [] : [{ input: '10min-mono-mp3', style: styleIds[0], reps: 1 }]),
+    ];
+    for (const c of httpCases) {
+      const input = get(c.input);
+      log(`http: ${c.input} ${c.style} ×${c.reps}`);
+      const runs: number[] = [];
+      for (let r = 0; r < c.reps; r++) {
+        runs.push((await serverOne.enrich(input, { style: c.style, seed: '7', format: input.format })).seconds);
+      }
+      results.http.push({ input: c.input, style: c.style, seconds: input.seconds, wall: summarize(runs), floor: floors.get(c.input)! });
+    }
+  } finally {
+    await serverOne.stop();
+  }
+
+  // ---- memory and event-loop lag for the longest stereo upload, each on a fresh server ----
+  const longNames = quick ? ['3min-stereo-wav', '3min-stereo-mp3'] : ['10min-stereo-wav', '10min-stereo-mp3'];
+  for (const name of longNames) {
+    const input = get(name);
+    log(`memory and lag: ${name} on a fresh one-worker server`);
+    const server = await BenchServer.start({ WORKERS: '1', DATA_DIR: path.join(scratch, `data-mem-${name}`), ...bigUpload });
+    try {
+      await server.waitFor('/readyz');
+      const idleRss = await server.rssWithChildrenMb();
+      await server.resetLag();
+      const rss = samplePeak(() => server.rssWithChildrenMb());
+      const health = pollHealth(server);
+      const request = await server.enrich(input, { style: styleIds[0], seed: '7', format: input.format });
+      const lag: LagStats = await server.readLag();
+      const healthLatencies = await health.stop();
+      const sampledPeak = await rss.stop();
+      results.memory[name] = { idleMb: idleRss, peakProcessMb: await server.peakRssMb(), peakWithFfmpegMb: sampledPeak, seconds: request.seconds };
+      results.lag[name] = { ...lag, healthzP99Ms: percentile(healthLatencies, 99), healthzMaxMs: Math.max(...healthLatencies) };
+    } finally {
+      await server.stop();
+    }
+  }
+
+  // ---- throughput with 1 and 2 requests at a time on the default two-worker server ----
+  const tpInput = get(quick ? '30s-stereo-wav' : '3min-stereo-wav');
+  const serverTwo = await BenchServer.start({ WORKERS: '2', DATA_DIR: path.join(scratch, 'data-two'), ...bigUpload });
+  try {
+    await serverTwo.waitFor('/readyz');
+    for (const concurrency of [1, 2]) {
+      const songs = 2 * concurrency;
+      log(`throughput: ${songs} × ${tpInput.name}, ${concurrency} at a time, 2 workers`);
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          for (let i = 0; i < songs / concurrency; i++) await serverTwo.enrich(tpInput, { style: styleIds[0], seed: String(i), format: 'wav' });
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const cores = os.availableParallelism();
+      results.throughput.push({ concurrency, workers: 2, songs, seconds, songsPerSecond: songs / seconds, songsPerSecondPerCore: songs / seconds / cores, input: tpInput.name });
+    }
+  } finally {
+    await serverTwo.stop();
+  }
+
+  results.loadAfter = os.loadavg();
+  const report = renderReport(results);
+  console.log(report);
+  const dir = path.resolve('bench/results');
+  await mkdir(dir, { recursive: true });
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  await writeFile(path.join(dir, `bench-${stamp}.json`), JSON.stringify(results, null, 2));
+  await writeFile(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2));
+  await writeFile(path.join(dir, 'latest.md'), report);
+  log(`wrote bench/results/bench-${stamp}.json, latest.json and latest.md`);
+} finally {
+  await rm(scratch, { recursive: true, force: true });
+}
+
+function renderReport(r: typeof results): string {
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const rtf = (s: Summary, seconds: number) => formatSummary(scale(s, 1 / seconds), 4);
+  const out: string[] = [];
+  out.push(`Machine: ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memoryGb} GB, ${r.machine.os}, Node ${r.machine.node}`);
+  out.push(`Load average (1/5/15 min): before ${load(r.loadBefore)}, after ${load(r.loadAfter)}. Mode: ${r.mode}, ${r.reps} repetitions; median ±half the spread.`);
+  out.push(`Model: ${String(r.model.file)} v${String(r.model.version)}, ${((r.model.bytes as number) / 1e6).toFixed(1)} MB, window ${String(r.model.window)}, overlap ${String(r.model.overlap)}.`);
+  out.push('');
+  out.push('Engine in process (one thread), real-time factor = seconds of work per second of audio:');
+  out.push(
+    markdownTable(
+      ['input', 'style', 'decode', 'inference', 'mix (noise)', 'encode', 'total RTF', '3-min time', 'ffmpeg floor RTF', 'total/floor'],
+      r.engine.map((row) => [
+        row.input,
+        row.style,
+        rtf(row.stages.decode, row.seconds),
+        rtf(row.stages.inference, row.seconds),
+        `${rtf(row.stages.mix, row.seconds)} (${(row.stages.noise.median / row.seconds).toFixed(4)})`,
+        rtf(row.stages.encode, row.seconds),
+        rtf(row.stages.total, row.seconds),
+        `${((row.stages.total.median / row.seconds) * 180).toFixed(2)} s`,
+        rtf(row.floor, row.seconds),
+        (row.stages.total.median / row.floor.median).toFixed(1),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push('Real server over HTTP (POST /api/enrich, one worker; output in the input format):');
+  out.push(
+    markdownTable(
+      ['input', 'style', 'wall s', 'RTF', 'ffmpeg floor RTF', 'wall/floor'],
+      r.http.map((row) => [row.input, row.style, formatSummary(row.wall, 2), rtf(row.wall, row.seconds), rtf(row.floor, row.seconds), (row.wall.median / row.floor.median).toFixed(1)]),
+    ),
+  );
+  out.push('');
+  const targets: string[][] = [];
+  targets.push(['start → /healthz', formatSummary(scale(r.startup.healthz!, 1000), 0) + ' ms', '≤ 1000 ms']);
+  targets.push(['start → /readyz', formatSummary(scale(r.startup.readyz!, 1000), 0) + ' ms', '≤ 3000 ms']);
+  for (const [name, m] of Object.entries(r.memory) as Array<[string, { idleMb: number; peakProcessMb: number; peakWithFfmpegMb: number }]>) {
+    targets.push([`peak RSS, ${name} upload (server + workers; + ffmpeg)`, `${m.peakProcessMb.toFixed(0)} MB; ${m.peakWithFfmpegMb.toFixed(0)} MB (idle ${m.idleMb.toFixed(0)} MB)`, '≤ 300 MB']);
+  }
+  for (const [name, l] of Object.entries(r.lag) as Array<[string, LagStats & { healthzP99Ms: number }]>) {
+    targets.push([`event-loop lag p99 during ${name} (max; /healthz p99 from outside)`, `${l.p99.toFixed(1)} ms (max ${l.max.toFixed(1)}; ${l.healthzP99Ms.toFixed(1)} ms)`, '≤ 50 ms']);
+  }
+  for (const t of r.throughput) {
+    targets.push([`throughput, ${t.concurrency} at a time (${t.input}, ${t.workers} workers)`, `${t.songsPerSecond.toFixed(3)} songs/s = ${t.songsPerSecondPerCore.toFixed(3)} per core`, '–']);
+  }
+  const threeMin = r.engine.find((row) => row.input === '3min-stereo-wav');
+  if (threeMin) targets.push(['3-min stereo song, engine end to end', `${threeMin.stages.total.median.toFixed(2)} s (RTF ${(threeMin.stages.total.median / 180).toFixed(4)})`, '≤ 2 s (RTF 0.01)']);
+  const threeMinHttp = r.http.find((row) => row.input === '3min-stereo-wav');
+  if (threeMinHttp) targets.push(['3-min stereo song over HTTP', `${threeMinHttp.wall.median.toFixed(2)} s (RTF ${(threeMinHttp.wall.median / 180).toFixed(4)})`, '≤ 2 s (RTF 0.01)']);
+  out.push(markdownTable(['figure', 'measured', 'target'], targets));
+  return out.join('\n');
+}
+
+function scale(s: Summary, factor: number): Summary {
+  return summarize(s.runs.map((v) => v * factor));
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown CPU',
+    cores: os.availableParallelism(),
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.versions.node,
+  };
+}

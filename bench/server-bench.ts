@@ -1,0 +1,198 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openAsBlob } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { BenchInput } from './inputs.js';
+
+export interface LagStats {
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+
+export interface RequestResult {
+  seconds: number;
+  bytes: number;
+}
+
+/** The compiled server (`dist/server/main.js`) in its own process, as `npm start` runs it, listening on 127.0.0.1. */
+export class BenchServer {
+  private readonly exited: Promise<void>;
+  private readonly pending = new Map<string, (message: unknown) => void>();
+  readonly startedAt: number;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    this.startedAt = performance.now();
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.on('message', (message: { type?: string }) => {
+      const waiter = message.type ? this.pending.get(message.type) : undefined;
+      if (waiter && message.type) {
+        this.pending.delete(message.type);
+        waiter(message);
+      }
+    });
+  }
+
+  static async start(env: Record<string, string>): Promise<BenchServer> {
+    const port = await freePort();
+    const probe = fileURLToPath(new URL('./lag-probe.mjs', import.meta.url));
+    const child = spawn(process.execPath, ['--import', probe, 'dist/server/main.js'], {
+      env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), ...env },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+    return new BenchServer(child, port);
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** Seconds from spawning the process until `path` first answers 200. */
+  async waitFor(path: string, timeoutSeconds = 60): Promise<number> {
+    const deadline = this.startedAt + timeoutSeconds * 1000;
+    while (performance.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`server exited with code ${this.child.exitCode}`);
+      try {
+        const res = await fetch(this.url(path));
+        await res.arrayBuffer();
+        if (res.ok) return (performance.now() - this.startedAt) / 1000;
+      } catch {
+        // Not listening yet.
+      }
+      await sleep(5);
+    }
+    throw new Error(`${path} did not answer 200 within ${timeoutSeconds} s`);
+  }
+
+  async enrich(input: BenchInput, fields: Record<string, string>): Promise<RequestResult> {
+    const form = new FormData();
+    form.set('audio', await openAsBlob(input.file), `${input.name}.${input.format}`);
+    for (const [key, value] of Object.entries(fields)) form.set(key, value);
+    const started = performance.now();
+    const res = await fetch(this.url('/api/enrich'), { method: 'POST', body: form });
+    const body = await res.arrayBuffer();
+    if (!res.ok) throw new Error(`POST /api/enrich answered ${res.status}: ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
+    return { seconds: (performance.now() - started) / 1000, bytes: body.byteLength };
+  }
+
+  resetLag(): Promise<unknown> {
+    return this.ask('lag-reset', 'lag-reset-done');
+  }
+
+  readLag(): Promise<LagStats> {
+    return this.ask('lag-read', 'lag') as Promise<LagStats>;
+  }
+
+  /** Peak resident memory of the server process since it started; its worker threads share the process. */
+  async peakRssMb(): Promise<number> {
+    return (await statusKb(this.child.pid!, 'VmHWM')) / 1024;
+  }
+
+  /** Resident memory of the server and of its child processes (ffmpeg) right now. */
+  async rssWithChildrenMb(): Promise<number> {
+    const pid = this.child.pid!;
+    let kb = await statusKb(pid, 'VmRSS');
+    for (const child of await childPids(pid)) kb += await statusKb(child, 'VmRSS').catch(() => 0);
+    return kb / 1024;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+  }
+
+  private ask(type: string, answer: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(answer, resolve);
+      this.child.send({ type }, (error) => error && reject(error));
+    });
+  }
+}
+
+/** Samples `read` every `intervalMs` until stopped; returns the largest value seen. */
+export function samplePeak(read: () => Promise<number>, intervalMs = 50): { stop(): Promise<number> } {
+  let peak = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      peak = Math.max(peak, await read().catch(() => 0));
+      await sleep(intervalMs);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return peak;
+    },
+  };
+}
+
+/** Latency of /healthz polled from outside while the server works: what a load balancer would see. */
+export function pollHealth(server: BenchServer, intervalMs = 100): { stop(): Promise<number[]> } {
+  const latencies: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      await fetch(server.url('/healthz')).then((r) => r.arrayBuffer()).catch(() => undefined);
+      latencies.push(performance.now() - started);
+      await sleep(intervalMs);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return latencies;
+    },
+  };
+}
+
+const live = new Set<ChildProcess>();
+// A bench that fails half way must not leave servers running on a shared machine.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+async function statusKb(pid: number, field: string): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return match ? Number(match[1]) : 0;
+}
+
+async function childPids(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  const pids: number[] = [];
+  for (const task of tasks) {
+    const text = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
+    pids.push(...text.split(/\s+/).filter(Boolean).map(Number));
+  }
+  return pids;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
