@@ -9,7 +9,7 @@ import {
   probeAudio,
   type CompressedFormat,
 } from './ffmpeg.js';
-import { encodeWav16Chunks, looksLikeWav, readWav } from './wav.js';
+import { looksLikeWav, readWav, writeWav16 } from './wav.js';
 
 export type OutputFormat = 'wav' | CompressedFormat;
 
@@ -50,17 +50,7 @@ export function createAudioCodec(ffmpegPath: string, timeoutMs: number): AudioCo
       return trimmed;
     },
 
-    async writeWav(pcm, path) {
-      const handle = await open(path, 'w');
-      try {
-        // Each chunk reuses one scratch buffer, so it must be fully written before the next is packed.
-        for (const chunk of encodeWav16Chunks(pcm)) {
-          for (let done = 0; done < chunk.length; ) done += (await handle.write(chunk, done)).bytesWritten;
-        }
-      } finally {
-        await handle.close();
-      }
-    },
+    writeWav: writeWav16,
 
     async transcode(wavPath, format, output) {
       await encodeWithFfmpeg(ffmpegPath, wavPath, format, output, timeoutMs);
