@@ -8,6 +8,7 @@ import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
 import { loadManifest } from '../node_app/server/adapters/manifest.js';
 import { createOnnxGenerator } from '../node_app/server/adapters/onnx-generator.js';
 import { createEngineBench, type StageTimes } from './engine-bench.js';
+import { benchModel, type ModelRow } from './model-bench.js';
 import { ffmpegRoundTrip, makeInput, type BenchInput } from './inputs.js';
 import { BenchServer, pollHealth, samplePeak, type LagStats } from './server-bench.js';
 import { formatSummary, markdownTable, summarize, type Summary } from './stats.js';
@@ -62,6 +63,7 @@ const results = {
   loadBefore: os.loadavg(),
   loadAfter: [] as number[],
   model: {} as Record<string, unknown>,
+  modelAlone: [] as ModelRow[],
   engine: [] as StageRow[],
   http: [] as HttpRow[],
   startup: {} as { healthz?: Summary; readyz?: Summary },
@@ -114,6 +116,9 @@ try {
     for (let r = 0; r < reps; r++) runs.push(await ffmpegRoundTrip(ffmpeg, input, path.join(scratch, `floor.${input.format}`)));
     floors.set(input.name, summarize(runs));
   }
+
+  log('the model alone: batch size and intra-op threads');
+  results.modelAlone = await benchModel(manifest, reps);
 
   // ---- the engine, in process ----
   const codec = createAudioCodec(ffmpeg, 600_000);
@@ -245,6 +250,14 @@ function renderReport(r: typeof results): string {
   out.push(`Machine: ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memoryGb} GB, ${r.machine.os}, Node ${r.machine.node}`);
   out.push(`Load average (1/5/15 min): before ${load(r.loadBefore)}, after ${load(r.loadAfter)}. Mode: ${r.mode}, ${r.reps} repetitions; median ±half the spread.`);
   out.push(`Model: ${String(r.model.file)} v${String(r.model.version)}, ${((r.model.bytes as number) / 1e6).toFixed(1)} MB, window ${String(r.model.window)}, overlap ${String(r.model.overlap)}.`);
+  out.push('');
+  out.push('The model alone (ORT session.run, random inputs), per window of new audio:');
+  out.push(
+    markdownTable(
+      ['batch', 'intra-op threads', 'ms per window', 'model RTF (mono)'],
+      r.modelAlone.map((row) => [String(row.batch), String(row.threads), formatSummary(row.msPerWindow, 2), row.rtf.toFixed(4)]),
+    ),
+  );
   out.push('');
   out.push('Engine in process (one thread), real-time factor = seconds of work per second of audio:');
   out.push(

@@ -2,7 +2,7 @@ import { CrossfadeSet, planWindows, type WindowPlan } from './crossfade.js';
 import { limitPeaksInPlace } from './limiter.js';
 import { frameCount, type Pcm } from './pcm.js';
 import { fillGaussian, windowSeed } from './random.js';
-import { readResampled, sampleAt } from './resample.js';
+import { readResampled } from './resample.js';
 
 /** What the engine needs from a style model: mono windows in, the generated layer out, at the model's rate. */
 export interface StyleGenerator {
@@ -85,8 +85,7 @@ async function enrichChannel(
   let finalized = 0;
 
   const finalizeUpTo = (limit: number): void => {
-    const end = Math.min(limit, samples.length);
-    for (let i = finalized; i < end; i++) samples[i] += amount * wet.valueAt(i * modelPerNative);
+    wet.mixInto(samples, finalized, Math.min(limit, samples.length), modelPerNative, amount);
     finalized = Math.max(finalized, limit);
     wet.dropBefore(Math.floor(finalized * modelPerNative));
   };
@@ -139,8 +138,25 @@ class WetAccumulator {
     }
   }
 
-  valueAt(position: number): number {
-    return sampleAt(this.data, position - this.start);
+  /**
+   * `samples[i] += amount * layer(i * step)` for i in [from, to): `sampleAt` written out in the loop, because
+   * this runs once for every sample of the song.
+   */
+  mixInto(samples: Float32Array, from: number, to: number, step: number, amount: number): void {
+    const data = this.data;
+    const start = this.start;
+    const length = data.length;
+    for (let i = from; i < to; i++) {
+      const position = i * step - start;
+      const index = Math.floor(position);
+      let value = 0;
+      if (index >= 0 && index < length) {
+        const current = data[index];
+        const next = index + 1 < length ? data[index + 1] : 0;
+        value = current + (position - index) * (next - current);
+      }
+      samples[i] += amount * value;
+    }
   }
 
   dropBefore(position: number): void {
