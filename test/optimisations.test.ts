@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import type { Pcm } from '../node_app/engine/pcm.js';
 import { decodeWithFfmpeg, resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
 import { loadManifest } from '../node_app/server/adapters/manifest.js';
 import { createOnnxGenerator } from '../node_app/server/adapters/onnx-generator.js';
-import { readWav, writeWav16 } from '../node_app/server/adapters/wav.js';
+import { readWav, readWavFile, writeWav16 } from '../node_app/server/adapters/wav.js';
 import { fixtureDir, makeClip } from './helpers/audio.js';
 import { enrichPcm as referenceEnrichPcm } from './reference/enrich.js';
 import { limitPeaksInPlace as referenceLimit } from './reference/limiter.js';
@@ -115,10 +115,25 @@ describe('WAV codec after the speed work', () => {
     for (const channels of [1, 2] as const) {
       const file = await makeClip({ seconds: 0.5, sampleRate: 32000, channels, codec: ['-c:a', codec], extension: `${codec}.wav` });
       const bytes = await readFile(file);
-      const after = readWav(bytes);
       const before = referenceReadWav(bytes);
-      expect(after).not.toBeNull();
-      expect(firstDifference(after!.channels, before!.channels)).toBeNull();
+      for (const after of [readWav(bytes), await readWavFile(file)]) {
+        expect(after).not.toBeNull();
+        expect(firstDifference(after!.channels, before!.channels)).toBeNull();
+      }
+    }
+  });
+
+  it('reads a WAV with metadata before the samples and a cut-off end from disk as it reads it in memory', async () => {
+    const file = await makeClip({ seconds: 3.2, sampleRate: 44100, channels: 2, codec: ['-c:a', 'pcm_s16le', '-metadata', 'title=bench'], extension: 'meta.wav' });
+    const whole = await readFile(file);
+    const cut = path.join(await fixtureDir(), 'cut.wav');
+    await writeFile(cut, whole.subarray(0, whole.length - 12_345));
+    for (const name of [file, cut]) {
+      const bytes = await readFile(name);
+      const fromDisk = await readWavFile(name);
+      const inMemory = readWav(bytes);
+      expect(fromDisk).not.toBeNull();
+      expect(firstDifference(fromDisk!.channels, inMemory!.channels)).toBeNull();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Pcm } from '../../engine/pcm.js';
 import { frameCount } from '../../engine/pcm.js';
 import { tooLarge, unsupportedMedia } from '../errors.js';
@@ -9,7 +9,7 @@ import {
   probeAudio,
   type CompressedFormat,
 } from './ffmpeg.js';
-import { looksLikeWav, readWav, writeWav16 } from './wav.js';
+import { looksLikeWav, readWavFile, writeWav16 } from './wav.js';
 
 export type OutputFormat = 'wav' | CompressedFormat;
 
@@ -67,7 +67,7 @@ async function tryWav(path: string): Promise<Pcm | null> {
   } finally {
     await handle.close();
   }
-  return readWav(await readFile(path));
+  return readWavFile(path);
 }
 
 async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions, timeoutMs: number): Promise<Pcm> {
