@@ -13,9 +13,11 @@ import { ffmpegRoundTrip, makeInput, type BenchInput } from './inputs.js';
 import { BenchServer, pollHealth, samplePeak, type LagStats } from './server-bench.js';
 import { formatSummary, markdownTable, summarize, type Summary } from './stats.js';
 
-const USAGE = `Usage: npm run bench [-- --quick] [--reps N] [--skip-build]
+const SECTIONS = ['model', 'engine', 'startup', 'http', 'memory', 'throughput'] as const;
+const USAGE = `Usage: npm run bench [-- --quick] [--reps N] [--only SECTION,...] [--skip-build]
   --quick       30 s and 3 min inputs only, fewer styles and repetitions (about 3 minutes)
   --reps N      repetitions of each figure (default 3, quick 2)
+  --only LIST   run only these sections: ${SECTIONS.join(', ')}
   --skip-build  use dist/ as it is instead of compiling the server first`;
 
 const run = promisify(execFile);
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     reps: { type: 'string' },
     'skip-build': { type: 'boolean', default: false },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -33,6 +36,8 @@ if (values.help) {
   process.exit(0);
 }
 const quick = values.quick;
+const only = new Set(values.only ? values.only.split(',').map((x) => x.trim()) : SECTIONS);
+const wants = (section: (typeof SECTIONS)[number]) => only.has(section);
 const reps = Math.max(1, Number(values.reps ?? (quick ? 2 : 3)));
 const ffmpeg = resolveFfmpeg(process.env.FFMPEG_PATH).path;
 const modelsDir = path.resolve(process.env.MODELS_DIR ?? 'models');
@@ -111,14 +116,16 @@ try {
 
   const floors = new Map<string, Summary>();
   log('ffmpeg-only floor (decode + encode the same format)');
-  for (const input of inputs.values()) {
+  for (const input of wants('engine') || wants('http') ? inputs.values() : []) {
     const runs: number[] = [];
     for (let r = 0; r < reps; r++) runs.push(await ffmpegRoundTrip(ffmpeg, input, path.join(scratch, `floor.${input.format}`)));
     floors.set(input.name, summarize(runs));
   }
 
-  log('the model alone: batch size and intra-op threads');
-  results.modelAlone = await benchModel(manifest, reps);
+  if (wants('model')) {
+    log('the model alone: batch size and intra-op threads');
+    results.modelAlone = await benchModel(manifest, reps);
+  }
 
   // ---- the engine, in process ----
   const codec = createAudioCodec(ffmpeg, 600_000);
@@ -134,7 +141,7 @@ try {
     engineCases.push({ input: '10min-stereo-wav', style: styleIds[0], reps: Math.min(reps, 2) });
     engineCases.push({ input: '10min-stereo-mp3', style: mix, reps: 1 });
   }
-  for (const c of engineCases) {
+  for (const c of wants('engine') ? engineCases : []) {
     const input = get(c.input);
     log(`engine: ${c.input} ${c.style} ×${c.reps}`);
     const runs: StageTimes[] = [];
@@ -149,7 +156,7 @@ try {
   log('start-up: time to /healthz and /readyz');
   const healthz: number[] = [];
   const readyz: number[] = [];
-  for (let r = 0; r < reps; r++) {
+  for (let r = 0; r < (wants('startup') ? reps : 0); r++) {
     const server = await BenchServer.start({ WORKERS: '1', DATA_DIR: path.join(scratch, `data-start-${r}`) });
     try {
       healthz.push(await server.waitFor('/healthz'));
@@ -158,35 +165,35 @@ try {
       await server.stop();
     }
   }
-  results.startup = { healthz: summarize(healthz), readyz: summarize(readyz) };
+  if (healthz.length > 0) results.startup = { healthz: summarize(healthz), readyz: summarize(readyz) };
 
   // ---- the real server over HTTP, one worker (one core) ----
   const bigUpload = { MAX_UPLOAD_MB: '200', MAX_DURATION_S: '900' };
-  const serverOne = await BenchServer.start({ WORKERS: '1', DATA_DIR: path.join(scratch, 'data-one'), ...bigUpload });
+  const serverOne = !wants('http') ? null : await BenchServer.start({ WORKERS: '1', DATA_DIR: path.join(scratch, 'data-one'), ...bigUpload });
   try {
-    await serverOne.waitFor('/readyz');
+    await serverOne?.waitFor('/readyz');
     const httpCases: Array<{ input: string; style: string; reps: number }> = [
       { input: '30s-stereo-wav', style: styleIds[0], reps },
       { input: '30s-stereo-wav', style: mix, reps },
       ...['3min-mono-wav', '3min-stereo-wav', '3min-mono-mp3', '3min-stereo-mp3'].map((input) => ({ input, style: styleIds[0], reps })),
       ...(quick ? [] : [{ input: '10min-mono-mp3', style: styleIds[0], reps: 1 }]),
     ];
-    for (const c of httpCases) {
+    for (const c of serverOne ? httpCases : []) {
       const input = get(c.input);
       log(`http: ${c.input} ${c.style} ×${c.reps}`);
       const runs: number[] = [];
       for (let r = 0; r < c.reps; r++) {
-        runs.push((await serverOne.enrich(input, { style: c.style, seed: '7', format: input.format })).seconds);
+        runs.push((await serverOne!.enrich(input, { style: c.style, seed: '7', format: input.format })).seconds);
       }
       results.http.push({ input: c.input, style: c.style, seconds: input.seconds, wall: summarize(runs), floor: floors.get(c.input)! });
     }
   } finally {
-    await serverOne.stop();
+    await serverOne?.stop();
   }
 
   // ---- memory and event-loop lag for the longest stereo upload, each on a fresh server ----
   const longNames = quick ? ['3min-stereo-wav', '3min-stereo-mp3'] : ['10min-stereo-wav', '10min-stereo-mp3'];
-  for (const name of longNames) {
+  for (const name of wants('memory') ? longNames : []) {
     const input = get(name);
     log(`memory and lag: ${name} on a fresh one-worker server`);
     const server = await BenchServer.start({ WORKERS: '1', DATA_DIR: path.join(scratch, `data-mem-${name}`), ...bigUpload });
@@ -209,16 +216,16 @@ try {
 
   // ---- throughput with 1 and 2 requests at a time on the default two-worker server ----
   const tpInput = get(quick ? '30s-stereo-wav' : '3min-stereo-wav');
-  const serverTwo = await BenchServer.start({ WORKERS: '2', DATA_DIR: path.join(scratch, 'data-two'), ...bigUpload });
+  const serverTwo = !wants('throughput') ? null : await BenchServer.start({ WORKERS: '2', DATA_DIR: path.join(scratch, 'data-two'), ...bigUpload });
   try {
-    await serverTwo.waitFor('/readyz');
-    for (const concurrency of [1, 2]) {
+    await serverTwo?.waitFor('/readyz');
+    for (const concurrency of serverTwo ? [1, 2] : []) {
       const songs = 2 * concurrency;
       log(`throughput: ${songs} × ${tpInput.name}, ${concurrency} at a time, 2 workers`);
       const started = performance.now();
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
-          for (let i = 0; i < songs / concurrency; i++) await serverTwo.enrich(tpInput, { style: styleIds[0], seed: String(i), format: 'wav' });
+          for (let i = 0; i < songs / concurrency; i++) await serverTwo!.enrich(tpInput, { style: styleIds[0], seed: String(i), format: 'wav' });
         }),
       );
       const seconds = (performance.now() - started) / 1000;
@@ -226,7 +233,7 @@ try {
       results.throughput.push({ concurrency, workers: 2, songs, seconds, songsPerSecond: songs / seconds, songsPerSecondPerCore: songs / seconds / cores, input: tpInput.name });
     }
   } finally {
-    await serverTwo.stop();
+    await serverTwo?.stop();
   }
 
   results.loadAfter = os.loadavg();
@@ -287,8 +294,10 @@ function renderReport(r: typeof results): string {
   );
   out.push('');
   const targets: string[][] = [];
-  targets.push(['start → /healthz', formatSummary(scale(r.startup.healthz!, 1000), 0) + ' ms', '≤ 1000 ms']);
-  targets.push(['start → /readyz', formatSummary(scale(r.startup.readyz!, 1000), 0) + ' ms', '≤ 3000 ms']);
+  if (r.startup.healthz && r.startup.readyz) {
+    targets.push(['start → /healthz', formatSummary(scale(r.startup.healthz, 1000), 0) + ' ms', '≤ 1000 ms']);
+    targets.push(['start → /readyz', formatSummary(scale(r.startup.readyz, 1000), 0) + ' ms', '≤ 3000 ms']);
+  }
   for (const [name, m] of Object.entries(r.memory) as Array<[string, { idleMb: number; peakProcessMb: number; peakWithFfmpegMb: number }]>) {
     targets.push([`peak RSS, ${name} upload (server + workers; + ffmpeg)`, `${m.peakProcessMb.toFixed(0)} MB; ${m.peakWithFfmpegMb.toFixed(0)} MB (idle ${m.idleMb.toFixed(0)} MB)`, '≤ 300 MB']);
   }
