@@ -68,7 +68,8 @@ export function createApp({ config, logger, files, models, jobs }: AppDeps): Exp
   const indexHtml = path.join(config.webDir, 'index.html');
   if (existsSync(indexHtml)) {
     app.use(express.static(config.webDir, { index: false, maxAge: '1h' }));
-    app.get(['/', '/r/:id'], (_req, res) => res.sendFile(indexHtml));
+    // The front end's pages; any other path stays a JSON 404.
+    app.get(['/', '/r/:id', '/about', '/faq'], (_req, res) => res.sendFile(indexHtml));
   }
   app.use(apiNotFound);
   app.use(errorHandler);
