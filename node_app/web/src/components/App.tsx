@@ -73,7 +73,7 @@ export function App() {
       </a>
       <header className="site-header">
         <Link to={{ page: 'home' }} navigate={navigate} className="brand">
-          〰 Noise Enricher
+          Noise Enricher
         </Link>
         <nav aria-label="Main">
           <Link to={{ page: 'about' }} navigate={navigate}>

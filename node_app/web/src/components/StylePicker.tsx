@@ -51,7 +51,7 @@ export function StylePicker({ styles, settings, onChange }: Props) {
       })}
       <div className="surprise">
         <button type="button" aria-pressed={settings.surprise} onClick={() => onChange({ ...settings, surprise: true, seed: randomSeed() })}>
-          🎲 Surprise me
+          Surprise me
         </button>
         {settings.surprise && <p role="status">A random mix, picked by seed {settings.seed}. You will see which styles on the result.</p>}
         {!settings.surprise && selected === null && <p className="hint">Your own mix from the Pro panel.</p>}

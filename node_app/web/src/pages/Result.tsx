@@ -108,10 +108,10 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
         <h2 id="feedback-title">Did it work?</h2>
         <div className="button-row">
           <button type="button" aria-pressed={job.feedback === 'up'} onClick={() => void rate('up')}>
-            👍 Sounds good
+            Sounds good
           </button>
           <button type="button" aria-pressed={job.feedback === 'down'} onClick={() => void rate('down')}>
-            👎 Not really
+            Not really
           </button>
         </div>
       </section>
