@@ -18,6 +18,12 @@ const schema = z.object({
   WORKERS: positiveInt.default(Math.max(1, Math.min(2, os.availableParallelism()))),
   MAX_QUEUE: z.coerce.number().int().min(0).default(8),
   FFMPEG_TIMEOUT_S: z.coerce.number().positive().default(120),
+  // Per client IP, on the two endpoints that start work; a song takes seconds of CPU, so a few a minute is plenty.
+  RATE_LIMIT_PER_MIN: positiveInt.default(20),
+  // Heroku's router drops a request after 55 s without a byte; giving up earlier frees the upload's slot sooner.
+  UPLOAD_IDLE_TIMEOUT_S: z.coerce.number().positive().default(30),
+  // Uploads are refused before the disk is completely full, so results in progress still have room to be written.
+  MIN_FREE_DISK_MB: z.coerce.number().min(0).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -34,6 +40,9 @@ export interface Config {
   workers: number;
   maxQueue: number;
   ffmpegTimeoutMs: number;
+  rateLimitPerMinute: number;
+  uploadIdleTimeoutMs: number;
+  minFreeDiskBytes: number;
   logLevel: string;
 }
 
@@ -58,6 +67,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.WORKERS,
     maxQueue: e.MAX_QUEUE,
     ffmpegTimeoutMs: e.FFMPEG_TIMEOUT_S * 1000,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MIN,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_S * 1000,
+    minFreeDiskBytes: Math.round(e.MIN_FREE_DISK_MB * 1024 * 1024),
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -27,6 +27,7 @@ const jobs = new JobService({
   maxQueue: config.maxQueue,
   maxDurationSeconds: config.maxDurationSeconds,
   ttlMs: config.resultTtlMs,
+  minFreeBytes: config.minFreeDiskBytes,
 });
 
 const server = createApp({ config, logger, files, models, jobs }).listen(config.port, () => {

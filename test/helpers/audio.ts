@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Stream } from 'node:stream';
 import { promisify } from 'node:util';
 import wavefile from 'wavefile';
 import { resolveFfmpeg } from '../../node_app/server/adapters/ffmpeg.js';
@@ -70,7 +71,7 @@ export async function probe(file: string): Promise<{ seconds: number; sampleRate
 }
 
 /** Supertest buffers binary bodies with this parser. */
-export function binaryParser(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, done: (err: Error | null, body: Buffer) => void): void {
+export function binaryParser(res: Stream, done: (err: Error | null, body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   res.on('data', (chunk: Buffer) => chunks.push(chunk));
   res.on('end', () => done(null, Buffer.concat(chunks)));

@@ -25,11 +25,16 @@ export interface ProbeResult {
 
 /**
  * Reads the first audio stream's properties from `ffmpeg -i` (the bundled build has no ffprobe). Returns null
- * when ffmpeg finds no audio stream at all.
+ * when ffmpeg finds no audio stream at all. `ffmpeg -i` without an output always exits with 1, so only a
+ * signal, a timeout or a binary that cannot start count as ffmpeg failing.
  */
 export function probeAudio(binary: string, input: string, timeoutMs: number): Promise<ProbeResult | null> {
-  return new Promise((resolve) => {
-    execFile(binary, ['-hide_banner', '-nostdin', '-i', input], { timeout: timeoutMs }, (_error, _stdout, stderr) => {
+  return new Promise((resolve, reject) => {
+    execFile(binary, ['-hide_banner', '-nostdin', '-i', input], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
+      const failure = error as (Error & { killed?: boolean; signal?: string | null; code?: number | string }) | null;
+      if (failure?.killed) return reject(new FfmpegError('ffmpeg took too long to read the file', 'timeout'));
+      if (failure?.signal) return reject(new FfmpegError(`ffmpeg was killed with ${failure.signal}`, 'crashed'));
+      if (typeof failure?.code === 'string') return reject(new FfmpegError(`ffmpeg could not start: ${failure.code}`, 'crashed'));
       resolve(parseProbe(String(stderr)));
     });
   });
@@ -64,7 +69,8 @@ export interface FfmpegDecodeOptions {
 export class FfmpegError extends Error {
   constructor(
     message: string,
-    readonly reason: 'failed' | 'timeout' | 'aborted',
+    /** failed: ffmpeg refused the input; crashed: ffmpeg itself died or could not start. */
+    readonly reason: 'failed' | 'crashed' | 'timeout' | 'aborted',
   ) {
     super(message);
     this.name = 'FfmpegError';
@@ -102,7 +108,10 @@ export function decodeWithFfmpeg(binary: string, input: string, options: FfmpegD
     const timer = setTimeout(() => finish(new FfmpegError('ffmpeg took too long to decode the file', 'timeout')), options.timeoutMs);
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    command.on('error', (error: Error) => finish(new FfmpegError(error.message, 'failed')));
+    // fluent-ffmpeg reports a death by signal (OOM killer, a crash) only in the message.
+    command.on('error', (error: Error) =>
+      finish(new FfmpegError(error.message, /killed with signal|spawn|ENOENT|EACCES/.test(error.message) ? 'crashed' : 'failed')),
+    );
     const stream = command.pipe();
     stream.on('data', (chunk: Buffer) => sink.write(chunk));
     stream.on('end', () => finish(null));

@@ -3,7 +3,7 @@ import type { AudioCodec, OutputFormat } from '../adapters/audio-codec.js';
 import { frameCount } from '../../engine/pcm.js';
 import { randomSeed } from '../../engine/random.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
-import { AppError, busy, isAbortError, jobNotFound } from '../errors.js';
+import { AppError, busy, diskFull, isAbortError, isDiskFull, jobNotFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ModelService } from './model-service.js';
 import { Semaphore } from './semaphore.js';
@@ -48,6 +48,8 @@ export interface JobServiceOptions {
   maxQueue: number;
   maxDurationSeconds: number;
   ttlMs: number;
+  /** New jobs are refused with 507 while the data dir's disk has less than this free. */
+  minFreeBytes?: number;
   now?: () => Date;
 }
 
@@ -84,9 +86,15 @@ export class JobService {
       }
       const seed = params.seed ?? randomSeed();
       const mix = this.options.models.catalog().resolve(params.style, seed);
+      if ((await this.options.files.freeBytes()) < (this.options.minFreeBytes ?? 0)) throw diskFull();
       const id = newJobId();
-      await this.options.files.createJobDir(id);
-      await this.options.files.adopt(upload.path, id, INPUT);
+      try {
+        await this.options.files.createJobDir(id);
+        await this.options.files.adopt(upload.path, id, INPUT);
+      } catch (error) {
+        await this.options.files.removeJob(id);
+        throw isDiskFull(error) ? diskFull() : error;
+      }
       const created = this.now();
       const job: Job = {
         id,
@@ -127,7 +135,10 @@ export class JobService {
   }
 
   inputPath(id: string): string {
-    this.entry(id);
+    const { job } = this.entry(id);
+    if (job.status === 'failed') {
+      throw new AppError(409, 'JOB_FAILED', 'The job failed and its files were deleted; enrich the file again.');
+    }
     return this.options.files.jobFile(id, INPUT);
   }
 
@@ -236,14 +247,16 @@ export class JobService {
         this.update(job, { status: 'failed', stage: 'failed', error: { status: 499, code: 'CANCELLED', message: 'The job was cancelled.' } });
         return;
       }
-      const known = error instanceof AppError;
+      const known = error instanceof AppError ? error : isDiskFull(error) ? diskFull() : null;
       if (!known) logger.error({ err: error, jobId: job.id }, 'job failed');
       const failure = known
-        ? { status: error.status, code: error.code, message: error.message }
+        ? { status: known.status, code: known.code, message: known.message }
         : { status: 500, code: 'ENRICH_FAILED', message: 'Something went wrong while enriching this file. Try again, or try another file.' };
       this.update(job, { status: 'failed', stage: 'failed', error: failure });
     } finally {
       release?.();
     }
+    // A failed job keeps its record, so the client can read why, but nothing on disk: there is no result to serve.
+    if (job.status === 'failed') await files.removeJob(job.id).catch((error: unknown) => logger.warn({ err: error, jobId: job.id }, 'could not delete a failed job'));
   }
 }
