@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
@@ -12,6 +13,9 @@ export interface UploadLimits {
   /** The upload is abandoned when no byte arrives for this long. */
   idleTimeoutMs: number;
 }
+
+/** The temporary file multer is writing for each request, whatever state multer is in. */
+const tempFiles = new WeakMap<Request, string>();
 
 /** Room for the multipart boundaries and the text fields around the file. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
@@ -27,28 +31,34 @@ export function audioUpload({ dir, maxBytes, idleTimeoutMs }: UploadLimits): Req
     storage: multer.diskStorage({
       destination: dir,
       // The client's file name never reaches the file system.
-      filename: (_req, _file, done) => done(null, randomBytes(16).toString('hex')),
+      filename: (req, _file, done) => {
+        const name = randomBytes(16).toString('hex');
+        tempFiles.set(req, path.join(dir, name));
+        done(null, name);
+      },
     }),
     limits: { fileSize: maxBytes, files: 1, fields: 20, fieldSize: 4096, parts: 30, headerPairs: 100 },
   }).single('audio');
 
   return (req: Request, res: Response, next: NextFunction) => {
     if (Number(req.headers['content-length']) > maxBytes + MULTIPART_OVERHEAD_BYTES) {
-      // Without `Connection: close` Node would read and discard the whole body to keep the connection alive.
-      res.set('Connection', 'close');
+      closeAfterAnswer(req, res, LINGER_MS);
       return next(fileTooLarge(maxBytes));
     }
 
     let answered = false;
     const onStall = () => {
       answered = true;
-      // Closing the connection after the answer makes multer abort and delete the partial file.
-      res.set('Connection', 'close');
+      // Closing the connection makes multer abort and delete the partial file.
+      closeAfterAnswer(req, res, 0);
       next(uploadTimeout(Math.round(idleTimeoutMs / 1000)));
     };
     req.setTimeout(idleTimeoutMs, onStall);
+    // multer leaves a half-written file behind when the client vanishes mid-upload, so the path is tracked
+    // from the moment multer picks it. A job that took the file has moved it away; then this removes nothing.
     res.once('close', () => {
-      if (req.file) void rm(req.file.path, { force: true });
+      const temp = tempFiles.get(req);
+      if (temp) void rm(temp, { force: true });
     });
 
     upload(req, res, (error: unknown) => {
@@ -60,6 +70,18 @@ export function audioUpload({ dir, maxBytes, idleTimeoutMs }: UploadLimits): Req
       next(fromUploadError(error, maxBytes));
     });
   };
+}
+
+/** Long enough for a client still sending to read the answer before the connection is reset. */
+const LINGER_MS = 250;
+
+/**
+ * Answers and then drops the connection. Left to itself Node keeps the socket open and reads the rest of the
+ * body to reuse it, which is what an early answer to an oversized or stalled upload must avoid.
+ */
+function closeAfterAnswer(req: Request, res: Response, lingerMs: number): void {
+  res.set('Connection', 'close');
+  res.once('finish', () => setTimeout(() => req.socket?.destroy(), lingerMs).unref());
 }
 
 function fileTooLarge(maxBytes: number): AppError {
