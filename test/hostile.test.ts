@@ -6,7 +6,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWithFfmpeg, resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
-import { binaryParser, makeClip, probe, readWavBytes } from './helpers/audio.js';
+import { binaryParser, makeClip, probe, readWavBytes, type ToneSpec } from './helpers/audio.js';
 import { emptyZip, floatSine, pngImage, renderLavfi, truncated, wavBytes, writeFixture } from './helpers/corpus.js';
 import { multipartBody, rawRequest, requestHead } from './helpers/raw-http.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -104,9 +104,9 @@ describe('files that are not usable audio are refused with a JSON error', () => 
     exchange.socket.destroy();
   });
 
-  it.each([
-    ['wav (decoded in process)', { seconds: 10, sampleRate: 8000, channels: 1, extension: 'wav' } as const],
-    ['ogg (decoded by ffmpeg)', { seconds: 10, sampleRate: 22050, channels: 1, extension: 'ogg', codec: ['-c:a', 'libvorbis'] } as const],
+  it.each<[string, ToneSpec]>([
+    ['wav (decoded in process)', { seconds: 10, sampleRate: 8000, channels: 1, extension: 'wav' }],
+    ['ogg (decoded by ffmpeg)', { seconds: 10, sampleRate: 22050, channels: 1, extension: 'ogg', codec: ['-c:a', 'libvorbis'] }],
   ])('audio longer than the duration limit, %s: 413 TOO_LONG', async (_name, spec) => {
     const res = await enrich(await makeClip(spec));
     expect(errorOf(res)).toEqual({ status: 413, code: 'TOO_LONG' });
