@@ -112,9 +112,19 @@ export function decodeWithFfmpeg(binary: string, input: string, options: FfmpegD
     command.on('error', (error: Error) =>
       finish(new FfmpegError(error.message, /killed with signal|spawn|ENOENT|EACCES/.test(error.message) ? 'crashed' : 'failed')),
     );
+    // Both must happen: stdout can end cleanly a moment before ffmpeg's exit reports that it was killed.
+    let streamEnded = false;
+    let exited = false;
+    command.on('end', () => {
+      exited = true;
+      if (streamEnded) finish(null);
+    });
     const stream = command.pipe();
     stream.on('data', (chunk: Buffer) => sink.write(chunk));
-    stream.on('end', () => finish(null));
+    stream.on('end', () => {
+      streamEnded = true;
+      if (exited) finish(null);
+    });
     stream.on('error', (error: Error) => finish(new FfmpegError(error.message, 'failed')));
   });
 }

@@ -28,7 +28,7 @@ export interface Job {
   params: { style: string; weights: Record<string, number>; amount: number; seed: number; format: OutputFormat; start?: number; end?: number };
   input: { name: string };
   output?: { sampleRate: number; channels: number; durationSeconds: number };
-  error?: { status: number; code: string; message: string };
+  error?: { status: number; code: string; message: string; headers?: Record<string, string> };
   feedback?: 'up' | 'down';
   createdAt: Date;
   expiresAt: Date;
@@ -250,7 +250,7 @@ export class JobService {
       const known = error instanceof AppError ? error : isDiskFull(error) ? diskFull() : null;
       if (!known) logger.error({ err: error, jobId: job.id }, 'job failed');
       const failure = known
-        ? { status: known.status, code: known.code, message: known.message }
+        ? { status: known.status, code: known.code, message: known.message, headers: known.headers }
         : { status: 500, code: 'ENRICH_FAILED', message: 'Something went wrong while enriching this file. Try again, or try another file.' };
       this.update(job, { status: 'failed', stage: 'failed', error: failure });
     } finally {
