@@ -120,7 +120,7 @@ const summary = {
   ...counts,
   others,
   deleteFailures,
-  healthz: { probes: health.length, p50Ms: round(percentile(50)), p99Ms: round(percentile(99)), maxMs: round(health.at(-1) ?? 0), slow },
+  healthz: { probes: health.length, p50Ms: round(percentile(50)), p99Ms: round(percentile(99)), maxMs: round(health.at(-1) ?? 0), overBudget: slow.length, firstOverBudget: slow.slice(0, 5) },
   peakRssMb: round(peakRssMb),
   filesLeft: filesLeft.length,
 };
