@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Stream } from 'node:stream';
 import { promisify } from 'node:util';
 import wavefile from 'wavefile';
 import { resolveFfmpeg } from '../../node_app/server/adapters/ffmpeg.js';
@@ -70,9 +69,10 @@ export async function probe(file: string): Promise<{ seconds: number; sampleRate
   return { seconds: frames / fmt.sampleRate, sampleRate: fmt.sampleRate, channels: fmt.numChannels };
 }
 
-/** Supertest buffers binary bodies with this parser. */
-export function binaryParser(res: Stream, done: (err: Error | null, body: Buffer) => void): void {
+/** Supertest buffers binary bodies with this parser; at run time `res` is the HTTP response stream. */
+export function binaryParser(res: unknown, done: (err: Error | null, body: Buffer) => void): void {
+  const stream = res as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
-  res.on('data', (chunk: Buffer) => chunks.push(chunk));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
 }

@@ -1,4 +1,4 @@
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { Pcm } from '../../engine/pcm.js';
 import { frameCount } from '../../engine/pcm.js';
 import { decoderFailed, tooLarge, unsupportedMedia } from '../errors.js';
@@ -9,7 +9,7 @@ import {
   probeAudio,
   type CompressedFormat,
 } from './ffmpeg.js';
-import { encodeWav16, looksLikeWav, readWav } from './wav.js';
+import { looksLikeWav, readWav, writeWav16 } from './wav.js';
 
 export type OutputFormat = 'wav' | CompressedFormat;
 
@@ -50,9 +50,7 @@ export function createAudioCodec(ffmpegPath: string, timeoutMs: number): AudioCo
       return trimmed;
     },
 
-    async writeWav(pcm, path) {
-      await writeFile(path, encodeWav16(pcm));
-    },
+    writeWav: writeWav16,
 
     async transcode(wavPath, format, output) {
       await encodeWithFfmpeg(ffmpegPath, wavPath, format, output, timeoutMs);
