@@ -1,4 +1,4 @@
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { Pcm } from '../../engine/pcm.js';
 import { frameCount } from '../../engine/pcm.js';
 import { tooLarge, unsupportedMedia } from '../errors.js';
@@ -9,7 +9,7 @@ import {
   probeAudio,
   type CompressedFormat,
 } from './ffmpeg.js';
-import { encodeWav16, looksLikeWav, readWav } from './wav.js';
+import { interleave16, looksLikeWav, readWav, wav16Header } from './wav.js';
 
 export type OutputFormat = 'wav' | CompressedFormat;
 
@@ -26,6 +26,8 @@ export interface AudioCodec {
   /** Writes `format` from a WAV master; for wav the master itself is the result. */
   transcode(wavPath: string, format: CompressedFormat, output: string): Promise<void>;
 }
+
+const WRITE_SLICE_FRAMES = 65_536;
 
 /** Above this the output is resampled: the models and most players top out at 48 kHz. */
 export const MAX_SAMPLE_RATE = 48000;
@@ -51,7 +53,17 @@ export function createAudioCodec(ffmpegPath: string, timeoutMs: number): AudioCo
     },
 
     async writeWav(pcm, path) {
-      await writeFile(path, encodeWav16(pcm));
+      // In slices, so the file never exists twice in memory next to the samples it is made of.
+      const frames = frameCount(pcm);
+      const handle = await open(path, 'w');
+      try {
+        await handle.write(wav16Header(pcm.sampleRate, pcm.channels.length, frames));
+        for (let start = 0; start < frames; start += WRITE_SLICE_FRAMES) {
+          await handle.write(interleave16(pcm, start, Math.min(frames, start + WRITE_SLICE_FRAMES)));
+        }
+      } finally {
+        await handle.close();
+      }
     },
 
     async transcode(wavPath, format, output) {
