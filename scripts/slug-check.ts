@@ -154,7 +154,8 @@ async function main(): Promise<void> {
     rmSync(path.join(app, '.git'), { recursive: true, force: true });
     const removed = applySlugignore(app);
     console.log(`  .slugignore removed: ${removed.join(', ') || 'nothing'} (${Date.now() - t} ms)`);
-    check(!removed.some((r) => r === 'node_app' || r.startsWith('node_app/server')), 'the server source survives .slugignore');
+    const lostSource = removed.filter((r) => (r.startsWith('node_app') || r.startsWith('models/')) && !/\.test\.tsx?$/.test(r) && r !== 'models/training');
+    check(lostSource.length === 0, `.slugignore keeps the app's source and models${lostSource.length ? ` (removed: ${lostSource.join(', ')})` : ''}`);
 
     t = step('npm ci (dev dependencies included, onnxruntime-node install script skipped)');
     sh('npm', ['ci', '--include=dev', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, env: buildEnv, stdio: ['ignore', 'inherit', 'inherit'] });
