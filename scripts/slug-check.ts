@@ -239,6 +239,17 @@ async function main(): Promise<void> {
     check(log.includes('"msg":"bye"'), 'the last log line ("bye") was flushed');
     server = null;
 
+    step("app.json's postdeploy health check, run in the slug as a one-off dyno would");
+    const postdeploy = (JSON.parse(readFileSync(path.join(app, 'app.json'), 'utf8')) as { scripts: { postdeploy: string } }).scripts.postdeploy;
+    const port = await freePort();
+    let healthOutput = '';
+    try {
+      healthOutput = sh('bash', ['-c', postdeploy], { cwd: app, env: { ...env, PORT: String(port) }, timeout: 120_000 });
+    } catch (error) {
+      healthOutput = String((error as { stdout?: string }).stdout ?? error);
+    }
+    check(healthOutput.includes('health check passed'), `postdeploy: ${healthOutput.trim().split('\n').at(-1)}`);
+
     if (largest) {
       step('peak memory while enriching the largest upload app.json allows');
       const limits = appJsonEnv(app);
