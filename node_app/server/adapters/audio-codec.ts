@@ -9,7 +9,7 @@ import {
   probeAudio,
   type CompressedFormat,
 } from './ffmpeg.js';
-import { interleave16, looksLikeWav, readWav, wav16Header } from './wav.js';
+import { looksLikeWav, readWav, writeWav16 } from './wav.js';
 
 export type OutputFormat = 'wav' | CompressedFormat;
 
@@ -26,8 +26,6 @@ export interface AudioCodec {
   /** Writes `format` from a WAV master; for wav the master itself is the result. */
   transcode(wavPath: string, format: CompressedFormat, output: string): Promise<void>;
 }
-
-const WRITE_SLICE_FRAMES = 65_536;
 
 /** Above this the output is resampled: the models and most players top out at 48 kHz. */
 export const MAX_SAMPLE_RATE = 48000;
@@ -52,19 +50,7 @@ export function createAudioCodec(ffmpegPath: string, timeoutMs: number): AudioCo
       return trimmed;
     },
 
-    async writeWav(pcm, path) {
-      // In slices, so the file never exists twice in memory next to the samples it is made of.
-      const frames = frameCount(pcm);
-      const handle = await open(path, 'w');
-      try {
-        await handle.write(wav16Header(pcm.sampleRate, pcm.channels.length, frames));
-        for (let start = 0; start < frames; start += WRITE_SLICE_FRAMES) {
-          await handle.write(interleave16(pcm, start, Math.min(frames, start + WRITE_SLICE_FRAMES)));
-        }
-      } finally {
-        await handle.close();
-      }
-    },
+    writeWav: writeWav16,
 
     async transcode(wavPath, format, output) {
       await encodeWithFfmpeg(ffmpegPath, wavPath, format, output, timeoutMs);

@@ -1,12 +1,17 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import wavefile from 'wavefile';
 import { describe, expect, it } from 'vitest';
-import { encodeWav16, readWav } from './wav.js';
+import { readWav, writeWav16 } from './wav.js';
 
-describe('encodeWav16', () => {
-  it('writes a WAV that other readers open with the same rate, channels, length and samples', () => {
+describe('writeWav16', () => {
+  it('writes a WAV that other readers open with the same rate, channels, length and samples', async () => {
     const left = Float32Array.from({ length: 1001 }, (_, i) => Math.sin(i / 7) * 0.9);
     const right = Float32Array.from({ length: 1001 }, (_, i) => (i % 2 ? -1 : 1) * 1.5);
-    const bytes = encodeWav16({ sampleRate: 22050, channels: [left, right] });
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'wav-test-')), 'out.wav');
+    await writeWav16({ sampleRate: 22050, channels: [left, right] }, file);
+    const bytes = await readFile(file);
 
     const wav = new wavefile.WaveFile(bytes);
     const fmt = wav.fmt as { sampleRate: number; numChannels: number; bitsPerSample: number };
