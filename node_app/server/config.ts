@@ -11,6 +11,8 @@ const schema = z.object({
   MODELS_DIR: z.string().default(path.resolve('models')),
   WEB_DIR: z.string().default(path.resolve('dist/web')),
   FFMPEG_PATH: z.string().optional(),
+  // Heroku's app.json turns this on, so the Aptfile's patched ffmpeg decodes uploads there.
+  USE_SYSTEM_FFMPEG: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   MAX_UPLOAD_MB: z.coerce.number().positive().default(50),
   MAX_DURATION_S: z.coerce.number().positive().default(600),
   RESULT_TTL_MIN: z.coerce.number().positive().default(60),
@@ -34,6 +36,7 @@ export interface Config {
   modelsDir: string;
   webDir: string;
   ffmpegPath?: string;
+  useSystemFfmpeg: boolean;
   maxUploadBytes: number;
   maxDurationSeconds: number;
   resultTtlMs: number;
@@ -61,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelsDir: path.resolve(e.MODELS_DIR),
     webDir: path.resolve(e.WEB_DIR),
     ffmpegPath: e.FFMPEG_PATH,
+    useSystemFfmpeg: e.USE_SYSTEM_FFMPEG,
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
     maxDurationSeconds: e.MAX_DURATION_S,
     resultTtlMs: e.RESULT_TTL_MIN * 60_000,

@@ -35,6 +35,9 @@ export const unavailable = (code: string, message: string) =>
 export const jobNotFound = () =>
   notFound('JOB_NOT_FOUND', 'No job with this id. Results expire after a while and are lost when the server restarts; enrich the file again.');
 
+export const shuttingDown = () =>
+  unavailable('SHUTTING_DOWN', 'The server is restarting and takes no new songs. Try again in a few seconds.');
+
 export function isAbortError(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
 }

@@ -3,7 +3,7 @@ import type { AudioCodec, OutputFormat } from '../adapters/audio-codec.js';
 import { frameCount } from '../../engine/pcm.js';
 import { randomSeed } from '../../engine/random.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
-import { AppError, busy, diskFull, isAbortError, isDiskFull, jobNotFound } from '../errors.js';
+import { AppError, busy, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ModelService } from './model-service.js';
 import { Semaphore } from './semaphore.js';
@@ -70,6 +70,7 @@ export class JobService {
   private readonly slots: Semaphore;
   private readonly now: () => Date;
   private sweeper: NodeJS.Timeout | null = null;
+  private closing = false;
 
   constructor(private readonly options: JobServiceOptions) {
     this.slots = new Semaphore(options.concurrency);
@@ -80,6 +81,8 @@ export class JobService {
   /** Takes ownership of the uploaded file: it is moved into the job or deleted, whatever happens. */
   async submit(upload: Upload, params: EnrichParams): Promise<Job> {
     try {
+      // A job accepted now would be killed with the dyno; a 503 tells the client to come back.
+      if (this.closing) throw shuttingDown();
       const unfinished = [...this.entries.values()].filter((e) => e.job.status === 'queued' || e.job.status === 'running');
       if (unfinished.length >= this.options.concurrency + this.options.maxQueue) {
         throw busy('The server is busy with other songs. Try again in a minute.', 30);
@@ -190,8 +193,9 @@ export class JobService {
     return expired.length;
   }
 
-  /** Lets running jobs finish for up to `graceMs`, then cancels the rest. */
+  /** Refuses new jobs, lets running ones finish for up to `graceMs`, then cancels the rest (they end failed). */
   async shutdown(graceMs: number): Promise<void> {
+    this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
     const pending = [...this.entries.values()].map((e) => e.finished);
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
