@@ -6,11 +6,12 @@ Graph (everything below is exported to ONNX, opset 17):
         -> log-mel shape + smoothed loudness features
         -> frame conv net (dilated residual blocks, FiLM-conditioned on the
            weighted style embedding  e = style @ E)
-        -> two heads per frame and bin:
+        -> three heads per frame and bin:
              noise gain  g_n  (applied to the spectrum of the engine's Gaussian noise,
                                scaled by the music's local loudness)
              music mask  m    (re-voices the music's own partials, keeps its phase)
-    Y = m * X + g_n * env * N   --fixed ISTFT conv-transpose-->  wet [B,N]
+             drive mask  d    (shapes the spectrum D of tanh-driven music: new harmonics)
+    Y = m * X + d * D + g_n * env * N   --fixed ISTFT conv-transpose-->  wet [B,N]
 
 The noise input is the only randomness: its samples are read directly as the
 real/imaginary parts of the noise spectrum (a white Gaussian signal has i.i.d.
@@ -123,10 +124,16 @@ class EnricherNet(nn.Module):
         self.blocks = nn.ModuleList([Block(ch, emb, d) for d in dilations])
         self.head_noise = nn.Conv1d(ch, N_BINS, 1)
         self.head_music = nn.Conv1d(ch, N_BINS, 1)
+        self.head_drive = nn.Conv1d(ch, N_BINS, 1)
+        self.drive = nn.Parameter(torch.tensor(2.0))
+        tri = 1.0 - np.abs(np.arange(N_FFT) - (N_FFT - 1) / 2) / (N_FFT / 2)
+        self.register_buffer("upsample", torch.from_numpy(tri.astype(np.float32))[None, None, :])
         nn.init.zeros_(self.head_noise.weight)
         nn.init.constant_(self.head_noise.bias, -2.0)
         nn.init.zeros_(self.head_music.weight)
         nn.init.constant_(self.head_music.bias, -3.0)
+        nn.init.zeros_(self.head_drive.weight)
+        nn.init.constant_(self.head_drive.bias, -3.0)
 
     def noise_spectrum(self, noise):
         b = noise.shape[0]
@@ -160,10 +167,17 @@ class EnricherNet(nn.Module):
         h = F.leaky_relu(h, 0.1)
         g_noise = torch.exp(torch.clamp(self.head_noise(h), -15.0, 4.0)) * env
         m_music = torch.exp(torch.clamp(self.head_music(h), -15.0, 2.0))
+        m_drive = torch.exp(torch.clamp(self.head_drive(h), -15.0, 2.0))
+        # harmonic source: the music driven through a level-normalised tanh (guitar-amp style),
+        # gives the net partials the music does not have (distortion, octaves, intermodulation)
+        env_t = F.conv_transpose1d(env, self.upsample, stride=HOP)[:, 0, HOP:-HOP]
+        driven = torch.tanh(self.drive * audio / (env_t + 1e-4)) * env_t
+        dspec = self.stft(driven)
         nspec = self.noise_spectrum(noise)
         g2 = torch.cat([g_noise, g_noise], 1)
         m2 = torch.cat([m_music, m_music], 1)
-        out = m2 * spec + g2 * nspec
+        d2 = torch.cat([m_drive, m_drive], 1)
+        out = m2 * spec + d2 * dspec + g2 * nspec
         return self.istft(out)
 
 

@@ -69,9 +69,10 @@ export async function probe(file: string): Promise<{ seconds: number; sampleRate
   return { seconds: frames / fmt.sampleRate, sampleRate: fmt.sampleRate, channels: fmt.numChannels };
 }
 
-/** Supertest buffers binary bodies with this parser. */
-export function binaryParser(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, done: (err: Error | null, body: Buffer) => void): void {
+/** Supertest buffers binary bodies with this parser; at run time `res` is the HTTP response stream. */
+export function binaryParser(res: unknown, done: (err: Error | null, body: Buffer) => void): void {
+  const stream = res as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
-  res.on('data', (chunk: Buffer) => chunks.push(chunk));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
 }

@@ -1,0 +1,44 @@
+// Runs models/enricher.onnx with onnxruntime-node (the runtime the app uses) over windows that
+// eval.py wrote as raw float32 files, and reports single-thread speed.
+// usage: node run_onnx.cjs <model.onnx> <dir with audio.f32 style.f32 noise.f32 meta.json>
+const fs = require("fs");
+const path = require("path");
+const ort = require("onnxruntime-node");
+
+function readF32(file) {
+  const buf = fs.readFileSync(file);
+  return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+}
+
+async function main() {
+  const [modelPath, dir] = process.argv.slice(2);
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, "meta.json"), "utf8"));
+  const { count, window: w, styles: s, batch = 1 } = meta;
+  const session = await ort.InferenceSession.create(modelPath, {
+    intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: "all",
+  });
+  const audio = readF32(path.join(dir, "audio.f32"));
+  const style = readF32(path.join(dir, "style.f32"));
+  const noise = readF32(path.join(dir, "noise.f32"));
+  const out = new Float32Array(count * w);
+  let runMs = 0;
+  for (let i = 0; i < count; i += batch) {
+    const b = Math.min(batch, count - i);
+    const feeds = {
+      audio: new ort.Tensor("float32", audio.slice(i * w, (i + b) * w), [b, w]),
+      style: new ort.Tensor("float32", style.slice(i * s, (i + b) * s), [b, s]),
+      noise: new ort.Tensor("float32", noise.slice(i * w, (i + b) * w), [b, w]),
+    };
+    const t0 = process.hrtime.bigint();
+    const res = await session.run(feeds);
+    runMs += Number(process.hrtime.bigint() - t0) / 1e6;
+    out.set(res.wet.data, i * w);
+  }
+  fs.writeFileSync(path.join(dir, "wet.f32"), Buffer.from(out.buffer));
+  const audioSeconds = (count * w) / 44100;
+  fs.writeFileSync(path.join(dir, "timing.json"), JSON.stringify({
+    windows: count, window: w, runMs, audioSeconds, realTimeFraction: runMs / 1000 / audioSeconds,
+  }));
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

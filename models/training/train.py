@@ -1,0 +1,148 @@
+"""Train EnricherNet on the paired corpus, export models/enricher.onnx and models/manifest.json."""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from enricher_net import EnricherNet, export_onnx, mel_filterbank, SR  # noqa: E402
+from styles import STYLES, DEFAULT_STYLE  # noqa: E402
+
+MODELS = os.path.dirname(HERE)
+RESOLUTIONS = [(2048, 512, 96), (1024, 256, 64), (512, 128, 48), (256, 64, 32)]
+
+
+class SpecLoss(torch.nn.Module):
+    """Multi-resolution log-mel L1 plus linear-magnitude spectral convergence."""
+
+    def __init__(self):
+        super().__init__()
+        for i, (n, h, m) in enumerate(RESOLUTIONS):
+            self.register_buffer(f"mel{i}", torch.from_numpy(mel_filterbank(SR, n, m)))
+            self.register_buffer(f"win{i}", torch.hann_window(n))
+
+    def forward(self, y, t):
+        loss = 0.0
+        for i, (n, h, m) in enumerate(RESOLUTIONS):
+            win, mel = getattr(self, f"win{i}"), getattr(self, f"mel{i}")
+            Y = torch.stft(y, n, h, window=win, return_complex=True).abs() ** 2 / n
+            T = torch.stft(t, n, h, window=win, return_complex=True).abs() ** 2 / n
+            my, mt = mel @ Y, mel @ T
+            loss = loss + (torch.log(my + 1e-9) - torch.log(mt + 1e-9)).abs().mean()
+            loss = loss + 0.5 * (my.sqrt() - mt.sqrt()).norm() / (mt.sqrt().norm() + 1e-7)
+            if n == 1024:
+                loss = loss + 0.3 * (torch.log(Y + 1e-9) - torch.log(T + 1e-9)).abs().mean()
+        return loss / len(RESOLUTIONS)
+
+
+def write_manifest(style_ids, window, overlap, extra):
+    styles = []
+    for i, sid in enumerate(style_ids):
+        st = next(s for s in STYLES if s["id"] == sid)
+        styles.append(dict(id=sid, label=st["label"], kind=st["kind"], description=st["description"], index=i))
+    man = {
+        "version": extra.pop("version", "1.0.0"),
+        "sampleRate": SR,
+        "defaultStyle": DEFAULT_STYLE if DEFAULT_STYLE in style_ids else style_ids[0],
+        "model": {"file": "enricher.onnx", "inputs": {"audio": "audio", "style": "style", "noise": "noise"},
+                  "output": "wet", "window": window, "overlap": overlap, "channels": 1,
+                  "defaultAmount": 0.5},
+        "styles": styles,
+    }
+    man.update(extra)
+    with open(os.path.join(MODELS, "manifest.json"), "w") as f:
+        json.dump(man, f, indent=2)
+        f.write("\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--steps", type=int, default=10 ** 9)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=65536)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--mix-prob", type=float, default=0.15)
+    ap.add_argument("--ckpt", default=os.path.join(HERE, "build", "enricher.pt"))
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--version", default="1.0.0")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.RandomState(a.seed)
+    d = np.load(a.data)
+    dry, wet = d["dry"], d["wet"]
+    style_ids = [str(s) for s in d["styles"]]
+    P, S, L = wet.shape
+    print(f"data: {P} pieces, {S} styles, {L / SR:.1f}s each", flush=True)
+    model = EnricherNet(S)
+    if a.resume and os.path.exists(a.ckpt):
+        model.load_state_dict(torch.load(a.ckpt)["model"])
+        print("resumed", a.ckpt)
+    crit = SpecLoss()
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    total_s = a.minutes * 60
+    t0 = time.time()
+    step, run = 0, []
+    eye = np.eye(S, dtype=np.float32)
+    while step < a.steps and time.time() - t0 < total_s:
+        frac = (time.time() - t0) / total_s
+        for g in opt.param_groups:
+            g["lr"] = a.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0))))
+        xs, ts, ss = [], [], []
+        for _ in range(a.batch):
+            p = rng.randint(P)
+            o = rng.randint(L - a.crop)
+            x = dry[p, o:o + a.crop].astype(np.float32)
+            s = rng.randint(S)
+            w = eye[s]
+            t = wet[p, s, o:o + a.crop].astype(np.float32)
+            if rng.rand() < a.mix_prob:
+                s2 = (s + 1 + rng.randint(S - 1)) % S
+                lam = rng.uniform(0.25, 0.75)
+                w = lam * eye[s] + (1 - lam) * eye[s2]
+                t = lam * t + (1 - lam) * wet[p, s2, o:o + a.crop].astype(np.float32)
+            g = 10 ** (rng.uniform(-8, 4) / 20)
+            xs.append(x * g)
+            ts.append(t * g)
+            ss.append(w)
+        x = torch.from_numpy(np.stack(xs))
+        t = torch.from_numpy(np.stack(ts))
+        s = torch.from_numpy(np.stack(ss))
+        n = torch.randn_like(x)
+        y = model(x, s, n)
+        loss = crit(y, t)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        run.append(loss.item())
+        step += 1
+        if step % 50 == 0:
+            print(f"step {step} loss {np.mean(run[-50:]):.4f} lr {opt.param_groups[0]['lr']:.2e} "
+                  f"t {time.time() - t0:.0f}s", flush=True)
+        if step % 500 == 0:
+            torch.save({"model": model.state_dict(), "styles": style_ids, "step": step}, a.ckpt)
+    train_s = time.time() - t0
+    torch.save({"model": model.state_dict(), "styles": style_ids, "step": step}, a.ckpt)
+    onnx_path = os.path.join(MODELS, "enricher.onnx")
+    export_onnx(model, onnx_path)
+    write_manifest(style_ids, 32768, 4096, {
+        "version": a.version,
+        "training": {"steps": step, "seconds": round(train_s), "finalLoss": round(float(np.mean(run[-100:])), 4),
+                     "corpus": f"{P} pieces x {L / SR:.0f} s x {S} styles", "seed": a.seed},
+    })
+    print(f"trained {step} steps in {train_s:.0f}s; exported {onnx_path} ({os.path.getsize(onnx_path)} bytes)")
+
+
+if __name__ == "__main__":
+    main()
