@@ -110,6 +110,55 @@ describe('the web app in Chromium', () => {
     await context.close();
   });
 
+  it('switches between original and enriched at the same position while playing', async () => {
+    const context = await stack.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.base}/r/${sharedJobId}`);
+    await bothPlayersReady(page);
+    const position = async () => {
+      const [, minutes, seconds] = /(\d+):(\d+\.\d)/.exec((await page.getByLabel('Position').textContent()) ?? '') ?? [];
+      return Number(minutes) * 60 + Number(seconds);
+    };
+    await page.getByRole('button', { name: 'Play' }).click();
+    await expect.poll(position, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    await page.getByRole('radio', { name: 'A: original' }).check();
+    const switchedAt = await position();
+    expect(switchedAt).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('[data-testid="player-original"]').getAttribute('class')).toContain('active');
+    await expect.poll(position, { timeout: 5_000 }).toBeGreaterThan(switchedAt + 0.3);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await context.close();
+  });
+
+  it('enriches an example clip with one tap', async () => {
+    const context = await stack.browser.newContext(PHONE);
+    const page = await context.newPage();
+    await page.goto(stack.base);
+    await page.getByRole('button', { name: 'Enrich “Drum loop”' }).click();
+    await page.getByRole('heading', { name: 'Your enriched audio' }).waitFor({ timeout: RESULT_TIMEOUT });
+    const job = await jobOf(new URL(page.url()).pathname.split('/').pop()!);
+    expect(job.output!.durationSeconds).toBeGreaterThan(7.9);
+    await context.close();
+  });
+
+  it('keeps following a job across a reload, and cancels it', async () => {
+    const long = await makeClip({ seconds: 240, sampleRate: 44100, channels: 2, extension: 'wav' });
+    const context = await stack.browser.newContext(PHONE);
+    const page = await context.newPage();
+    await page.goto(stack.base);
+    await page.getByLabel('Audio file').setInputFiles(long);
+    await page.getByRole('button', { name: 'Enrich', exact: true }).click();
+    await page.waitForURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    await page.getByText(/^Progress: \d+ %/).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: /^Enriching clip-240s/ }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.waitForURL(`${stack.base}/`);
+    expect((await fetch(`${stack.base}/api/jobs/${id}`)).status).toBe(404);
+    await context.close();
+  });
+
   it("shows the API's own message when the file is not audio", async () => {
     const fake = path.join(await fixtureDir(), 'not-really.mp3');
     await writeFile(fake, 'This is a shopping list, not a song.\n'.repeat(50));

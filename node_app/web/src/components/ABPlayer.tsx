@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type WaveSurfer from 'wavesurfer.js';
+import { formatSeconds } from './Recorder';
 import { Waveform } from './Waveform';
 
 export type Side = 'original' | 'enriched';
@@ -20,6 +21,7 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
   const [side, setSide] = useState<Side>('enriched');
   const [playing, setPlaying] = useState(false);
   const [ready, setReady] = useState<Record<Side, boolean>>({ original: false, enriched: false });
+  const [position, setPosition] = useState(0);
   const sideRef = useRef(side);
   sideRef.current = side;
 
@@ -30,6 +32,7 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
     wavesurfer.on('play', () => which === sideRef.current && setPlaying(true));
     wavesurfer.on('pause', () => which === sideRef.current && setPlaying(false));
     wavesurfer.on('finish', () => which === sideRef.current && setPlaying(false));
+    wavesurfer.on('timeupdate', (seconds) => which === sideRef.current && setPosition(seconds));
     setReady((r) => ({ ...r, [which]: true }));
   };
 
@@ -54,6 +57,7 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
       }
     }
     setSide(next);
+    if (to) setPosition(to.getCurrentTime());
   };
 
   const bothReady = ready.original && ready.enriched;
@@ -72,6 +76,9 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
         <button type="button" className="primary" onClick={toggle} disabled={!bothReady}>
           {playing ? '❚❚ Pause' : '▶ Play'}
         </button>
+        <output className="position" aria-label="Position">
+          {formatSeconds(position)}.{Math.floor((position % 1) * 10)}
+        </output>
         <fieldset className="ab-switch">
           <legend>Listen to</legend>
           {(['original', 'enriched'] as const).map((which) => (
