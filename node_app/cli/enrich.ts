@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   const files = new FileStore(scratch);
   await files.reset();
   const models = new ModelService(config.modelsDir, 1, logger);
-  const ffmpeg = resolveFfmpeg(config.ffmpegPath);
+  const ffmpeg = resolveFfmpeg(config.ffmpegPath, { preferSystem: config.useSystemFfmpeg });
   const jobs = new JobService({
     codec: createAudioCodec(ffmpeg.path, config.ffmpegTimeoutMs),
     models,

@@ -10,6 +10,7 @@ import type { Logger } from './logger.js';
 import { enrichRoutes } from './routes/enrich.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
+import { workRateLimit } from './routes/rate-limit.js';
 import type { FileStore } from './adapters/file-store.js';
 import type { JobService } from './services/job-service.js';
 import type { ModelService } from './services/model-service.js';
@@ -59,8 +60,9 @@ export function createApp({ config, logger, files, models, jobs }: AppDeps): Exp
   );
   app.use(express.json({ limit: '16kb' }));
 
-  const limits = { dir: files.uploadsDir, maxBytes: config.maxUploadBytes };
+  const limits = { dir: files.uploadsDir, maxBytes: config.maxUploadBytes, idleTimeoutMs: config.uploadIdleTimeoutMs };
   app.use(metaRoutes(models));
+  app.post(['/api/enrich', '/api/jobs'], workRateLimit(config.rateLimitPerMinute));
   app.use(enrichRoutes(jobs, limits));
   app.use(jobRoutes(jobs, limits));
   app.use('/api', apiNotFound);
@@ -68,7 +70,8 @@ export function createApp({ config, logger, files, models, jobs }: AppDeps): Exp
   const indexHtml = path.join(config.webDir, 'index.html');
   if (existsSync(indexHtml)) {
     app.use(express.static(config.webDir, { index: false, maxAge: '1h' }));
-    app.get(['/', '/r/:id'], (_req, res) => res.sendFile(indexHtml));
+    // The front end's pages; any other path stays a JSON 404.
+    app.get(['/', '/r/:id', '/about', '/faq'], (_req, res) => res.sendFile(indexHtml));
   }
   app.use(apiNotFound);
   app.use(errorHandler);

@@ -11,6 +11,8 @@ const schema = z.object({
   MODELS_DIR: z.string().default(path.resolve('models')),
   WEB_DIR: z.string().default(path.resolve('dist/web')),
   FFMPEG_PATH: z.string().optional(),
+  // Heroku's app.json turns this on, so the Aptfile's patched ffmpeg decodes uploads there.
+  USE_SYSTEM_FFMPEG: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   MAX_UPLOAD_MB: z.coerce.number().positive().default(50),
   MAX_DURATION_S: z.coerce.number().positive().default(600),
   RESULT_TTL_MIN: z.coerce.number().positive().default(60),
@@ -18,6 +20,12 @@ const schema = z.object({
   WORKERS: positiveInt.default(Math.max(1, Math.min(2, os.availableParallelism()))),
   MAX_QUEUE: z.coerce.number().int().min(0).default(8),
   FFMPEG_TIMEOUT_S: z.coerce.number().positive().default(120),
+  // Per client IP, on the two endpoints that start work; a song takes seconds of CPU, so a few a minute is plenty.
+  RATE_LIMIT_PER_MIN: positiveInt.default(20),
+  // Heroku's router drops a request after 55 s without a byte; giving up earlier frees the upload's slot sooner.
+  UPLOAD_IDLE_TIMEOUT_S: z.coerce.number().positive().default(30),
+  // Uploads are refused before the disk is completely full, so results in progress still have room to be written.
+  MIN_FREE_DISK_MB: z.coerce.number().min(0).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -28,12 +36,16 @@ export interface Config {
   modelsDir: string;
   webDir: string;
   ffmpegPath?: string;
+  useSystemFfmpeg: boolean;
   maxUploadBytes: number;
   maxDurationSeconds: number;
   resultTtlMs: number;
   workers: number;
   maxQueue: number;
   ffmpegTimeoutMs: number;
+  rateLimitPerMinute: number;
+  uploadIdleTimeoutMs: number;
+  minFreeDiskBytes: number;
   logLevel: string;
 }
 
@@ -52,12 +64,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelsDir: path.resolve(e.MODELS_DIR),
     webDir: path.resolve(e.WEB_DIR),
     ffmpegPath: e.FFMPEG_PATH,
+    useSystemFfmpeg: e.USE_SYSTEM_FFMPEG,
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
     maxDurationSeconds: e.MAX_DURATION_S,
     resultTtlMs: e.RESULT_TTL_MIN * 60_000,
     workers: e.WORKERS,
     maxQueue: e.MAX_QUEUE,
     ffmpegTimeoutMs: e.FFMPEG_TIMEOUT_S * 1000,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MIN,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_S * 1000,
+    minFreeDiskBytes: Math.round(e.MIN_FREE_DISK_MB * 1024 * 1024),
     logLevel: e.LOG_LEVEL,
   };
 }

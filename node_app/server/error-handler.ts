@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, notFound } from './errors.js';
+import { AppError, diskFull, isDiskFull, notFound } from './errors.js';
 
 /** Unknown API paths get the same JSON shape as every other error. */
 export const apiNotFound: RequestHandler = (req, _res, next) => {
@@ -19,6 +19,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
 
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (isDiskFull(error)) return diskFull();
   const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
   // body-parser and friends mark client mistakes with a 4xx status.
   if (typeof status === 'number' && status >= 400 && status < 500) {

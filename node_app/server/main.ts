@@ -9,13 +9,17 @@ import { ModelService } from './services/model-service.js';
 
 // Heroku sends SIGTERM and kills the dyno 30 s later; finishing work within 25 s leaves time to exit cleanly.
 const SHUTDOWN_GRACE_MS = 25_000;
+// Past this, something is stuck: exit on our own terms (and say so) before Heroku's SIGKILL at 30 s.
+const SHUTDOWN_DEADLINE_MS = 28_000;
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-const ffmpeg = resolveFfmpeg(config.ffmpegPath);
+const ffmpeg = resolveFfmpeg(config.ffmpegPath, { preferSystem: config.useSystemFfmpeg });
+if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falling back to the bundled ffmpeg');
 logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'using ffmpeg');
 
 const files = new FileStore(config.dataDir);
+// The disk is ephemeral on Heroku and jobs live in memory: start from an empty data folder every time.
 await files.reset();
 const models = new ModelService(config.modelsDir, config.workers, logger);
 const jobs = new JobService({
@@ -27,6 +31,7 @@ const jobs = new JobService({
   maxQueue: config.maxQueue,
   maxDurationSeconds: config.maxDurationSeconds,
   ttlMs: config.resultTtlMs,
+  minFreeBytes: config.minFreeDiskBytes,
 });
 
 const server = createApp({ config, logger, files, models, jobs }).listen(config.port, () => {
@@ -35,18 +40,31 @@ const server = createApp({ config, logger, files, models, jobs }).listen(config.
   void models.start();
   jobs.startSweeper();
 });
+const serverClosed = new Promise<void>((resolve) => server.once('close', resolve));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'shutting down');
+  const started = Date.now();
+  setTimeout(() => {
+    logger.error({ signal }, 'shutdown took too long; exiting anyway');
+    logger.flush();
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
+
+  logger.info({ signal, activeJobs: jobs.activeCount }, 'shutting down');
   server.close();
+  // Idle keep-alive sockets would otherwise hold the server open until they time out.
+  server.closeIdleConnections();
   await jobs.shutdown(SHUTDOWN_GRACE_MS);
-  await models.close();
+  // Finished jobs may still be streaming their audio or a last progress event; give those what grace is left.
+  const left = Math.max(0, SHUTDOWN_GRACE_MS - (Date.now() - started));
+  await Promise.race([serverClosed, new Promise((resolve) => setTimeout(resolve, left).unref())]);
   server.closeAllConnections();
-  logger.info('bye');
-  logger.flush();
+  await models.close();
+  logger.info({ ms: Date.now() - started }, 'bye');
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

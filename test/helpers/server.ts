@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
-import { createAudioCodec } from '../../node_app/server/adapters/audio-codec.js';
+import { createAudioCodec, type AudioCodec } from '../../node_app/server/adapters/audio-codec.js';
 import { resolveFfmpeg } from '../../node_app/server/adapters/ffmpeg.js';
 import { FileStore } from '../../node_app/server/adapters/file-store.js';
 import { createApp } from '../../node_app/server/app.js';
@@ -17,22 +17,32 @@ export interface TestServer {
   jobs: JobService;
   models: ModelService;
   files: FileStore;
+  /** Every file under the data dir, relative to it: uploads/<temp> and jobs/<id>/<name>. */
+  dataFiles(): Promise<string[]>;
   /** Moves the jobs' clock forward, for expiry. */
   advanceClock(ms: number): void;
   close(): Promise<void>;
 }
 
+/** Fault injection: replace an adapter with one that fails the way the outside world can. */
+export interface TestOverrides {
+  files?: (dataDir: string) => FileStore;
+  codec?: (real: AudioCodec) => AudioCodec;
+}
+
 /** The real app — real ffmpeg, real ONNX models — over a fresh data folder, ready for supertest. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, overrides: TestOverrides = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enricher-test-'));
-  const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, WORKERS: '1', ...env });
+  // Every supertest request comes from 127.0.0.1; the rate limit gets its own test.
+  const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, WORKERS: '1', RATE_LIMIT_PER_MIN: '100000', ...env });
   const logger = createLogger(config.logLevel);
-  const files = new FileStore(config.dataDir);
+  const files = overrides.files?.(config.dataDir) ?? new FileStore(config.dataDir);
+  const codec = createAudioCodec(resolveFfmpeg(config.ffmpegPath).path, config.ffmpegTimeoutMs);
   await files.reset();
   let clockOffset = 0;
   const models = new ModelService(config.modelsDir, config.workers, logger);
   const jobs = new JobService({
-    codec: createAudioCodec(resolveFfmpeg(config.ffmpegPath).path, config.ffmpegTimeoutMs),
+    codec: overrides.codec?.(codec) ?? codec,
     models,
     files,
     logger,
@@ -40,6 +50,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     maxQueue: config.maxQueue,
     maxDurationSeconds: config.maxDurationSeconds,
     ttlMs: config.resultTtlMs,
+    minFreeBytes: config.minFreeDiskBytes,
     now: () => new Date(Date.now() + clockOffset),
   });
   await models.start();
@@ -49,6 +60,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     jobs,
     models,
     files,
+    async dataFiles() {
+      const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
+      return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name))).sort();
+    },
     advanceClock(ms) {
       clockOffset += ms;
     },

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { Pcm } from '../../engine/pcm.js';
 import { frameCount } from '../../engine/pcm.js';
-import { tooLarge, unsupportedMedia } from '../errors.js';
+import { decoderFailed, tooLarge, unsupportedMedia } from '../errors.js';
 import {
   decodeWithFfmpeg,
   encodeWithFfmpeg,
@@ -71,7 +71,9 @@ async function tryWav(path: string): Promise<Pcm | null> {
 }
 
 async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions, timeoutMs: number): Promise<Pcm> {
-  const probe = await probeAudio(binary, path, timeoutMs);
+  const probe = await probeAudio(binary, path, timeoutMs).catch((error: unknown) => {
+    throw fromFfmpegError(error);
+  });
   if (!probe) {
     throw unsupportedMedia('NOT_AUDIO', 'This file is not audio that can be decoded. Try mp3, wav, flac, ogg, m4a or webm.');
   }
@@ -91,12 +93,18 @@ async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions
       signal: options.signal,
     });
   } catch (error) {
-    if (error instanceof FfmpegError && error.reason === 'aborted') throw Object.assign(error, { name: 'AbortError' });
-    if (error instanceof FfmpegError && error.reason === 'timeout') {
-      throw unsupportedMedia('DECODE_TIMEOUT', 'Decoding this file took too long. Try a shorter or simpler file.');
-    }
-    throw unsupportedMedia('UNDECODABLE', 'The audio in this file could not be decoded; it may be damaged or truncated.');
+    throw fromFfmpegError(error);
   }
+}
+
+function fromFfmpegError(error: unknown): Error {
+  if (error instanceof FfmpegError && error.reason === 'aborted') return Object.assign(error, { name: 'AbortError' });
+  if (error instanceof FfmpegError && error.reason === 'timeout') {
+    return unsupportedMedia('DECODE_TIMEOUT', 'Decoding this file took too long. Try a shorter or simpler file.');
+  }
+  // A dead decoder says nothing about the file; blaming the upload would send the user looking in the wrong place.
+  if (error instanceof FfmpegError && error.reason === 'crashed') return decoderFailed();
+  return unsupportedMedia('UNDECODABLE', 'The audio in this file could not be decoded; it may be damaged or truncated.');
 }
 
 function trim(pcm: Pcm, options: DecodeOptions): Pcm {

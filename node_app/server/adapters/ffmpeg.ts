@@ -1,4 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { execFile } from 'node:child_process';
 import type { Pcm } from '../../engine/pcm.js';
@@ -7,14 +9,50 @@ const require = createRequire(import.meta.url);
 
 export interface FfmpegBinary {
   path: string;
-  source: 'FFMPEG_PATH' | 'bundled';
+  source: 'FFMPEG_PATH' | 'system' | 'bundled';
+  /** Set when a system ffmpeg was asked for but none was found, so the fallback is logged rather than silent. */
+  fallbackReason?: string;
 }
 
-/** FFMPEG_PATH wins; otherwise the static build that @ffmpeg-installer ships, which needs no setup. */
-export function resolveFfmpeg(configured?: string): FfmpegBinary {
+export interface ResolveFfmpegOptions {
+  /** Prefer an `ffmpeg` on PATH, e.g. the one Heroku's apt buildpack installs from the Aptfile. */
+  preferSystem?: boolean;
+  /** The PATH to search; the process's own by default. */
+  searchPath?: string;
+}
+
+/**
+ * FFMPEG_PATH wins; then, where configured, the system's ffmpeg — a distribution build gets security fixes,
+ * which matters on a server that decodes strangers' files; then the static build that @ffmpeg-installer
+ * ships, which needs no setup and is the default everywhere else.
+ */
+export function resolveFfmpeg(configured?: string, options: ResolveFfmpegOptions = {}): FfmpegBinary {
   if (configured) return { path: configured, source: 'FFMPEG_PATH' };
+  let fallbackReason: string | undefined;
+  if (options.preferSystem) {
+    const system = findExecutable('ffmpeg', options.searchPath ?? process.env.PATH ?? '');
+    if (system) return { path: system, source: 'system' };
+    fallbackReason = 'a system ffmpeg was configured but none is on PATH';
+  }
   const installer = require('@ffmpeg-installer/ffmpeg') as { path: string };
-  return { path: installer.path, source: 'bundled' };
+  return { path: installer.path, source: 'bundled', ...(fallbackReason ? { fallbackReason } : {}) };
+}
+
+/** The first executable file called `name` in a PATH-style list of folders, like `command -v`. */
+export function findExecutable(name: string, searchPath: string): string | null {
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      if (statSync(candidate).isFile()) {
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      }
+    } catch {
+      // Not there or not executable: keep looking, as a shell would.
+    }
+  }
+  return null;
 }
 
 export interface ProbeResult {
@@ -25,11 +63,16 @@ export interface ProbeResult {
 
 /**
  * Reads the first audio stream's properties from `ffmpeg -i` (the bundled build has no ffprobe). Returns null
- * when ffmpeg finds no audio stream at all.
+ * when ffmpeg finds no audio stream at all. `ffmpeg -i` without an output always exits with 1, so only a
+ * signal, a timeout or a binary that cannot start count as ffmpeg failing.
  */
 export function probeAudio(binary: string, input: string, timeoutMs: number): Promise<ProbeResult | null> {
-  return new Promise((resolve) => {
-    execFile(binary, ['-hide_banner', '-nostdin', '-i', input], { timeout: timeoutMs }, (_error, _stdout, stderr) => {
+  return new Promise((resolve, reject) => {
+    execFile(binary, ['-hide_banner', '-nostdin', '-i', input], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
+      const failure = error as (Error & { killed?: boolean; signal?: string | null; code?: number | string }) | null;
+      if (failure?.killed) return reject(new FfmpegError('ffmpeg took too long to read the file', 'timeout'));
+      if (failure?.signal) return reject(new FfmpegError(`ffmpeg was killed with ${failure.signal}`, 'crashed'));
+      if (typeof failure?.code === 'string') return reject(new FfmpegError(`ffmpeg could not start: ${failure.code}`, 'crashed'));
       resolve(parseProbe(String(stderr)));
     });
   });
@@ -64,7 +107,8 @@ export interface FfmpegDecodeOptions {
 export class FfmpegError extends Error {
   constructor(
     message: string,
-    readonly reason: 'failed' | 'timeout' | 'aborted',
+    /** failed: ffmpeg refused the input; crashed: ffmpeg itself died or could not start. */
+    readonly reason: 'failed' | 'crashed' | 'timeout' | 'aborted',
   ) {
     super(message);
     this.name = 'FfmpegError';
@@ -102,10 +146,23 @@ export function decodeWithFfmpeg(binary: string, input: string, options: FfmpegD
     const timer = setTimeout(() => finish(new FfmpegError('ffmpeg took too long to decode the file', 'timeout')), options.timeoutMs);
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    command.on('error', (error: Error) => finish(new FfmpegError(error.message, 'failed')));
+    // fluent-ffmpeg reports a death by signal (OOM killer, a crash) only in the message.
+    command.on('error', (error: Error) =>
+      finish(new FfmpegError(error.message, /killed with signal|spawn|ENOENT|EACCES/.test(error.message) ? 'crashed' : 'failed')),
+    );
+    // Both must happen: stdout can end cleanly a moment before ffmpeg's exit reports that it was killed.
+    let streamEnded = false;
+    let exited = false;
+    command.on('end', () => {
+      exited = true;
+      if (streamEnded) finish(null);
+    });
     const stream = command.pipe();
     stream.on('data', (chunk: Buffer) => sink.write(chunk));
-    stream.on('end', () => finish(null));
+    stream.on('end', () => {
+      streamEnded = true;
+      if (exited) finish(null);
+    });
     stream.on('error', (error: Error) => finish(new FfmpegError(error.message, 'failed')));
   });
 }

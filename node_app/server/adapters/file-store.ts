@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 
 /** 128 random bits, hex: unguessable, and safe in a path and a URL. */
@@ -51,6 +51,12 @@ export class FileStore {
 
   async removeJob(id: string): Promise<void> {
     await rm(this.jobDir(id), { recursive: true, force: true });
+  }
+
+  /** Bytes a new file may still take on the data dir's file system. */
+  async freeBytes(): Promise<number> {
+    const stats = await statfs(this.dataDir);
+    return stats.bavail * stats.bsize;
   }
 
   async removeFile(file: string): Promise<void> {

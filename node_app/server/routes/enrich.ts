@@ -22,8 +22,8 @@ export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
     const settled = await jobs.settled(job.id);
     if (res.destroyed) return;
     if (settled.status === 'failed' && settled.error) {
-      const { status, code, message } = settled.error;
-      throw new AppError(status, code, message, { 'X-Job-Id': job.id });
+      const { status, code, message, headers } = settled.error;
+      throw new AppError(status, code, message, { ...headers, 'X-Job-Id': job.id });
     }
     await sendResult(res, jobs, settled, settled.params.format);
     res.off('close', abandon);

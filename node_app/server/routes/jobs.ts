@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { Router } from 'express';
 import { z } from 'zod';
 import { isJobId } from '../adapters/file-store.js';
@@ -53,12 +52,16 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
     await sendResult(res, jobs, job, query.data.format ?? job.params.format);
   });
 
-  router.get('/api/jobs/:id/input', (req, res) => {
+  router.get('/api/jobs/:id/input', async (req, res) => {
     const job = jobOf(req.params.id);
+    const file = jobs.inputPath(job.id);
     // Served as a download, never rendered: it is a stranger's file.
-    res.set({ 'Content-Type': 'application/octet-stream', 'X-Content-Type-Options': 'nosniff' });
     res.attachment(job.input.name.replace(/[^A-Za-z0-9 ._-]+/g, '_').slice(0, 100) || 'input');
-    createReadStream(jobs.inputPath(job.id)).pipe(res);
+    res.set({ 'Content-Type': 'application/octet-stream', 'X-Content-Type-Options': 'nosniff' });
+    // sendFile reports a file deleted under it (the job expired meanwhile) as an error instead of crashing.
+    await new Promise<void>((resolve, reject) => {
+      res.sendFile(file, { dotfiles: 'deny' }, (error) => (error && !res.headersSent ? reject(jobNotFound()) : resolve()));
+    });
   });
 
   router.get('/api/jobs/:id/recipe', (req, res) => {

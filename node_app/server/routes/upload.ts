@@ -1,41 +1,105 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
-import { AppError, badRequest, tooLarge } from '../errors.js';
+import { AppError, badRequest, isDiskFull, tooLarge, uploadTimeout } from '../errors.js';
 import type { EnrichParams, Upload } from '../services/job-service.js';
 
 export interface UploadLimits {
   dir: string;
   maxBytes: number;
+  /** The upload is abandoned when no byte arrives for this long. */
+  idleTimeoutMs: number;
 }
+
+/** The temporary file multer is writing for each request, whatever state multer is in. */
+const tempFiles = new WeakMap<Request, string>();
+
+/** Room for the multipart boundaries and the text fields around the file. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
 /**
  * multer for one file in the field `audio`, written to disk (never held in memory), with every limit set
- * explicitly. multer's own errors become API errors with stable codes.
+ * explicitly. multer's own errors become API errors with stable codes. Around it: a body that announces more
+ * than the limit is refused before a byte of it is read, an upload that stalls is cut off, and the temporary
+ * file is deleted when the response ends unless a job has taken it.
  */
-export function audioUpload({ dir, maxBytes }: UploadLimits): RequestHandler {
+export function audioUpload({ dir, maxBytes, idleTimeoutMs }: UploadLimits): RequestHandler {
   const upload = multer({
     storage: multer.diskStorage({
       destination: dir,
       // The client's file name never reaches the file system.
-      filename: (_req, _file, done) => done(null, randomBytes(16).toString('hex')),
+      filename: (req, _file, done) => {
+        const name = randomBytes(16).toString('hex');
+        tempFiles.set(req, path.join(dir, name));
+        done(null, name);
+      },
     }),
     limits: { fileSize: maxBytes, files: 1, fields: 20, fieldSize: 4096, parts: 30, headerPairs: 100 },
   }).single('audio');
 
   return (req: Request, res: Response, next: NextFunction) => {
+    if (Number(req.headers['content-length']) > maxBytes + MULTIPART_OVERHEAD_BYTES) {
+      closeAfterAnswer(req, res, LINGER_MS);
+      return next(fileTooLarge(maxBytes));
+    }
+
+    let answered = false;
+    const onStall = () => {
+      answered = true;
+      // Closing the connection makes multer abort and delete the partial file.
+      closeAfterAnswer(req, res, 0);
+      next(uploadTimeout(Math.round(idleTimeoutMs / 1000)));
+    };
+    req.setTimeout(idleTimeoutMs, onStall);
+    // multer leaves a half-written file behind when the client vanishes mid-upload, so the path is tracked
+    // from the moment multer picks it. A job that took the file has moved it away; then this removes nothing.
+    res.once('close', () => {
+      const temp = tempFiles.get(req);
+      if (temp) void rm(temp, { force: true });
+    });
+
     upload(req, res, (error: unknown) => {
+      req.off('timeout', onStall);
+      // The enrich call then waits for the job in silence; only the upload itself has an idle limit.
+      req.socket?.setTimeout(0);
+      if (answered) return;
       if (!error) return next();
-      next(error instanceof multer.MulterError ? fromMulter(error, maxBytes) : error);
+      next(fromUploadError(error, maxBytes));
     });
   };
+}
+
+/** Long enough for a client still sending to read the answer before the connection is reset. */
+const LINGER_MS = 250;
+
+/**
+ * Answers and then drops the connection. Left to itself Node keeps the socket open and reads the rest of the
+ * body to reuse it, which is what an early answer to an oversized or stalled upload must avoid.
+ */
+function closeAfterAnswer(req: Request, res: Response, lingerMs: number): void {
+  res.set('Connection', 'close');
+  res.once('finish', () => setTimeout(() => req.socket?.destroy(), lingerMs).unref());
+}
+
+function fileTooLarge(maxBytes: number): AppError {
+  return tooLarge('FILE_TOO_LARGE', `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB. Upload a shorter or compressed file.`);
+}
+
+function fromUploadError(error: unknown, maxBytes: number): unknown {
+  if (error instanceof multer.MulterError) return fromMulter(error, maxBytes);
+  // Errors with an errno code come from the disk (ENOSPC and friends) and are the server's; anything else
+  // multer passes on is busboy failing to parse what the client sent.
+  if (isDiskFull(error) || typeof (error as { code?: unknown } | null)?.code === 'string') return error;
+  return badRequest('BAD_UPLOAD', 'The upload could not be read: the multipart body is malformed or cut short. Send multipart/form-data with the file in "audio".');
 }
 
 function fromMulter(error: multer.MulterError, maxBytes: number): AppError {
   switch (error.code) {
     case 'LIMIT_FILE_SIZE':
-      return tooLarge('FILE_TOO_LARGE', `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB. Upload a shorter or compressed file.`);
+      return fileTooLarge(maxBytes);
     case 'LIMIT_UNEXPECTED_FILE':
     case 'LIMIT_FILE_COUNT':
       return badRequest('UNEXPECTED_FILE', 'Send exactly one file, in the form field named "audio".');
@@ -79,5 +143,6 @@ export function parseEnrichParams(body: unknown): EnrichParams {
 /** The uploaded file, or a 400 that says how to send one. */
 export function requireUpload(req: Request): Upload {
   if (!req.file) throw badRequest('MISSING_AUDIO', 'Attach the audio file in the multipart form field "audio".');
+  if (req.file.size === 0) throw badRequest('EMPTY_FILE', 'The uploaded file is empty. Attach a recording with sound in it.');
   return { path: req.file.path, originalName: req.file.originalname };
 }

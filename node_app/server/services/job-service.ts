@@ -3,7 +3,7 @@ import type { AudioCodec, OutputFormat } from '../adapters/audio-codec.js';
 import { frameCount } from '../../engine/pcm.js';
 import { randomSeed } from '../../engine/random.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
-import { AppError, busy, isAbortError, jobNotFound } from '../errors.js';
+import { AppError, busy, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ModelService } from './model-service.js';
 import { Semaphore } from './semaphore.js';
@@ -28,7 +28,7 @@ export interface Job {
   params: { style: string; weights: Record<string, number>; amount: number; seed: number; format: OutputFormat; start?: number; end?: number };
   input: { name: string };
   output?: { sampleRate: number; channels: number; durationSeconds: number };
-  error?: { status: number; code: string; message: string };
+  error?: { status: number; code: string; message: string; headers?: Record<string, string> };
   feedback?: 'up' | 'down';
   createdAt: Date;
   expiresAt: Date;
@@ -48,6 +48,8 @@ export interface JobServiceOptions {
   maxQueue: number;
   maxDurationSeconds: number;
   ttlMs: number;
+  /** New jobs are refused with 507 while the data dir's disk has less than this free. */
+  minFreeBytes?: number;
   now?: () => Date;
 }
 
@@ -68,6 +70,7 @@ export class JobService {
   private readonly slots: Semaphore;
   private readonly now: () => Date;
   private sweeper: NodeJS.Timeout | null = null;
+  private closing = false;
 
   constructor(private readonly options: JobServiceOptions) {
     this.slots = new Semaphore(options.concurrency);
@@ -78,15 +81,23 @@ export class JobService {
   /** Takes ownership of the uploaded file: it is moved into the job or deleted, whatever happens. */
   async submit(upload: Upload, params: EnrichParams): Promise<Job> {
     try {
+      // A job accepted now would be killed with the dyno; a 503 tells the client to come back.
+      if (this.closing) throw shuttingDown();
       const unfinished = [...this.entries.values()].filter((e) => e.job.status === 'queued' || e.job.status === 'running');
       if (unfinished.length >= this.options.concurrency + this.options.maxQueue) {
         throw busy('The server is busy with other songs. Try again in a minute.', 30);
       }
       const seed = params.seed ?? randomSeed();
       const mix = this.options.models.catalog().resolve(params.style, seed);
+      if ((await this.options.files.freeBytes()) < (this.options.minFreeBytes ?? 0)) throw diskFull();
       const id = newJobId();
-      await this.options.files.createJobDir(id);
-      await this.options.files.adopt(upload.path, id, INPUT);
+      try {
+        await this.options.files.createJobDir(id);
+        await this.options.files.adopt(upload.path, id, INPUT);
+      } catch (error) {
+        await this.options.files.removeJob(id);
+        throw isDiskFull(error) ? diskFull() : error;
+      }
       const created = this.now();
       const job: Job = {
         id,
@@ -127,7 +138,10 @@ export class JobService {
   }
 
   inputPath(id: string): string {
-    this.entry(id);
+    const { job } = this.entry(id);
+    if (job.status === 'failed') {
+      throw new AppError(409, 'JOB_FAILED', 'The job failed and its files were deleted; enrich the file again.');
+    }
     return this.options.files.jobFile(id, INPUT);
   }
 
@@ -179,8 +193,9 @@ export class JobService {
     return expired.length;
   }
 
-  /** Lets running jobs finish for up to `graceMs`, then cancels the rest. */
+  /** Refuses new jobs, lets running ones finish for up to `graceMs`, then cancels the rest (they end failed). */
   async shutdown(graceMs: number): Promise<void> {
+    this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
     const pending = [...this.entries.values()].map((e) => e.finished);
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
@@ -236,14 +251,16 @@ export class JobService {
         this.update(job, { status: 'failed', stage: 'failed', error: { status: 499, code: 'CANCELLED', message: 'The job was cancelled.' } });
         return;
       }
-      const known = error instanceof AppError;
+      const known = error instanceof AppError ? error : isDiskFull(error) ? diskFull() : null;
       if (!known) logger.error({ err: error, jobId: job.id }, 'job failed');
       const failure = known
-        ? { status: error.status, code: error.code, message: error.message }
+        ? { status: known.status, code: known.code, message: known.message, headers: known.headers }
         : { status: 500, code: 'ENRICH_FAILED', message: 'Something went wrong while enriching this file. Try again, or try another file.' };
       this.update(job, { status: 'failed', stage: 'failed', error: failure });
     } finally {
       release?.();
     }
+    // A failed job keeps its record, so the client can read why, but nothing on disk: there is no result to serve.
+    if (job.status === 'failed') await files.removeJob(job.id).catch((error: unknown) => logger.warn({ err: error, jobId: job.id }, 'could not delete a failed job'));
   }
 }

@@ -1,5 +1,7 @@
-/** The one place the front end talks to the server; it follows docs/api.md. */
+/** The one place the front end talks to the server; it follows the HTTP contract in docs/api.md. */
 export type StyleKind = 'genre' | 'nature' | 'instrument' | 'texture';
+export type OutputFormat = 'wav' | 'mp3' | 'flac' | 'ogg';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['wav', 'mp3', 'flac', 'ogg'];
 
 export interface Style {
   id: string;
@@ -8,61 +10,139 @@ export interface Style {
   description: string;
 }
 
-export interface Job {
-  id: string;
-  status: 'queued' | 'running' | 'done' | 'failed';
-  stage: string;
-  progress: number;
-  params: { style: string; amount: number; seed: number; format: string };
-  error?: { code: string; message: string };
-  links: { result: string; events: string; share: string };
+export interface StyleList {
+  styles: Style[];
+  defaultStyle: string;
 }
 
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface Job {
+  id: string;
+  status: JobStatus;
+  stage: string;
+  progress: number;
+  params: {
+    style: string;
+    weights: Record<string, number>;
+    amount: number;
+    seed: number;
+    format: OutputFormat;
+    start?: number;
+    end?: number;
+  };
+  input: { name: string };
+  output?: { sampleRate: number; channels: number; durationSeconds: number };
+  error?: { code: string; message: string };
+  feedback?: 'up' | 'down';
+  createdAt: string;
+  expiresAt: string;
+  links: { self: string; events: string; result: string; input: string; recipe: string; share: string };
+}
+
+/** What a job is asked to do; the same fields as `POST /api/jobs`. */
 export interface EnrichFields {
   style: string;
   amount: number;
   seed?: number;
-  format?: string;
+  format: OutputFormat;
+  start?: number;
+  end?: number;
 }
 
+/** An error the API answered with, or one standing in for a server that could not be reached. */
 export class ApiError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly status: number,
   ) {
     super(message);
+    this.name = 'ApiError';
   }
 }
 
-async function readJson<T>(response: Response): Promise<T> {
-  const body = (await response.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+export const isFinished = (job: Job): boolean => job.status === 'done' || job.status === 'failed';
+
+async function call<T>(url: string, init?: RequestInit): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch {
+    throw new ApiError('NETWORK', 'The server could not be reached. Check your connection and try again.', 0);
+  }
+  if (response.status === 204) return undefined as T;
+  const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
   if (!response.ok) {
-    throw new ApiError(body?.error?.code ?? 'HTTP_' + response.status, body?.error?.message ?? `The server answered ${response.status}.`);
+    throw new ApiError(
+      body?.error?.code ?? `HTTP_${response.status}`,
+      body?.error?.message ?? `The server answered ${response.status}. Try again in a moment.`,
+      response.status,
+    );
   }
   return body as T;
 }
 
-export async function fetchStyles(): Promise<{ styles: Style[]; defaultStyle: string }> {
-  return readJson(await fetch('/api/styles'));
+export function fetchStyles(): Promise<StyleList> {
+  return call('/api/styles');
 }
 
-export async function createJob(audio: Blob, fileName: string, fields: EnrichFields): Promise<Job> {
+export function createJob(audio: Blob, fileName: string, fields: EnrichFields): Promise<Job> {
   const form = new FormData();
   form.append('audio', audio, fileName);
   form.append('style', fields.style);
   form.append('amount', String(fields.amount));
+  form.append('format', fields.format);
   if (fields.seed !== undefined) form.append('seed', String(fields.seed));
-  if (fields.format) form.append('format', fields.format);
-  return readJson(await fetch('/api/jobs', { method: 'POST', body: form }));
+  if (fields.start !== undefined) form.append('start', String(fields.start));
+  if (fields.end !== undefined) form.append('end', String(fields.end));
+  return call('/api/jobs', { method: 'POST', body: form });
 }
 
-/** Follows a job's Server-Sent Events until it is done or failed. */
-export function watchJob(id: string, onUpdate: (job: Job) => void): () => void {
-  const source = new EventSource(`/api/jobs/${id}/events`);
+export function fetchJob(id: string): Promise<Job> {
+  return call(`/api/jobs/${encodeURIComponent(id)}`);
+}
+
+export function cancelJob(id: string): Promise<void> {
+  return call(`/api/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
+}
+
+export function sendFeedback(id: string, rating: 'up' | 'down'): Promise<Job> {
+  return call(`/api/jobs/${encodeURIComponent(id)}/feedback`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ rating }),
+  });
+}
+
+export const resultUrl = (job: Job, format: OutputFormat): string => `/api/jobs/${job.id}/result?format=${format}`;
+export const inputUrl = (job: Job): string => job.links.input;
+export const recipeUrl = (job: Job): string => job.links.recipe;
+export const shareUrl = (job: Job): string => new URL(job.links.share, window.location.origin).href;
+
+/**
+ * Follows a job's Server-Sent Events until it is done or failed. EventSource reconnects by itself after a
+ * dropped connection; a job that has gone (expired, deleted) ends the stream with an error we report once.
+ */
+export function watchJob(id: string, onUpdate: (job: Job) => void, onGone: (error: ApiError) => void): () => void {
+  const source = new EventSource(`/api/jobs/${encodeURIComponent(id)}/events`);
+  let finished = false;
   source.addEventListener('job', (event) => {
     const job = JSON.parse((event as MessageEvent<string>).data) as Job;
     onUpdate(job);
-    if (job.status === 'done' || job.status === 'failed') source.close();
+    if (isFinished(job)) {
+      finished = true;
+      source.close();
+    }
+  });
+  source.addEventListener('error', () => {
+    if (finished) return;
+    // A 404 closes the stream for good; a network blip leaves it CONNECTING, and it retries.
+    if (source.readyState === EventSource.CLOSED) {
+      fetchJob(id).then(onUpdate, (error: unknown) => {
+        if (error instanceof ApiError) onGone(error);
+      });
+    }
   });
   return () => source.close();
 }

@@ -1,0 +1,94 @@
+import { useEffect, useRef, useState } from 'react';
+import type WaveSurfer from 'wavesurfer.js';
+import { formatSeconds } from './Recorder';
+import { Waveform } from './Waveform';
+
+export type Side = 'original' | 'enriched';
+
+interface Props {
+  originalUrl: string;
+  enrichedUrl: string;
+  /** Where the enriched audio starts in the original, when only a section was enriched. */
+  offsetSeconds: number;
+}
+
+/**
+ * Two waveforms with spectrograms and one transport: switching between original and enriched keeps the
+ * position, so the difference is heard at the same moment of the music.
+ */
+export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
+  const players = useRef<Partial<Record<Side, WaveSurfer>>>({});
+  const [side, setSide] = useState<Side>('enriched');
+  const [playing, setPlaying] = useState(false);
+  const [ready, setReady] = useState<Record<Side, boolean>>({ original: false, enriched: false });
+  const [position, setPosition] = useState(0);
+  const sideRef = useRef(side);
+  sideRef.current = side;
+
+  useEffect(() => () => Object.values(players.current).forEach((p) => p.pause()), []);
+
+  const attach = (which: Side) => (wavesurfer: WaveSurfer) => {
+    players.current[which] = wavesurfer;
+    wavesurfer.on('play', () => which === sideRef.current && setPlaying(true));
+    wavesurfer.on('pause', () => which === sideRef.current && setPlaying(false));
+    wavesurfer.on('finish', () => which === sideRef.current && setPlaying(false));
+    wavesurfer.on('timeupdate', (seconds) => which === sideRef.current && setPosition(seconds));
+    setReady((r) => ({ ...r, [which]: true }));
+  };
+
+  const toggle = () => {
+    const active = players.current[side];
+    if (!active) return;
+    if (active.isPlaying()) active.pause();
+    else void active.play();
+  };
+
+  const switchTo = (next: Side) => {
+    if (next === side) return;
+    const from = players.current[side];
+    const to = players.current[next];
+    if (from && to) {
+      const time = from.getCurrentTime() + (next === 'original' ? offsetSeconds : -offsetSeconds);
+      to.setTime(Math.min(Math.max(0, time), to.getDuration()));
+      if (from.isPlaying()) {
+        from.pause();
+        sideRef.current = next;
+        void to.play();
+      }
+    }
+    setSide(next);
+    if (to) setPosition(to.getCurrentTime());
+  };
+
+  const bothReady = ready.original && ready.enriched;
+  return (
+    <section className="ab-player" aria-labelledby="compare-title">
+      <h2 id="compare-title">Compare</h2>
+      <div className="players">
+        <div className={side === 'original' ? 'player active' : 'player'} data-testid="player-original" data-ready={ready.original}>
+          <Waveform source={originalUrl} label="Original" spectrogram onReady={attach('original')} />
+        </div>
+        <div className={side === 'enriched' ? 'player active' : 'player'} data-testid="player-enriched" data-ready={ready.enriched}>
+          <Waveform source={enrichedUrl} label="Enriched" spectrogram onReady={attach('enriched')} />
+        </div>
+      </div>
+      <div className="transport">
+        <button type="button" className="primary" onClick={toggle} disabled={!bothReady}>
+          {playing ? '❚❚ Pause' : '▶ Play'}
+        </button>
+        <output className="position" aria-label="Position">
+          {formatSeconds(position)}.{Math.floor((position % 1) * 10)}
+        </output>
+        <fieldset className="ab-switch">
+          <legend>Listen to</legend>
+          {(['original', 'enriched'] as const).map((which) => (
+            <label key={which}>
+              <input type="radio" name="ab" value={which} checked={side === which} onChange={() => switchTo(which)} />
+              {which === 'original' ? 'A: original' : 'B: enriched'}
+            </label>
+          ))}
+        </fieldset>
+      </div>
+    </section>
+  );
+}

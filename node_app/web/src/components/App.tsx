@@ -1,0 +1,95 @@
+import { useCallback, useEffect, useState } from 'react';
+import { ApiError, fetchStyles, type StyleList } from '../api';
+import { parseRoute, pathOf, type Route } from '../lib/route';
+import { defaultSettings, type Settings } from '../lib/settings';
+import { About } from '../pages/About';
+import { Faq } from '../pages/Faq';
+import { JobPage } from '../pages/JobPage';
+import { Landing } from '../pages/Landing';
+import { ErrorPanel } from './ErrorPanel';
+import { Link } from './Link';
+
+export function App() {
+  const [route, setRoute] = useState<Route>(() => parseRoute(window.location.pathname));
+  const [catalog, setCatalog] = useState<StyleList | null>(null);
+  const [catalogError, setCatalogError] = useState<ApiError | null>(null);
+  const [settings, setSettings] = useState<Settings | null>(null);
+
+  const loadStyles = useCallback(() => {
+    setCatalogError(null);
+    fetchStyles().then(
+      (list) => {
+        setCatalog(list);
+        setSettings((current) => current ?? defaultSettings(list.defaultStyle));
+      },
+      (error: unknown) => setCatalogError(error instanceof ApiError ? error : new ApiError('NETWORK', 'The styles could not be loaded.', 0)),
+    );
+  }, []);
+  useEffect(loadStyles, [loadStyles]);
+
+  useEffect(() => {
+    const onPop = () => setRoute(parseRoute(window.location.pathname));
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+
+  const navigate = useCallback((next: Route) => {
+    window.history.pushState(null, '', pathOf(next));
+    setRoute(next);
+    window.scrollTo(0, 0);
+  }, []);
+  const home = () => navigate({ page: 'home' });
+
+  let page;
+  if (route.page === 'about') page = <About />;
+  else if (route.page === 'faq') page = <Faq />;
+  else if (catalogError)
+    page = (
+      <ErrorPanel code={catalogError.code} message={catalogError.message}>
+        <button type="button" onClick={loadStyles}>
+          Try again
+        </button>
+      </ErrorPanel>
+    );
+  else if (!catalog || !settings) page = <p role="status">Loading…</p>;
+  else if (route.page === 'job')
+    page = (
+      <JobPage
+        id={route.id}
+        styles={catalog.styles}
+        onHome={home}
+        onReuse={(reused) => {
+          setSettings(reused);
+          home();
+        }}
+      />
+    );
+  else page = <Landing styles={catalog.styles} settings={settings} onSettings={setSettings} onStarted={(job) => navigate({ page: 'job', id: job.id })} />;
+
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="site-header">
+        <Link to={{ page: 'home' }} navigate={navigate} className="brand">
+          Noise Enricher
+        </Link>
+        <nav aria-label="Main">
+          <Link to={{ page: 'about' }} navigate={navigate}>
+            How it works
+          </Link>
+          <Link to={{ page: 'faq' }} navigate={navigate}>
+            FAQ
+          </Link>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+      <footer className="site-footer">
+        <p>Files are deleted after a while; see the FAQ. Example clips and models are made by this project.</p>
+      </footer>
+    </>
+  );
+}

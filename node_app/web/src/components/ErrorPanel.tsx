@@ -1,0 +1,19 @@
+import { useEffect, useRef, type ReactNode } from 'react';
+import { errorTitle } from '../lib/errors';
+
+/** The page for something that went wrong: a headline, the API's own message, and what to do next. */
+export function ErrorPanel({ code, message, children }: { code: string; message: string; children?: ReactNode }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Moving focus here makes screen readers read the error out, and keyboard users start from it.
+  useEffect(() => heading.current?.focus(), [code, message]);
+  return (
+    <section className="error-panel" role="alert" aria-labelledby="error-title">
+      <h2 id="error-title" ref={heading} tabIndex={-1}>
+        {errorTitle(code)}
+      </h2>
+      <p className="error-message">{message}</p>
+      <p className="error-code">Error code: {code}</p>
+      {children}
+    </section>
+  );
+}

@@ -1,0 +1,50 @@
+import { OUTPUT_FORMATS, type OutputFormat, type Style } from '../api';
+import { randomSeed, type Settings } from '../lib/settings';
+import type { AudioSource } from '../lib/source';
+import { MixSliders } from './MixSliders';
+import { SectionPicker } from './SectionPicker';
+
+interface Props {
+  styles: readonly Style[];
+  settings: Settings;
+  source: AudioSource | null;
+  onChange: (settings: Settings) => void;
+}
+
+/** For people who want control: a mix by percentage, the seed, the output format and a section. */
+export function ProPanel({ styles, settings, source, onChange }: Props) {
+  return (
+    <details className="pro-panel">
+      <summary>Pro: mix, seed, format, section</summary>
+      <MixSliders styles={styles} mix={settings.mix} onChange={(mix) => onChange({ ...settings, mix, surprise: false })} />
+      <div className="pro-row">
+        <label>
+          Seed (empty for a random one)
+          <input
+            type="number"
+            min={0}
+            max={4294967295}
+            step={1}
+            inputMode="numeric"
+            value={settings.seed ?? ''}
+            onChange={(e) => onChange({ ...settings, seed: e.target.value === '' ? undefined : Math.max(0, Math.floor(Number(e.target.value))) })}
+          />
+        </label>
+        <button type="button" onClick={() => onChange({ ...settings, seed: randomSeed() })}>
+          New seed
+        </button>
+        <label>
+          Output format
+          <select value={settings.format} onChange={(e) => onChange({ ...settings, format: e.target.value as OutputFormat })}>
+            {OUTPUT_FORMATS.map((format) => (
+              <option key={format} value={format}>
+                {format.toUpperCase()}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <SectionPicker source={source} start={settings.start} end={settings.end} onChange={(section) => onChange({ ...settings, ...section })} />
+    </details>
+  );
+}

@@ -1,0 +1,72 @@
+import type { Style, StyleKind } from '../api';
+import { randomSeed, type Settings } from '../lib/settings';
+
+const GROUPS: ReadonlyArray<{ title: string; kinds: readonly StyleKind[] }> = [
+  { title: 'Genres', kinds: ['genre'] },
+  { title: 'Nature', kinds: ['nature'] },
+  { title: 'Instruments and textures', kinds: ['instrument', 'texture'] },
+];
+
+/** The single style a mix is, when it is one style at 100 %. */
+export function singleStyle(settings: Settings): string | null {
+  const chosen = Object.entries(settings.mix).filter(([, p]) => p > 0);
+  return !settings.surprise && chosen.length === 1 ? chosen[0][0] : null;
+}
+
+interface Props {
+  styles: readonly Style[];
+  settings: Settings;
+  onChange: (settings: Settings) => void;
+}
+
+/** Styles grouped by kind with their descriptions, the amount slider and "surprise me". */
+export function StylePicker({ styles, settings, onChange }: Props) {
+  const selected = singleStyle(settings);
+  return (
+    <fieldset className="style-picker">
+      <legend>Style</legend>
+      {GROUPS.map((group) => {
+        const members = styles.filter((s) => group.kinds.includes(s.kind));
+        if (members.length === 0) return null;
+        return (
+          <div key={group.title} className="style-group" role="group" aria-labelledby={`group-${group.kinds[0]}`}>
+            <h3 id={`group-${group.kinds[0]}`}>{group.title}</h3>
+            <div className="style-options">
+              {members.map((style) => (
+                <label key={style.id} className="style-option">
+                  <input
+                    type="radio"
+                    name="style"
+                    value={style.id}
+                    checked={selected === style.id}
+                    onChange={() => onChange({ ...settings, surprise: false, mix: { [style.id]: 100 } })}
+                  />
+                  <span className="style-label">{style.label}</span>
+                  <span className="style-description">{style.description}</span>
+                </label>
+              ))}
+            </div>
+          </div>
+        );
+      })}
+      <div className="surprise">
+        <button type="button" aria-pressed={settings.surprise} onClick={() => onChange({ ...settings, surprise: true, seed: randomSeed() })}>
+          Surprise me
+        </button>
+        {settings.surprise && <p role="status">A random mix, picked by seed {settings.seed}. You will see which styles on the result.</p>}
+        {!settings.surprise && selected === null && <p className="hint">Your own mix from the Pro panel.</p>}
+      </div>
+      <label className="amount">
+        Amount: {Math.round(settings.amount * 100)} %
+        <input
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          value={settings.amount}
+          onChange={(e) => onChange({ ...settings, amount: Number(e.target.value) })}
+        />
+      </label>
+    </fieldset>
+  );
+}

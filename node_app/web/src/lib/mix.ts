@@ -1,0 +1,71 @@
+/**
+ * A mix of styles as whole percentages that always sum to 100, as the Pro panel's sliders show it. The server
+ * normalises weights itself; keeping the sum at 100 here is so that what a person reads is what they get.
+ */
+export type Mix = Record<string, number>;
+
+/** Splits `amount` into whole numbers in proportion to `weights`, summing to exactly `amount` (largest remainder). */
+function distribute(weights: Record<string, number>, amount: number): Mix {
+  const entries = Object.entries(weights).filter(([, w]) => Number.isFinite(w) && w > 0);
+  const sum = entries.reduce((acc, [, w]) => acc + w, 0);
+  if (sum <= 0) return {};
+  const exact = entries.map(([id, w]) => ({ id, share: (w / sum) * amount }));
+  const shares = exact.map(({ id, share }) => [id, Math.floor(share)] as [string, number]);
+  let missing = amount - shares.reduce((acc, [, p]) => acc + p, 0);
+  const byRemainder = exact.map(({ share }, i) => ({ i, rest: share - Math.floor(share) })).sort((a, b) => b.rest - a.rest);
+  for (const { i } of byRemainder) {
+    if (missing <= 0) break;
+    shares[i][1] += 1;
+    missing -= 1;
+  }
+  return Object.fromEntries(shares);
+}
+
+/** Whole percentages for `weights`, summing to exactly 100. */
+export function toPercentages(weights: Record<string, number>): Mix {
+  return distribute(weights, 100);
+}
+
+/**
+ * Sets one style's share and gives the rest to the others in proportion to what they had, so the sum stays
+ * 100. When the others had nothing, they share the rest equally.
+ */
+export function setShare(mix: Mix, ids: readonly string[], id: string, percent: number): Mix {
+  const value = Math.min(100, Math.max(0, Math.round(percent)));
+  const others = ids.filter((other) => other !== id);
+  if (others.length === 0) return { [id]: 100 };
+  const hadShares = others.some((other) => (mix[other] ?? 0) > 0);
+  const weights = Object.fromEntries(others.map((other) => [other, hadShares ? (mix[other] ?? 0) : 1]));
+  const shares = distribute(weights, 100 - value);
+  return Object.fromEntries(ids.map((each) => [each, each === id ? value : (shares[each] ?? 0)]));
+}
+
+export function total(mix: Mix): number {
+  return Object.values(mix).reduce((sum, p) => sum + p, 0);
+}
+
+/** The API's `style` field: `rain` for one style, `rain:0.7,blues:0.3` for a mix. */
+export function mixToSpec(mix: Mix): string {
+  const parts = Object.entries(mix).filter(([, p]) => p > 0);
+  if (parts.length === 1) return parts[0][0];
+  return parts.map(([id, p]) => `${id}:${Number((p / 100).toFixed(3))}`).join(',');
+}
+
+/** Reads a `style` field back into percentages; returns null when it is not a mix of known styles. */
+export function specToMix(spec: string, known: readonly string[]): Mix | null {
+  const weights: Record<string, number> = {};
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [id, weightText] = part.split(':');
+    const weight = weightText === undefined ? 1 : Number(weightText);
+    if (!known.includes(id) || !Number.isFinite(weight) || weight < 0 || id in weights) return null;
+    weights[id] = weight;
+  }
+  const mix = toPercentages(weights);
+  return Object.keys(mix).length > 0 ? mix : null;
+}
+
+export function describeMix(mix: Mix, labelOf: (id: string) => string): string {
+  const parts = Object.entries(mix).filter(([, p]) => p > 0);
+  if (parts.length === 1) return labelOf(parts[0][0]);
+  return parts.map(([id, p]) => `${labelOf(id)} ${p} %`).join(' + ');
+}

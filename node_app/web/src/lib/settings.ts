@@ -1,0 +1,41 @@
+import type { EnrichFields, Job, OutputFormat } from '../api';
+import { mixToSpec, toPercentages, type Mix } from './mix';
+
+/** Everything the landing page lets a person choose before pressing Enrich. */
+export interface Settings {
+  mix: Mix;
+  /** Ask the server for a seeded random mix instead of `mix`. */
+  surprise: boolean;
+  amount: number;
+  seed?: number;
+  format: OutputFormat;
+  start?: number;
+  end?: number;
+}
+
+export const RANDOM_STYLE = 'random';
+
+export function defaultSettings(defaultStyle: string): Settings {
+  return { mix: { [defaultStyle]: 100 }, surprise: false, amount: 0.5, format: 'wav' };
+}
+
+export function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
+export function settingsToFields(settings: Settings): EnrichFields {
+  return {
+    style: settings.surprise ? RANDOM_STYLE : mixToSpec(settings.mix),
+    amount: settings.amount,
+    seed: settings.seed,
+    format: settings.format,
+    start: settings.start,
+    end: settings.end,
+  };
+}
+
+/** The settings that made `job`, to enrich another file the same way. */
+export function settingsFromJob(job: Job): Settings {
+  const { weights, amount, seed, format, start, end } = job.params;
+  return { mix: toPercentages(weights), surprise: false, amount, seed, format, start, end };
+}

@@ -1,0 +1,39 @@
+import { useEffect, useState } from 'react';
+import { ApiError, watchJob, type Job, type Style } from '../api';
+import { ErrorPanel } from '../components/ErrorPanel';
+import type { Settings } from '../lib/settings';
+import { Result } from './Result';
+import { Working } from './Working';
+
+interface Props {
+  id: string;
+  styles: readonly Style[];
+  onHome: () => void;
+  onReuse: (settings: Settings) => void;
+}
+
+/** `/r/:id`: the working page while the job runs, then its result; a reload or a shared link lands here. */
+export function JobPage({ id, styles, onHome, onReuse }: Props) {
+  const [job, setJob] = useState<Job | null>(null);
+  const [gone, setGone] = useState<ApiError | null>(null);
+
+  useEffect(() => {
+    setJob(null);
+    setGone(null);
+    return watchJob(id, setJob, setGone);
+  }, [id]);
+
+  const again = (
+    <button type="button" onClick={onHome}>
+      Enrich another file
+    </button>
+  );
+  if (gone) return <ErrorPanel code={gone.code} message={gone.message}>{again}</ErrorPanel>;
+  if (!job) return <p role="status">Loading…</p>;
+  if (job.status === 'failed') {
+    const error = job.error ?? { code: 'ENRICH_FAILED', message: 'The job failed.' };
+    return <ErrorPanel code={error.code} message={error.message}>{again}</ErrorPanel>;
+  }
+  if (job.status === 'done') return <Result job={job} styles={styles} onHome={onHome} onReuse={onReuse} onFeedback={setJob} />;
+  return <Working job={job} onCancelled={onHome} />;
+}

@@ -1,0 +1,141 @@
+import { useState } from 'react';
+import { ApiError, inputUrl, OUTPUT_FORMATS, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type OutputFormat, type Style } from '../api';
+import { ABPlayer } from '../components/ABPlayer';
+import { formatSeconds } from '../components/Recorder';
+import { describeMix, toPercentages } from '../lib/mix';
+import { settingsFromJob, type Settings } from '../lib/settings';
+
+interface Props {
+  job: Job;
+  styles: readonly Style[];
+  onHome: () => void;
+  onReuse: (settings: Settings) => void;
+  onFeedback: (job: Job) => void;
+}
+
+/** The finished job: compare, download, share, rate, and keep the recipe. */
+export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
+  const [format, setFormat] = useState<OutputFormat>(job.params.format);
+  const [notice, setNotice] = useState<string | null>(null);
+  const labelOf = (id: string) => styles.find((s) => s.id === id)?.label ?? id;
+  const link = shareUrl(job);
+  const expires = new Date(job.expiresAt);
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(link);
+      setNotice('Link copied.');
+    } catch {
+      setNotice('Copying is not allowed here; select the link and copy it.');
+    }
+  };
+  const share = () => void navigator.share({ title: 'Enriched with The Noise Enricher', url: link }).catch(() => undefined);
+  const rate = async (rating: 'up' | 'down') => {
+    try {
+      onFeedback(await sendFeedback(job.id, rating));
+      setNotice('Thanks for the feedback.');
+    } catch (error) {
+      setNotice(error instanceof ApiError ? error.message : 'The feedback could not be sent.');
+    }
+  };
+
+  return (
+    <article className="result" aria-labelledby="result-title">
+      <h1 id="result-title">Your enriched audio</h1>
+      <dl className="summary">
+        <dt>File</dt>
+        <dd>{job.input.name}</dd>
+        <dt>Styles</dt>
+        <dd>{describeMix(toPercentages(job.params.weights), labelOf)}</dd>
+        <dt>Amount</dt>
+        <dd>{Math.round(job.params.amount * 100)} %</dd>
+        <dt>Seed</dt>
+        <dd>{job.params.seed}</dd>
+        {job.output && (
+          <>
+            <dt>Length</dt>
+            <dd>
+              {formatSeconds(job.output.durationSeconds)}
+              {job.params.start !== undefined || job.params.end !== undefined ? ` (section from ${job.params.start ?? 0} s)` : ''}
+            </dd>
+          </>
+        )}
+      </dl>
+
+      <ABPlayer originalUrl={inputUrl(job)} enrichedUrl={resultUrl(job, 'wav')} offsetSeconds={job.params.start ?? 0} />
+
+      <section className="card" aria-labelledby="download-title">
+        <h2 id="download-title">Download</h2>
+        <div className="download-row">
+          <label>
+            Format
+            <select value={format} onChange={(e) => setFormat(e.target.value as OutputFormat)}>
+              {OUTPUT_FORMATS.map((f) => (
+                <option key={f} value={f}>
+                  {f.toUpperCase()}
+                </option>
+              ))}
+            </select>
+          </label>
+          <a className="button primary" href={resultUrl(job, format)} download>
+            Download
+          </a>
+        </div>
+      </section>
+
+      <section className="card" aria-labelledby="share-title">
+        <h2 id="share-title">Share</h2>
+        <label>
+          Share link
+          <input type="url" readOnly value={link} onFocus={(e) => e.target.select()} />
+        </label>
+        <div className="button-row">
+          <button type="button" onClick={() => void copy()}>
+            Copy link
+          </button>
+          {'share' in navigator && (
+            <button type="button" onClick={share}>
+              Share…
+            </button>
+          )}
+        </div>
+        <p className="hint">
+          The link works on any device until {expires.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}; after that the files are deleted.
+        </p>
+      </section>
+
+      <section className="card" aria-labelledby="feedback-title">
+        <h2 id="feedback-title">Did it work?</h2>
+        <div className="button-row">
+          <button type="button" aria-pressed={job.feedback === 'up'} onClick={() => void rate('up')}>
+            Sounds good
+          </button>
+          <button type="button" aria-pressed={job.feedback === 'down'} onClick={() => void rate('down')}>
+            Not really
+          </button>
+        </div>
+      </section>
+
+      <section className="card" aria-labelledby="recipe-title">
+        <h2 id="recipe-title">Recipe</h2>
+        <p>The styles, amount, seed and section of this result, to make it again.</p>
+        <div className="button-row">
+          <a className="button" href={recipeUrl(job)} download>
+            Download recipe
+          </a>
+          <button type="button" onClick={() => onReuse(settingsFromJob(job))}>
+            Enrich another file this way
+          </button>
+          <button type="button" onClick={onHome}>
+            Start over
+          </button>
+        </div>
+      </section>
+      {notice && (
+        <p role="status" className="notice">
+          {notice}
+        </p>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Validator } from 'jsonschema';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../node_app/server/config.js';
+import { webCommand } from '../node_app/server/deploy/boot-probe.js';
+import { makeClip } from './helpers/audio.js';
+import { startTestServer } from './helpers/server.js';
+
+interface AppJson {
+  buildpacks: Array<{ url: string }>;
+  env: Record<string, { value?: string }>;
+  formation: Record<string, { quantity: number; size?: string }>;
+}
+
+const root = path.resolve(import.meta.dirname, '..');
+const appJson = JSON.parse(readFileSync(path.join(root, 'app.json'), 'utf8')) as AppJson;
+const packageJson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  engines: { node: string };
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+};
+
+describe('Heroku deploy files', () => {
+  it('app.json validates against Heroku\'s app.json schema', () => {
+    // The schema Heroku's own MCP server validates app.json with before a deploy.
+    const schemaFile = path.join(root, 'node_modules/@heroku/mcp-server/dist/utils/app-json.schema.json');
+    const result = new Validator().validate(appJson, JSON.parse(readFileSync(schemaFile, 'utf8')));
+    expect(result.errors.map((e) => `${e.property} ${e.message}`)).toEqual([]);
+  });
+
+  it('app.json runs the apt buildpack before nodejs, so the Aptfile\'s ffmpeg is there, on one basic web dyno', () => {
+    expect(existsSync(path.join(root, 'Aptfile'))).toBe(true);
+    expect(appJson.buildpacks.map((b) => b.url)).toEqual(['heroku-community/apt', 'heroku/nodejs']);
+    expect(appJson.formation).toEqual({ web: { quantity: 1, size: 'basic' } });
+  });
+
+  it('the server starts with app.json\'s config vars, using the system ffmpeg', () => {
+    const env = Object.fromEntries(Object.entries(appJson.env).map(([k, v]) => [k, v.value ?? '']));
+    const config = loadConfig(env);
+    expect(config).toMatchObject({ env: 'production', useSystemFfmpeg: true, workers: 1 });
+    expect(env.ONNXRUNTIME_NODE_INSTALL).toBe('skip');
+  });
+
+  it('the Procfile runs the compiled server that npm start runs, and the build makes it', () => {
+    expect(webCommand(path.join(root, 'Procfile'))).toBe(packageJson.scripts.start);
+    expect(packageJson.scripts['heroku-postbuild']).toContain('npm run build');
+    expect(packageJson.scripts['heroku-cleanup']).toBeTruthy();
+    expect(packageJson.engines.node).toBe('20.x');
+    // Dev dependencies are pruned before the dyno starts: what the server imports must be a dependency.
+    for (const runtime of ['express', 'onnxruntime-node', '@ffmpeg-installer/ffmpeg', 'fluent-ffmpeg', 'pino', 'zod', 'wavefile', 'multer']) {
+      expect(packageJson.dependencies, runtime).toHaveProperty([runtime]);
+    }
+  });
+
+  it('.slugignore drops the training code and tests but never the app or its model', () => {
+    const patterns = readFileSync(path.join(root, '.slugignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(patterns).toContain('/models/training');
+    expect(patterns).toContain('/test');
+    for (const kept of ['node_app', 'models', 'models/enricher.onnx', 'models/manifest.json', 'dist', 'package.json', 'Procfile']) {
+      expect(patterns.map((p) => p.replace(/^\//, '')), kept).not.toContain(kept);
+    }
+  });
+});
+
+describe('a restarted dyno', () => {
+  it('starts from an empty data folder and answers 404 with a clear message for jobs it lost', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enricher-restart-'));
+    const first = await startTestServer({ DATA_DIR: dataDir });
+    const file = await makeClip({ seconds: 1, sampleRate: 44100, channels: 1, extension: 'wav' });
+    const created = await request(first.app).post('/api/jobs').attach('audio', file).field({ style: 'rain' });
+    expect(created.status).toBe(202);
+    const id = created.body.id as string;
+    await first.jobs.settled(id);
+    await first.jobs.shutdown(0);
+    await first.models.close();
+    expect(await readdir(path.join(dataDir, 'jobs'))).toContain(id);
+
+    const second = await startTestServer({ DATA_DIR: dataDir });
+    try {
+      for (const url of [`/api/jobs/${id}`, `/api/jobs/${id}/result`]) {
+        const lost = await request(second.app).get(url);
+        expect(lost.status).toBe(404);
+        expect(lost.body.error.code).toBe('JOB_NOT_FOUND');
+        expect(lost.body.error.message).toMatch(/restart/);
+      }
+      expect(await readdir(path.join(dataDir, 'jobs'))).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+});

@@ -1,0 +1,131 @@
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AudioCodec } from '../node_app/server/adapters/audio-codec.js';
+import { FileStore } from '../node_app/server/adapters/file-store.js';
+import { makeClip } from './helpers/audio.js';
+import { faultyFfmpeg } from './helpers/corpus.js';
+import { startTestServer, type TestOverrides, type TestServer } from './helpers/server.js';
+
+let server: TestServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+async function start(env: Record<string, string> = {}, overrides: TestOverrides = {}): Promise<TestServer> {
+  server = await startTestServer(env, overrides);
+  return server;
+}
+
+function errorCode(res: request.Response) {
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  expect(res.body.error.message).toEqual(expect.any(String));
+  return { status: res.status, code: res.body.error.code as string };
+}
+
+const mp3 = () => makeClip({ seconds: 2, sampleRate: 44100, channels: 1, extension: 'mp3', codec: ['-c:a', 'libmp3lame'] });
+
+function enospc(): NodeJS.ErrnoException {
+  return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
+}
+
+describe('rate limiting per client IP', () => {
+  it('answers 429 RATE_LIMITED past the limit, per address behind the proxy, and only on work', async () => {
+    const { app } = await start({ RATE_LIMIT_PER_MIN: '3' });
+    const from = (ip: string) => request(app).post('/api/enrich').set('X-Forwarded-For', ip).field('style', 'rain');
+    for (let i = 0; i < 3; i++) expect((await from('203.0.113.7')).body.error.code).toBe('MISSING_AUDIO');
+    const limited = await from('203.0.113.7');
+    expect(errorCode(limited)).toEqual({ status: 429, code: 'RATE_LIMITED' });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await request(app).post('/api/jobs').set('X-Forwarded-For', '203.0.113.7')).status).toBe(429);
+
+    // Another client behind the same router is not punished for the first one.
+    expect((await from('198.51.100.9')).body.error.code).toBe('MISSING_AUDIO');
+    // Reading is never limited.
+    expect((await request(app).get('/api/styles').set('X-Forwarded-For', '203.0.113.7')).status).toBe(200);
+    expect((await request(app).get('/healthz').set('X-Forwarded-For', '203.0.113.7')).status).toBe(200);
+  });
+});
+
+describe('ffmpeg killed or hanging', () => {
+  it.each([
+    ['hangs while decoding', 415, 'DECODE_TIMEOUT', 'hang', 'decode'],
+    ['hangs from the start', 415, 'DECODE_TIMEOUT', 'hang', 'always'],
+    ['is killed while decoding', 503, 'DECODER_FAILED', 'die', 'decode'],
+    ['is killed at once', 503, 'DECODER_FAILED', 'die', 'always'],
+  ] as const)('when ffmpeg %s: %i %s within the timeout, no files left, server up', async (_name, status, code, fault, when) => {
+    const clip = await mp3();
+    const ffmpeg = await faultyFfmpeg(`ffmpeg-${fault}-${when}.sh`, fault, when);
+    const { app, dataFiles } = await start({ FFMPEG_PATH: ffmpeg, FFMPEG_TIMEOUT_S: '1.5' });
+    const started = Date.now();
+    const res = await request(app).post('/api/enrich').attach('audio', clip);
+    expect(errorCode(res)).toEqual({ status, code });
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(await dataFiles()).toEqual([]);
+    expect((await request(app).get('/healthz')).status).toBe(200);
+    // WAV never needs ffmpeg, so the server still enriches it.
+    const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    expect((await request(app).post('/api/enrich').attach('audio', wav)).status).toBe(200);
+  });
+});
+
+describe('models missing or corrupt at start', () => {
+  it.each([
+    ['the model file is missing', async (dir: string) => copyFile(path.resolve('models/manifest.json'), path.join(dir, 'manifest.json'))],
+    [
+      'the model file is corrupt',
+      async (dir: string) => {
+        await copyFile(path.resolve('models/manifest.json'), path.join(dir, 'manifest.json'));
+        const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { model: { file: string } };
+        await writeFile(path.join(dir, manifest.model.file), Buffer.from('this is not an ONNX graph'.repeat(100)));
+      },
+    ],
+    ['the manifest is not JSON', async (dir: string) => writeFile(path.join(dir, 'manifest.json'), '{ "version": ')],
+    ['the models folder is empty', async () => undefined],
+  ])('%s: /readyz says so, the API answers 503 MODELS_UNAVAILABLE, nothing crashes', async (_name, prepare) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'enricher-models-'));
+    await prepare(dir);
+    const { app, dataFiles } = await start({ MODELS_DIR: dir });
+
+    expect((await request(app).get('/healthz')).status).toBe(200);
+    const ready = await request(app).get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ status: 'failed', message: expect.any(String) });
+    expect(errorCode(await request(app).get('/api/styles'))).toEqual({ status: 503, code: 'MODELS_UNAVAILABLE' });
+    const res = await request(app).post('/api/enrich').attach('audio', await mp3());
+    expect(errorCode(res)).toEqual({ status: 503, code: 'MODELS_UNAVAILABLE' });
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(await dataFiles()).toEqual([]);
+  });
+});
+
+describe('a full disk', () => {
+  class FullDisk extends FileStore {
+    override async freeBytes(): Promise<number> {
+      return 10 * 1024;
+    }
+  }
+  class FailingMkdir extends FileStore {
+    override async createJobDir(): Promise<string> {
+      throw enospc();
+    }
+  }
+  const failingWrite = (real: AudioCodec): AudioCodec => ({ ...real, writeWav: async () => Promise.reject(enospc()) });
+
+  it.each<[string, TestOverrides]>([
+    ['free space below the reserve', { files: (dir) => new FullDisk(dir) }],
+    ['ENOSPC creating the job folder', { files: (dir) => new FailingMkdir(dir) }],
+    ['ENOSPC writing the result', { codec: failingWrite }],
+  ])('%s: 507 DISK_FULL, nothing left behind, the server stays up', async (_name, overrides) => {
+    const { app, dataFiles } = await start({}, overrides);
+    const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const res = await request(app).post('/api/enrich').attach('audio', wav);
+    expect(errorCode(res)).toEqual({ status: 507, code: 'DISK_FULL' });
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(await dataFiles()).toEqual([]);
+    expect((await request(app).get('/healthz')).status).toBe(200);
+  });
+});
