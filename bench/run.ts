@@ -108,7 +108,8 @@ try {
     [180, 2, 'mp3'],
     ...(quick ? [] : ([[600, 2, 'wav'], [600, 2, 'mp3'], [600, 1, 'mp3']] as Array<[number, 1 | 2, 'wav' | 'mp3']>)),
   ];
-  for (const [seconds, channels, format] of want) {
+  const needsInputs = wants('engine') || wants('http') || wants('memory') || wants('throughput');
+  for (const [seconds, channels, format] of needsInputs ? want : []) {
     const input = await makeInput(ffmpeg, scratch, seconds, channels, format);
     inputs.set(input.name, input);
   }
@@ -244,9 +245,12 @@ try {
   await mkdir(dir, { recursive: true });
   const stamp = results.startedAt.replace(/[:.]/g, '-');
   await writeFile(path.join(dir, `bench-${stamp}.json`), JSON.stringify(results, null, 2));
-  await writeFile(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2));
-  await writeFile(path.join(dir, 'latest.md'), report);
-  log(`wrote bench/results/bench-${stamp}.json, latest.json and latest.md`);
+  // latest.* is what docs/performance.md is copied from, so only a run of every section replaces it.
+  if (only.size === SECTIONS.length) {
+    await writeFile(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2));
+    await writeFile(path.join(dir, 'latest.md'), report);
+  }
+  log(`wrote bench/results/bench-${stamp}.json${only.size === SECTIONS.length ? ', latest.json and latest.md' : ''}`);
 } finally {
   await rm(scratch, { recursive: true, force: true });
 }
@@ -259,16 +263,17 @@ function renderReport(r: typeof results): string {
   out.push(`Load average (1/5/15 min): before ${load(r.loadBefore)}, after ${load(r.loadAfter)}. Mode: ${r.mode}, ${r.reps} repetitions; median ±half the spread.`);
   out.push(`Model: ${String(r.model.file)} v${String(r.model.version)}, ${((r.model.bytes as number) / 1e6).toFixed(1)} MB, window ${String(r.model.window)}, overlap ${String(r.model.overlap)}.`);
   out.push('');
-  out.push('The model alone (ORT session.run, random inputs), per window of new audio:');
-  out.push(
+  const section = (title: string, rows: unknown[], table: () => string) => {
+    if (rows.length === 0) return;
+    out.push(title, table(), '');
+  };
+  section('The model alone (ORT session.run, random inputs), per window of new audio:', r.modelAlone, () =>
     markdownTable(
       ['batch', 'intra-op threads', 'ms per window', 'model RTF (mono)'],
       r.modelAlone.map((row) => [String(row.batch), String(row.threads), formatSummary(row.msPerWindow, 2), row.rtf.toFixed(4)]),
     ),
   );
-  out.push('');
-  out.push('Engine in process (one thread), real-time factor = seconds of work per second of audio:');
-  out.push(
+  section('Engine in process (one thread), real-time factor = seconds of work per second of audio:', r.engine, () =>
     markdownTable(
       ['input', 'style', 'decode', 'inference', 'mix (noise)', 'encode', 'total RTF', '3-min time', 'ffmpeg floor RTF', 'total/floor'],
       r.engine.map((row) => [
@@ -285,15 +290,12 @@ function renderReport(r: typeof results): string {
       ]),
     ),
   );
-  out.push('');
-  out.push('Real server over HTTP (POST /api/enrich, one worker; output in the input format):');
-  out.push(
+  section('Real server over HTTP (POST /api/enrich, one worker; output in the input format):', r.http, () =>
     markdownTable(
       ['input', 'style', 'wall s', 'RTF', 'ffmpeg floor RTF', 'wall/floor'],
       r.http.map((row) => [row.input, row.style, formatSummary(row.wall, 2), rtf(row.wall, row.seconds), rtf(row.floor, row.seconds), (row.wall.median / row.floor.median).toFixed(1)]),
     ),
   );
-  out.push('');
   const targets: string[][] = [];
   if (r.startup.healthz && r.startup.readyz) {
     targets.push(['start → /healthz', formatSummary(scale(r.startup.healthz, 1000), 0) + ' ms', '≤ 1000 ms']);
