@@ -15,7 +15,7 @@ import { formatSummary, markdownTable, summarize, type Summary } from './stats.j
 
 const SECTIONS = ['model', 'engine', 'startup', 'http', 'memory', 'throughput'] as const;
 const USAGE = `Usage: npm run bench [-- --quick] [--reps N] [--only SECTION,...] [--skip-build]
-  --quick       30 s and 3 min inputs only, fewer styles and repetitions (about 3 minutes)
+  --quick       30 s and 3 min inputs only, fewer styles and repetitions (about 5 minutes)
   --reps N      repetitions of each figure (default 3, quick 2)
   --only LIST   run only these sections: ${SECTIONS.join(', ')}
   --skip-build  use dist/ as it is instead of compiling the server first`;
