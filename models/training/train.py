@@ -74,6 +74,7 @@ def main():
     ap.add_argument("--mix-prob", type=float, default=0.15)
     ap.add_argument("--ckpt", default=os.path.join(HERE, "build", "enricher.pt"))
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init", default="", help="warm start from another checkpoint (missing layers stay fresh)")
     ap.add_argument("--version", default="1.0.0")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -88,6 +89,9 @@ def main():
     if a.resume and os.path.exists(a.ckpt):
         model.load_state_dict(torch.load(a.ckpt)["model"])
         print("resumed", a.ckpt)
+    elif a.init:
+        missing = model.load_state_dict(torch.load(a.init)["model"], strict=False)
+        print("warm start from", a.init, missing)
     crit = SpecLoss()
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     total_s = a.minutes * 60
@@ -95,7 +99,7 @@ def main():
     step, run = 0, []
     eye = np.eye(S, dtype=np.float32)
     while step < a.steps and time.time() - t0 < total_s:
-        frac = (time.time() - t0) / total_s
+        frac = max((time.time() - t0) / total_s, step / a.steps)
         for g in opt.param_groups:
             g["lr"] = a.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0))))
         xs, ts, ss = [], [], []

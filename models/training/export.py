@@ -1,0 +1,24 @@
+"""Export models/enricher.onnx and models/manifest.json from a training checkpoint (no training)."""
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from enricher_net import EnricherNet, export_onnx  # noqa: E402
+from train import MODELS, write_manifest  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--ckpt", default=os.path.join(HERE, "build", "enricher.pt"))
+ap.add_argument("--version", default="1.0.0")
+a = ap.parse_args()
+st = torch.load(a.ckpt)
+model = EnricherNet(len(st["styles"]))
+model.load_state_dict(st["model"])
+export_onnx(model, os.path.join(MODELS, "enricher.onnx"))
+old = json.load(open(os.path.join(MODELS, "manifest.json")))
+write_manifest(list(st["styles"]), 32768, 4096, {"version": a.version, "training": dict(old.get("training", {}), steps=st["step"])})
+print("exported step", st["step"])
