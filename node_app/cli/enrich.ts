@@ -2,14 +2,10 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createAudioCodec } from '../server/adapters/audio-codec.js';
-import { resolveFfmpeg } from '../server/adapters/ffmpeg.js';
-import { FileStore } from '../server/adapters/file-store.js';
+import { createServices } from '../server/compose.js';
 import { loadConfig } from '../server/config.js';
 import { AppError } from '../server/errors.js';
 import { createLogger } from '../server/logger.js';
-import { JobService } from '../server/services/job-service.js';
-import { ModelService } from '../server/services/model-service.js';
 import { parseEnrichParams } from '../server/routes/upload.js';
 
 const USAGE = `Usage: npm run enrich -- <input> [--style rain|rain:0.7,blues:0.3|random] [--amount 0.5] [--seed N]
@@ -38,23 +34,18 @@ async function main(): Promise<number> {
   const { output, help: _help, ...fields } = values;
   const params = parseEnrichParams({ format: output ? path.extname(output).slice(1) : undefined, ...fields });
 
-  const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', WORKERS: '1' });
-  const logger = createLogger(config.logLevel);
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'noise-enricher-'));
-  const files = new FileStore(scratch);
-  await files.reset();
-  const models = new ModelService(config.modelsDir, 1, logger);
-  const ffmpeg = resolveFfmpeg(config.ffmpegPath, { preferSystem: config.useSystemFfmpeg });
-  const jobs = new JobService({
-    codec: createAudioCodec(ffmpeg.path, config.ffmpegTimeoutMs),
-    models,
-    files,
-    logger,
-    concurrency: 1,
-    maxQueue: 0,
-    maxDurationSeconds: 6 * 3600,
-    ttlMs: 3_600_000,
+  const config = loadConfig({
+    ...process.env,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    DATA_DIR: scratch,
+    WORKERS: '1',
+    MAX_QUEUE: '0',
+    // A file on your own machine: no upload limits, and no reserve for other users' jobs.
+    MAX_DURATION_S: String(6 * 3600),
+    MIN_FREE_DISK_MB: '0',
   });
+  const { models, jobs } = await createServices(config, createLogger(config.logLevel));
   try {
     await models.start();
     // The service takes ownership of what it is given, so it gets a copy of the user's file.

@@ -1,11 +1,7 @@
-import { createAudioCodec } from './adapters/audio-codec.js';
-import { resolveFfmpeg } from './adapters/ffmpeg.js';
-import { FileStore } from './adapters/file-store.js';
 import { createApp } from './app.js';
+import { createServices } from './compose.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { JobService } from './services/job-service.js';
-import { ModelService } from './services/model-service.js';
 
 // Heroku sends SIGTERM and kills the dyno 30 s later; finishing work within 25 s leaves time to exit cleanly.
 const SHUTDOWN_GRACE_MS = 25_000;
@@ -14,25 +10,9 @@ const SHUTDOWN_DEADLINE_MS = 28_000;
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-const ffmpeg = resolveFfmpeg(config.ffmpegPath, { preferSystem: config.useSystemFfmpeg });
+const { ffmpeg, files, models, jobs } = await createServices(config, logger);
 if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falling back to the bundled ffmpeg');
 logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'using ffmpeg');
-
-const files = new FileStore(config.dataDir);
-// The disk is ephemeral on Heroku and jobs live in memory: start from an empty data folder every time.
-await files.reset();
-const models = new ModelService(config.modelsDir, config.workers, logger);
-const jobs = new JobService({
-  codec: createAudioCodec(ffmpeg.path, config.ffmpegTimeoutMs),
-  models,
-  files,
-  logger,
-  concurrency: config.workers,
-  maxQueue: config.maxQueue,
-  maxDurationSeconds: config.maxDurationSeconds,
-  ttlMs: config.resultTtlMs,
-  minFreeBytes: config.minFreeDiskBytes,
-});
 
 const server = createApp({ config, logger, files, models, jobs }).listen(config.port, () => {
   logger.info({ port: config.port }, 'listening');

@@ -2,14 +2,13 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
-import { createAudioCodec, type AudioCodec } from '../../node_app/server/adapters/audio-codec.js';
-import { resolveFfmpeg } from '../../node_app/server/adapters/ffmpeg.js';
-import { FileStore } from '../../node_app/server/adapters/file-store.js';
+import type { FileStore } from '../../node_app/server/adapters/file-store.js';
 import { createApp } from '../../node_app/server/app.js';
+import { createServices, type ServiceOverrides } from '../../node_app/server/compose.js';
 import { loadConfig, type Config } from '../../node_app/server/config.js';
 import { createLogger } from '../../node_app/server/logger.js';
-import { JobService } from '../../node_app/server/services/job-service.js';
-import { ModelService } from '../../node_app/server/services/model-service.js';
+import type { JobService } from '../../node_app/server/services/job-service.js';
+import type { ModelService } from '../../node_app/server/services/model-service.js';
 
 export interface TestServer {
   app: Express;
@@ -25,10 +24,7 @@ export interface TestServer {
 }
 
 /** Fault injection: replace an adapter with one that fails the way the outside world can. */
-export interface TestOverrides {
-  files?: (dataDir: string) => FileStore;
-  codec?: (real: AudioCodec) => AudioCodec;
-}
+export type TestOverrides = Omit<ServiceOverrides, 'now'>;
 
 /** The real app — real ffmpeg, real ONNX models — over a fresh data folder, ready for supertest. */
 export async function startTestServer(env: Record<string, string> = {}, overrides: TestOverrides = {}): Promise<TestServer> {
@@ -36,23 +32,8 @@ export async function startTestServer(env: Record<string, string> = {}, override
   // Every supertest request comes from 127.0.0.1; the rate limit gets its own test.
   const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, WORKERS: '1', RATE_LIMIT_PER_MIN: '100000', ...env });
   const logger = createLogger(config.logLevel);
-  const files = overrides.files?.(config.dataDir) ?? new FileStore(config.dataDir);
-  const codec = createAudioCodec(resolveFfmpeg(config.ffmpegPath).path, config.ffmpegTimeoutMs);
-  await files.reset();
   let clockOffset = 0;
-  const models = new ModelService(config.modelsDir, config.workers, logger);
-  const jobs = new JobService({
-    codec: overrides.codec?.(codec) ?? codec,
-    models,
-    files,
-    logger,
-    concurrency: config.workers,
-    maxQueue: config.maxQueue,
-    maxDurationSeconds: config.maxDurationSeconds,
-    ttlMs: config.resultTtlMs,
-    minFreeBytes: config.minFreeDiskBytes,
-    now: () => new Date(Date.now() + clockOffset),
-  });
+  const { files, models, jobs } = await createServices(config, logger, { ...overrides, now: () => new Date(Date.now() + clockOffset) });
   await models.start();
   return {
     app: createApp({ config, logger, files, models, jobs }),
