@@ -29,6 +29,7 @@ N_FFT = 512
 HOP = 256
 N_BINS = N_FFT // 2 + 1
 N_MELS = 48
+N_RAND = 8  # per-frame random inputs taken from the noise, so the net can place clicks/drops/chirps
 
 
 def mel_filterbank(sr, n_fft, n_mels, fmin=30.0, fmax=None):
@@ -119,7 +120,7 @@ class EnricherNet(nn.Module):
         perm = np.random.RandomState(1234).permutation(HOP)
         self.register_buffer("perm", torch.from_numpy(perm.astype(np.int64)))
         self.style_emb = nn.Parameter(torch.randn(n_styles, emb) * 0.5)
-        self.inp = nn.Conv1d(N_MELS + 3, ch, 3, padding=1)
+        self.inp = nn.Conv1d(N_MELS + 3 + N_RAND, ch, 3, padding=1)
         self.inp_e = nn.Linear(emb, ch)
         self.blocks = nn.ModuleList([Block(ch, emb, d) for d in dilations])
         self.head_noise = nn.Conv1d(ch, N_BINS, 1)
@@ -160,6 +161,9 @@ class EnricherNet(nn.Module):
             torch.log(frame_pow + 1e-8) - log_env,    # transients
             torch.log(slow_pow + 1e-8) - log_env,     # swell
         ], 1) * 0.25
+        b = noise.shape[0]
+        rand = F.pad(noise.reshape(b, -1, HOP).transpose(1, 2)[:, :N_RAND], (0, 1))
+        feats = torch.cat([feats, rand], 1)
         e = torch.matmul(style, self.style_emb)  # weighted style embedding: the mix happens here
         h = self.inp(feats) + self.inp_e(e).unsqueeze(-1)
         for blk in self.blocks:

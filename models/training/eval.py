@@ -259,6 +259,19 @@ def main():
                 A.append(xp[s:s + W])
                 NZ.append(noise[s:s + W])
                 SV.append(eye[si])
+    mixes = [(a_, b_) for a_, b_ in (("rain", "blues"), ("thunderstorm", "metal"), ("wind", "piano"),
+                                     ("vinyl", "hip-hop")) if a_ in ids and b_ in ids]
+    mix_jobs = []
+    for ci, (name, x) in enumerate(clips):
+        starts = plan_windows(len(x), W, O)
+        xp = np.pad(x, (0, starts[-1] + W - len(x)))
+        noise = np.random.RandomState(a.seed + ci).standard_normal(len(xp)).astype(np.float32)
+        for a_, b_ in mixes:
+            mix_jobs.append((ci, (a_, b_), starts, len(A)))
+            for s in starts:
+                A.append(xp[s:s + W])
+                NZ.append(noise[s:s + W])
+                SV.append(0.5 * eye[ids.index(a_)] + 0.5 * eye[ids.index(b_)])
     A, SV, NZ = np.stack(A), np.stack(SV), np.stack(NZ)
     timing = None
     if runtime == "node":
@@ -301,6 +314,19 @@ def main():
         pred = classify([clf_features(s) for s in segs])
         r["correct"] += int((pred == si).sum())
         r["segs"] += len(segs)
+    wet_of = {}
+    for ci, si, starts, first in jobs:
+        wet_of[(ci, ids[si])] = overlap_add(wets[first:first + len(starts)], starts, len(clips[ci][1]), W, O)
+    mix_rows = {}
+    for ci, ab, starts, first in mix_jobs:
+        x = clips[ci][1]
+        wm = overlap_add(wets[first:first + len(starts)], starts, len(x), W, O)
+        ym = logmel_db(limiter(x + AMOUNT * wm))
+        yavg = logmel_db(limiter(x + AMOUNT * 0.5 * (wet_of[(ci, ab[0])] + wet_of[(ci, ab[1])])))
+        r = mix_rows.setdefault(ab, dict(avg=[], a=[], b=[]))
+        r["avg"].append(float(np.abs(ym - yavg).mean()))
+        r["a"].append(float(np.abs(ym - logmel_db(outs[(ci, ids.index(ab[0]))])).mean()))
+        r["b"].append(float(np.abs(ym - logmel_db(outs[(ci, ids.index(ab[1]))])).mean()))
     pair = {sid: [] for sid in ids}
     for ci in range(len(clips)):
         mels = [logmel_db(outs[(ci, si)]) for si in range(S)]
@@ -337,6 +363,10 @@ def main():
           f"{np.min([summary[k]['corr_min'] for k in ids]):.2f} | {np.mean([summary[k]['dist'] for k in ids]):.1f} | "
           f"{np.min([summary[k]['min_pair'] for k in ids]):.1f} | {sum(summary[k]['nan'] for k in ids)} | "
           f"{np.max([summary[k]['full_pct'] for k in ids]):.3f} | | {np.max([summary[k]['flux'] for k in ids]):.2f} |")
+    print("\n| 50/50 mix (inside the model) | log-mel dist to the average of the two outputs dB | to style A dB | to style B dB |")
+    print("|---|---|---|---|")
+    for ab, r in mix_rows.items():
+        print(f"| {ab[0]} + {ab[1]} | {np.mean(r['avg']):.1f} | {np.mean(r['a']):.1f} | {np.mean(r['b']):.1f} |")
     if "bestRealTimeFraction" in timing:
         print(f"\nspeed (onnxruntime-node, 1 thread, batch 1, window {W}, {timing['windows']} windows on a shared "
               f"machine): best {timing['bestMsPerWindow']:.1f} ms/window = {timing['bestRealTimeFraction'] * 100:.3f} % "
@@ -347,7 +377,8 @@ def main():
     print(f"eval took {time.time() - t0:.0f}s")
     os.makedirs(BUILD, exist_ok=True)
     with open(a.json, "w") as f:
-        json.dump({"runtime": runtime, "parity": parity, "timing": timing, "styles": summary,
+        json.dump({"mixes": {"+".join(k): {kk: float(np.mean(vv)) for kk, vv in v.items()} for k, v in mix_rows.items()},
+                   "runtime": runtime, "parity": parity, "timing": timing, "styles": summary,
                    "classifier_train_acc": clf_train_acc}, f, indent=1)
 
 

@@ -21,8 +21,9 @@ RESOLUTIONS = [(2048, 512, 96), (1024, 256, 64), (512, 128, 48), (256, 64, 32)]
 class SpecLoss(torch.nn.Module):
     """Multi-resolution log-mel L1 plus linear-magnitude spectral convergence."""
 
-    def __init__(self):
+    def __init__(self, texture=True):
         super().__init__()
+        self.texture = texture
         for i, (n, h, m) in enumerate(RESOLUTIONS):
             self.register_buffer(f"mel{i}", torch.from_numpy(mel_filterbank(SR, n, m)))
             self.register_buffer(f"win{i}", torch.hann_window(n))
@@ -38,6 +39,18 @@ class SpecLoss(torch.nn.Module):
             loss = loss + 0.5 * (my.sqrt() - mt.sqrt()).norm() / (mt.sqrt().norm() + 1e-7)
             if n == 1024:
                 loss = loss + 0.3 * (torch.log(Y + 1e-9) - torch.log(T + 1e-9)).abs().mean()
+            if n == 1024 and self.texture:
+                # energy over ~90 ms blocks: log of averaged power has no bias against sparse
+                # clicks, drops and chirps (a per-frame log-L1 alone settles on their median, i.e. silence)
+                by = F.avg_pool1d(my, 16, 8)
+                bt = F.avg_pool1d(mt, 16, 8)
+                loss = loss + 1.5 * (torch.log(by + 1e-9) - torch.log(bt + 1e-9)).abs().mean()
+            if n == 512 and self.texture:
+                # texture statistics: the distribution over time of each band's level (sorted
+                # frames), so random crackle and drops are rewarded without matching their timing
+                sy = torch.sort(torch.log(my + 1e-9), dim=-1)[0]
+                st = torch.sort(torch.log(mt + 1e-9), dim=-1)[0]
+                loss = loss + 1.0 * (sy - st).abs().mean()
         return loss / len(RESOLUTIONS)
 
 
@@ -76,6 +89,7 @@ def main():
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init", default="", help="warm start from another checkpoint (missing layers stay fresh)")
     ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--texture-loss", type=int, default=1, help="block-energy and sorted-level terms (stage 2)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -90,9 +104,17 @@ def main():
         model.load_state_dict(torch.load(a.ckpt)["model"])
         print("resumed", a.ckpt)
     elif a.init:
-        missing = model.load_state_dict(torch.load(a.init)["model"], strict=False)
-        print("warm start from", a.init, missing)
-    crit = SpecLoss()
+        own = model.state_dict()
+        for k, v in torch.load(a.init)["model"].items():
+            if k in own and own[k].shape == v.shape:
+                own[k] = v
+            elif k in own and v.dim() == own[k].dim():  # grown input layer: copy the old slice
+                own[k].zero_()
+                own[k][tuple(slice(0, n) for n in v.shape)] = v
+                print("partially loaded", k, tuple(v.shape), "->", tuple(own[k].shape))
+        model.load_state_dict(own)
+        print("warm start from", a.init)
+    crit = SpecLoss(texture=bool(a.texture_loss))
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     total_s = a.minutes * 60
     t0 = time.time()

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Rebuild the training corpus and models/enricher.onnx + models/manifest.json from scratch (seeded).
-# Needs Debian's python3-torch, python3-mido, python3-scipy, python3-soundfile, fluidsynth and the
-# fluid-soundfont-gm / timgm6mb-soundfont / musescore-general-soundfont packages. CPU only.
-#   STEPS        training steps (default 5000)
-#   MAX_MINUTES  optional wall-clock cap; the cosine learning-rate schedule follows whichever ends first
-#   THREADS      torch threads (default 2)
+# Needs Debian's python3-torch, python3-mido, python3-scipy, python3-soundfile, python3-pil (debug
+# pictures only), fluidsynth and the fluid-soundfont-gm / timgm6mb-soundfont packages. CPU only.
+# Stage 1 learns to follow the music (local spectral losses); stage 2 adds the texture losses
+# (block energy + sorted band levels) that bring back clicks, drops, crackle and chirps.
+#   STEPS1 / STEPS2  training steps of the two stages (default 5000 / 4000)
+#   MAX_MINUTES      optional wall-clock cap per stage; the cosine schedule follows whichever ends first
+#   THREADS          torch threads (default 2)
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
 mkdir -p build
 start=$(date +%s)
 $PY build_dataset.py --pieces "${PIECES:-64}" --seconds 12 --seed 1 --out build/train.npz
-$PY train.py --data build/train.npz --steps "${STEPS:-5000}" --minutes "${MAX_MINUTES:-1000}" --seed 1 \
-  --threads "${THREADS:-2}" --ckpt build/enricher.pt --version "${VERSION:-1.0.0}"
+$PY train.py --data build/train.npz --steps "${STEPS1:-5000}" --minutes "${MAX_MINUTES:-1000}" --seed 1 \
+  --crop 32768 --lr 2e-3 --texture-loss 0 --threads "${THREADS:-2}" --ckpt build/stage1.pt --version 1.0.0
+$PY train.py --data build/train.npz --steps "${STEPS2:-4000}" --minutes "${MAX_MINUTES:-1000}" --seed 2 \
+  --crop 32768 --lr 1.5e-3 --texture-loss 1 --init build/stage1.pt --threads "${THREADS:-2}" \
+  --ckpt build/enricher.pt --version "${VERSION:-1.1.0}"
 echo "models:train finished in $(( $(date +%s) - start )) s"

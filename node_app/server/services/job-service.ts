@@ -83,8 +83,7 @@ export class JobService {
     try {
       // A job accepted now would be killed with the dyno; a 503 tells the client to come back.
       if (this.closing) throw shuttingDown();
-      const unfinished = [...this.entries.values()].filter((e) => e.job.status === 'queued' || e.job.status === 'running');
-      if (unfinished.length >= this.options.concurrency + this.options.maxQueue) {
+      if (this.activeCount >= this.options.concurrency + this.options.maxQueue) {
         throw busy('The server is busy with other songs. Try again in a minute.', 30);
       }
       const seed = params.seed ?? randomSeed();
