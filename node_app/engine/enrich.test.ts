@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { enrichPcm, type GeneratorBatch, type StyleGenerator } from './enrich.js';
+import { EnrichStream, enrichPcm, type EnrichOptions, type GeneratorBatch, type StyleGenerator } from './enrich.js';
 import { LIMITER_CEILING } from './limiter.js';
 import type { Pcm } from './pcm.js';
 
@@ -99,5 +99,54 @@ describe('enrichPcm', () => {
     await expect(
       enrichPcm(pcmOf(44100, new Float32Array(4000)), noiseGenerator(), { amount: 1, style, seed: 1, signal: controller.signal }),
     ).rejects.toThrow();
+  });
+});
+
+describe('EnrichStream', () => {
+  /** Feeds `pcm` in slices of the given sizes (cycled) and gathers what comes out. */
+  async function streamed(pcm: Pcm, generator: StyleGenerator, options: EnrichOptions, sizes: number[]): Promise<Float32Array[]> {
+    const stream = new EnrichStream(pcm.sampleRate, pcm.channels.length, generator, options);
+    const parts: Float32Array[][] = [];
+    const length = pcm.channels[0].length;
+    for (let from = 0, n = 0; from < length; n++) {
+      const to = Math.min(length, from + sizes[n % sizes.length]);
+      parts.push(await stream.push(pcm.channels.map((c) => c.subarray(from, to))));
+      from = to;
+    }
+    parts.push(await stream.finish());
+    return pcm.channels.map((_, c) => {
+      const out = new Float32Array(parts.reduce((sum, p) => sum + p[c].length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p[c], at);
+        at += p[c].length;
+      }
+      return out;
+    });
+  }
+
+  it.each([
+    { rate: 44100, batchSize: 1, sizes: [1, 7, 999] },
+    { rate: 48000, batchSize: 3, sizes: [4096, 13, 20_000] },
+    { rate: 22050, batchSize: 4, sizes: [300] },
+  ])('gives the same samples as the whole song at once, whatever the slices ($rate Hz, batch $batchSize)', async ({ rate, batchSize, sizes }) => {
+    const left = sine(rate + 321, rate, 300, 0.9);
+    const right = sine(rate + 321, rate, 170, 0.8);
+    const options = { amount: 0.7, style, seed: 77, batchSize };
+    const whole = await enrichPcm(pcmOf(rate, left, right), noiseGenerator(), options);
+    const parts = await streamed(pcmOf(rate, left, right), noiseGenerator(), options, sizes);
+    expect(parts).toEqual(whole.channels);
+  });
+
+  it('holds a few windows, not the song, and hands back everything at the end', async () => {
+    const rate = 44100;
+    const options = { amount: 1, style, seed: 1 };
+    const stream = new EnrichStream(rate, 1, noiseGenerator(), options);
+    let out = 0;
+    for (let i = 0; i < 200; i++) out += (await stream.push([new Float32Array(1000)])).reduce((n, c) => Math.max(n, c.length), 0);
+    // Four windows of 1024 plus the limiter's look-ahead is far under a second of the 200,000 samples pushed.
+    expect(200_000 - out).toBeLessThan(rate);
+    out += (await stream.finish())[0].length;
+    expect(out).toBe(200_000);
   });
 });

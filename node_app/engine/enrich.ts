@@ -1,8 +1,9 @@
 import { CrossfadeSet, planWindows, type WindowPlan } from './crossfade.js';
-import { limitPeaksInPlace } from './limiter.js';
+import { StreamingLimiter } from './limiter.js';
 import { frameCount, type Pcm } from './pcm.js';
 import { fillGaussian, windowSeed } from './random.js';
-import { readResampled } from './resample.js';
+import { readResampledFrom } from './resample.js';
+import { SampleQueue } from './sample-queue.js';
 
 /** What the engine needs from a style model: mono windows in, the generated layer out, at the model's rate. */
 export interface StyleGenerator {
@@ -36,13 +37,14 @@ export interface EnrichOptions {
 
 const DEFAULT_BATCH = 4;
 const LIMITER_LOOKAHEAD_SECONDS = 0.005;
+/** Frames per slice when a whole song in memory is fed through the stream. */
+const WHOLE_SONG_SLICE = 1 << 16;
 
 /**
  * Adds the style's generated layer to the music: `out = dry + amount * wet`, then peak-limits.
  *
- * Works in place on `pcm` and returns it: each channel is walked window by window, and samples are overwritten
- * with the result as soon as no later window needs them as input, so memory grows with the window and not
- * with the song.
+ * Works in place on `pcm` and returns it, by feeding the song through an {@link EnrichStream} in slices and
+ * writing each finished slice back over samples the stream has already taken in.
  */
 export async function enrichPcm(pcm: Pcm, generator: StyleGenerator, options: EnrichOptions): Promise<Pcm> {
   const length = frameCount(pcm);
@@ -52,68 +54,183 @@ export async function enrichPcm(pcm: Pcm, generator: StyleGenerator, options: En
   const plan = planWindows(modelLength, generator.window, generator.overlap);
   const totalWindows = plan.count * pcm.channels.length;
   let doneWindows = 0;
-
-  for (let c = 0; c < pcm.channels.length; c++) {
-    await enrichChannel(pcm.channels[c], pcm.sampleRate, c, plan, generator, options, (windows) => {
+  const stream = new EnrichStream(pcm.sampleRate, pcm.channels.length, generator, {
+    ...options,
+    onWindowsDone: (windows) => {
       doneWindows += windows;
       options.onProgress?.(doneWindows / totalWindows);
-    });
+    },
+  });
+  let written = 0;
+  const writeBack = (out: Float32Array[]): void => {
+    for (let c = 0; c < pcm.channels.length; c++) pcm.channels[c].set(out[c], written);
+    written += out[0]?.length ?? 0;
+  };
+  for (let from = 0; from < length; from += WHOLE_SONG_SLICE) {
+    const to = Math.min(length, from + WHOLE_SONG_SLICE);
+    writeBack(await stream.push(pcm.channels.map((c) => c.subarray(from, to))));
   }
-  limitPeaksInPlace(pcm.channels, Math.round(LIMITER_LOOKAHEAD_SECONDS * pcm.sampleRate));
+  writeBack(await stream.finish());
   return pcm;
 }
 
-async function enrichChannel(
-  samples: Float32Array,
-  sampleRate: number,
-  channel: number,
-  plan: WindowPlan,
-  generator: StyleGenerator,
-  options: EnrichOptions,
-  onWindowsDone: (count: number) => void,
-): Promise<void> {
-  const modelPerNative = generator.sampleRate / sampleRate;
-  const nativePerModel = 1 / modelPerNative;
-  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
-  const wet = new WetAccumulator(plan.size + plan.hop + Math.ceil(modelPerNative) + 2);
-  const fades = new CrossfadeSet(plan);
-  // One block per batch, reused for every batch: the rows are views into it, so a generator can hand the
-  // whole block to the model without concatenating, and a song allocates no per-window buffers.
-  const audioBlock = new Float32Array(batchSize * plan.size);
-  const noiseBlock = new Float32Array(batchSize * plan.size);
-  const { amount } = options;
-  let finalized = 0;
+export interface EnrichStreamOptions extends Omit<EnrichOptions, 'onProgress'> {
+  /** Called after each model call with the number of windows it covered. */
+  onWindowsDone?: (windows: number) => void;
+}
 
-  const finalizeUpTo = (limit: number): void => {
-    wet.mixInto(samples, finalized, Math.min(limit, samples.length), modelPerNative, amount);
-    finalized = Math.max(finalized, limit);
-    wet.dropBefore(Math.floor(finalized * modelPerNative));
-  };
+/** One channel's state: its dry input (mixed in place once final) and its stretch of the generated layer. */
+interface ChannelState {
+  input: SampleQueue;
+  wet: WetAccumulator;
+}
 
-  for (let first = 0; first < plan.count; first += batchSize) {
-    options.signal?.throwIfAborted();
-    const count = Math.min(plan.count, first + batchSize) - first;
-    const audio: Float32Array[] = [];
-    const noise: Float32Array[] = [];
-    for (let b = 0; b < count; b++) {
-      const k = first + b;
-      const row = (block: Float32Array) => block.subarray(b * plan.size, (b + 1) * plan.size);
-      audio.push(readResampled(samples, k * plan.hop, nativePerModel, row(audioBlock)));
-      noise.push(fillGaussian(row(noiseBlock), windowSeed(options.seed, channel, k)));
-    }
-    const generated = await generator.generate({ audio, noise, style: options.style });
+/**
+ * Enrichment over a stream of planar slices: `push` takes input and resolves to the output that is final,
+ * `finish` flushes the rest. It holds a few windows per channel, never the song.
+ *
+ * The song's length is unknown until `finish`, yet the output is the same as for the whole song at once: a
+ * batch of windows runs only once the input shows that none of them is the last window (whose cross-fade
+ * differs) and that every sample they read has arrived; what remains is batched at the end exactly as a
+ * known length would batch it.
+ */
+export class EnrichStream {
+  private readonly channels: ChannelState[];
+  private readonly modelPerNative: number;
+  private readonly nativePerModel: number;
+  private readonly batchSize: number;
+  private readonly streamingPlan: WindowPlan;
+  private readonly streamingFades: CrossfadeSet;
+  private readonly audioBlock: Float32Array;
+  private readonly noiseBlock: Float32Array;
+  private readonly limiter: StreamingLimiter;
+  private received = 0;
+  private nextWindow = 0;
+  private finalized = 0;
+  private emitted = 0;
 
-    for (let b = 0; b < count; b++) {
-      const k = first + b;
-      wet.addWeighted(k * plan.hop, generated[b], fades.weights(k));
-      // Model samples before the next window's start are final; native samples that the next window still
-      // reads as input must wait, which the floor below guarantees.
-      const nextStart = (k + 1) * plan.hop;
-      finalizeUpTo(Math.min(samples.length, Math.floor((nextStart - 1) * nativePerModel)));
-    }
-    onWindowsDone(count);
+  constructor(
+    private readonly sampleRate: number,
+    channelCount: number,
+    private readonly generator: StyleGenerator,
+    private readonly options: EnrichStreamOptions,
+  ) {
+    this.modelPerNative = generator.sampleRate / sampleRate;
+    this.nativePerModel = 1 / this.modelPerNative;
+    this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+    // While the length is unknown no window is treated as the last, so the plan's count only has to be large.
+    this.streamingPlan = { ...planWindows(generator.window, generator.window, generator.overlap), count: Number.MAX_SAFE_INTEGER };
+    this.streamingFades = new CrossfadeSet(this.streamingPlan);
+    const { size, hop } = this.streamingPlan;
+    this.channels = Array.from({ length: channelCount }, () => ({
+      input: new SampleQueue(),
+      wet: new WetAccumulator(size + hop + Math.ceil(this.modelPerNative) + 2),
+    }));
+    // One block per batch, reused for every batch: the rows are views into it, so a generator can hand the
+    // whole block to the model without concatenating, and a song allocates no per-window buffers.
+    this.audioBlock = new Float32Array(this.batchSize * size);
+    this.noiseBlock = new Float32Array(this.batchSize * size);
+    this.limiter = new StreamingLimiter(channelCount, Math.round(LIMITER_LOOKAHEAD_SECONDS * sampleRate));
   }
-  finalizeUpTo(samples.length);
+
+  async push(chunk: Float32Array[]): Promise<Float32Array[]> {
+    if (this.options.amount === 0) return chunk.map((c) => c.slice());
+    for (let c = 0; c < this.channels.length; c++) this.channels[c].input.append(chunk[c]);
+    this.received += chunk[0]?.length ?? 0;
+    const { size, hop } = this.streamingPlan;
+    for (;;) {
+      const last = this.nextWindow + this.batchSize - 1;
+      // The batch's last window must not be the song's last, and every sample its input reads must be here.
+      const modelEnd = last * hop + size;
+      const knownModelLength = Math.ceil(this.received * this.modelPerNative);
+      const lastRead = Math.floor((modelEnd - 1) * this.nativePerModel) + 1;
+      if (!(knownModelLength > modelEnd && this.received > lastRead)) break;
+      await this.runBatch(this.nextWindow, this.batchSize, this.streamingFades, this.received);
+    }
+    return this.emit();
+  }
+
+  async finish(): Promise<Float32Array[]> {
+    if (this.options.amount === 0 || this.received === 0) return this.channels.map(() => new Float32Array(0));
+    const length = this.received;
+    const plan = planWindows(Math.ceil(length * this.modelPerNative), this.generator.window, this.generator.overlap);
+    const fades = new CrossfadeSet(plan);
+    while (this.nextWindow < plan.count) {
+      await this.runBatch(this.nextWindow, Math.min(plan.count, this.nextWindow + this.batchSize) - this.nextWindow, fades, length);
+    }
+    this.finalizeUpTo(length, length);
+    const tail = this.emit();
+    const drained = this.limiter.finish();
+    return tail.map((t, c) => concat(t, drained[c]));
+  }
+
+  /**
+   * Windows [first, first + count) of every channel, one model call per channel. `known` is how many input
+   * samples exist: reads past it see silence, as they would past the end of a whole song.
+   */
+  private async runBatch(first: number, count: number, fades: CrossfadeSet, known: number): Promise<void> {
+    const { size, hop } = this.streamingPlan;
+    for (let c = 0; c < this.channels.length; c++) {
+      this.options.signal?.throwIfAborted();
+      const { input, wet } = this.channels[c];
+      const audio: Float32Array[] = [];
+      const noise: Float32Array[] = [];
+      for (let b = 0; b < count; b++) {
+        const k = first + b;
+        const row = (block: Float32Array) => block.subarray(b * size, (b + 1) * size);
+        audio.push(readResampledFrom(input, known, k * hop, this.nativePerModel, row(this.audioBlock)));
+        noise.push(fillGaussian(row(this.noiseBlock), windowSeed(this.options.seed, c, k)));
+      }
+      const generated = await this.generator.generate({ audio, noise, style: this.options.style });
+      let finalized = this.finalized;
+      for (let b = 0; b < count; b++) {
+        const k = first + b;
+        wet.addWeighted(k * hop, generated[b], fades.weights(k));
+        // Model samples before the next window's start are final; native samples that the next window still
+        // reads as input must wait, which the floor below guarantees.
+        const nextStart = (k + 1) * hop;
+        finalized = this.finalizeChannel(c, finalized, Math.min(known, Math.floor((nextStart - 1) * this.nativePerModel)), known);
+      }
+      if (c === this.channels.length - 1) this.finalized = finalized;
+      this.options.onWindowsDone?.(count);
+    }
+    this.nextWindow = first + count;
+  }
+
+  private finalizeUpTo(limit: number, known: number): void {
+    let finalized = this.finalized;
+    for (let c = 0; c < this.channels.length; c++) finalized = this.finalizeChannel(c, this.finalized, limit, known);
+    this.finalized = finalized;
+  }
+
+  /** Mixes [from, limit) of one channel and returns its new frontier; every channel moves through the same ones. */
+  private finalizeChannel(channel: number, from: number, limit: number, known: number): number {
+    const { input, wet } = this.channels[channel];
+    const { data, offset } = input.view();
+    wet.mixInto(data, offset, from, Math.min(limit, known), this.modelPerNative, this.options.amount);
+    const finalized = Math.max(from, limit);
+    wet.dropBefore(Math.floor(finalized * this.modelPerNative));
+    return finalized;
+  }
+
+  private emit(): Float32Array[] {
+    const from = this.emitted;
+    const to = this.finalized;
+    const done = this.channels.map(({ input }) => {
+      const out = input.copy(from, to);
+      input.dropBefore(to);
+      return out;
+    });
+    this.emitted = to;
+    return this.limiter.push(done);
+  }
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** A sliding stretch of the generated layer, addressed by absolute position at the model's rate. */
@@ -139,10 +256,10 @@ class WetAccumulator {
   }
 
   /**
-   * `samples[i] += amount * layer(i * step)` for i in [from, to): `sampleAt` written out in the loop, because
+   * `samples[i] += amount * layer(i * step)` for i in [from, to): linear interpolation written out in the loop, because
    * this runs once for every sample of the song.
    */
-  mixInto(samples: Float32Array, from: number, to: number, step: number, amount: number): void {
+  mixInto(samples: Float32Array, offset: number, from: number, to: number, step: number, amount: number): void {
     const data = this.data;
     const start = this.start;
     const length = data.length;
@@ -155,7 +272,7 @@ class WetAccumulator {
         const next = index + 1 < length ? data[index + 1] : 0;
         value = current + (position - index) * (next - current);
       }
-      samples[i] += amount * value;
+      samples[i + offset] += amount * value;
     }
   }
 

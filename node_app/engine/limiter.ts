@@ -1,3 +1,5 @@
+import { SampleQueue } from './sample-queue.js';
+
 /** -1 dBFS: leaves room for the inter-sample peaks that lossy encoders add. */
 export const LIMITER_CEILING = 10 ** (-1 / 20);
 
@@ -5,66 +7,132 @@ export const LIMITER_CEILING = 10 ** (-1 / 20);
  * A look-ahead peak limiter, linked across channels so the stereo image does not move. The gain at each
  * sample is the mean of look-ahead minima that all include that sample, so it is never above what the sample
  * needs: peaks land at or under the ceiling without clipping, and the gain moves smoothly over `lookahead`
- * samples. Works in place with O(lookahead) extra memory.
+ * samples. Works in place; the arithmetic is the streaming limiter's, fed in slices.
  */
 export function limitPeaksInPlace(channels: Float32Array[], lookahead: number, ceiling = LIMITER_CEILING): void {
   const length = channels[0]?.length ?? 0;
   if (length === 0) return;
-  const span = Math.max(1, Math.min(lookahead, length));
-  // Mono and stereo get a second reference to the same array, so the per-sample work has no inner loop over
-  // channels; taking the peak of a channel twice does not change it.
-  const first = channels[0];
-  const second = channels.length >= 2 ? channels[1] : first;
-  const general = channels.length > 2;
-  const needed = (i: number): number => {
-    let peak = Math.max(0, Math.abs(first[i]));
-    peak = Math.max(peak, Math.abs(second[i]));
-    if (general) for (let c = 2; c < channels.length; c++) peak = Math.max(peak, Math.abs(channels[c][i]));
-    return peak > ceiling ? ceiling / peak : 1;
+  const limiter = new StreamingLimiter(channels.length, lookahead, ceiling);
+  const slice = 1 << 16;
+  let written = 0;
+  // Output trails input by the look-ahead, so it can overwrite samples the limiter has already copied.
+  const writeBack = (out: Float32Array[]): void => {
+    for (let c = 0; c < channels.length; c++) channels[c].set(out[c], written);
+    written += out[0]?.length ?? 0;
   };
+  for (let from = 0; from < length; from += slice) {
+    writeBack(limiter.push(channels.map((c) => c.subarray(from, Math.min(length, from + slice)))));
+  }
+  writeBack(limiter.finish());
+}
 
+/**
+ * The limiter over a stream: `push` takes planar slices and returns the samples that are final, which trail
+ * the input by the look-ahead; `finish` returns the rest. Memory is O(lookahead + slice), not O(song).
+ */
+export class StreamingLimiter {
+  private readonly pending: SampleQueue[];
+  private received = 0;
+  /** Next input index to enter the running minimum. */
+  private next = 0;
+  private span = 0;
+  private capacity = 0;
   // Monotonic deque of indices for the running minimum of `needed` over [j, j + span): a ring from `head` to
   // `tail` (exclusive). It holds up to span + 1 entries just before the oldest is dropped, and one slot more
   // keeps a full ring distinguishable from an empty one.
-  const capacity = span + 2;
-  const dequeIdx = new Int32Array(capacity);
-  const dequeVal = new Float64Array(capacity);
-  let head = 0;
-  let tail = 0;
+  private dequeIdx = new Int32Array(0);
+  private dequeVal = new Float64Array(0);
+  private head = 0;
+  private tail = 0;
+  private ring = new Float64Array(0);
+  private ringSum = 0;
+  private ringPos = 0;
 
-  // Samples before the start behave as if they needed the first window's gain, which keeps the opening
-  // samples under the ceiling too.
-  let opening = 1;
-  for (let i = 0; i < span; i++) opening = Math.min(opening, needed(i));
-  const ring = new Float64Array(span).fill(opening);
-  let ringSum = opening * span;
-  let ringPos = 0;
+  constructor(
+    private readonly channelCount: number,
+    private readonly lookahead: number,
+    private readonly ceiling = LIMITER_CEILING,
+  ) {
+    this.pending = Array.from({ length: channelCount }, () => new SampleQueue());
+  }
 
-  for (let i = 0; i < length + span - 1; i++) {
-    if (i < length) {
-      const value = needed(i);
-      while (tail !== head) {
-        const last = tail === 0 ? capacity - 1 : tail - 1;
-        if (dequeVal[last] < value) break;
-        tail = last;
+  push(chunk: Float32Array[]): Float32Array[] {
+    for (let c = 0; c < this.channelCount; c++) this.pending[c].append(chunk[c]);
+    this.received += chunk[0]?.length ?? 0;
+    // The opening gain looks at the first `lookahead` samples, so nothing leaves before they have arrived.
+    if (this.span === 0 && this.received >= Math.max(1, this.lookahead)) this.begin();
+    return this.span === 0 ? this.empty() : this.run(this.received, false);
+  }
+
+  finish(): Float32Array[] {
+    if (this.received === 0) return this.empty();
+    if (this.span === 0) this.begin();
+    return this.run(this.received + this.span - 1, true);
+  }
+
+  private empty(): Float32Array[] {
+    return Array.from({ length: this.channelCount }, () => new Float32Array(0));
+  }
+
+  private needed(i: number): number {
+    let peak = 0;
+    for (let c = 0; c < this.channelCount; c++) {
+      const { data, offset } = this.pending[c].view();
+      peak = Math.max(peak, Math.abs(data[i + offset]));
+    }
+    return peak > this.ceiling ? this.ceiling / peak : 1;
+  }
+
+  private begin(): void {
+    const span = Math.max(1, Math.min(this.lookahead, this.received));
+    this.span = span;
+    this.capacity = span + 2;
+    this.dequeIdx = new Int32Array(this.capacity);
+    this.dequeVal = new Float64Array(this.capacity);
+    // Samples before the start behave as if they needed the first window's gain, which keeps the opening
+    // samples under the ceiling too.
+    let opening = 1;
+    for (let i = 0; i < span; i++) opening = Math.min(opening, this.needed(i));
+    this.ring = new Float64Array(span).fill(opening);
+    this.ringSum = opening * span;
+  }
+
+  /** Advances the input index to `until` (exclusive); past `received` only at the end, to drain the delay. */
+  private run(until: number, draining: boolean): Float32Array[] {
+    const { span, capacity, dequeIdx, dequeVal, ring, ceiling, received } = this;
+    const firstOut = Math.max(0, this.next - span + 1);
+    const lastOut = Math.max(firstOut, until - span + 1);
+    const out = Array.from({ length: this.channelCount }, () => new Float32Array(lastOut - firstOut));
+    const views = this.pending.map((q) => q.view());
+    let { head, tail, ringSum, ringPos } = this;
+    for (let i = this.next; i < until; i++) {
+      if (i < received) {
+        const value = this.needed(i);
+        while (tail !== head) {
+          const last = tail === 0 ? capacity - 1 : tail - 1;
+          if (dequeVal[last] < value) break;
+          tail = last;
+        }
+        dequeIdx[tail] = i;
+        dequeVal[tail] = value;
+        tail = tail + 1 === capacity ? 0 : tail + 1;
       }
-      dequeIdx[tail] = i;
-      dequeVal[tail] = value;
-      tail = tail + 1 === capacity ? 0 : tail + 1;
+      const j = i - span + 1;
+      if (j < 0) continue;
+      while (dequeIdx[head] < j) head = head + 1 === capacity ? 0 : head + 1;
+      const minimum = dequeVal[head];
+      ringSum += minimum - ring[ringPos];
+      ring[ringPos] = minimum;
+      ringPos = ringPos + 1 === span ? 0 : ringPos + 1;
+      const gain = Math.min(1, ringSum / span);
+      // The clamp only catches float rounding in the running sum; the gain has already done the work.
+      for (let c = 0; c < views.length; c++) {
+        const { data, offset } = views[c];
+        out[c][j - firstOut] = Math.max(-ceiling, Math.min(ceiling, data[j + offset] * gain));
+      }
     }
-    const j = i - span + 1;
-    if (j < 0) continue;
-    while (dequeIdx[head] < j) head = head + 1 === capacity ? 0 : head + 1;
-    const minimum = dequeVal[head];
-    ringSum += minimum - ring[ringPos];
-    ring[ringPos] = minimum;
-    ringPos = ringPos + 1 === span ? 0 : ringPos + 1;
-    const gain = Math.min(1, ringSum / span);
-    // The clamp only catches float rounding in the running sum; the gain has already done the work.
-    first[j] = Math.max(-ceiling, Math.min(ceiling, first[j] * gain));
-    if (second !== first) second[j] = Math.max(-ceiling, Math.min(ceiling, second[j] * gain));
-    if (general) {
-      for (let c = 2; c < channels.length; c++) channels[c][j] = Math.max(-ceiling, Math.min(ceiling, channels[c][j] * gain));
-    }
+    Object.assign(this, { head, tail, ringSum, ringPos, next: until });
+    if (!draining) for (const q of this.pending) q.dropBefore(lastOut);
+    return out;
   }
 }
