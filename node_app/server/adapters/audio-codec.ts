@@ -1,15 +1,15 @@
 import { open } from 'node:fs/promises';
 import type { Pcm } from '../../engine/pcm.js';
-import { frameCount } from '../../engine/pcm.js';
-import { decoderFailed, tooLarge, unsupportedMedia } from '../errors.js';
+import { AppError, decoderFailed, tooLarge, unsupportedMedia } from '../errors.js';
 import {
-  decodeWithFfmpeg,
+  concatPlanar,
   encodeWithFfmpeg,
+  streamWithFfmpeg,
   FfmpegError,
   probeAudio,
   type CompressedFormat,
 } from './ffmpeg.js';
-import { looksLikeWav, readWavFile, writeWav16 } from './wav.js';
+import { createWavWriter, looksLikeWav, openWavFile, type WavSource, type WavWriter } from './wav.js';
 
 export type OutputFormat = 'wav' | CompressedFormat;
 
@@ -20,9 +20,22 @@ export interface DecodeOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A decoded upload as a stream of planar slices. Problems with the file as a whole are thrown by `decode`
+ * itself; TOO_LONG and NO_AUDIO can also surface while reading, when only the decoder knows the length.
+ */
+export interface PcmStream {
+  sampleRate: number;
+  channels: number;
+  /** How many frames are likely to come, for progress; null when nobody can tell. */
+  expectedFrames: number | null;
+  chunks: AsyncIterable<Float32Array[]>;
+}
+
 export interface AudioCodec {
-  decode(path: string, options: DecodeOptions): Promise<Pcm>;
-  writeWav(pcm: Pcm, path: string): Promise<void>;
+  decode(path: string, options: DecodeOptions): Promise<PcmStream>;
+  /** Starts a 16-bit WAV master that is written as the samples come. */
+  writeWav(path: string, format: { sampleRate: number; channels: number }): Promise<WavWriter>;
   /** Writes `format` from a WAV master; for wav the master itself is the result. */
   transcode(wavPath: string, format: CompressedFormat, output: string): Promise<void>;
 }
@@ -31,26 +44,17 @@ export interface AudioCodec {
 export const MAX_SAMPLE_RATE = 48000;
 
 /**
- * Decoding policy: WAV goes through wavefile in process; everything else, and WAV that wavefile cannot take,
+ * Decoding policy: WAV is read in process; everything else, and WAV that the in-process reader cannot take,
  * through ffmpeg. The file's type is judged by its bytes, never by its name.
  */
 export function createAudioCodec(ffmpegPath: string, timeoutMs: number): AudioCodec {
   return {
     async decode(path, options) {
       const wav = await tryWav(path);
-      // ffmpeg cuts the section while decoding; the in-process WAV path cuts it here.
-      const trimmed = wav ? trim(wav, options) : await decodeFfmpeg(ffmpegPath, path, options, timeoutMs);
-      const frames = frameCount(trimmed);
-      if (frames === 0) {
-        throw unsupportedMedia('NO_AUDIO', 'The file decodes to no audio samples. Upload a recording with sound in it.');
-      }
-      if (frames / trimmed.sampleRate > options.maxSeconds) {
-        throw tooLong(options.maxSeconds);
-      }
-      return trimmed;
+      return wav ? wavSection(wav, options) : decodeFfmpeg(ffmpegPath, path, options, timeoutMs);
     },
 
-    writeWav: writeWav16,
+    writeWav: (path, format) => createWavWriter(path, format.channels, format.sampleRate),
 
     async transcode(wavPath, format, output) {
       await encodeWithFfmpeg(ffmpegPath, wavPath, format, output, timeoutMs);
@@ -58,7 +62,14 @@ export function createAudioCodec(ffmpegPath: string, timeoutMs: number): AudioCo
   };
 }
 
-async function tryWav(path: string): Promise<Pcm | null> {
+/** Reads a whole stream into memory: for tools and tests, not for the server. */
+export async function collectPcm(stream: PcmStream): Promise<Pcm> {
+  const parts: Float32Array[][] = [];
+  for await (const chunk of stream.chunks) parts.push(chunk);
+  return { sampleRate: stream.sampleRate, channels: concatPlanar(parts, stream.channels) };
+}
+
+async function tryWav(path: string): Promise<WavSource | null> {
   const handle = await open(path, 'r');
   try {
     const head = new Uint8Array(12);
@@ -67,10 +78,26 @@ async function tryWav(path: string): Promise<Pcm | null> {
   } finally {
     await handle.close();
   }
-  return readWavFile(path);
+  return openWavFile(path);
 }
 
-async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions, timeoutMs: number): Promise<Pcm> {
+/** The in-process WAV path cuts the section itself (ffmpeg cuts it while decoding); its length is known up front. */
+function wavSection(wav: WavSource, options: DecodeOptions): PcmStream {
+  const from = Math.min(wav.frames, Math.round((options.startSeconds ?? 0) * wav.sampleRate));
+  const end = options.endSeconds === undefined ? wav.frames : Math.round(options.endSeconds * wav.sampleRate);
+  const to = Math.min(wav.frames, Math.max(from, end));
+  checkLength(to - from, wav.sampleRate, options.maxSeconds, true);
+  return { sampleRate: wav.sampleRate, channels: wav.channels, expectedFrames: to - from, chunks: wav.slices(from, to) };
+}
+
+function checkLength(frames: number, sampleRate: number, maxSeconds: number, complete: boolean): void {
+  if (complete && frames === 0) {
+    throw unsupportedMedia('NO_AUDIO', 'The file decodes to no audio samples. Upload a recording with sound in it.');
+  }
+  if (frames / sampleRate > maxSeconds) throw tooLong(maxSeconds);
+}
+
+async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions, timeoutMs: number): Promise<PcmStream> {
   const probe = await probeAudio(binary, path, timeoutMs).catch((error: unknown) => {
     throw fromFfmpegError(error);
   });
@@ -82,19 +109,28 @@ async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions
   const wanted = options.endSeconds !== undefined ? options.endSeconds - (options.startSeconds ?? 0) : Infinity;
   // One second more than allowed, so a file just over the limit is caught as too long rather than cut.
   const maxSeconds = Math.min(wanted, options.maxSeconds + 1);
-  try {
-    return await decodeWithFfmpeg(binary, path, {
-      sampleRate,
-      channels,
-      startSeconds: options.startSeconds,
-      maxSeconds,
-      expectedSeconds: probe.durationSeconds === null ? null : Math.min(probe.durationSeconds, maxSeconds),
-      timeoutMs,
-      signal: options.signal,
-    });
-  } catch (error) {
-    throw fromFfmpegError(error);
+  const expectedSeconds = probe.durationSeconds === null ? null : Math.min(probe.durationSeconds - (options.startSeconds ?? 0), maxSeconds);
+  const decoderOptions = { sampleRate, channels, startSeconds: options.startSeconds, maxSeconds, timeoutMs, signal: options.signal } as const;
+  async function* chunks(): AsyncGenerator<Float32Array[]> {
+    let frames = 0;
+    try {
+      for await (const chunk of streamWithFfmpeg(binary, path, decoderOptions)) {
+        frames += chunk[0].length;
+        // Checked as the samples come, so a song that is too long fails without being decoded to the end.
+        checkLength(frames, sampleRate, options.maxSeconds, false);
+        yield chunk;
+      }
+    } catch (error) {
+      throw error instanceof AppError ? error : fromFfmpegError(error);
+    }
+    checkLength(frames, sampleRate, options.maxSeconds, true);
   }
+  return {
+    sampleRate,
+    channels,
+    expectedFrames: expectedSeconds === null ? null : Math.max(0, Math.round(expectedSeconds * sampleRate)),
+    chunks: chunks(),
+  };
 }
 
 function fromFfmpegError(error: unknown): Error {
@@ -105,13 +141,6 @@ function fromFfmpegError(error: unknown): Error {
   // A dead decoder says nothing about the file; blaming the upload would send the user looking in the wrong place.
   if (error instanceof FfmpegError && error.reason === 'crashed') return decoderFailed();
   return unsupportedMedia('UNDECODABLE', 'The audio in this file could not be decoded; it may be damaged or truncated.');
-}
-
-function trim(pcm: Pcm, options: DecodeOptions): Pcm {
-  if (options.startSeconds === undefined && options.endSeconds === undefined) return pcm;
-  const from = Math.round((options.startSeconds ?? 0) * pcm.sampleRate);
-  const to = options.endSeconds === undefined ? frameCount(pcm) : Math.round(options.endSeconds * pcm.sampleRate);
-  return { sampleRate: pcm.sampleRate, channels: pcm.channels.map((c) => c.slice(from, Math.max(from, to))) };
 }
 
 function tooLong(maxSeconds: number) {

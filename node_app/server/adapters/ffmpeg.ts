@@ -98,7 +98,7 @@ export interface FfmpegDecodeOptions {
   startSeconds?: number;
   /** ffmpeg stops by itself after this much output, so hours of silence never get decoded. */
   maxSeconds: number;
-  /** Preallocation hint; the buffers grow if the guess was short. */
+  /** What the probe says the output will last; only for progress, as ffmpeg decides the real length. */
   expectedSeconds?: number | null;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -115,56 +115,73 @@ export class FfmpegError extends Error {
   }
 }
 
-/** Decodes any input ffmpeg understands to planar float32, streamed from ffmpeg's stdout. */
-export function decodeWithFfmpeg(binary: string, input: string, options: FfmpegDecodeOptions): Promise<Pcm> {
-  return new Promise((resolve, reject) => {
-    const sink = new PlanarSink(options.channels, Math.ceil((options.expectedSeconds ?? 30) * options.sampleRate) + 1024);
-    const command = ffmpeg(input)
-      .setFfmpegPath(binary)
-      .inputOptions(options.startSeconds ? ['-ss', String(options.startSeconds)] : [])
-      .noVideo()
-      .audioChannels(options.channels)
-      .audioFrequency(options.sampleRate)
-      .audioCodec('pcm_f32le')
-      .format('f32le')
-      .outputOptions(['-t', String(options.maxSeconds), '-map', '0:a:0']);
+/** Decodes any input ffmpeg understands to planar float32, all of it; the server uses {@link streamWithFfmpeg}. */
+export async function decodeWithFfmpeg(binary: string, input: string, options: FfmpegDecodeOptions): Promise<Pcm> {
+  const parts: Float32Array[][] = [];
+  for await (const chunk of streamWithFfmpeg(binary, input, options)) parts.push(chunk);
+  return { sampleRate: options.sampleRate, channels: concatPlanar(parts, options.channels) };
+}
 
-    let settled = false;
-    const finish = (error: Error | null): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (error) {
-        command.kill('SIGKILL');
-        reject(error);
-      } else {
-        resolve({ sampleRate: options.sampleRate, channels: sink.channels() });
-      }
-    };
-    const onAbort = () => finish(new FfmpegError('decoding was cancelled', 'aborted'));
-    const timer = setTimeout(() => finish(new FfmpegError('ffmpeg took too long to decode the file', 'timeout')), options.timeoutMs);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+/**
+ * Decodes to planar float32 slices as ffmpeg's stdout delivers them. Reading is pulled by the consumer, so a
+ * slow consumer pauses the pipe and ffmpeg with it rather than piling the song up in memory. Stopping the
+ * iteration early (an error downstream, a cancelled job) kills ffmpeg.
+ */
+export async function* streamWithFfmpeg(binary: string, input: string, options: FfmpegDecodeOptions): AsyncGenerator<Float32Array[]> {
+  const command = ffmpeg(input)
+    .setFfmpegPath(binary)
+    .inputOptions(options.startSeconds ? ['-ss', String(options.startSeconds)] : [])
+    .noVideo()
+    .audioChannels(options.channels)
+    .audioFrequency(options.sampleRate)
+    .audioCodec('pcm_f32le')
+    .format('f32le')
+    .outputOptions(['-t', String(options.maxSeconds), '-map', '0:a:0']);
 
-    // fluent-ffmpeg reports a death by signal (OOM killer, a crash) only in the message.
-    command.on('error', (error: Error) =>
-      finish(new FfmpegError(error.message, /killed with signal|spawn|ENOENT|EACCES/.test(error.message) ? 'crashed' : 'failed')),
-    );
-    // Both must happen: stdout can end cleanly a moment before ffmpeg's exit reports that it was killed.
-    let streamEnded = false;
-    let exited = false;
-    command.on('end', () => {
-      exited = true;
-      if (streamEnded) finish(null);
-    });
-    const stream = command.pipe();
-    stream.on('data', (chunk: Buffer) => sink.write(chunk));
-    stream.on('end', () => {
-      streamEnded = true;
-      if (exited) finish(null);
-    });
-    stream.on('error', (error: Error) => finish(new FfmpegError(error.message, 'failed')));
+  let failure: FfmpegError | null = null;
+  let exited = false;
+  let onExit: () => void = () => undefined;
+  const exit = new Promise<void>((resolve) => {
+    onExit = resolve;
   });
+  const stream = command.pipe();
+  const fail = (error: FfmpegError): void => {
+    failure ??= error;
+    stream.destroy(failure);
+  };
+  const onAbort = () => fail(new FfmpegError('decoding was cancelled', 'aborted'));
+  const timer = setTimeout(() => fail(new FfmpegError('ffmpeg took too long to decode the file', 'timeout')), options.timeoutMs);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  // fluent-ffmpeg reports a death by signal (OOM killer, a crash) only in the message.
+  command.on('error', (error: Error) => {
+    exited = true;
+    fail(new FfmpegError(error.message, /killed with signal|spawn|ENOENT|EACCES/.test(error.message) ? 'crashed' : 'failed'));
+    onExit();
+  });
+  command.on('end', () => {
+    exited = true;
+    onExit();
+  });
+
+  const deinterleave = new Deinterleaver(options.channels);
+  try {
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (failure) break;
+        const planar = deinterleave.write(chunk);
+        if (planar[0].length > 0) yield planar;
+      }
+    } catch (error) {
+      throw failure ?? new FfmpegError(error instanceof Error ? error.message : String(error), 'failed');
+    }
+    // Both must happen: stdout can end cleanly a moment before ffmpeg's exit reports that it was killed.
+    await exit;
+    if (failure) throw failure;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (!exited) command.kill('SIGKILL');
+  }
 }
 
 const ENCODERS: Record<'mp3' | 'flac' | 'ogg', string[]> = {
@@ -202,56 +219,43 @@ export function encodeWithFfmpeg(
   });
 }
 
-/**
- * Turns ffmpeg's interleaved little-endian float32 byte stream into planar channels as it arrives, growing
- * geometrically so a long song is copied a handful of times at most rather than once per chunk.
- */
-class PlanarSink {
-  private data: Float32Array[];
-  private frames = 0;
+/** Turns ffmpeg's interleaved little-endian float32 byte stream into planar slices as it arrives. */
+class Deinterleaver {
   private carry = Buffer.alloc(0);
 
-  constructor(
-    private readonly channelCount: number,
-    initialFrames: number,
-  ) {
-    this.data = Array.from({ length: channelCount }, () => new Float32Array(initialFrames));
-  }
+  constructor(private readonly channelCount: number) {}
 
-  write(chunk: Buffer): void {
+  write(chunk: Buffer): Float32Array[] {
     const bytes = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
     const frameBytes = 4 * this.channelCount;
     const whole = Math.floor(bytes.length / frameBytes);
-    this.ensureCapacity(this.frames + whole);
     // A float view reads the samples without a call per sample (readFloatLE was most of the decode time);
     // it needs 4-byte alignment, which a pipe chunk usually has and a copy provides when it does not.
     // f32le matches the byte order of every machine this runs on (x86-64, arm64).
     const aligned = bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes.subarray(0, whole * frameBytes));
     const floats = new Float32Array(aligned.buffer, aligned.byteOffset, whole * this.channelCount);
+    const planar = Array.from({ length: this.channelCount }, () => new Float32Array(whole));
     for (let c = 0; c < this.channelCount; c++) {
-      const channel = this.data[c];
+      const channel = planar[c];
       for (let f = 0, at = c; f < whole; f++, at += this.channelCount) {
         const value = floats[at];
-        channel[this.frames + f] = Number.isFinite(value) ? value : 0;
+        channel[f] = Number.isFinite(value) ? value : 0;
       }
     }
-    this.frames += whole;
     this.carry = Buffer.from(bytes.subarray(whole * frameBytes));
+    return planar;
   }
+}
 
-  channels(): Float32Array[] {
-    // A view avoids a second full copy when the length guess was close; a poor guess is trimmed.
-    const wasteful = this.frames < 0.9 * this.data[0].length;
-    return this.data.map((channel) => (wasteful ? channel.slice(0, this.frames) : channel.subarray(0, this.frames)));
-  }
-
-  private ensureCapacity(frames: number): void {
-    if (frames <= this.data[0].length) return;
-    const capacity = Math.max(frames, Math.ceil(this.data[0].length * 1.5));
-    this.data = this.data.map((old) => {
-      const grown = new Float32Array(capacity);
-      grown.set(old.subarray(0, this.frames));
-      return grown;
-    });
-  }
+/** Joins planar slices into one array per channel. */
+export function concatPlanar(parts: Float32Array[][], channelCount: number): Float32Array[] {
+  return Array.from({ length: channelCount }, (_, c) => {
+    const out = new Float32Array(parts.reduce((sum, p) => sum + p[c].length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p[c], at);
+      at += p[c].length;
+    }
+    return out;
+  });
 }

@@ -1,25 +1,40 @@
 import { Worker } from 'node:worker_threads';
-import type { Pcm } from '../../engine/pcm.js';
 import type { Logger } from '../logger.js';
 import { transferList, type EnrichRequest, type FromWorker, type ToWorker } from './inference-protocol.js';
 
 export type { EnrichRequest };
 
 export interface EnrichHooks {
-  onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
+}
+
+/** A song as it is decoded: its format and its planar slices. */
+export interface PcmInput {
+  sampleRate: number;
+  channels: number;
+  chunks: AsyncIterable<Float32Array[]>;
 }
 
 export type PoolState = { status: 'loading' } | { status: 'ready' } | { status: 'failed'; message: string };
 
 interface Task {
   id: number;
-  pcm: Pcm;
+  input: PcmInput;
   request: EnrichRequest;
-  hooks: EnrichHooks;
-  resolve: (pcm: Pcm) => void;
-  reject: (error: Error) => void;
+  /** Frames of each chunk the worker has not answered yet, oldest first. */
+  inFlight: number[];
+  /** Enriched slices the consumer has not taken yet. */
+  outputs: Float32Array[][];
+  done: boolean;
+  error: Error | null;
+  /** Resolves the current wait of the pump or the consumer; replaced after every change. */
+  wake: () => void;
 }
+
+// How far the decoder may run ahead of the worker, and the worker ahead of the WAV writer: enough to keep the
+// worker busy between messages, small enough that memory is bounded by a few windows and not by the song.
+const MAX_FRAMES_IN_FLIGHT = 1 << 17;
+const MAX_OUTPUTS_WAITING = 4;
 
 interface Slot {
   worker: Worker;
@@ -58,13 +73,34 @@ export class InferencePool {
     return this.currentState;
   }
 
-  enrich(pcm: Pcm, request: EnrichRequest, hooks: EnrichHooks = {}): Promise<Pcm> {
-    return new Promise((resolve, reject) => {
-      const task: Task = { id: this.nextId++, pcm, request, hooks, resolve, reject };
-      hooks.signal?.addEventListener('abort', () => this.cancel(task), { once: true });
-      this.waiting.push(task);
-      this.dispatch();
-    });
+  /**
+   * Enriches a stream: slices go to a worker as the decoder delivers them and come back as they are finished.
+   * Stopping the iteration early cancels the work in the worker and stops the decoder.
+   */
+  async *enrichStream(input: PcmInput, request: EnrichRequest, hooks: EnrichHooks = {}): AsyncGenerator<Float32Array[]> {
+    const task: Task = { id: this.nextId++, input, request, inFlight: [], outputs: [], done: false, error: null, wake: () => undefined };
+    const onAbort = () => this.fail(task, abortError());
+    hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    this.waiting.push(task);
+    this.dispatch();
+    try {
+      if (hooks.signal?.aborted) onAbort();
+      for (;;) {
+        if (task.error) throw task.error;
+        const next = task.outputs.shift();
+        if (next) {
+          this.notify(task);
+          yield next;
+        } else if (task.done) {
+          return;
+        } else {
+          await this.changed(task);
+        }
+      }
+    } finally {
+      hooks.signal?.removeEventListener('abort', onAbort);
+      if (!task.done) this.fail(task, abortError());
+    }
   }
 
   async close(): Promise<void> {
@@ -99,15 +135,18 @@ export class InferencePool {
   private onTaskMessage(slot: Slot, message: Exclude<FromWorker, { type: 'ready' | 'load-failed' }>): void {
     const task = slot.task;
     if (!task || task.id !== message.id) return;
-    if (message.type === 'progress') {
-      task.hooks.onProgress?.(message.fraction);
+    if (message.type === 'output') {
+      task.inFlight.shift();
+      if (!task.error && (message.channels[0]?.length ?? 0) > 0) task.outputs.push(message.channels);
+      this.notify(task);
       return;
     }
     slot.task = null;
     if (message.type === 'done') {
-      task.resolve({ sampleRate: task.pcm.sampleRate, channels: message.channels });
+      task.done = true;
+      this.notify(task);
     } else {
-      task.reject(Object.assign(new Error(message.message), message.aborted ? { name: 'AbortError' } : {}));
+      this.fail(task, Object.assign(new Error(message.message), message.aborted ? { name: 'AbortError' } : {}));
     }
     this.dispatch();
   }
@@ -116,7 +155,7 @@ export class InferencePool {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);
-    slot.task?.reject(new Error(`inference worker stopped unexpectedly (exit code ${code})`));
+    if (slot.task) this.fail(slot.task, new Error(`inference worker stopped unexpectedly (exit code ${code})`));
     if (!this.closing) {
       this.logger.warn({ code }, 'inference worker exited; starting a new one');
       this.spawn().catch((error: Error) => this.logger.error({ err: error }, 'could not restart inference worker'));
@@ -129,23 +168,74 @@ export class InferencePool {
       const task = this.waiting.shift();
       if (!task) return;
       slot.task = task;
-      const { channels, sampleRate } = task.pcm;
-      const message: ToWorker = { type: 'enrich', id: task.id, sampleRate, channels, request: task.request };
-      // The song's buffers move to the worker rather than being copied; they come back the same way.
-      slot.worker.postMessage(message, transferList(channels));
+      const { sampleRate, channels } = task.input;
+      slot.worker.postMessage({ type: 'start', id: task.id, sampleRate, channels, request: task.request } satisfies ToWorker);
+      void this.pump(slot, task);
     }
   }
 
-  private cancel(task: Task): void {
-    const queued = this.waiting.indexOf(task);
-    if (queued >= 0) {
-      this.waiting.splice(queued, 1);
-      task.reject(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
-      return;
+  /** Feeds the decoder's slices to the worker, pausing while it or the consumer is behind. */
+  private async pump(slot: Slot, task: Task): Promise<void> {
+    const chunks = task.input.chunks[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        while (!task.error && (sum(task.inFlight) >= MAX_FRAMES_IN_FLIGHT || task.outputs.length >= MAX_OUTPUTS_WAITING)) {
+          await this.changed(task);
+        }
+        if (task.error) return;
+        const next = await chunks.next();
+        if (task.error) return;
+        if (next.done) {
+          slot.worker.postMessage({ type: 'end', id: task.id } satisfies ToWorker);
+          return;
+        }
+        task.inFlight.push(next.value[0]?.length ?? 0);
+        // The slices move to the worker rather than being copied; the enriched ones come back the same way.
+        slot.worker.postMessage({ type: 'chunk', id: task.id, channels: next.value } satisfies ToWorker, transferList(next.value));
+      }
+    } catch (error) {
+      this.fail(task, error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      // Stops the decoder (and kills ffmpeg) when the song will not be read to its end.
+      if (task.error) await chunks.return?.().catch(() => undefined);
     }
+  }
+
+  /** Ends the task with `error` unless it has already ended; a worker still on it is told to stop. */
+  private fail(task: Task, error: Error): void {
+    if (task.done || task.error) return;
+    task.error = error;
+    task.outputs.length = 0;
+    const queued = this.waiting.indexOf(task);
+    if (queued >= 0) this.waiting.splice(queued, 1);
     const slot = this.slots.find((s) => s.task === task);
     slot?.worker.postMessage({ type: 'cancel', id: task.id } satisfies ToWorker);
+    this.notify(task);
   }
+
+  private changed(task: Task): Promise<void> {
+    return new Promise((resolve) => {
+      const previous = task.wake;
+      task.wake = () => {
+        previous();
+        resolve();
+      };
+    });
+  }
+
+  private notify(task: Task): void {
+    const wake = task.wake;
+    task.wake = () => undefined;
+    wake();
+  }
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, v) => total + v, 0);
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('cancelled'), { name: 'AbortError' });
 }
 
 /**

@@ -5,15 +5,22 @@ export interface EnrichRequest {
   seed: number;
 }
 
+/**
+ * A song travels as a stream: `start`, then `chunk`s, then `end`. The worker answers every chunk with one
+ * `output` (possibly empty), which doubles as the acknowledgement the pool paces its sending by, and `end`
+ * with a last `output` and `done`.
+ */
 export type ToWorker =
-  | { type: 'enrich'; id: number; sampleRate: number; channels: Float32Array[]; request: EnrichRequest }
+  | { type: 'start'; id: number; sampleRate: number; channels: number; request: EnrichRequest }
+  | { type: 'chunk'; id: number; channels: Float32Array[] }
+  | { type: 'end'; id: number }
   | { type: 'cancel'; id: number };
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'load-failed'; message: string }
-  | { type: 'progress'; id: number; fraction: number }
-  | { type: 'done'; id: number; channels: Float32Array[] }
+  | { type: 'output'; id: number; channels: Float32Array[] }
+  | { type: 'done'; id: number }
   | { type: 'failed'; id: number; message: string; aborted: boolean };
 
 /** Each underlying buffer once: a transfer list that names one twice is rejected. */

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { enrichPcm, type StyleGenerator } from '../../engine/enrich.js';
+import { EnrichStream, type StyleGenerator } from '../../engine/enrich.js';
 import { createOnnxGenerator } from './onnx-generator.js';
 import { transferList, type FromWorker, type ToWorker } from './inference-protocol.js';
 import { loadManifest } from './manifest.js';
@@ -19,29 +19,65 @@ try {
   process.exit(1);
 }
 
-const running = new Map<number, AbortController>();
+interface Running {
+  stream: EnrichStream;
+  controller: AbortController;
+  /** Chunks are enriched strictly in order: each waits for the one before. */
+  queue: Promise<void>;
+  failed: boolean;
+}
+
+const running = new Map<number, Running>();
+
+function sendOutput(id: number, channels: Float32Array[]): void {
+  post({ type: 'output', id, channels }, transferList(channels));
+}
+
+function enqueue(id: number, work: (task: Running) => Promise<void>): void {
+  const task = running.get(id);
+  if (!task) return;
+  task.queue = task.queue.then(async () => {
+    if (task.failed) return;
+    try {
+      await work(task);
+    } catch (error) {
+      task.failed = true;
+      running.delete(id);
+      post({ type: 'failed', id, message: error instanceof Error ? error.message : String(error), aborted: task.controller.signal.aborted });
+    }
+  });
+}
 
 port.on('message', (message: ToWorker) => {
-  if (message.type === 'cancel') {
-    running.get(message.id)?.abort();
-    return;
+  switch (message.type) {
+    case 'start': {
+      const controller = new AbortController();
+      const stream = new EnrichStream(message.sampleRate, message.channels, generator, { ...message.request, signal: controller.signal });
+      running.set(message.id, { stream, controller, queue: Promise.resolve(), failed: false });
+      return;
+    }
+    case 'chunk':
+      enqueue(message.id, async ({ stream, controller }) => {
+        controller.signal.throwIfAborted();
+        sendOutput(message.id, await stream.push(message.channels));
+      });
+      return;
+    case 'end':
+      enqueue(message.id, async ({ stream, controller }) => {
+        controller.signal.throwIfAborted();
+        sendOutput(message.id, await stream.finish());
+        running.delete(message.id);
+        post({ type: 'done', id: message.id });
+      });
+      return;
+    case 'cancel': {
+      const task = running.get(message.id);
+      if (!task) return;
+      task.controller.abort();
+      // A cancel with nothing in flight must still answer, or the pool would wait for a chunk that never comes.
+      enqueue(message.id, async () => {
+        throw new Error('cancelled');
+      });
+    }
   }
-  const controller = new AbortController();
-  running.set(message.id, controller);
-  const { id, sampleRate, channels, request } = message;
-  enrichPcm({ sampleRate, channels }, generator, {
-    ...request,
-    signal: controller.signal,
-    onProgress: (fraction) => post({ type: 'progress', id, fraction }),
-  })
-    .then((pcm) => post({ type: 'done', id, channels: pcm.channels }, transferList(pcm.channels)))
-    .catch((error: unknown) =>
-      post({
-        type: 'failed',
-        id,
-        message: error instanceof Error ? error.message : String(error),
-        aborted: controller.signal.aborted,
-      }),
-    )
-    .finally(() => running.delete(id));
 });

@@ -41,42 +41,97 @@ export function readWav(bytes: Uint8Array): Pcm | null {
 const MAX_HEADER_BYTES = 1 << 20;
 const READ_FRAMES = 65536;
 
+/** A WAV file's samples, opened but not yet read. */
+export interface WavSource {
+  sampleRate: number;
+  channels: number;
+  frames: number;
+  /** Frames [from, to) as planar slices of at most READ_FRAMES, read from disk as they are asked for. */
+  slices(from: number, to: number): AsyncGenerator<Float32Array[]>;
+}
+
 /**
- * `readWav` for a file on disk, without holding the file in memory: wavefile parses the headers in front of
- * the data chunk, and the samples are read and unpacked a slice at a time. A 10-minute stereo upload is
- * 100 MB of bytes that never have to sit beside its 200 MB of floats, and the event loop gets a turn
- * between slices instead of stalling for the whole song. Same samples as `readWav` on the same bytes; files
- * whose data chunk it cannot find near the start go through `readWav` whole.
+ * Opens a WAV file on disk without holding it in memory: wavefile parses the headers in front of the data
+ * chunk, and the samples are read and unpacked a slice at a time when asked for, so a 10-minute upload never
+ * sits in memory whole, neither as bytes nor as floats. Same samples as `readWav` on the same bytes; files
+ * whose data chunk it cannot find near the start are parsed by `readWav` whole.
  */
-export async function readWavFile(path: string): Promise<Pcm | null> {
+export async function openWavFile(path: string): Promise<WavSource | null> {
   const file = await open(path, 'r');
+  let layout: WavLayout | null;
+  let start: number;
+  let frames: number;
   try {
     const size = (await file.stat()).size;
     const located = await locateDataChunk(file, size);
-    if (!located) return readWav(await file.readFile());
-    const layout = parseLayout(located.header, false);
+    if (!located) return inMemorySource(readWav(await file.readFile()));
+    layout = parseLayout(located.header, false);
     if (!layout) return null;
-    const start = located.header.length;
+    start = located.header.length;
     // As wavefile cuts the chunk: its declared size padded to even, or what the file holds.
     const available = Math.min(located.size + (located.size % 2), size - start);
-    const frames = Math.floor(Math.max(0, available) / layout.frameBytes);
-    const planar = Array.from({ length: layout.channels }, () => new Float32Array(frames));
-    const slice = new Uint8Array(READ_FRAMES * layout.frameBytes);
-    for (let frame = 0; frame < frames; frame += READ_FRAMES) {
-      const count = Math.min(READ_FRAMES, frames - frame);
-      const wanted = count * layout.frameBytes;
-      let got = 0;
-      while (got < wanted) {
-        const { bytesRead } = await file.read(slice, got, wanted - got, start + frame * layout.frameBytes + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      unpackFrames(slice.subarray(0, wanted), layout, planar, frame, Math.floor(got / layout.frameBytes));
-    }
-    return { sampleRate: layout.sampleRate, channels: planar };
+    frames = Math.floor(Math.max(0, available) / layout.frameBytes);
   } finally {
     await file.close();
   }
+  const found = layout;
+  const dataStart = start;
+  return {
+    sampleRate: found.sampleRate,
+    channels: found.channels,
+    frames,
+    async *slices(from, to) {
+      const handle = await open(path, 'r');
+      try {
+        const slice = new Uint8Array(READ_FRAMES * found.frameBytes);
+        for (let frame = Math.max(0, from); frame < Math.min(to, frames); frame += READ_FRAMES) {
+          const count = Math.min(READ_FRAMES, Math.min(to, frames) - frame);
+          const wanted = count * found.frameBytes;
+          let got = 0;
+          while (got < wanted) {
+            const { bytesRead } = await handle.read(slice, got, wanted - got, dataStart + frame * found.frameBytes + got);
+            if (bytesRead === 0) break;
+            got += bytesRead;
+          }
+          // A file cut short under our feet gives silence where its bytes were, as the whole-file reader did.
+          const planar = Array.from({ length: found.channels }, () => new Float32Array(count));
+          unpackFrames(slice.subarray(0, wanted), found, planar, 0, Math.floor(got / found.frameBytes));
+          yield planar;
+        }
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+function inMemorySource(pcm: Pcm | null): WavSource | null {
+  if (!pcm) return null;
+  const frames = pcm.channels[0]?.length ?? 0;
+  return {
+    sampleRate: pcm.sampleRate,
+    channels: pcm.channels.length,
+    frames,
+    async *slices(from, to) {
+      for (let frame = Math.max(0, from); frame < Math.min(to, frames); frame += READ_FRAMES) {
+        const end = Math.min(to, frames, frame + READ_FRAMES);
+        yield pcm.channels.map((c) => c.slice(frame, end));
+      }
+    },
+  };
+}
+
+/** `openWavFile` read whole. */
+export async function readWavFile(path: string): Promise<Pcm | null> {
+  const source = await openWavFile(path);
+  if (!source) return null;
+  const planar = Array.from({ length: source.channels }, () => new Float32Array(source.frames));
+  let at = 0;
+  for await (const slice of source.slices(0, source.frames)) {
+    for (let c = 0; c < planar.length; c++) planar[c].set(slice[c], at);
+    at += slice[0].length;
+  }
+  return { sampleRate: source.sampleRate, channels: planar };
 }
 
 interface WavLayout {
@@ -166,32 +221,78 @@ function sampleReader(audioFormat: number, bits: number, bitDepth: string): Samp
 
 const CHUNK_FRAMES = 65536;
 
+/** A 16-bit WAV being written slice by slice; the header is filled in once the length is known. */
+export interface WavWriter {
+  write(channels: Float32Array[]): Promise<void>;
+  /** Writes the header and closes the file. */
+  close(): Promise<void>;
+  /** Closes the file without finishing it, after a failure; the caller deletes it. */
+  abort(): Promise<void>;
+}
+
 /**
- * Writes 16-bit PCM, streamed in chunks. wavefile builds the whole file in memory (a 3-minute stereo song
- * costs about 190 MB and over a second that way), so only reading goes through it; the canonical 44-byte
- * header is small enough to write here. Conversion is x·32768 rounded, the inverse of how 16-bit input is
- * read, so a 16-bit WAV that goes through untouched comes back with the same samples.
+ * Writes 16-bit PCM, streamed. wavefile builds the whole file in memory (a 3-minute stereo song costs about
+ * 190 MB and over a second that way), so only reading goes through it; the canonical 44-byte header is small
+ * enough to write here, and it goes in last, at offset 0, because a stream's length is known only at its
+ * end. Conversion is x·32768 rounded, the inverse of how 16-bit input is read, so a 16-bit WAV that goes
+ * through untouched comes back with the same samples.
  */
-export async function writeWav16(pcm: Pcm, path: string): Promise<void> {
-  const channels = pcm.channels.length;
-  const frames = pcm.channels[0]?.length ?? 0;
+export async function createWavWriter(path: string, channels: number, sampleRate: number): Promise<WavWriter> {
   const file = await open(path, 'w');
+  let frames = 0;
+  let closed = false;
+  const chunk = new Int16Array(CHUNK_FRAMES * channels);
   try {
-    await file.write(wavHeader16(channels, pcm.sampleRate, frames));
-    const chunk = new Int16Array(CHUNK_FRAMES * channels);
-    for (let start = 0; start < frames; start += CHUNK_FRAMES) {
-      const count = Math.min(CHUNK_FRAMES, frames - start);
-      for (let c = 0; c < channels; c++) {
-        const source = pcm.channels[c];
-        for (let i = 0; i < count; i++) {
-          chunk[i * channels + c] = Math.max(-32768, Math.min(32767, Math.round(source[start + i] * 32768)));
-        }
-      }
-      await file.write(new Uint8Array(chunk.buffer, 0, count * channels * 2));
-    }
-  } finally {
+    await file.write(wavHeader16(channels, sampleRate, 0));
+  } catch (error) {
     await file.close();
+    throw error;
   }
+  return {
+    async write(planar) {
+      const total = planar[0]?.length ?? 0;
+      for (let start = 0; start < total; start += CHUNK_FRAMES) {
+        const count = Math.min(CHUNK_FRAMES, total - start);
+        for (let c = 0; c < channels; c++) {
+          const source = planar[c];
+          for (let i = 0; i < count; i++) {
+            chunk[i * channels + c] = Math.max(-32768, Math.min(32767, Math.round(source[start + i] * 32768)));
+          }
+        }
+        await file.write(new Uint8Array(chunk.buffer, 0, count * channels * 2));
+      }
+      frames += total;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await file.write(wavHeader16(channels, sampleRate, frames), 0, 44, 0);
+      } finally {
+        await file.close();
+      }
+    },
+    async abort() {
+      if (closed) return;
+      closed = true;
+      await file.close();
+    },
+  };
+}
+
+/** A whole song through {@link createWavWriter}. */
+export async function writeWav16(pcm: Pcm, path: string): Promise<void> {
+  const frames = pcm.channels[0]?.length ?? 0;
+  const writer = await createWavWriter(path, pcm.channels.length, pcm.sampleRate);
+  try {
+    for (let start = 0; start < frames; start += CHUNK_FRAMES) {
+      await writer.write(pcm.channels.map((c) => c.subarray(start, Math.min(frames, start + CHUNK_FRAMES))));
+    }
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  await writer.close();
 }
 
 function wavHeader16(channels: number, sampleRate: number, frames: number): Uint8Array {

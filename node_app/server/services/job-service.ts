@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { AudioCodec, OutputFormat } from '../adapters/audio-codec.js';
-import { frameCount } from '../../engine/pcm.js';
+import type { AudioCodec, OutputFormat, PcmStream } from '../adapters/audio-codec.js';
+import type { WavWriter } from '../adapters/wav.js';
 import { randomSeed } from '../../engine/random.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
 import { AppError, busy, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
@@ -219,6 +219,34 @@ export class JobService {
     this.events.emit(job.id, job);
   }
 
+  /**
+   * Decode → model → WAV master as one stream, so memory holds a few windows of the song and never all of it.
+   * Progress follows the frames written against what the decoder expects, held under one until the end.
+   */
+  private async enrichToMaster(job: Job, input: PcmStream, style: Float32Array, signal: AbortSignal): Promise<NonNullable<Job['output']>> {
+    const { codec, models, files } = this.options;
+    const enriched = models.enrich(input, { amount: job.params.amount, style, seed: job.params.seed }, { signal });
+    let writer: WavWriter | null = null;
+    let frames = 0;
+    try {
+      writer = await codec.writeWav(files.jobFile(job.id, MASTER), { sampleRate: input.sampleRate, channels: input.channels });
+      for await (const chunk of enriched) {
+        await writer.write(chunk);
+        frames += chunk[0].length;
+        if (input.expectedFrames) this.update(job, { progress: 0.1 + 0.85 * Math.min(0.99, frames / input.expectedFrames) });
+      }
+      signal.throwIfAborted();
+      this.update(job, { stage: 'encoding', progress: 0.95 });
+      await writer.close();
+    } catch (error) {
+      await writer?.abort().catch(() => undefined);
+      // Stops the worker and the decoder if the writer was what failed.
+      await enriched.return(undefined).catch(() => undefined);
+      throw error;
+    }
+    return { sampleRate: input.sampleRate, channels: input.channels, durationSeconds: frames / input.sampleRate };
+  }
+
   private async run(entry: Entry, style: Float32Array): Promise<void> {
     const { job, controller } = entry;
     const { signal } = controller;
@@ -227,23 +255,15 @@ export class JobService {
     try {
       release = await this.slots.acquire(signal);
       this.update(job, { status: 'running', stage: 'decoding', progress: 0.02 });
-      const pcm = await codec.decode(files.jobFile(job.id, INPUT), {
+      const input = await codec.decode(files.jobFile(job.id, INPUT), {
         startSeconds: job.params.start,
         endSeconds: job.params.end,
         maxSeconds: this.options.maxDurationSeconds,
         signal,
       });
-      const output = { sampleRate: pcm.sampleRate, channels: pcm.channels.length, durationSeconds: frameCount(pcm) / pcm.sampleRate };
-      this.update(job, { stage: 'enriching', progress: 0.1, output });
-      const enriched = await models.enrich(
-        pcm,
-        { amount: job.params.amount, style, seed: job.params.seed },
-        { signal, onProgress: (fraction) => this.update(job, { progress: 0.1 + 0.85 * fraction }) },
-      );
-      signal.throwIfAborted();
-      this.update(job, { stage: 'encoding', progress: 0.95 });
-      await codec.writeWav(enriched, files.jobFile(job.id, MASTER));
-      this.update(job, { status: 'done', stage: 'done', progress: 1 });
+      this.update(job, { stage: 'enriching', progress: 0.1 });
+      const output = await this.enrichToMaster(job, input, style, signal);
+      this.update(job, { status: 'done', stage: 'done', progress: 1, output });
       logger.info({ jobId: job.id, style: job.params.style, seconds: output.durationSeconds }, 'job done');
     } catch (error) {
       if (signal.aborted || isAbortError(error)) {

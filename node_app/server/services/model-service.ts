@@ -1,5 +1,4 @@
-import type { Pcm } from '../../engine/pcm.js';
-import { InferencePool, type EnrichHooks, type EnrichRequest } from '../adapters/inference-pool.js';
+import { InferencePool, type EnrichHooks, type EnrichRequest, type PcmInput } from '../adapters/inference-pool.js';
 import { loadManifest, type LoadedManifest } from '../adapters/manifest.js';
 import { unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -52,9 +51,10 @@ export class ModelService {
     return this.styleCatalog!;
   }
 
-  enrich(pcm: Pcm, request: EnrichRequest, hooks: EnrichHooks): Promise<Pcm> {
+  /** The enriched song, slice by slice, as the input's slices are decoded. */
+  enrich(input: PcmInput, request: EnrichRequest, hooks: EnrichHooks): AsyncGenerator<Float32Array[]> {
     this.assertReady();
-    return this.pool!.enrich(pcm, request, hooks);
+    return this.pool!.enrichStream(input, request, hooks);
   }
 
   async close(): Promise<void> {
