@@ -216,13 +216,11 @@ export class EnrichStream {
   private emit(): Float32Array[] {
     const from = this.emitted;
     const to = this.finalized;
-    const done = this.channels.map(({ input }) => {
-      const out = input.copy(from, to);
-      input.dropBefore(to);
-      return out;
-    });
+    // Views, not copies: the limiter copies what it keeps before the queues are touched again.
+    const out = this.limiter.push(this.channels.map(({ input }) => input.range(from, to)));
+    for (const { input } of this.channels) input.dropBefore(to);
     this.emitted = to;
-    return this.limiter.push(done);
+    return out;
   }
 }
 

@@ -46,10 +46,10 @@ export class SampleQueue {
     this.count += values.length;
   }
 
-  /** Copies [from, to) out; both are absolute indices inside what is held. */
-  copy(from: number, to: number): Float32Array {
+  /** [from, to) without copying, valid until the next append; both are absolute indices inside what is held. */
+  range(from: number, to: number): Float32Array {
     const offset = this.head - this.first;
-    return this.buffer.slice(from + offset, to + offset);
+    return this.buffer.subarray(from + offset, to + offset);
   }
 
   dropBefore(position: number): void {

@@ -150,7 +150,20 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
     stream.destroy(failure);
   };
   const onAbort = () => fail(new FfmpegError('decoding was cancelled', 'aborted'));
-  const timer = setTimeout(() => fail(new FfmpegError('ffmpeg took too long to decode the file', 'timeout')), options.timeoutMs);
+  // The time limit counts only the time spent waiting for ffmpeg: while the consumer holds a slice (the model
+  // is working on the song) ffmpeg is paused by the pipe, and that must not count as ffmpeg being slow.
+  let remainingMs = options.timeoutMs;
+  let waitingSince = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const waitForFfmpeg = (): void => {
+    waitingSince = performance.now();
+    timer = setTimeout(() => fail(new FfmpegError('ffmpeg took too long to decode the file', 'timeout')), Math.max(0, remainingMs));
+  };
+  const holdClock = (): void => {
+    clearTimeout(timer);
+    remainingMs -= performance.now() - waitingSince;
+  };
+  waitForFfmpeg();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   // fluent-ffmpeg reports a death by signal (OOM killer, a crash) only in the message.
   command.on('error', (error: Error) => {
@@ -169,7 +182,10 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         if (failure) break;
         const planar = deinterleave.write(chunk);
-        if (planar[0].length > 0) yield planar;
+        if (planar[0].length === 0) continue;
+        holdClock();
+        yield planar;
+        waitForFfmpeg();
       }
     } catch (error) {
       throw failure ?? new FfmpegError(error instanceof Error ? error.message : String(error), 'failed');

@@ -29,6 +29,9 @@ interface Task {
   error: Error | null;
   /** Resolves the current wait of the pump or the consumer; replaced after every change. */
   wake: () => void;
+  /** Settles once no worker is working on the task any more. */
+  released: Promise<void>;
+  release: () => void;
 }
 
 // How far the decoder may run ahead of the worker, and the worker ahead of the WAV writer: enough to keep the
@@ -78,7 +81,11 @@ export class InferencePool {
    * Stopping the iteration early cancels the work in the worker and stops the decoder.
    */
   async *enrichStream(input: PcmInput, request: EnrichRequest, hooks: EnrichHooks = {}): AsyncGenerator<Float32Array[]> {
-    const task: Task = { id: this.nextId++, input, request, inFlight: [], outputs: [], done: false, error: null, wake: () => undefined };
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const task: Task = { id: this.nextId++, input, request, inFlight: [], outputs: [], done: false, error: null, wake: () => undefined, released, release };
     const onAbort = () => this.fail(task, abortError());
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     this.waiting.push(task);
@@ -100,6 +107,9 @@ export class InferencePool {
     } finally {
       hooks.signal?.removeEventListener('abort', onAbort);
       if (!task.done) this.fail(task, abortError());
+      // A job counts as over only once its worker has let go of it: shutting down terminates the workers,
+      // and a worker terminated in the middle of a model call takes the process down with it.
+      await task.released;
     }
   }
 
@@ -142,6 +152,7 @@ export class InferencePool {
       return;
     }
     slot.task = null;
+    task.release();
     if (message.type === 'done') {
       task.done = true;
       this.notify(task);
@@ -155,7 +166,10 @@ export class InferencePool {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);
-    if (slot.task) this.fail(slot.task, new Error(`inference worker stopped unexpectedly (exit code ${code})`));
+    if (slot.task) {
+      this.fail(slot.task, new Error(`inference worker stopped unexpectedly (exit code ${code})`));
+      slot.task.release();
+    }
     if (!this.closing) {
       this.logger.warn({ code }, 'inference worker exited; starting a new one');
       this.spawn().catch((error: Error) => this.logger.error({ err: error }, 'could not restart inference worker'));
@@ -207,7 +221,10 @@ export class InferencePool {
     task.error = error;
     task.outputs.length = 0;
     const queued = this.waiting.indexOf(task);
-    if (queued >= 0) this.waiting.splice(queued, 1);
+    if (queued >= 0) {
+      this.waiting.splice(queued, 1);
+      task.release();
+    }
     const slot = this.slots.find((s) => s.task === task);
     slot?.worker.postMessage({ type: 'cancel', id: task.id } satisfies ToWorker);
     this.notify(task);
