@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITER_CEILING, limitPeaksInPlace } from './limiter.js';
+import { LIMITER_CEILING, limitPeaksInPlace, StreamingLimiter } from './limiter.js';
 
 describe('limitPeaksInPlace', () => {
   it('brings every peak under the ceiling, from the very first sample', () => {
@@ -23,5 +23,28 @@ describe('limitPeaksInPlace', () => {
     const steps = signal.slice(850, 1000).map((v, i, all) => (i === 0 ? 0 : Math.abs(v - all[i - 1])));
     expect(Math.max(...steps)).toBeLessThan(0.01);
     expect(signal[1000]).toBeCloseTo(LIMITER_CEILING, 3);
+  });
+});
+
+describe('StreamingLimiter', () => {
+  it.each([
+    { length: 40, lookahead: 64, sizes: [1, 5] },
+    { length: 5000, lookahead: 64, sizes: [1, 5, 300] },
+    { length: 5000, lookahead: 1, sizes: [7] },
+  ])('gives the samples of the whole-array limiter, however the input is sliced ($length samples, look-ahead $lookahead)', ({ length, lookahead, sizes }) => {
+    const source = [0, 1].map((c) => Float32Array.from({ length }, (_, i) => (i % 31 === c ? 2.5 : 0.8 * Math.sin(i / (4 + c)))));
+    const whole = source.map((c) => c.slice());
+    limitPeaksInPlace(whole, lookahead);
+
+    const limiter = new StreamingLimiter(2, lookahead);
+    const out: number[][] = [[], []];
+    const collect = (part: Float32Array[]) => part.forEach((c, i) => out[i].push(...c));
+    for (let from = 0, n = 0; from < length; n++) {
+      const to = Math.min(length, from + sizes[n % sizes.length]);
+      collect(limiter.push(source.map((c) => c.subarray(from, to))));
+      from = to;
+    }
+    collect(limiter.finish());
+    expect(out.map((c) => Float32Array.from(c))).toEqual(whole);
   });
 });
