@@ -4,8 +4,8 @@
   with a different soundfont (MuseScore General), plus a speech clip made with espeak-ng.
 * Runtime: models/enricher.onnx through onnxruntime-node (the app's runtime) when node_modules has
   it; otherwise the PyTorch checkpoint (say which in the output). Torch/ONNX parity is checked when both exist.
-* Engine mixing as in the app: windows of manifest.window with manifest.overlap, linear cross-fades,
-  one Gaussian noise stream per seed, out = dry + 0.5 * wet, peak limiter at -1 dBFS.
+* Engine mixing as in the app: windows of manifest.window with manifest.overlap, sin^2/cos^2 cross-fades,
+  an independent Gaussian noise stream per window, out = dry + 0.5 * wet, peak limiter at -1 dBFS.
 * Style classifier: an MLP on log-mel statistics trained on a separately seeded style corpus (style
   layers alone and mixed under other training music), never on model outputs.
 """
@@ -60,8 +60,9 @@ def speech_clip():
 # ------------------------------------------------------------------ engine
 def limiter(x):
     req = np.minimum(1.0, LIMIT / (np.abs(x) + 1e-12))
-    g = uniform_filter1d(minimum_filter1d(req, 257, mode="nearest"), 257, mode="nearest")
-    return np.clip(x * np.minimum(g, req + 0 * g).clip(max=1.0) if False else x * g, -LIMIT, LIMIT)
+    # ~5 ms look-ahead like the engine's limiter: min over the window, then a same-width smoothing
+    g = uniform_filter1d(minimum_filter1d(req, 221, mode="nearest"), 221, mode="nearest")
+    return np.clip(x * g, -LIMIT, LIMIT)
 
 
 def plan_windows(n, w, o):
@@ -78,10 +79,11 @@ def overlap_add(wets, starts, n, w, o):
     wsum = np.zeros(total)
     for i, (s, y) in enumerate(zip(starts, wets)):
         wt = np.ones(w)
+        rise = np.sin(np.pi / 2 * (np.arange(o) + 0.5) / o) ** 2  # the engine's sin^2/cos^2 fades
         if i > 0:
-            wt[:o] = (np.arange(o) + 0.5) / o
+            wt[:o] = rise
         if i < len(starts) - 1:
-            wt[-o:] = 1 - (np.arange(o) + 0.5) / o
+            wt[-o:] = 1 - rise
         acc[s:s + w] += wt * y
         wsum[s:s + w] += wt
     return (acc / np.maximum(wsum, 1e-9))[:n]
@@ -252,12 +254,14 @@ def main():
     for ci, (name, x) in enumerate(clips):
         starts = plan_windows(len(x), W, O)
         xp = np.pad(x, (0, starts[-1] + W - len(x)))
-        noise = np.random.RandomState(a.seed + ci).standard_normal(len(xp)).astype(np.float32)
+        # like the engine: every window has its own noise stream derived from (seed, window)
+        noise = [np.random.RandomState([a.seed, ci, k]).standard_normal(W).astype(np.float32)
+                 for k in range(len(starts))]
         for si in range(S):
             jobs.append((ci, si, starts, len(A)))
-            for s in starts:
+            for k, s in enumerate(starts):
                 A.append(xp[s:s + W])
-                NZ.append(noise[s:s + W])
+                NZ.append(noise[k])
                 SV.append(eye[si])
     mixes = [(a_, b_) for a_, b_ in (("rain", "blues"), ("thunderstorm", "metal"), ("wind", "piano"),
                                      ("vinyl", "hip-hop")) if a_ in ids and b_ in ids]
@@ -265,12 +269,13 @@ def main():
     for ci, (name, x) in enumerate(clips):
         starts = plan_windows(len(x), W, O)
         xp = np.pad(x, (0, starts[-1] + W - len(x)))
-        noise = np.random.RandomState(a.seed + ci).standard_normal(len(xp)).astype(np.float32)
+        noise = [np.random.RandomState([a.seed, ci, k]).standard_normal(W).astype(np.float32)
+                 for k in range(len(starts))]
         for a_, b_ in mixes:
             mix_jobs.append((ci, (a_, b_), starts, len(A)))
-            for s in starts:
+            for k, s in enumerate(starts):
                 A.append(xp[s:s + W])
-                NZ.append(noise[s:s + W])
+                NZ.append(noise[k])
                 SV.append(0.5 * eye[ids.index(a_)] + 0.5 * eye[ids.index(b_)])
     A, SV, NZ = np.stack(A), np.stack(SV), np.stack(NZ)
     timing = None

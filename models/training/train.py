@@ -21,9 +21,10 @@ RESOLUTIONS = [(2048, 512, 96), (1024, 256, 64), (512, 128, 48), (256, 64, 32)]
 class SpecLoss(torch.nn.Module):
     """Multi-resolution log-mel L1 plus linear-magnitude spectral convergence."""
 
-    def __init__(self, texture=True):
+    def __init__(self, texture=True, energy_w=1.5, sort_w=1.0):
         super().__init__()
         self.texture = texture
+        self.energy_w, self.sort_w = energy_w, sort_w
         for i, (n, h, m) in enumerate(RESOLUTIONS):
             self.register_buffer(f"mel{i}", torch.from_numpy(mel_filterbank(SR, n, m)))
             self.register_buffer(f"win{i}", torch.hann_window(n))
@@ -44,13 +45,13 @@ class SpecLoss(torch.nn.Module):
                 # clicks, drops and chirps (a per-frame log-L1 alone settles on their median, i.e. silence)
                 by = F.avg_pool1d(my, 16, 8)
                 bt = F.avg_pool1d(mt, 16, 8)
-                loss = loss + 1.5 * (torch.log(by + 1e-9) - torch.log(bt + 1e-9)).abs().mean()
+                loss = loss + self.energy_w * (torch.log(by + 1e-9) - torch.log(bt + 1e-9)).abs().mean()
             if n == 512 and self.texture:
                 # texture statistics: the distribution over time of each band's level (sorted
                 # frames), so random crackle and drops are rewarded without matching their timing
                 sy = torch.sort(torch.log(my + 1e-9), dim=-1)[0]
                 st = torch.sort(torch.log(mt + 1e-9), dim=-1)[0]
-                loss = loss + 1.0 * (sy - st).abs().mean()
+                loss = loss + self.sort_w * (sy - st).abs().mean()
         return loss / len(RESOLUTIONS)
 
 
@@ -90,6 +91,8 @@ def main():
     ap.add_argument("--init", default="", help="warm start from another checkpoint (missing layers stay fresh)")
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--texture-loss", type=int, default=1, help="block-energy and sorted-level terms (stage 2)")
+    ap.add_argument("--energy-weight", type=float, default=1.5)
+    ap.add_argument("--sort-weight", type=float, default=1.0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -114,7 +117,7 @@ def main():
                 print("partially loaded", k, tuple(v.shape), "->", tuple(own[k].shape))
         model.load_state_dict(own)
         print("warm start from", a.init)
-    crit = SpecLoss(texture=bool(a.texture_loss))
+    crit = SpecLoss(texture=bool(a.texture_loss), energy_w=a.energy_weight, sort_w=a.sort_weight)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     total_s = a.minutes * 60
     t0 = time.time()

@@ -2,9 +2,10 @@
 # Rebuild the training corpus and models/enricher.onnx + models/manifest.json from scratch (seeded).
 # Needs Debian's python3-torch, python3-mido, python3-scipy, python3-soundfile, python3-pil (debug
 # pictures only), fluidsynth and the fluid-soundfont-gm / timgm6mb-soundfont packages. CPU only.
-# Stage 1 learns to follow the music (local spectral losses); stage 2 adds the texture losses
-# (block energy + sorted band levels) that bring back clicks, drops, crackle and chirps.
-#   STEPS1 / STEPS2  training steps of the two stages (default 5000 / 4000)
+# Stage 1 learns to follow the music (local spectral losses); stages 2 and 3 add the texture losses
+# (block energy + sorted band levels) that bring back clicks, drops, crackle and chirps, stage 3 with
+# more weight on them (levels of sparse sounds).
+#   STEPS1 / STEPS2 / STEPS3  training steps of the stages (default 5000 / 4000 / 2500)
 #   MAX_MINUTES      optional wall-clock cap per stage; the cosine schedule follows whichever ends first
 #   THREADS          torch threads (default 2)
 set -euo pipefail
@@ -17,5 +18,8 @@ $PY train.py --data build/train.npz --steps "${STEPS1:-5000}" --minutes "${MAX_M
   --crop 32768 --lr 2e-3 --texture-loss 0 --threads "${THREADS:-2}" --ckpt build/stage1.pt --version 1.0.0
 $PY train.py --data build/train.npz --steps "${STEPS2:-4000}" --minutes "${MAX_MINUTES:-1000}" --seed 2 \
   --crop 32768 --lr 1.5e-3 --texture-loss 1 --init build/stage1.pt --threads "${THREADS:-2}" \
-  --ckpt build/enricher.pt --version "${VERSION:-1.1.0}"
+  --ckpt build/stage2.pt --version 1.1.0
+$PY train.py --data build/train.npz --steps "${STEPS3:-2500}" --minutes "${MAX_MINUTES:-1000}" --seed 3 \
+  --crop 32768 --lr 1e-3 --texture-loss 1 --energy-weight 4 --sort-weight 2 --init build/stage2.pt \
+  --threads "${THREADS:-2}" --ckpt build/enricher.pt --version "${VERSION:-1.2.0}"
 echo "models:train finished in $(( $(date +%s) - start )) s"
