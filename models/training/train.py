@@ -92,6 +92,7 @@ def main():
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--texture-loss", type=int, default=1, help="block-energy and sorted-level terms (stage 2)")
     ap.add_argument("--energy-weight", type=float, default=1.5)
+    ap.add_argument("--oversample", default="", help="id=factor,... sample some styles more often")
     ap.add_argument("--sort-weight", type=float, default=1.0)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -123,6 +124,11 @@ def main():
     t0 = time.time()
     step, run = 0, []
     eye = np.eye(S, dtype=np.float32)
+    pick = np.ones(S)
+    for item in filter(None, a.oversample.split(",")):
+        k, v = item.split("=")
+        pick[style_ids.index(k)] = float(v)
+    pick /= pick.sum()
     while step < a.steps and time.time() - t0 < total_s:
         frac = max((time.time() - t0) / total_s, step / a.steps)
         for g in opt.param_groups:
@@ -132,7 +138,7 @@ def main():
             p = rng.randint(P)
             o = rng.randint(L - a.crop)
             x = dry[p, o:o + a.crop].astype(np.float32)
-            s = rng.randint(S)
+            s = rng.choice(S, p=pick) if a.oversample else rng.randint(S)
             w = eye[s]
             t = wet[p, s, o:o + a.crop].astype(np.float32)
             if rng.rand() < a.mix_prob:

@@ -4,8 +4,8 @@
 # pictures only), fluidsynth and the fluid-soundfont-gm / timgm6mb-soundfont packages. CPU only.
 # Stage 1 learns to follow the music (local spectral losses); stages 2 and 3 add the texture losses
 # (block energy + sorted band levels) that bring back clicks, drops, crackle and chirps, stage 3 with
-# more weight on them (levels of sparse sounds).
-#   STEPS1 / STEPS2 / STEPS3  training steps of the stages (default 5000 / 4000 / 2500)
+# more weight on them (levels of sparse sounds); stage 4 samples the weakest styles more often.
+#   STEPS1..STEPS4   training steps of the stages (default 5000 / 4000 / 2500 / 1500)
 #   MAX_MINUTES      optional wall-clock cap per stage; the cosine schedule follows whichever ends first
 #   THREADS          torch threads (default 2)
 set -euo pipefail
@@ -21,5 +21,9 @@ $PY train.py --data build/train.npz --steps "${STEPS2:-4000}" --minutes "${MAX_M
   --ckpt build/stage2.pt --version 1.1.0
 $PY train.py --data build/train.npz --steps "${STEPS3:-2500}" --minutes "${MAX_MINUTES:-1000}" --seed 3 \
   --crop 32768 --lr 1e-3 --texture-loss 1 --energy-weight 4 --sort-weight 2 --init build/stage2.pt \
-  --threads "${THREADS:-2}" --ckpt build/enricher.pt --version "${VERSION:-1.2.0}"
+  --threads "${THREADS:-2}" --ckpt build/stage3.pt --version 1.2.0
+$PY train.py --data build/train.npz --steps "${STEPS4:-1500}" --minutes "${MAX_MINUTES:-1000}" --seed 4 \
+  --crop 32768 --lr 5e-4 --texture-loss 1 --energy-weight 4 --sort-weight 2 --init build/stage3.pt \
+  --oversample vinyl=3,birds=3,blues=2,metal=2 --threads "${THREADS:-2}" --ckpt build/enricher.pt \
+  --version "${VERSION:-1.3.0}"
 echo "models:train finished in $(( $(date +%s) - start )) s"
