@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EnrichStream, enrichPcm, type EnrichOptions, type GeneratorBatch, type StyleGenerator } from './enrich.js';
 import { LIMITER_CEILING } from './limiter.js';
-import type { Pcm } from './pcm.js';
+import { concatPlanar, type Pcm } from './pcm.js';
 
 /** A test double that hands back its input, so overlap-add must reconstruct the music exactly. */
 function echoGenerator(sampleRate = 44100, window = 1024, overlap = 256): StyleGenerator {
@@ -114,15 +114,7 @@ describe('EnrichStream', () => {
       from = to;
     }
     parts.push(await stream.finish());
-    return pcm.channels.map((_, c) => {
-      const out = new Float32Array(parts.reduce((sum, p) => sum + p[c].length, 0));
-      let at = 0;
-      for (const p of parts) {
-        out.set(p[c], at);
-        at += p[c].length;
-      }
-      return out;
-    });
+    return concatPlanar(parts, pcm.channels.length);
   }
 
   it.each([

@@ -18,3 +18,16 @@ export function sanitizeInPlace(samples: Float32Array): void {
     if (!Number.isFinite(samples[i])) samples[i] = 0;
   }
 }
+
+/** Joins planar slices into one array per channel. */
+export function concatPlanar(parts: Float32Array[][], channelCount: number): Float32Array[] {
+  return Array.from({ length: channelCount }, (_, c) => {
+    const out = new Float32Array(parts.reduce((sum, p) => sum + p[c].length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p[c], at);
+      at += p[c].length;
+    }
+    return out;
+  });
+}

@@ -1,8 +1,7 @@
 import { open } from 'node:fs/promises';
-import type { Pcm } from '../../engine/pcm.js';
+import { concatPlanar, type Pcm } from '../../engine/pcm.js';
 import { AppError, decoderFailed, tooLarge, unsupportedMedia } from '../errors.js';
 import {
-  concatPlanar,
   encodeWithFfmpeg,
   streamWithFfmpeg,
   FfmpegError,

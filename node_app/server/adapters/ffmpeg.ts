@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { execFile } from 'node:child_process';
-import type { Pcm } from '../../engine/pcm.js';
+import { concatPlanar, type Pcm } from '../../engine/pcm.js';
 
 const require = createRequire(import.meta.url);
 
@@ -261,17 +261,4 @@ class Deinterleaver {
     this.carry = Buffer.from(bytes.subarray(whole * frameBytes));
     return planar;
   }
-}
-
-/** Joins planar slices into one array per channel. */
-export function concatPlanar(parts: Float32Array[][], channelCount: number): Float32Array[] {
-  return Array.from({ length: channelCount }, (_, c) => {
-    const out = new Float32Array(parts.reduce((sum, p) => sum + p[c].length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p[c], at);
-      at += p[c].length;
-    }
-    return out;
-  });
 }
