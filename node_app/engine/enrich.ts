@@ -1,6 +1,6 @@
 import { CrossfadeSet, planWindows, type WindowPlan } from './crossfade.js';
 import { StreamingLimiter } from './limiter.js';
-import { frameCount, type Pcm } from './pcm.js';
+import { concatPlanar, frameCount, type Pcm } from './pcm.js';
 import { fillGaussian, windowSeed } from './random.js';
 import { readResampledFrom } from './resample.js';
 import { SampleQueue } from './sample-queue.js';
@@ -161,7 +161,7 @@ export class EnrichStream {
     this.finalizeUpTo(length, length);
     const tail = this.emit();
     const drained = this.limiter.finish();
-    return tail.map((t, c) => concat(t, drained[c]));
+    return concatPlanar([tail, drained], tail.length);
   }
 
   /**
@@ -222,13 +222,6 @@ export class EnrichStream {
     this.emitted = to;
     return out;
   }
-}
-
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** A sliding stretch of the generated layer, addressed by absolute position at the model's rate. */

@@ -8,10 +8,6 @@ export function frameCount(pcm: Pcm): number {
   return pcm.channels[0]?.length ?? 0;
 }
 
-export function durationSeconds(pcm: Pcm): number {
-  return frameCount(pcm) / pcm.sampleRate;
-}
-
 /** Replaces NaN and ±Infinity with silence: a float WAV can carry them, and one would poison every window it touches. */
 export function sanitizeInPlace(samples: Float32Array): void {
   for (let i = 0; i < samples.length; i++) {

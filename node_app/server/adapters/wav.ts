@@ -5,11 +5,6 @@ import { sanitizeInPlace } from '../../engine/pcm.js';
 
 const { WaveFile } = wavefile;
 
-export interface WavInfo {
-  sampleRate: number;
-  channels: number;
-}
-
 const RIFF = 0x52494646; // "RIFF"
 const WAVE = 0x57415645; // "WAVE"
 

@@ -3,7 +3,7 @@ import type { AudioCodec, OutputFormat, PcmStream } from '../adapters/audio-code
 import type { WavWriter } from '../adapters/wav.js';
 import { randomSeed } from '../../engine/random.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
-import { AppError, busy, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
+import { AppError, busy, conflict, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ModelService } from './model-service.js';
 import { Semaphore } from './semaphore.js';
@@ -139,7 +139,7 @@ export class JobService {
   inputPath(id: string): string {
     const { job } = this.entry(id);
     if (job.status === 'failed') {
-      throw new AppError(409, 'JOB_FAILED', 'The job failed and its files were deleted; enrich the file again.');
+      throw conflict('JOB_FAILED', 'The job failed and its files were deleted; enrich the file again.');
     }
     return this.options.files.jobFile(id, INPUT);
   }
@@ -148,7 +148,7 @@ export class JobService {
   async resultPath(id: string, format: OutputFormat): Promise<string> {
     const entry = this.entry(id);
     if (entry.job.status !== 'done') {
-      throw new AppError(409, 'JOB_NOT_DONE', `The job is ${entry.job.status}; wait until it is done to download the result.`);
+      throw conflict('JOB_NOT_DONE', `The job is ${entry.job.status}; wait until it is done to download the result.`);
     }
     const master = this.options.files.jobFile(id, MASTER);
     if (format === 'wav') return master;
