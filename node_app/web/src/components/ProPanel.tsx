@@ -1,6 +1,7 @@
-import { OUTPUT_FORMATS, type OutputFormat, type Style } from '../api';
+import type { Style } from '../api';
 import { randomSeed, type Settings } from '../lib/settings';
 import type { AudioSource } from '../lib/source';
+import { FormatSelect } from './FormatSelect';
 import { MixSliders } from './MixSliders';
 import { SectionPicker } from './SectionPicker';
 
@@ -33,16 +34,7 @@ export function ProPanel({ styles, settings, source, onChange }: Props) {
         <button type="button" onClick={() => onChange({ ...settings, seed: randomSeed() })}>
           New seed
         </button>
-        <label>
-          Output format
-          <select value={settings.format} onChange={(e) => onChange({ ...settings, format: e.target.value as OutputFormat })}>
-            {OUTPUT_FORMATS.map((format) => (
-              <option key={format} value={format}>
-                {format.toUpperCase()}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FormatSelect label="Output format" value={settings.format} onChange={(format) => onChange({ ...settings, format })} />
       </div>
       <SectionPicker source={source} start={settings.start} end={settings.end} onChange={(section) => onChange({ ...settings, ...section })} />
     </details>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { ApiError, inputUrl, OUTPUT_FORMATS, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type OutputFormat, type Style } from '../api';
+import { ApiError, inputUrl, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type OutputFormat, type Style } from '../api';
 import { ABPlayer } from '../components/ABPlayer';
+import { FormatSelect } from '../components/FormatSelect';
 import { formatSeconds } from '../components/Recorder';
 import { describeMix, toPercentages } from '../lib/mix';
 import { settingsFromJob, type Settings } from '../lib/settings';
@@ -67,16 +68,7 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
       <section className="card" aria-labelledby="download-title">
         <h2 id="download-title">Download</h2>
         <div className="download-row">
-          <label>
-            Format
-            <select value={format} onChange={(e) => setFormat(e.target.value as OutputFormat)}>
-              {OUTPUT_FORMATS.map((f) => (
-                <option key={f} value={f}>
-                  {f.toUpperCase()}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FormatSelect label="Format" value={format} onChange={setFormat} />
           <a className="button primary" href={resultUrl(job, format)} download>
             Download
           </a>
