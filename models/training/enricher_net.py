@@ -60,17 +60,22 @@ def _window():
     return np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * n / N_FFT))
 
 
+def _dft_kernel(row_scale, divisor):
+    """Windowed DFT rows as conv weights [2*N_BINS, 1, N_FFT]: real rows, then imaginary rows."""
+    w = _window()
+    k = np.arange(N_BINS)[:, None]
+    n = np.arange(N_FFT)[None, :]
+    ang = 2 * np.pi * k * n / N_FFT
+    kern = np.concatenate([row_scale * np.cos(ang) * w, -row_scale * np.sin(ang) * w], 0) / divisor
+    return torch.from_numpy(kern.astype(np.float32)[:, None, :])
+
+
 class FixedSTFT(nn.Module):
     """STFT as a strided Conv1d with fixed DFT kernels (real rows then imaginary rows)."""
 
     def __init__(self):
         super().__init__()
-        w = _window()
-        k = np.arange(N_BINS)[:, None]
-        n = np.arange(N_FFT)[None, :]
-        ang = 2 * np.pi * k * n / N_FFT
-        kern = np.concatenate([np.cos(ang) * w, -np.sin(ang) * w], 0).astype(np.float32)
-        self.register_buffer("kernel", torch.from_numpy(kern[:, None, :]))
+        self.register_buffer("kernel", _dft_kernel(np.ones((N_BINS, 1)), 1))
 
     def forward(self, x):  # x [B,N] -> [B, 2*257, N/HOP + 1]
         x = F.pad(x.unsqueeze(1), (HOP, HOP))
@@ -82,14 +87,10 @@ class FixedISTFT(nn.Module):
 
     def __init__(self):
         super().__init__()
-        w = _window()
-        k = np.arange(N_BINS)[:, None]
-        n = np.arange(N_FFT)[None, :]
-        ang = 2 * np.pi * k * n / N_FFT
+        # Bins other than DC and Nyquist stand for their mirrored twin too, so they count twice.
         c = np.full((N_BINS, 1), 2.0)
         c[0] = c[-1] = 1.0
-        kern = np.concatenate([c * np.cos(ang) * w, -c * np.sin(ang) * w], 0) / N_FFT
-        self.register_buffer("kernel", torch.from_numpy(kern.astype(np.float32)[:, None, :]))
+        self.register_buffer("kernel", _dft_kernel(c, N_FFT))
 
     def forward(self, spec):  # [B, 514, T] -> [B, (T-1)*HOP]
         y = F.conv_transpose1d(spec, self.kernel, stride=HOP)
