@@ -6,16 +6,20 @@ Graph (everything below is exported to ONNX, opset 17):
         -> log-mel shape + smoothed loudness features
         -> frame conv net (dilated residual blocks, FiLM-conditioned on the
            weighted style embedding  e = style @ E)
-        -> three heads per frame and bin:
+        -> four heads per frame and bin:
              noise gain  g_n  (applied to the spectrum of the engine's Gaussian noise,
                                scaled by the music's local loudness)
+             click gain  g_c  (applied to the spectrum K of a sparse click train, same scaling)
              music mask  m    (re-voices the music's own partials, keeps its phase)
              drive mask  d    (shapes the spectrum D of tanh-driven music: new harmonics)
-    Y = m * X + d * D + g_n * env * N   --fixed ISTFT conv-transpose-->  wet [B,N]
+    Y = m * X + d * D + env * (g_n * N + g_c * K)   --fixed ISTFT conv-transpose-->  wet [B,N]
 
 The noise input is the only randomness: its samples are read directly as the
 real/imaginary parts of the noise spectrum (a white Gaussian signal has i.i.d.
-Gaussian STFT coefficients), which saves one analysis transform per window.
+Gaussian STFT coefficients), which saves one analysis transform per window. The
+click train keeps only the noise samples beyond CLICK_SIGMA (about 120 random
+impulses a second): smooth gains over Gaussian noise can only make hiss, and
+crackle, drops and sparks need sound that is mostly silence.
 """
 import math
 
@@ -30,6 +34,8 @@ HOP = 256
 N_BINS = N_FFT // 2 + 1
 N_MELS = 48
 N_RAND = 8  # per-frame random inputs taken from the noise, so the net can place clicks/drops/chirps
+CLICK_SIGMA = 3.0
+CLICK_RMS = 0.1711  # RMS of x * (|x| > 3) for standard Gaussian x: scales the click train to unit variance
 
 
 def mel_filterbank(sr, n_fft, n_mels, fmin=30.0, fmax=None):
@@ -125,6 +131,7 @@ class EnricherNet(nn.Module):
         self.inp_e = nn.Linear(emb, ch)
         self.blocks = nn.ModuleList([Block(ch, emb, d) for d in dilations])
         self.head_noise = nn.Conv1d(ch, N_BINS, 1)
+        self.head_click = nn.Conv1d(ch, N_BINS, 1)
         self.head_music = nn.Conv1d(ch, N_BINS, 1)
         self.head_drive = nn.Conv1d(ch, N_BINS, 1)
         self.drive = nn.Parameter(torch.tensor(2.0))
@@ -132,6 +139,8 @@ class EnricherNet(nn.Module):
         self.register_buffer("upsample", torch.from_numpy(tri.astype(np.float32))[None, None, :])
         nn.init.zeros_(self.head_noise.weight)
         nn.init.constant_(self.head_noise.bias, -2.0)
+        nn.init.zeros_(self.head_click.weight)
+        nn.init.constant_(self.head_click.bias, -4.0)
         nn.init.zeros_(self.head_music.weight)
         nn.init.constant_(self.head_music.bias, -3.0)
         nn.init.zeros_(self.head_drive.weight)
@@ -171,6 +180,7 @@ class EnricherNet(nn.Module):
             h = blk(h, e)
         h = F.leaky_relu(h, 0.1)
         g_noise = torch.exp(torch.clamp(self.head_noise(h), -15.0, 4.0)) * env
+        g_click = torch.exp(torch.clamp(self.head_click(h), -15.0, 4.0)) * env
         m_music = torch.exp(torch.clamp(self.head_music(h), -15.0, 2.0))
         m_drive = torch.exp(torch.clamp(self.head_drive(h), -15.0, 2.0))
         # harmonic source: the music driven through a level-normalised tanh (guitar-amp style),
@@ -179,10 +189,13 @@ class EnricherNet(nn.Module):
         driven = torch.tanh(self.drive * audio / (env_t + 1e-4)) * env_t
         dspec = self.stft(driven)
         nspec = self.noise_spectrum(noise)
+        clicks = noise * (noise.abs() > CLICK_SIGMA).to(noise.dtype) / CLICK_RMS
+        kspec = self.stft(clicks)
         g2 = torch.cat([g_noise, g_noise], 1)
+        c2 = torch.cat([g_click, g_click], 1)
         m2 = torch.cat([m_music, m_music], 1)
         d2 = torch.cat([m_drive, m_drive], 1)
-        out = m2 * spec + d2 * dspec + g2 * nspec
+        out = m2 * spec + d2 * dspec + g2 * nspec + c2 * kspec
         return self.istft(out)
 
 

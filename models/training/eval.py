@@ -7,7 +7,8 @@
 * Engine mixing as in the app: windows of manifest.window with manifest.overlap, sin^2/cos^2 cross-fades,
   an independent Gaussian noise stream per window, out = dry + 0.5 * wet, peak limiter at -1 dBFS.
 * Style classifier: an MLP on log-mel statistics trained on a separately seeded style corpus (style
-  layers alone and mixed under other training music), never on model outputs.
+  layers alone, under other training music, under their own music and under espeak-ng speech in other
+  voices and words than the held-out clip), never on model outputs.
 """
 import argparse
 import json
@@ -35,6 +36,17 @@ AMOUNT = 0.5
 LIMIT = 10 ** (-1 / 20)
 SPEECH = ("The noise enricher takes a song and weaves a new sound into it. "
           "Rain, thunder, a blues band or an old record: pick a style, choose how much, and listen again.")
+# the classifier's own speech carriers: other voices and words than the held-out clip
+CLF_SPEECH = [
+    ("en-us", 140, "Good morning. The train to the coast leaves at nine, so please be on time and bring a coat."),
+    ("en-us+f3", 165, "I recorded this on my phone in the kitchen, and the kettle was boiling the whole time."),
+    ("en-gb-scotland", 150, "Over the hills the road winds down to a small harbour where the boats come in at dusk."),
+    ("en-029+m4", 130, "Count with me now: one, two, three, four, and again from the start, a little slower."),
+    ("en-gb-x-rp+f2", 175, "Numbers, names and places: Paris, seventeen, Maria, the blue house by the river."),
+    ("en-us+m7", 185, "Welcome back to the show. Tonight we talk about gardens, old radios and the best soup in town."),
+    ("en-gb-x-gbclan+f4", 120, "Slowly now. Breathe in, hold it for a moment, and let it go. Once more, a little deeper."),
+    ("en-gb-x-gbcwmd", 160, "If the weather holds we will walk along the cliffs, stop for lunch, and be home before dark."),
+]
 
 
 # ------------------------------------------------------------------ inputs
@@ -44,10 +56,10 @@ def build_if_missing(path, args):
     return np.load(path)
 
 
-def speech_clip():
+def speech_clip(text=SPEECH, voice="en", speed=155):
     with tempfile.TemporaryDirectory() as d:
         wav = os.path.join(d, "s.wav")
-        subprocess.run(["espeak-ng", "-v", "en", "-s", "155", "-w", wav, SPEECH], check=True,
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", wav, text], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         x, sr = sf.read(wav, dtype="float32")
     if x.ndim > 1:
@@ -133,8 +145,17 @@ def logmel_db(x, hop=512):
 
 
 def clf_features(x):
+    """Per-band mean, spread and frame-to-frame change of the log-mel over the frames that hold sound:
+    digital silence (pauses in a synthetic voice, gaps between drum hits) says nothing about the style."""
     m = logmel_db(x)
-    d = np.abs(np.diff(m, axis=0))
+    audible = 10 * np.log10(np.mean(10 ** (m / 10), axis=1)) > -70
+    if audible.sum() >= 2:
+        d = np.abs(np.diff(m, axis=0))[audible[1:] & audible[:-1]]
+        m = m[audible]
+    else:
+        d = np.abs(np.diff(m, axis=0))
+    if len(d) == 0:
+        d = np.zeros((1, m.shape[1]))
     return np.concatenate([m.mean(0), m.std(0), d.mean(0), [m.mean(), m.std()]]).astype(np.float32)
 
 
@@ -172,22 +193,25 @@ def train_classifier(corpus, train_music, seed=5):
     P, S, L = wet.shape
     X, Y = [], []
     tdry = train_music.astype(np.float32)
+    speech = np.concatenate([speech_clip(t, v, r) for v, r, t in CLF_SPEECH])
+
+    def under(carrier, w, a, g):  # the layer at amount a under a carrier brought to the layer's level
+        return g * (carrier * np.sqrt(np.mean(w ** 2) / (np.mean(carrier ** 2) + 1e-12)) + a * w)
+
     for p in range(P):
         for s in range(S):
             for seg_i, w in enumerate(segments(wet[p, s])):
                 X.append(clf_features(w))
-                Y.append(s)
-                # the same style layer heard under music it was not made for, at a random amount
-                q = rng.randint(len(tdry))
                 o = seg_i * 3 * SR
-                mus = tdry[q, o:o + len(w)]
                 a = rng.uniform(0.25, 0.9)
                 g = 10 ** (rng.uniform(-6, 6) / 20)
-                X.append(clf_features(g * (mus * np.sqrt(np.mean(w ** 2) / (np.mean(mus ** 2) + 1e-12)) + a * w)))
-                Y.append(s)
-                mus2 = dry[p, o:o + len(w)]
-                X.append(clf_features(g * (mus2 + a * w)))
-                Y.append(s)
+                # the same style layer heard under music it was not made for, under speech, and
+                # under the music it was made for, at a random amount
+                X.append(clf_features(under(tdry[rng.randint(len(tdry)), o:o + len(w)], w, a, g)))
+                so = rng.randint(len(speech) - len(w))
+                X.append(clf_features(under(speech[so:so + len(w)], w, a, g)))
+                X.append(clf_features(g * (dry[p, o:o + len(w)] + a * w)))
+                Y.extend([s] * 4)
     X = np.stack(X)
     Y = np.array(Y)
     mu, sd = X.mean(0), X.std(0) + 1e-6
@@ -237,16 +261,26 @@ def main():
         sys.exit("no ONNX runtime (node + onnxruntime-node) and no matching checkpoint in build/: run train.sh first")
 
     t0 = time.time()
-    held = build_if_missing(os.path.join(BUILD, "heldout.npz"),
-                            ["--heldout", "--styles", "none", "--pieces", str(a.heldout_pieces), "--seed", "99"])
+    held = build_if_missing(os.path.join(BUILD, f"heldout-{a.heldout_pieces}.npz"),
+                            ["--heldout", "--pieces", str(a.heldout_pieces), "--seed", "99"])
+    assert [str(s) for s in held["styles"]] == ids, "held-out corpus styles differ from the manifest"
     clips = [(f"heldout-{i} ({m})", held["dry"][i].astype(np.float32)) for i, m in enumerate(held["meta"])]
     clips.append(("speech (espeak-ng)", speech_clip()))
-    corpus = build_if_missing(os.path.join(BUILD, "classifier.npz"), ["--pieces", "16", "--seed", "31"])
+    corpus = build_if_missing(os.path.join(BUILD, "clfcorpus.npz"), ["--pieces", "32", "--seed", "31"])
     assert [str(s) for s in corpus["styles"]] == ids, "classifier corpus styles differ from the manifest"
     train_music = build_if_missing(os.path.join(BUILD, "clfmusic.npz"),
                                    ["--styles", "none", "--pieces", "12", "--seed", "77"])["dry"]
     classify, clf_train_acc, clf_n = train_classifier(corpus, train_music)
     print(f"classifier: {clf_n} training examples, train accuracy {clf_train_acc:.3f}", flush=True)
+    # its ceiling: the true style layers of the held-out music (what the model imitates), mixed like the engine
+    hits = segs = 0
+    for x, layers in zip(held["dry"].astype(np.float32), held["wet"].astype(np.float32)):
+        for si, t in enumerate(layers):
+            pred = classify([clf_features(s) for s in segments(limiter(x + AMOUNT * t))])
+            hits += int((pred == si).sum())
+            segs += len(pred)
+    ceiling = hits / segs
+    print(f"classifier on the true style layers of the held-out music: {ceiling * 100:.0f} % top-1", flush=True)
 
     # every (clip, style) through the engine's windowing, one batch for the runtime
     jobs, A, SV, NZ = [], [], [], []
@@ -302,6 +336,7 @@ def main():
     outs = {}
     rows = {sid: dict(correct=0, segs=0, corr=[], dist=[], nan=0, full=0, samples=0, dur_ok=True, flux=[])
             for sid in ids}
+    confusion = np.zeros((S, S), int)
     for ci, si, starts, first in jobs:
         x = clips[ci][1]
         wet = overlap_add(wets[first:first + len(starts)], starts, len(x), W, O)
@@ -318,6 +353,7 @@ def main():
         segs = segments(y)
         pred = classify([clf_features(s) for s in segs])
         r["correct"] += int((pred == si).sum())
+        np.add.at(confusion[si], pred, 1)
         r["segs"] += len(segs)
     wet_of = {}
     for ci, si, starts, first in jobs:
@@ -368,6 +404,10 @@ def main():
           f"{np.min([summary[k]['corr_min'] for k in ids]):.2f} | {np.mean([summary[k]['dist'] for k in ids]):.1f} | "
           f"{np.min([summary[k]['min_pair'] for k in ids]):.1f} | {sum(summary[k]['nan'] for k in ids)} | "
           f"{np.max([summary[k]['full_pct'] for k in ids]):.3f} | | {np.max([summary[k]['flux'] for k in ids]):.2f} |")
+    print("\nmisheard as (classifier segments; correct ones left out):")
+    for si, sid in enumerate(ids):
+        wrong = [(int(confusion[si, j]), ids[j]) for j in np.argsort(-confusion[si]) if j != si and confusion[si, j]]
+        print(f"  {sid}: " + (", ".join(f"{name} {n}" for n, name in wrong) or "-"))
     print("\n| 50/50 mix (inside the model) | log-mel dist to the average of the two outputs dB | to style A dB | to style B dB |")
     print("|---|---|---|---|")
     for ab, r in mix_rows.items():
@@ -384,7 +424,7 @@ def main():
     with open(a.json, "w") as f:
         json.dump({"mixes": {"+".join(k): {kk: float(np.mean(vv)) for kk, vv in v.items()} for k, v in mix_rows.items()},
                    "runtime": runtime, "parity": parity, "timing": timing, "styles": summary,
-                   "classifier_train_acc": clf_train_acc}, f, indent=1)
+                   "classifier_train_acc": clf_train_acc, "classifier_ceiling": ceiling, "confusion": confusion.tolist()}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from enricher_net import EnricherNet  # noqa: E402
 torch.set_num_threads(2)
 torch.manual_seed(0)
 os.chdir(HERE)
-corpus = np.load("build/classifier.npz")
+corpus = np.load("build/clfcorpus.npz")
 music = np.load("build/clfmusic.npz")["dry"]
 classify, _, _ = ev.train_classifier(corpus, music)
 tr = np.load("build/train.npz")

@@ -172,7 +172,20 @@ def wind(dry, rng):
     return (0.9 * out + 0.7 * low) * slow
 
 
+def dominant_pitch(x, t, lo=180.0, hi=1400.0, n=4096):
+    """Strongest frequency (Hz) between lo and hi in the n samples after t: the note just struck."""
+    seg = x[t:t + n]
+    if len(seg) < n:
+        seg = np.pad(seg, (0, n - len(seg)))
+    spec = np.abs(np.fft.rfft(seg * np.hanning(n)))
+    f = np.fft.rfftfreq(n, 1.0 / SR)
+    band = (f >= lo) & (f <= hi)
+    return float(f[band][np.argmax(spec[band])])
+
+
 def birds(dry, rng):
+    """Chirps on the melody's onsets, each an octave transposition of the note just struck into the
+    2.5-5.5 kHz song range, so the bird sings along with the music (and a model can hear where to sing)."""
     n = len(dry)
     env = envelope(dry, 9)
     out = np.zeros(n, np.float32)
@@ -180,14 +193,16 @@ def birds(dry, rng):
         if rng.random_sample() < 0.25:
             continue
         reps = rng.randint(1, 4)
-        base = rng.uniform(2500, 5500)
+        base = dominant_pitch(dry, t)
+        while base < 2500:
+            base *= 2
         for r in range(reps):
             t0 = t + r * int(SR * rng.uniform(0.06, 0.11))
             d = int(SR * rng.uniform(0.035, 0.09))
             if t0 + d >= n:
                 break
             k = np.arange(d) / SR
-            sweep = base * (1 + rng.uniform(-0.35, 0.45) * k / k[-1])
+            sweep = base * (1 + rng.uniform(-0.2, 0.3) * k / k[-1])
             ph = 2 * np.pi * np.cumsum(sweep) / SR
             am = np.sin(np.pi * np.arange(d) / d) ** 2
             chirp = (np.sin(ph) + 0.25 * np.sin(2 * ph)) * am

@@ -21,10 +21,10 @@ RESOLUTIONS = [(2048, 512, 96), (1024, 256, 64), (512, 128, 48), (256, 64, 32)]
 class SpecLoss(torch.nn.Module):
     """Multi-resolution log-mel L1 plus linear-magnitude spectral convergence."""
 
-    def __init__(self, texture=True, energy_w=1.5, sort_w=1.0):
+    def __init__(self, texture=True, energy_w=1.5, sort_w=1.0, level_w=0.0, flux_w=0.0):
         super().__init__()
         self.texture = texture
-        self.energy_w, self.sort_w = energy_w, sort_w
+        self.energy_w, self.sort_w, self.level_w, self.flux_w = energy_w, sort_w, level_w, flux_w
         for i, (n, h, m) in enumerate(RESOLUTIONS):
             self.register_buffer(f"mel{i}", torch.from_numpy(mel_filterbank(SR, n, m)))
             self.register_buffer(f"win{i}", torch.hann_window(n))
@@ -46,6 +46,15 @@ class SpecLoss(torch.nn.Module):
                 by = F.avg_pool1d(my, 16, 8)
                 bt = F.avg_pool1d(mt, 16, 8)
                 loss = loss + self.energy_w * (torch.log(by + 1e-9) - torch.log(bt + 1e-9)).abs().mean()
+                # each band's level over the whole crop: sparse sounds must keep their loudness
+                ly, lt = torch.log(my.mean(-1) + 1e-9), torch.log(mt.mean(-1) + 1e-9)
+                loss = loss + self.level_w * (ly - lt).abs().mean()
+            if self.texture and self.flux_w:
+                # how much each band changes from frame to frame, averaged over the crop: crackle and
+                # chirps flicker, hiss does not; like the sorted levels it needs no exact timing
+                fy = (torch.log(my[..., 1:] + 1e-9) - torch.log(my[..., :-1] + 1e-9)).abs().mean(-1)
+                ft = (torch.log(mt[..., 1:] + 1e-9) - torch.log(mt[..., :-1] + 1e-9)).abs().mean(-1)
+                loss = loss + self.flux_w * (fy - ft).abs().mean()
             if n == 512 and self.texture:
                 # texture statistics: the distribution over time of each band's level (sorted
                 # frames), so random crackle and drops are rewarded without matching their timing
@@ -94,6 +103,8 @@ def main():
     ap.add_argument("--energy-weight", type=float, default=1.5)
     ap.add_argument("--oversample", default="", help="id=factor,... sample some styles more often")
     ap.add_argument("--sort-weight", type=float, default=1.0)
+    ap.add_argument("--level-weight", type=float, default=0.0, help="per-band level over the crop")
+    ap.add_argument("--flux-weight", type=float, default=0.0, help="per-band frame-to-frame change over the crop")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -118,7 +129,8 @@ def main():
                 print("partially loaded", k, tuple(v.shape), "->", tuple(own[k].shape))
         model.load_state_dict(own)
         print("warm start from", a.init)
-    crit = SpecLoss(texture=bool(a.texture_loss), energy_w=a.energy_weight, sort_w=a.sort_weight)
+    crit = SpecLoss(texture=bool(a.texture_loss), energy_w=a.energy_weight, sort_w=a.sort_weight,
+                    level_w=a.level_weight, flux_w=a.flux_weight)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     total_s = a.minutes * 60
     t0 = time.time()
