@@ -148,14 +148,11 @@ def clf_features(x):
     """Per-band mean, spread and frame-to-frame change of the log-mel over the frames that hold sound:
     digital silence (pauses in a synthetic voice, gaps between drum hits) says nothing about the style."""
     m = logmel_db(x)
+    d = np.abs(np.diff(m, axis=0))
     audible = 10 * np.log10(np.mean(10 ** (m / 10), axis=1)) > -70
-    if audible.sum() >= 2:
-        d = np.abs(np.diff(m, axis=0))[audible[1:] & audible[:-1]]
-        m = m[audible]
-    else:
-        d = np.abs(np.diff(m, axis=0))
-    if len(d) == 0:
-        d = np.zeros((1, m.shape[1]))
+    pairs = audible[1:] & audible[:-1]
+    if pairs.any():
+        m, d = m[audible], d[pairs]
     return np.concatenate([m.mean(0), m.std(0), d.mean(0), [m.mean(), m.std()]]).astype(np.float32)
 
 
