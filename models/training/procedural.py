@@ -233,13 +233,13 @@ def vinyl(dry, rng):
     level = ref * (0.25 + 0.75 * np.clip(env / ref, 0, 3)) ** 0.6 * np.sqrt(np.clip(env / ref, 0.02, 3)) ** 0.3
     clicks = impulses(np.full(n, 18.0), rng) * rng.choice([1, -1], n) * 4
     clicks = filt(clicks, "band", (1000, 9000), 1)
-    crackle = filt(impulses(np.full(n, 400.0), rng) * rng.choice([1, -1], n), "high", 2500)
+    crackle = filt(impulses(np.full(n, 150.0), rng) * rng.choice([1, -1], n), "high", 2500)
     hiss = filt(rng.standard_normal(n).astype(np.float32), "band", (3000, 14000))
     rumble = filt(brown(n, rng), "low", 80)
     # the worn-record colour: a narrow-band, slightly delayed copy of the music
     tele = filt(filt(np.roll(dry, 90), "high", 400), "low", 3200, 3)
     sig = (clicks / (np.std(clicks) + 1e-9) + 0.8 * crackle / (np.std(crackle) + 1e-9)
-           + 0.25 * hiss / (np.std(hiss) + 1e-9) + 0.4 * rumble)
+           + 0.1 * hiss / (np.std(hiss) + 1e-9) + 0.8 * rumble)
     return sig * level + 0.8 * tele
 
 
@@ -256,7 +256,7 @@ def tape(dry, rng):
     hiss = filt(rng.standard_normal(n).astype(np.float32), "high", 2500)
     hiss /= np.std(hiss) + 1e-9
     warm = filt(sat, "low", 7000)
-    return (0.9 * warm + 0.5 * hiss * ref * (0.4 + 0.6 * np.clip(env / ref, 0, 3)) ** 0.7).astype(np.float32)
+    return (0.9 * warm + 0.8 * hiss * ref * (0.4 + 0.6 * np.clip(env / ref, 0, 3)) ** 0.7).astype(np.float32)
 
 
 PROCEDURAL = {

@@ -6,8 +6,9 @@
 # (block energy + sorted band levels) that bring back clicks, drops, crackle and chirps, stage 3 with
 # more weight on them (levels of sparse sounds); stage 4 samples the weakest styles more often; stage 5
 # adds the per-band level and frame-to-frame flux terms, which teach the click path to crackle and flicker;
-# stage 6 settles at a lower rate with the styles that were still heard as others sampled more often.
-#   STEPS1..STEPS6   training steps of the stages (default 5000 / 4000 / 2500 / 1500 / 9000 / 5000)
+# stage 6 settles at a lower rate with the styles that were still heard as others sampled more often;
+# stage 7 does the same for vinyl and tape, whose layers were pulled apart in v1.5.0.
+#   STEPS1..STEPS7   training steps of the stages (default 5000 / 4000 / 2500 / 1500 / 9000 / 5000 / 6000)
 #   MAX_MINUTES      optional wall-clock cap per stage; the cosine schedule follows whichever ends first
 #   THREADS          torch threads (default 2)
 set -euo pipefail
@@ -34,5 +35,9 @@ $PY train.py --data build/train.npz --steps "${STEPS5:-9000}" --minutes "${MAX_M
 $PY train.py --data build/train.npz --steps "${STEPS6:-5000}" --minutes "${MAX_MINUTES:-1000}" --seed 7 \
   --crop 32768 --lr 5e-4 --texture-loss 1 --energy-weight 4 --sort-weight 2 --level-weight 1 --flux-weight 2 \
   --init build/stage5.pt --oversample blues=3,piano=3,wind=2,birds=3,thunderstorm=2,metal=2 \
-  --threads "${THREADS:-2}" --ckpt build/enricher.pt --version "${VERSION:-1.4.0}"
+  --threads "${THREADS:-2}" --ckpt build/stage6.pt --version 1.4.0
+$PY train.py --data build/train.npz --steps "${STEPS7:-6000}" --minutes "${MAX_MINUTES:-1000}" --seed 8 \
+  --crop 32768 --lr 5e-4 --texture-loss 1 --energy-weight 4 --sort-weight 2 --level-weight 1 --flux-weight 2 \
+  --init build/stage6.pt --oversample vinyl=3,tape=3,birds=2,blues=2,wind=2 --threads "${THREADS:-2}" \
+  --ckpt build/enricher.pt --version "${VERSION:-1.5.0}"
 echo "models:train finished in $(( $(date +%s) - start )) s"
