@@ -33,6 +33,7 @@ N_FFT = 512
 HOP = 256
 N_BINS = N_FFT // 2 + 1
 N_MELS = 48
+WINDOW, OVERLAP = 32768, 4096  # what the manifest tells the engine: samples per model call, cross-fade length
 N_RAND = 8  # per-frame random inputs taken from the noise, so the net can place clicks/drops/chirps
 CLICK_SIGMA = 3.0
 CLICK_RMS = 0.1711  # RMS of x * (|x| > 3) for standard Gaussian x: scales the click train to unit variance
@@ -199,7 +200,7 @@ class EnricherNet(nn.Module):
         return self.istft(out)
 
 
-def export_onnx(model, path, window=32768):
+def export_onnx(model, path, window=WINDOW):
     model = model.eval()
     s = model.n_styles
     audio = torch.zeros(1, window)

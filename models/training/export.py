@@ -8,7 +8,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from enricher_net import EnricherNet, export_onnx  # noqa: E402
+from enricher_net import EnricherNet, export_onnx, WINDOW, OVERLAP  # noqa: E402
 from train import MODELS, write_manifest  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -20,5 +20,5 @@ model = EnricherNet(len(st["styles"]))
 model.load_state_dict(st["model"])
 export_onnx(model, os.path.join(MODELS, "enricher.onnx"))
 old = json.load(open(os.path.join(MODELS, "manifest.json")))
-write_manifest(list(st["styles"]), 32768, 4096, {"version": a.version, "training": dict(old.get("training", {}), steps=st["step"])})
+write_manifest(list(st["styles"]), WINDOW, OVERLAP, {"version": a.version, "training": dict(old.get("training", {}), steps=st["step"])})
 print("exported step", st["step"])

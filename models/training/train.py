@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from enricher_net import EnricherNet, export_onnx, mel_filterbank, SR  # noqa: E402
+from enricher_net import EnricherNet, export_onnx, mel_filterbank, SR, WINDOW, OVERLAP  # noqa: E402
 from styles import STYLES, DEFAULT_STYLE  # noqa: E402
 
 MODELS = os.path.dirname(HERE)
@@ -183,7 +183,7 @@ def main():
     torch.save({"model": model.state_dict(), "styles": style_ids, "step": step}, a.ckpt)
     onnx_path = os.path.join(MODELS, "enricher.onnx")
     export_onnx(model, onnx_path)
-    write_manifest(style_ids, 32768, 4096, {
+    write_manifest(style_ids, WINDOW, OVERLAP, {
         "version": a.version,
         "training": {"steps": step, "seconds": round(train_s), "finalLoss": round(float(np.mean(run[-100:])), 4),
                      "corpus": f"{P} pieces x {L / SR:.0f} s x {S} styles", "seed": a.seed},

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the training corpus and models/enricher.onnx + models/manifest.json from scratch (seeded).
-# Needs Debian's python3-torch, python3-mido, python3-scipy, python3-soundfile, python3-pil (debug
-# pictures only), fluidsynth and the fluid-soundfont-gm / timgm6mb-soundfont packages. CPU only.
+# Needs Debian's python3-torch, python3-mido, python3-scipy, python3-soundfile, fluidsynth and the
+# fluid-soundfont-gm / timgm6mb-soundfont packages. CPU only.
 # Stage 1 learns to follow the music (local spectral losses); stages 2 and 3 add the texture losses
 # (block energy + sorted band levels) that bring back clicks, drops, crackle and chirps, stage 3 with
 # more weight on them (levels of sparse sounds); stage 4 samples the weakest styles more often; stage 5
