@@ -74,12 +74,10 @@ export class StreamingLimiter {
     return Array.from({ length: this.channelCount }, () => new Float32Array(0));
   }
 
-  private needed(i: number): number {
+  /** The gain sample i needs to stay under the ceiling; `views` are the pending queues' current views. */
+  private needed(i: number, views: { data: Float32Array; offset: number }[]): number {
     let peak = 0;
-    for (let c = 0; c < this.channelCount; c++) {
-      const { data, offset } = this.pending[c].view();
-      peak = Math.max(peak, Math.abs(data[i + offset]));
-    }
+    for (const { data, offset } of views) peak = Math.max(peak, Math.abs(data[i + offset]));
     return peak > this.ceiling ? this.ceiling / peak : 1;
   }
 
@@ -92,7 +90,8 @@ export class StreamingLimiter {
     // Samples before the start behave as if they needed the first window's gain, which keeps the opening
     // samples under the ceiling too.
     let opening = 1;
-    for (let i = 0; i < span; i++) opening = Math.min(opening, this.needed(i));
+    const views = this.pending.map((q) => q.view());
+    for (let i = 0; i < span; i++) opening = Math.min(opening, this.needed(i, views));
     this.ring = new Float64Array(span).fill(opening);
     this.ringSum = opening * span;
   }
@@ -107,7 +106,7 @@ export class StreamingLimiter {
     let { head, tail, ringSum, ringPos } = this;
     for (let i = this.next; i < until; i++) {
       if (i < received) {
-        const value = this.needed(i);
+        const value = this.needed(i, views);
         while (tail !== head) {
           const last = tail === 0 ? capacity - 1 : tail - 1;
           if (dequeVal[last] < value) break;

@@ -13,15 +13,6 @@ export class SampleQueue {
     this.buffer = new Float32Array(Math.max(1, capacity));
   }
 
-  get start(): number {
-    return this.first;
-  }
-
-  /** Absolute index one past the newest sample. */
-  get end(): number {
-    return this.first + this.count;
-  }
-
   /**
    * The backing array and the offset to add to an absolute index to address it; valid until the next append.
    * Hot loops index it directly rather than calling a method per sample.

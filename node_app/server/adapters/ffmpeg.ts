@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { execFile } from 'node:child_process';
-import { concatPlanar, type Pcm } from '../../engine/pcm.js';
+import { concatPlanar, sanitizeInPlace, type Pcm } from '../../engine/pcm.js';
 
 const require = createRequire(import.meta.url);
 
@@ -98,8 +98,6 @@ export interface FfmpegDecodeOptions {
   startSeconds?: number;
   /** ffmpeg stops by itself after this much output, so hours of silence never get decoded. */
   maxSeconds: number;
-  /** What the probe says the output will last; only for progress, as ffmpeg decides the real length. */
-  expectedSeconds?: number | null;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -254,9 +252,9 @@ class Deinterleaver {
     for (let c = 0; c < this.channelCount; c++) {
       const channel = planar[c];
       for (let f = 0, at = c; f < whole; f++, at += this.channelCount) {
-        const value = floats[at];
-        channel[f] = Number.isFinite(value) ? value : 0;
+        channel[f] = floats[at];
       }
+      sanitizeInPlace(channel);
     }
     this.carry = Buffer.from(bytes.subarray(whole * frameBytes));
     return planar;

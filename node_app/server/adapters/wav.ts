@@ -28,7 +28,7 @@ export function readWav(bytes: Uint8Array): Pcm | null {
   const data = layout.wav.data as { samples: Uint8Array };
   const frames = Math.floor(data.samples.length / layout.frameBytes);
   const planar = Array.from({ length: layout.channels }, () => new Float32Array(frames));
-  unpackFrames(data.samples, layout, planar, 0, frames);
+  unpackFrames(data.samples, layout, planar, frames);
   return { sampleRate: layout.sampleRate, channels: planar };
 }
 
@@ -90,7 +90,7 @@ export async function openWavFile(path: string): Promise<WavSource | null> {
           }
           // A file cut short under our feet gives silence where its bytes were, as the whole-file reader did.
           const planar = Array.from({ length: found.channels }, () => new Float32Array(count));
-          unpackFrames(slice.subarray(0, wanted), found, planar, 0, Math.floor(got / found.frameBytes));
+          unpackFrames(slice.subarray(0, wanted), found, planar, Math.floor(got / found.frameBytes));
           yield planar;
         }
       } finally {
@@ -152,12 +152,12 @@ function parseLayout(bytes: Uint8Array, withSamples: boolean): WavLayout | null 
   return { wav, reader, channels, sampleRate: fmt.sampleRate, frameBytes: reader.bytes * channels };
 }
 
-/** Frames [0, count) of `bytes` into `planar` from frame `offset`, with NaN and infinities silenced. */
-function unpackFrames(bytes: Uint8Array, layout: WavLayout, planar: Float32Array[], offset: number, count: number): void {
+/** Frames [0, count) of `bytes` into the start of `planar`, with NaN and infinities silenced. */
+function unpackFrames(bytes: Uint8Array, layout: WavLayout, planar: Float32Array[], count: number): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { reader, frameBytes } = layout;
   for (let c = 0; c < planar.length; c++) {
-    const out = planar[c].subarray(offset, offset + count);
+    const out = planar[c].subarray(0, count);
     for (let f = 0, at = c * reader.bytes; f < count; f++, at += frameBytes) out[f] = reader.read(view, at);
     sanitizeInPlace(out);
   }
