@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifest } from '../node_app/server/adapters/manifest.js';
 import { binaryParser, makeClip, readWavBytes, type WavSummary } from './helpers/audio.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 // Every style the manifest ships, run for real through the API on the same clip.
-const manifest = JSON.parse(await readFile(path.resolve('models/manifest.json'), 'utf8')) as { styles: Array<{ id: string }> };
-const styleIds = manifest.styles.map((s) => s.id);
+const styleIds = (await loadManifest(path.resolve('models'))).styles.map((s) => s.id);
 
 let server: TestServer;
 let clip: string;
@@ -54,6 +54,7 @@ describe('every bundled style', () => {
   it('mixes styles inside the model: a mix is not the average of its parts', async () => {
     const [a, b] = styleIds;
     const res = await request(server.app).post('/api/enrich').attach('audio', clip).field({ style: `${a}:0.5,${b}:0.5`, seed: '11' }).buffer(true).parse(binaryParser);
+    expect(res.status).toBe(200);
     const mix = readWavBytes(res.body as Buffer);
     const average: WavSummary = {
       ...mix,
