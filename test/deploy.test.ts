@@ -49,7 +49,7 @@ describe('Heroku deploy files', () => {
     expect(webCommand(path.join(root, 'Procfile'))).toBe(packageJson.scripts.start);
     expect(packageJson.scripts['heroku-postbuild']).toContain('npm run build');
     expect(packageJson.scripts['heroku-cleanup']).toBeTruthy();
-    expect(packageJson.engines.node).toBe('20.x');
+    expect(packageJson.engines.node).toBe('24.x');
     // Dev dependencies are pruned before the dyno starts: what the server imports must be a dependency.
     for (const runtime of ['express', 'onnxruntime-node', '@ffmpeg-installer/ffmpeg', 'fluent-ffmpeg', 'pino', 'zod', 'wavefile', 'multer']) {
       expect(packageJson.dependencies, runtime).toHaveProperty([runtime]);
