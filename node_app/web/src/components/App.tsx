@@ -6,6 +6,7 @@ import { About } from '../pages/About';
 import { Faq } from '../pages/Faq';
 import { JobPage } from '../pages/JobPage';
 import { Landing } from '../pages/Landing';
+import { NotFound } from '../pages/NotFound';
 import { ErrorPanel } from './ErrorPanel';
 import { Link } from './Link';
 
@@ -42,6 +43,7 @@ export function App() {
 
   let page;
   if (route.page === 'about') page = <About />;
+  else if (route.page === 'notFound') page = <NotFound onHome={home} />;
   else if (route.page === 'faq') page = <Faq />;
   else if (catalogError)
     page = (

@@ -9,6 +9,7 @@ import { Recorder } from '../components/Recorder';
 import { StylePicker } from '../components/StylePicker';
 import { settingsToFields, type Settings } from '../lib/settings';
 import type { AudioSource } from '../lib/source';
+import { usePageTitle } from '../lib/title';
 
 interface Props {
   styles: readonly Style[];
@@ -19,6 +20,7 @@ interface Props {
 
 /** Choose the audio, choose the styles, press Enrich. */
 export function Landing({ styles, settings, onSettings, onStarted }: Props) {
+  usePageTitle(null);
   const [source, setSource] = useState<AudioSource | null>(null);
   const [preview, setPreview] = useState<string | null>(null);
   const [sending, setSending] = useState(false);

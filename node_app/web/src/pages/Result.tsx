@@ -1,10 +1,12 @@
-import { useState } from 'react';
-import { ApiError, inputUrl, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type OutputFormat, type Style } from '../api';
+import { useEffect, useMemo, useState } from 'react';
+import { ApiError, fetchPeaks, inputUrl, listeningUrl, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type JobPeaks, type OutputFormat, type Style } from '../api';
 import { ABPlayer } from '../components/ABPlayer';
+import { Spectrograms } from '../components/Spectrograms';
 import { FormatSelect } from '../components/FormatSelect';
 import { formatSeconds } from '../components/Recorder';
 import { describeMix, toPercentages } from '../lib/mix';
 import { settingsFromJob, type Settings } from '../lib/settings';
+import { usePageTitle } from '../lib/title';
 
 interface Props {
   job: Job;
@@ -16,11 +18,30 @@ interface Props {
 
 /** The finished job: compare, download, share, rate, and keep the recipe. */
 export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
+  usePageTitle(`Enriched: ${job.input.name}`);
   const [format, setFormat] = useState<OutputFormat>(job.params.format);
   const [notice, setNotice] = useState<string | null>(null);
   const labelOf = (id: string) => styles.find((s) => s.id === id)?.label ?? id;
   const link = shareUrl(job);
   const expires = new Date(job.expiresAt);
+  const [peaks, setPeaks] = useState<JobPeaks | 'none' | null>(null);
+  useEffect(() => {
+    let current = true;
+    fetchPeaks(job).then(
+      (loaded) => current && setPeaks(loaded),
+      () => current && setPeaks('none'),
+    );
+    return () => {
+      current = false;
+    };
+  }, [job.links.peaks]);
+  const sectioned = job.params.start !== undefined || job.params.end !== undefined;
+  const playerPeaks = useMemo(() => {
+    if (peaks === null || peaks === 'none' || !job.output) return {};
+    const duration = job.output.durationSeconds;
+    // The input's peaks cover only the section that was enriched; the original player shows the whole file.
+    return { enriched: { levels: peaks.result, duration }, ...(sectioned ? {} : { original: { levels: peaks.input, duration } }) };
+  }, [peaks, job.output, sectioned]);
 
   const copy = async () => {
     try {
@@ -63,7 +84,12 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
         )}
       </dl>
 
-      <ABPlayer originalUrl={inputUrl(job)} enrichedUrl={resultUrl(job, 'wav')} offsetSeconds={job.params.start ?? 0} />
+      {peaks === null ? (
+        <p role="status">Loading the players…</p>
+      ) : (
+        <ABPlayer originalUrl={inputUrl(job)} enrichedUrl={listeningUrl(job)} offsetSeconds={job.params.start ?? 0} peaks={playerPeaks} />
+      )}
+      <Spectrograms originalUrl={inputUrl(job)} enrichedUrl={listeningUrl(job)} />
 
       <section className="card" aria-labelledby="download-title">
         <h2 id="download-title">Download</h2>

@@ -1,0 +1,10 @@
+import { useEffect } from 'react';
+
+const SITE = 'The Noise Enricher';
+
+/** Names the page in the tab and in the history list; screen readers announce it on navigation. */
+export function usePageTitle(title: string | null): void {
+  useEffect(() => {
+    document.title = title ? `${title} · ${SITE}` : SITE;
+  }, [title]);
+}
