@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, fetchStyles, type StyleList } from '../api';
+import { ApiError, fetchLimits, fetchStyles, type Limits, type StyleList } from '../api';
 import { parseRoute, pathOf, type Route } from '../lib/route';
 import { defaultSettings, type Settings } from '../lib/settings';
 import { About } from '../pages/About';
@@ -15,6 +15,7 @@ export function App() {
   const [catalog, setCatalog] = useState<StyleList | null>(null);
   const [catalogError, setCatalogError] = useState<ApiError | null>(null);
   const [settings, setSettings] = useState<Settings | null>(null);
+  const [limits, setLimits] = useState<Limits | null>(null);
 
   const loadStyles = useCallback(() => {
     setCatalogError(null);
@@ -27,6 +28,10 @@ export function App() {
     );
   }, []);
   useEffect(loadStyles, [loadStyles]);
+  // Without them the browser only skips its own checks; the server still applies the same limits.
+  useEffect(() => {
+    fetchLimits().then(setLimits, () => undefined);
+  }, []);
 
   useEffect(() => {
     const onPop = () => setRoute(parseRoute(window.location.pathname));
@@ -66,7 +71,7 @@ export function App() {
         }}
       />
     );
-  else page = <Landing styles={catalog.styles} settings={settings} onSettings={setSettings} onStarted={(job) => navigate({ page: 'job', id: job.id })} />;
+  else page = <Landing styles={catalog.styles} limits={limits} settings={settings} onSettings={setSettings} onStarted={(job) => navigate({ page: 'job', id: job.id })} />;
 
   return (
     <>
