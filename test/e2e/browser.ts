@@ -21,8 +21,13 @@ export function chromiumPath(): string {
   }
 }
 
+/** A name for the server as a phone on the LAN would reach it: not localhost, plain http. */
+export const LAN_HOST = 'enricher.test';
+
 export interface WebStack {
   base: string;
+  /** The same server at http://enricher.test:<port>/, which Chromium resolves to 127.0.0.1. */
+  lanBase: string;
   server: TestServer;
   browser: Browser;
   close(): Promise<void>;
@@ -37,6 +42,8 @@ export async function startWebStack(): Promise<WebStack> {
   await build({
     configFile: path.resolve('node_app/web/vite.config.ts'),
     logLevel: 'warn',
+    // Vitest sets NODE_ENV=test, which would bundle React's development build; the browser gets production's.
+    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     build: { outDir: webDir, emptyOutDir: true },
   });
   const server = await startTestServer({ WEB_DIR: webDir });
@@ -45,10 +52,17 @@ export async function startWebStack(): Promise<WebStack> {
   const base = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
-    args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
+    args: [
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+      // The browser treats a name that is not localhost as an ordinary insecure origin, as a phone would.
+      `--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1`,
+    ],
   });
   return {
     base,
+    lanBase: base.replace('127.0.0.1', LAN_HOST),
     server,
     browser,
     async close() {

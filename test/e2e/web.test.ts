@@ -60,7 +60,9 @@ describe('the web app in Chromium', () => {
     const page = await context.newPage();
     await page.goto(stack.base);
     await page.getByLabel('Audio file').setInputFiles(clip);
-    await page.getByRole('radio', { name: new RegExp(`^${escapeRegExp(chosen.label)}`) }).check();
+    // A tap on the tile, as a finger would; the radio inside it is what gets checked.
+    await page.locator('.style-option', { hasText: new RegExp(`^${escapeRegExp(chosen.label)}$`) }).tap();
+    expect(await page.getByRole('radio', { name: chosen.label, exact: true }).isChecked()).toBe(true);
     sharedJobId = await pressEnrichAndWaitForResult(page);
 
     expect(Object.keys((await jobOf(sharedJobId)).params.weights)).toEqual([chosen.id]);
@@ -150,12 +152,18 @@ describe('the web app in Chromium', () => {
     await page.getByRole('button', { name: 'Enrich', exact: true }).click();
     await page.waitForURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
     const id = new URL(page.url()).pathname.split('/').pop()!;
+    const inputRequests: string[] = [];
+    page.on('request', (r) => r.url().includes('/input') && inputRequests.push(r.url()));
     await page.getByText(/^Progress: \d+ %/).waitFor();
+    // The working page draws from the server's peaks and never downloads the input.
+    await page.locator('.peaks-picture[data-state="ready"]').waitFor({ timeout: 60_000 });
     await page.reload();
     await page.getByRole('heading', { name: /^Enriching clip-240s/ }).waitFor();
+    await page.locator('.peaks-picture[data-state="ready"]').waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.waitForURL(`${stack.base}/`);
     expect((await fetch(`${stack.base}/api/jobs/${id}`)).status).toBe(404);
+    expect(inputRequests).toEqual([]);
     await context.close();
   });
 
