@@ -39,13 +39,18 @@ export interface WebStack {
  */
 export async function startWebStack(): Promise<WebStack> {
   const webDir = await mkdtemp(path.join(os.tmpdir(), 'enricher-web-'));
-  await build({
-    configFile: path.resolve('node_app/web/vite.config.ts'),
-    logLevel: 'warn',
-    // Vitest sets NODE_ENV=test, which would bundle React's development build; the browser gets production's.
-    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
-    build: { outDir: webDir, emptyOutDir: true },
-  });
+  // Vitest sets NODE_ENV=test, which makes Vite bundle React's development build; people get production's.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      configFile: path.resolve('node_app/web/vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir: webDir, emptyOutDir: true },
+    });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
   const server = await startTestServer({ WEB_DIR: webDir });
   const listener = http.createServer(server.app).listen(0, '127.0.0.1');
   await new Promise((resolve) => listener.once('listening', resolve));

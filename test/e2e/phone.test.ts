@@ -64,6 +64,11 @@ describe('the web app on a phone', () => {
     const id = new URL(page.url()).pathname.split('/').pop()!;
     await stack.server.jobs.settled(id);
     const doneAt = Date.now();
+    const media: string[] = [];
+    page.on('requestfinished', (r) => {
+      const url = new URL(r.url());
+      if (/\/(result|input|peaks)$/.test(url.pathname)) media.push(`${url.pathname.split('/').pop()}${url.search} ${r.headers().range ?? ''} done at ${Date.now() - doneAt} ms`);
+    });
     const play = page.getByRole('button', { name: 'Play' });
     await play.and(page.locator(':enabled')).waitFor({ timeout: 30_000 });
     const playEnabledAfter = Date.now() - doneAt;
@@ -71,7 +76,7 @@ describe('the web app on a phone', () => {
     const position = page.getByLabel('Position');
     await expect.poll(async () => (await position.textContent()) !== '0:00.0', { timeout: 60_000 }).toBe(true);
     const soundAfter = Date.now() - doneAt;
-    console.log(`slow 4G, 3-min song: Play enabled ${playEnabledAfter} ms and playing ${soundAfter} ms after the job finished`);
+    console.log(`slow 4G, 3-min song: Play enabled ${playEnabledAfter} ms and playing ${soundAfter} ms after the job finished\n${media.join('\n')}`);
     expect(playEnabledAfter).toBeLessThan(3_000);
     await page.getByRole('button', { name: 'Pause' }).tap();
     await context.close();
