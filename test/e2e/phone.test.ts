@@ -65,10 +65,12 @@ describe('the web app on a phone', () => {
     await stack.server.jobs.settled(id);
     const doneAt = Date.now();
     const media: string[] = [];
-    page.on('requestfinished', (r) => {
-      const url = new URL(r.url());
-      if (/\/(result|input|peaks)$/.test(url.pathname)) media.push(`${url.pathname.split('/').pop()}${url.search} ${r.headers().range ?? ''} done at ${Date.now() - doneAt} ms`);
-    });
+    const note = (what: string, url: string, range?: string) => {
+      const { pathname, search } = new URL(url);
+      if (/\/(result|input|peaks)$/.test(pathname)) media.push(`${what} ${pathname.split('/').pop()}${search} ${range ?? ''} at ${Date.now() - doneAt} ms`);
+    };
+    page.on('request', (r) => note('request', r.url(), r.headers().range));
+    page.on('response', (r) => note(`response ${r.status()}`, r.url()));
     const play = page.getByRole('button', { name: 'Play' });
     await play.and(page.locator(':enabled')).waitFor({ timeout: 30_000 });
     const playEnabledAfter = Date.now() - doneAt;
@@ -144,7 +146,8 @@ describe('the web app on a phone', () => {
     await page.getByText('Pro: mix, seed, format, section, recipe').tap();
     await page.getByRole('slider', { name: /^Rain/ }).waitFor();
     expect(await onScreen()).toBe(true);
-    await page.mouse.wheel(0, 2000);
+    // Anywhere in the form, deep in the Pro panel included, Enrich stays on the screen.
+    await page.getByLabel('End (seconds)').scrollIntoViewIfNeeded();
     expect(await onScreen()).toBe(true);
     const openHeight = await page.evaluate(() => document.documentElement.scrollHeight);
     console.log(`360 px landing: ${closedHeight} px tall, ${openHeight} px with a file chosen and Pro open`);
