@@ -78,8 +78,6 @@ interface Entry {
 const MASTER = 'result.wav';
 const INPUT = 'input';
 const PEAKS = 'peaks.json';
-/** What the browser's player streams; the download keeps the format the person chose. */
-export const LISTENING_FORMAT: OutputFormat = 'mp3';
 
 /** Runs enrichment jobs: decode → model → WAV master, with progress events, expiry and cancellation. */
 export class JobService {
@@ -308,8 +306,6 @@ export class JobService {
       const output = await this.enrichToMaster(entry, input, style, signal);
       this.update(job, { status: 'done', stage: 'done', progress: 1, output });
       logger.info({ jobId: job.id, style: job.params.style, seconds: output.durationSeconds }, 'job done');
-      // The result page plays the mp3 (a seventh of the WAV's bytes); started now, it is ready sooner when asked for.
-      this.resultPath(job.id, LISTENING_FORMAT).catch((error: unknown) => logger.warn({ err: error, jobId: job.id }, 'could not encode the listening copy'));
     } catch (error) {
       if (signal.aborted || isAbortError(error)) {
         this.update(job, { status: 'failed', stage: 'failed', error: { status: 499, code: 'CANCELLED', message: 'The job was cancelled.' } });
