@@ -68,6 +68,8 @@ describe('the web app in Chromium', () => {
     expect(Object.keys((await jobOf(sharedJobId)).params.weights)).toEqual([chosen.id]);
     await bothPlayersReady(page);
     expect(await page.locator('.summary').textContent()).toContain(chosen.label);
+    await page.getByRole('button', { name: 'Sounds good' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Sounds good' }).getAttribute('aria-pressed')).toBe('true');
 
     await page.getByLabel('Format').selectOption('flac');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download', exact: true }).click()]);
@@ -109,6 +111,8 @@ describe('the web app in Chromium', () => {
     await bothPlayersReady(page);
     expect(await page.getByRole('link', { name: 'Download', exact: true }).getAttribute('href')).toContain(sharedJobId);
     expect(await page.getByLabel('Share link').inputValue()).toBe(`${stack.base}/r/${sharedJobId}`);
+    // The sender rated it; the person they shared it with has not.
+    expect(await page.getByRole('button', { name: 'Sounds good' }).getAttribute('aria-pressed')).toBe('false');
     await context.close();
   });
 

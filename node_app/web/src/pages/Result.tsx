@@ -52,9 +52,12 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
     }
   };
   const share = () => void navigator.share({ title: 'Enriched with The Noise Enricher', url: link }).catch(() => undefined);
+  const [myRating, setMyRating] = useState(() => ratingGiven(job.id));
   const rate = async (rating: 'up' | 'down') => {
     try {
       onFeedback(await sendFeedback(job.id, rating));
+      rememberRating(job.id, rating);
+      setMyRating(rating);
       setNotice('Thanks for the feedback.');
     } catch (error) {
       setNotice(error instanceof ApiError ? error.message : 'The feedback could not be sent.');
@@ -125,10 +128,10 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
       <section className="card" aria-labelledby="feedback-title">
         <h2 id="feedback-title">Did it work?</h2>
         <div className="button-row">
-          <button type="button" aria-pressed={job.feedback === 'up'} onClick={() => void rate('up')}>
+          <button type="button" aria-pressed={myRating === 'up'} onClick={() => void rate('up')}>
             Sounds good
           </button>
-          <button type="button" aria-pressed={job.feedback === 'down'} onClick={() => void rate('down')}>
+          <button type="button" aria-pressed={myRating === 'down'} onClick={() => void rate('down')}>
             Not really
           </button>
         </div>
@@ -156,4 +159,25 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
       )}
     </article>
   );
+}
+
+/**
+ * The rating given in this browser. The job's own `feedback` is whoever rated last, which for someone opening
+ * a shared link is the sender: shown as pressed, it would look like their own answer.
+ */
+function ratingGiven(id: string): 'up' | 'down' | null {
+  try {
+    const stored = window.localStorage.getItem(`rating:${id}`);
+    return stored === 'up' || stored === 'down' ? stored : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberRating(id: string, rating: 'up' | 'down'): void {
+  try {
+    window.localStorage.setItem(`rating:${id}`, rating);
+  } catch {
+    // Private modes may refuse storage; the button still shows the rating until the page is left.
+  }
 }
