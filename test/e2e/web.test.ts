@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +133,28 @@ describe('the web app in Chromium', () => {
     expect(await page.locator('[data-testid="player-original"]').getAttribute('class')).toContain('active');
     await expect.poll(position, { timeout: 5_000 }).toBeGreaterThan(switchedAt + 0.3);
     await page.getByRole('button', { name: 'Pause' }).click();
+    await context.close();
+  });
+
+  it('shades the enriched section on the original and draws spectrograms of what was added on demand', async () => {
+    const clip = await makeClip({ seconds: 4, sampleRate: 44100, channels: 2, extension: 'wav' });
+    const form = new FormData();
+    form.append('audio', new Blob([await readFile(clip)]), 'clip.wav');
+    form.append('start', '1');
+    form.append('end', '3');
+    const { id } = (await (await fetch(`${stack.base}/api/jobs`, { method: 'POST', body: form })).json()) as { id: string };
+    await stack.server.jobs.settled(id);
+    const context = await stack.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.base}/r/${id}`);
+    await bothPlayersReady(page);
+    const shaded = page.locator('[data-testid="player-original"] [role="img"] > div');
+    await expect.poll(() => shaded.evaluate((host) => host.shadowRoot?.querySelectorAll('[part~="region"]').length ?? 0)).toBe(1);
+
+    await page.getByText('Spectrograms: see what was added').click();
+    const pictures = page.locator('[data-testid="spectrograms"] figure');
+    await expect.poll(() => pictures.evaluateAll((figures) => figures.map((f) => f.getAttribute('data-state'))), { timeout: 30_000 }).toEqual(['ready', 'ready', 'ready']);
+    expect(await pictures.last().locator('figcaption').textContent()).toBe('What was added');
     await context.close();
   });
 

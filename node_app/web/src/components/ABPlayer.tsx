@@ -12,13 +12,15 @@ interface Props {
   offsetSeconds: number;
   /** The server's peaks; a side without them downloads and decodes its whole file before it can play. */
   peaks: Partial<Record<Side, WaveformPeaks>>;
+  /** The part of the original that was enriched, shaded on its waveform; undefined when it was all of it. */
+  section?: { start: number; end: number };
 }
 
 /**
  * Two waveforms and one transport: switching between original and enriched keeps the position, so the
  * difference is heard at the same moment of the music. Both stream as they play.
  */
-export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks }: Props) {
+export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, section }: Props) {
   const players = useRef<Partial<Record<Side, WaveSurfer>>>({});
   const [side, setSide] = useState<Side>('enriched');
   const [playing, setPlaying] = useState(false);
@@ -36,6 +38,7 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks }: Pro
     wavesurfer.on('finish', () => which === sideRef.current && setPlaying(false));
     wavesurfer.on('timeupdate', (seconds) => which === sideRef.current && setPosition(seconds));
     setReady((r) => ({ ...r, [which]: true }));
+    if (which === 'original' && section) void shadeSection(wavesurfer, section);
   };
 
   const toggle = () => {
@@ -92,4 +95,10 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks }: Pro
       </div>
     </section>
   );
+}
+
+async function shadeSection(wavesurfer: WaveSurfer, section: { start: number; end: number }): Promise<void> {
+  const { default: RegionsPlugin } = await import('wavesurfer.js/dist/plugins/regions.esm.js');
+  const regions = wavesurfer.registerPlugin(RegionsPlugin.create());
+  regions.addRegion({ start: section.start, end: section.end, color: 'rgba(75, 63, 163, 0.2)', drag: false, resize: false, content: 'enriched' });
 }

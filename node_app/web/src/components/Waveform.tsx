@@ -4,9 +4,12 @@ import type WaveSurfer from 'wavesurfer.js';
 /** Tall enough to tell a hiss from a rumble on a phone. */
 const SPECTROGRAM_HEIGHT = 200;
 
-/** Levels the server measured (GET /api/jobs/:id/peaks), and the audio's length in seconds. */
+/**
+ * Levels the server measured (GET /api/jobs/:id/peaks), and the audio's length in seconds; or, for a
+ * spectrogram of audio decoded here, every sample of it.
+ */
 export interface WaveformPeaks {
-  levels: readonly number[];
+  levels: readonly number[] | Float32Array;
   duration: number;
 }
 
@@ -73,7 +76,7 @@ export function Waveform({ source, peaks, label, height = 72, spectrogram = fals
         typeof source !== 'string'
           ? wavesurfer.loadBlob(source)
           : peaks
-            ? wavesurfer.load(source, [Float32Array.from(peaks.levels)], peaks.duration)
+            ? wavesurfer.load(source, [peaks.levels instanceof Float32Array ? peaks.levels : Float32Array.from(peaks.levels)], peaks.duration)
             : wavesurfer.load(source);
       loading.catch(() => setState('failed'));
     })().catch(() => setState('failed'));

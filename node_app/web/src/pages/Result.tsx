@@ -90,9 +90,15 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
       {peaks === null ? (
         <p role="status">Loading the players…</p>
       ) : (
-        <ABPlayer originalUrl={inputUrl(job)} enrichedUrl={listeningUrl(job)} offsetSeconds={job.params.start ?? 0} peaks={playerPeaks} />
+        <ABPlayer
+          originalUrl={inputUrl(job)}
+          enrichedUrl={listeningUrl(job)}
+          offsetSeconds={job.params.start ?? 0}
+          peaks={playerPeaks}
+          section={sectioned && job.output ? { start: job.params.start ?? 0, end: (job.params.start ?? 0) + job.output.durationSeconds } : undefined}
+        />
       )}
-      <Spectrograms originalUrl={inputUrl(job)} enrichedUrl={listeningUrl(job)} />
+      <Spectrograms originalUrl={inputUrl(job)} enrichedUrl={resultUrl(job, 'wav')} offsetSeconds={job.params.start ?? 0} />
 
       <section className="card" aria-labelledby="download-title">
         <h2 id="download-title">Download</h2>
