@@ -141,6 +141,11 @@ describe('the web app on a phone', () => {
       return box.y >= 0 && box.y + box.height <= 740;
     };
     expect(await onScreen()).toBe(true);
+    // The before/after example plays from the top of the page, before anything is chosen.
+    const after = page.getByRole('button', { name: /with rain/ });
+    await after.tap();
+    await expect.poll(() => after.getAttribute('aria-pressed')).toBe('true');
+    await after.tap();
     const closedHeight = await page.evaluate(() => document.documentElement.scrollHeight);
     await page.getByLabel('Audio file').setInputFiles(clip);
     await page.getByText('Pro: mix, seed, format, section, recipe').tap();

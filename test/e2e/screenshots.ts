@@ -27,7 +27,8 @@ async function main(): Promise<void> {
     for (const width of WIDTHS) {
       const page = await open(stack.browser, width, stack.base);
       await page.getByRole('button', { name: 'Enrich', exact: true }).waitFor();
-      await page.screenshot({ path: path.join(OUT, `landing-${width}.png`), fullPage: true });
+      // The phone's first screen, with Enrich in its sticky bar: a full-page capture would strand the bar mid-page.
+      await page.screenshot({ path: path.join(OUT, `landing-${width}.png`), fullPage: width !== 360 });
     }
     // Long enough that the job is still working while both widths are photographed.
     const clip = await makeClip({ seconds: 240, sampleRate: 44100, channels: 2, extension: 'wav' });
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
       await page.getByRole('heading', { name: 'Your enriched audio' }).waitFor({ timeout: 300_000 });
       await page.locator('[data-testid="player-enriched"][data-ready="true"]').waitFor({ timeout: 60_000 });
       await page.locator('[data-testid="player-original"][data-ready="true"]').waitFor({ timeout: 60_000 });
+      await page.getByText('Spectrograms: see what was added').click();
+      await page.locator('[data-testid="spectrograms"] figure[data-state="ready"]').nth(2).waitFor({ timeout: 120_000 });
       await page.screenshot({ path: path.join(OUT, `result-${width}.png`), fullPage: true });
     }
     console.log(`screenshots written to ${OUT}`);

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, createJob, type Job, type Limits, type Style, type UploadProgress } from '../api';
+import { BeforeAfter } from '../components/BeforeAfter';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Examples } from '../components/Examples';
 import { FilePicker } from '../components/FilePicker';
@@ -95,6 +96,7 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
           The opposite of noise cancellation: pick a song or a recording and a style — rain, thunder, blues, vinyl… — and a neural network weaves
           that sound into it.
         </p>
+        <BeforeAfter />
       </section>
       {error && (
         <ErrorPanel code={error.code} message={error.message}>
