@@ -8,3 +8,9 @@ export function usePageTitle(title: string | null): void {
     document.title = title ? `${title} · ${SITE}` : SITE;
   }, [title]);
 }
+
+/** The same, for a branch of a page that has no component of its own. */
+export function PageTitle({ title }: { title: string }): null {
+  usePageTitle(title);
+  return null;
+}
