@@ -9,6 +9,13 @@ const PAGES = ['/', '/r/:id', '/about', '/faq'];
 /** Vite names these by content hash, so a browser may keep them for good. */
 const HASHED_ASSETS = '/assets/';
 
+/** Which file express.static is about to send in place of the one asked for, and what to label it. */
+interface PrecompressedCopy {
+  file: string;
+  encoding: string;
+  type: string;
+}
+
 const ENCODINGS = [
   { name: 'br', extension: '.br' },
   { name: 'gzip', extension: '.gz' },
@@ -53,7 +60,8 @@ export function webAssets(webDir: string): Router | null {
     // Our order (br, then gzip), not the browser's: browsers list gzip first but decode br just as well.
     const encoding = candidates.find((e) => req.acceptsEncodings(e.name) === e.name);
     if (!encoding) return next();
-    res.locals.contentEncoding = { name: encoding.name, type: path.extname(req.path) };
+    const precompressedCopy: PrecompressedCopy = { file: path.join(webDir, req.path + encoding.extension), encoding: encoding.name, type: path.extname(req.path) };
+    res.locals.precompressedCopy = precompressedCopy;
     req.url = req.path + encoding.extension;
     next();
   });
@@ -61,10 +69,11 @@ export function webAssets(webDir: string): Router | null {
     express.static(webDir, {
       index: false,
       setHeaders: (res: Response, file: string) => {
-        const encoded = res.locals.contentEncoding as { name: string; type: string } | undefined;
-        if (encoded && file.endsWith(ENCODINGS.find((e) => e.name === encoded.name)?.extension ?? '\0')) {
-          res.setHeader('Content-Encoding', encoded.name);
-          res.type(encoded.type);
+        const copy = res.locals.precompressedCopy as PrecompressedCopy | undefined;
+        if (copy?.file === file) {
+          res.setHeader('Content-Encoding', copy.encoding);
+          // The type of what the copy decodes to, not application/x-brotli.
+          res.type(copy.type);
         }
         const relative = `/${path.relative(webDir, file).split(path.sep).join('/')}`;
         res.setHeader('Cache-Control', relative.startsWith(HASHED_ASSETS) ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
