@@ -27,8 +27,10 @@ async function main(): Promise<void> {
     for (const width of WIDTHS) {
       const page = await open(stack.browser, width, stack.base);
       await page.getByRole('button', { name: 'Enrich', exact: true }).waitFor();
-      // The phone's first screen, with Enrich in its sticky bar: a full-page capture would strand the bar mid-page.
-      await page.screenshot({ path: path.join(OUT, `landing-${width}.png`), fullPage: width !== 360 });
+      // A full-page capture would strand the sticky Enrich bar mid-page: the phone shows its first screen, the
+      // desktop a window as tall as the page, where the bar sits where it belongs.
+      if (width !== 360) await page.setViewportSize({ width, height: await page.evaluate(() => document.documentElement.scrollHeight) });
+      await page.screenshot({ path: path.join(OUT, `landing-${width}.png`) });
     }
     // Long enough that the job is still working while both widths are photographed.
     const clip = await makeClip({ seconds: 240, sampleRate: 44100, channels: 2, extension: 'wav' });
