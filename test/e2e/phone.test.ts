@@ -142,7 +142,7 @@ describe('the web app on a phone', () => {
     };
     expect(await onScreen()).toBe(true);
     // The before/after example plays from the top of the page, before anything is chosen.
-    const after = page.getByRole('button', { name: /with rain/ });
+    const after = page.getByRole('button', { name: /With rain/ });
     await after.tap();
     await expect.poll(() => after.getAttribute('aria-pressed')).toBe('true');
     await after.tap();

@@ -32,12 +32,12 @@ export function BeforeAfter() {
 
   return (
     <div className="before-after" role="group" aria-label="Hear an example">
-      <span>Hear it:</span>
+      <span>Hear a music box:</span>
       <button type="button" aria-pressed={playing === 'before'} onClick={() => play('before')}>
-        {playing === 'before' ? '❚❚' : '▶'} Music box
+        {playing === 'before' ? '❚❚' : '▶'} Before
       </button>
       <button type="button" aria-pressed={playing === 'after'} onClick={() => play('after')}>
-        {playing === 'after' ? '❚❚' : '▶'} … with rain
+        {playing === 'after' ? '❚❚' : '▶'} With rain
       </button>
       <audio ref={audio} preload="none" onEnded={() => setPlaying(null)} />
     </div>

@@ -93,8 +93,7 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
       <section className="hero">
         <h1>The Noise Enricher</h1>
         <p className="lead">
-          The opposite of noise cancellation: pick a song or a recording and a style — rain, thunder, blues, vinyl… — and a neural network weaves
-          that sound into it.
+          The opposite of noise cancellation: a neural network weaves rain, thunder, blues or vinyl into your music.
         </p>
         <BeforeAfter />
       </section>
