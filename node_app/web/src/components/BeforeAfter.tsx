@@ -32,7 +32,7 @@ export function BeforeAfter() {
 
   return (
     <div className="before-after" role="group" aria-label="Hear an example">
-      <span>Hear a music box:</span>
+      <span>Hear a music box</span>
       <button type="button" aria-pressed={playing === 'before'} onClick={() => play('before')}>
         {playing === 'before' ? '❚❚' : '▶'} Before
       </button>
