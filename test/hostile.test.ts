@@ -294,7 +294,7 @@ describe('file names from the client never reach the file system or a header unc
     expect(input.headers['content-disposition']).toMatch(/^attachment; filename="?[A-Za-z0-9 ._-]+"?$/);
 
     // On disk there is only the job's folder, named by its id, holding fixed names.
-    expect((await server.dataFiles()).filter((f) => f.includes(id))).toEqual([`jobs/${id}/input`, `jobs/${id}/result.wav`]);
+    expect((await server.dataFiles()).filter((f) => f.includes(id))).toEqual([`jobs/${id}/input`, `jobs/${id}/peaks.json`, `jobs/${id}/result.wav`]);
     await expect(stat(path.join(os.tmpdir(), 'enricher-pwned.wav'))).rejects.toThrow();
     await request(server.app).delete(`/api/jobs/${id}`);
   });
@@ -374,8 +374,8 @@ describe('the data dir after all of the above', () => {
     await server.jobs.settled(live);
     await until(() => server.jobs.activeCount === 0, 10_000);
 
-    // Every refused, failed, cancelled, expired and deleted job above has left nothing; the live one its two files.
-    expect(await server.dataFiles()).toEqual([`jobs/${live}/input`, `jobs/${live}/result.wav`]);
+    // Every refused, failed, cancelled, expired and deleted job above has left nothing; the live one its three files.
+    expect(await server.dataFiles()).toEqual([`jobs/${live}/input`, `jobs/${live}/peaks.json`, `jobs/${live}/result.wav`]);
     await request(server.app).delete(`/api/jobs/${live}`);
     expect(await server.dataFiles()).toEqual([]);
     expect(await readdir(path.join(server.files.dataDir, 'jobs'))).toEqual([]);

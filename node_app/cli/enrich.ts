@@ -1,4 +1,5 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +34,8 @@ async function main(): Promise<number> {
   }
   const { output, help: _help, ...fields } = values;
   const params = parseEnrichParams({ format: output ? path.extname(output).slice(1) : undefined, ...fields });
+  // Checked before the models load, so a mistyped name is reported at once.
+  await access(input, constants.R_OK);
 
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'noise-enricher-'));
   const config = loadConfig({
@@ -59,7 +62,7 @@ async function main(): Promise<number> {
     console.log(`${target}  style=${job.params.style} amount=${job.params.amount} seed=${job.params.seed}`);
     return 0;
   } catch (error) {
-    console.error(error instanceof AppError ? `${error.code}: ${error.message}` : error);
+    console.error(describeFailure(error));
     return 1;
   } finally {
     await models.close();
@@ -67,4 +70,20 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+/** One line for what went wrong: a mistake on the command line or a missing file is not a crash. */
+function describeFailure(error: unknown): string {
+  if (error instanceof AppError) return `${error.code}: ${error.message}`;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return `${message}\n${USAGE}`;
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    const file = (error as { path?: string }).path;
+    return `Cannot read ${file ?? 'the input'}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : 'permission denied'}.`;
+  }
+  return `Enrichment failed: ${message}`;
+}
+
+process.exitCode = await main().catch((error: unknown) => {
+  console.error(describeFailure(error));
+  return 1;
+});

@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config.js';
 import { apiNotFound, errorHandler } from './error-handler.js';
@@ -14,6 +11,7 @@ import { workRateLimit } from './routes/rate-limit.js';
 import type { FileStore } from './adapters/file-store.js';
 import type { JobService } from './services/job-service.js';
 import type { ModelService } from './services/model-service.js';
+import { contentSecurityPolicy, webAssets } from './web-assets.js';
 
 export interface AppDeps {
   config: Config;
@@ -47,32 +45,18 @@ export function createApp({ config, logger, files, models, jobs }: AppDeps): Exp
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          'img-src': ["'self'", 'data:', 'blob:'],
-          'media-src': ["'self'", 'blob:'],
-          'worker-src': ["'self'", 'blob:'],
-        },
-      },
-    }),
-  );
+  app.use(contentSecurityPolicy());
   app.use(express.json({ limit: '16kb' }));
 
   const limits = { dir: files.uploadsDir, maxBytes: config.maxUploadBytes, idleTimeoutMs: config.uploadIdleTimeoutMs };
-  app.use(metaRoutes(models));
+  app.use(metaRoutes(models, { maxUploadBytes: config.maxUploadBytes, maxDurationSeconds: config.maxDurationSeconds }));
   app.post(['/api/enrich', '/api/jobs'], workRateLimit(config.rateLimitPerMinute));
   app.use(enrichRoutes(jobs, limits));
   app.use(jobRoutes(jobs, limits));
   app.use('/api', apiNotFound);
 
-  const indexHtml = path.join(config.webDir, 'index.html');
-  if (existsSync(indexHtml)) {
-    app.use(express.static(config.webDir, { index: false, maxAge: '1h' }));
-    // The front end's pages; any other path stays a JSON 404.
-    app.get(['/', '/r/:id', '/about', '/faq'], (_req, res) => res.sendFile(indexHtml));
-  }
+  const web = webAssets(config.webDir);
+  if (web) app.use(web);
   app.use(apiNotFound);
   app.use(errorHandler);
   return app;

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { createApp } from './app.js';
 import { createServices } from './compose.js';
 import { loadConfig } from './config.js';
@@ -15,7 +16,8 @@ if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falli
 logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'using ffmpeg');
 
 const server = createApp({ config, logger, files, models, jobs }).listen(config.port, () => {
-  logger.info({ port: config.port }, 'listening');
+  // One line a person can act on among the JSON: where to point a browser, a phone's included.
+  logger.info({ port: config.port }, `listening on ${listeningUrls(config.port).join(' and ')}`);
   // Bind first, load later: Heroku gives a dyno 60 s to bind $PORT.
   void models.start();
   jobs.startSweeper();
@@ -49,3 +51,11 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+
+function listeningUrls(port: number): string[] {
+  const lan = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((address) => address !== undefined && address.family === 'IPv4' && !address.internal)
+    .map((address) => `http://${address!.address}:${port}`);
+  return [`http://localhost:${port}`, ...lan];
+}

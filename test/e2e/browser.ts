@@ -21,8 +21,13 @@ export function chromiumPath(): string {
   }
 }
 
+/** A name for the server as a phone on the LAN would reach it: not localhost, plain http. */
+export const LAN_HOST = 'enricher.test';
+
 export interface WebStack {
   base: string;
+  /** The same server at http://enricher.test:<port>/, which Chromium resolves to 127.0.0.1. */
+  lanBase: string;
   server: TestServer;
   browser: Browser;
   close(): Promise<void>;
@@ -34,21 +39,35 @@ export interface WebStack {
  */
 export async function startWebStack(): Promise<WebStack> {
   const webDir = await mkdtemp(path.join(os.tmpdir(), 'enricher-web-'));
-  await build({
-    configFile: path.resolve('node_app/web/vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webDir, emptyOutDir: true },
-  });
+  // Vitest sets NODE_ENV=test, which makes Vite bundle React's development build; people get production's.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      configFile: path.resolve('node_app/web/vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir: webDir, emptyOutDir: true },
+    });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
   const server = await startTestServer({ WEB_DIR: webDir });
   const listener = http.createServer(server.app).listen(0, '127.0.0.1');
   await new Promise((resolve) => listener.once('listening', resolve));
   const base = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
-    args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
+    args: [
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+      // The browser treats a name that is not localhost as an ordinary insecure origin, as a phone would.
+      `--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1`,
+    ],
   });
   return {
     base,
+    lanBase: base.replace('127.0.0.1', LAN_HOST),
     server,
     browser,
     async close() {

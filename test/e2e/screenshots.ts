@@ -27,7 +27,10 @@ async function main(): Promise<void> {
     for (const width of WIDTHS) {
       const page = await open(stack.browser, width, stack.base);
       await page.getByRole('button', { name: 'Enrich', exact: true }).waitFor();
-      await page.screenshot({ path: path.join(OUT, `landing-${width}.png`), fullPage: true });
+      // A full-page capture would strand the sticky Enrich bar mid-page: the phone shows its first screen, the
+      // desktop a window as tall as the page, where the bar sits where it belongs.
+      if (width !== 360) await page.setViewportSize({ width, height: await page.evaluate(() => document.documentElement.scrollHeight) });
+      await page.screenshot({ path: path.join(OUT, `landing-${width}.png`) });
     }
     // Long enough that the job is still working while both widths are photographed.
     const clip = await makeClip({ seconds: 240, sampleRate: 44100, channels: 2, extension: 'wav' });
@@ -46,6 +49,8 @@ async function main(): Promise<void> {
       await page.getByRole('heading', { name: 'Your enriched audio' }).waitFor({ timeout: 300_000 });
       await page.locator('[data-testid="player-enriched"][data-ready="true"]').waitFor({ timeout: 60_000 });
       await page.locator('[data-testid="player-original"][data-ready="true"]').waitFor({ timeout: 60_000 });
+      await page.getByText('Spectrograms: see what was added').click();
+      await page.locator('[data-testid="spectrograms"] figure[data-state="ready"]').nth(2).waitFor({ timeout: 120_000 });
       await page.screenshot({ path: path.join(OUT, `result-${width}.png`), fullPage: true });
     }
     console.log(`screenshots written to ${OUT}`);

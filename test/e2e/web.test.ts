@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,12 +60,16 @@ describe('the web app in Chromium', () => {
     const page = await context.newPage();
     await page.goto(stack.base);
     await page.getByLabel('Audio file').setInputFiles(clip);
-    await page.getByRole('radio', { name: new RegExp(`^${escapeRegExp(chosen.label)}`) }).check();
+    // A tap on the tile, as a finger would; the radio inside it is what gets checked.
+    await page.locator('.style-option', { hasText: new RegExp(`^${escapeRegExp(chosen.label)}$`) }).tap();
+    expect(await page.getByRole('radio', { name: chosen.label, exact: true }).isChecked()).toBe(true);
     sharedJobId = await pressEnrichAndWaitForResult(page);
 
     expect(Object.keys((await jobOf(sharedJobId)).params.weights)).toEqual([chosen.id]);
     await bothPlayersReady(page);
     expect(await page.locator('.summary').textContent()).toContain(chosen.label);
+    await page.getByRole('button', { name: 'Sounds good' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Sounds good' }).getAttribute('aria-pressed')).toBe('true');
 
     await page.getByLabel('Format').selectOption('flac');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download', exact: true }).click()]);
@@ -107,6 +111,8 @@ describe('the web app in Chromium', () => {
     await bothPlayersReady(page);
     expect(await page.getByRole('link', { name: 'Download', exact: true }).getAttribute('href')).toContain(sharedJobId);
     expect(await page.getByLabel('Share link').inputValue()).toBe(`${stack.base}/r/${sharedJobId}`);
+    // The sender rated it; the person they shared it with has not.
+    expect(await page.getByRole('button', { name: 'Sounds good' }).getAttribute('aria-pressed')).toBe('false');
     await context.close();
   });
 
@@ -130,6 +136,28 @@ describe('the web app in Chromium', () => {
     await context.close();
   });
 
+  it('shades the enriched section on the original and draws spectrograms of what was added on demand', async () => {
+    const clip = await makeClip({ seconds: 4, sampleRate: 44100, channels: 2, extension: 'wav' });
+    const form = new FormData();
+    form.append('audio', new Blob([await readFile(clip)]), 'clip.wav');
+    form.append('start', '1');
+    form.append('end', '3');
+    const { id } = (await (await fetch(`${stack.base}/api/jobs`, { method: 'POST', body: form })).json()) as { id: string };
+    await stack.server.jobs.settled(id);
+    const context = await stack.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${stack.base}/r/${id}`);
+    await bothPlayersReady(page);
+    const shaded = page.locator('[data-testid="player-original"] [role="img"] > div');
+    await expect.poll(() => shaded.evaluate((host) => host.shadowRoot?.querySelectorAll('[part~="region"]').length ?? 0)).toBe(1);
+
+    await page.getByText('Spectrograms: see what was added').click();
+    const pictures = page.locator('[data-testid="spectrograms"] figure');
+    await expect.poll(() => pictures.evaluateAll((figures) => figures.map((f) => f.getAttribute('data-state'))), { timeout: 30_000 }).toEqual(['ready', 'ready', 'ready']);
+    expect(await pictures.last().locator('figcaption').textContent()).toBe('What was added');
+    await context.close();
+  });
+
   it('enriches an example clip with one tap', async () => {
     const context = await stack.browser.newContext(PHONE);
     const page = await context.newPage();
@@ -150,12 +178,18 @@ describe('the web app in Chromium', () => {
     await page.getByRole('button', { name: 'Enrich', exact: true }).click();
     await page.waitForURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
     const id = new URL(page.url()).pathname.split('/').pop()!;
+    const inputRequests: string[] = [];
+    page.on('request', (r) => r.url().includes('/input') && inputRequests.push(r.url()));
     await page.getByText(/^Progress: \d+ %/).waitFor();
+    // The working page draws from the server's peaks and never downloads the input.
+    await page.locator('.peaks-picture[data-state="ready"]').waitFor({ timeout: 60_000 });
     await page.reload();
     await page.getByRole('heading', { name: /^Enriching clip-240s/ }).waitFor();
+    await page.locator('.peaks-picture[data-state="ready"]').waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.waitForURL(`${stack.base}/`);
     expect((await fetch(`${stack.base}/api/jobs/${id}`)).status).toBe(404);
+    expect(inputRequests).toEqual([]);
     await context.close();
   });
 

@@ -39,6 +39,9 @@ export interface AudioCodec {
   transcode(wavPath: string, format: CompressedFormat, output: string): Promise<void>;
 }
 
+/** How far past the limit a probed duration must be before it is trusted to refuse a file unread. */
+const EARLY_REJECT_MARGIN = 1.25;
+
 /** Above this the output is resampled: the models and most players top out at 48 kHz. */
 export const MAX_SAMPLE_RATE = 48000;
 
@@ -108,7 +111,11 @@ async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions
   const wanted = options.endSeconds !== undefined ? options.endSeconds - (options.startSeconds ?? 0) : Infinity;
   // One second more than allowed, so a file just over the limit is caught as too long rather than cut.
   const maxSeconds = Math.min(wanted, options.maxSeconds + 1);
-  const expectedSeconds = probe.durationSeconds === null ? null : Math.min(probe.durationSeconds - (options.startSeconds ?? 0), maxSeconds);
+  const sectionSeconds = probe.durationSeconds === null ? null : Math.min(probe.durationSeconds - (options.startSeconds ?? 0), wanted);
+  // Refused before a sample is enriched when the header says clearly too long. The margin is for headers that
+  // only estimate (an mp3 without a VBR header); near the limit, the decoder's own count below decides.
+  if (sectionSeconds !== null && sectionSeconds > options.maxSeconds * EARLY_REJECT_MARGIN + 5) throw tooLong(options.maxSeconds);
+  const expectedSeconds = sectionSeconds === null ? null : Math.min(sectionSeconds, maxSeconds);
   const decoderOptions = { sampleRate, channels, startSeconds: options.startSeconds, maxSeconds, timeoutMs, signal: options.signal } as const;
   async function* chunks(): AsyncGenerator<Float32Array[]> {
     let frames = 0;

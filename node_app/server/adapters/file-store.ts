@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, statfs } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** 128 random bits, hex: unguessable, and safe in a path and a URL. */
@@ -47,6 +47,14 @@ export class FileStore {
     const target = this.jobFile(id, name);
     await rename(tempPath, target);
     return target;
+  }
+
+  async writeJobText(id: string, name: string, text: string): Promise<void> {
+    await writeFile(this.jobFile(id, name), text);
+  }
+
+  async readJobText(id: string, name: string): Promise<string> {
+    return readFile(this.jobFile(id, name), 'utf8');
   }
 
   async removeJob(id: string): Promise<void> {

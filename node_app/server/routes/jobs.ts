@@ -64,6 +64,15 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
     });
   });
 
+  router.get('/api/jobs/:id/peaks', async (req, res) => {
+    const job = jobOf(req.params.id);
+    const peaks = await jobs.peaks(job.id).catch(() => {
+      throw jobNotFound();
+    });
+    // Final peaks never change; while the job runs they grow, so nothing may keep them.
+    res.set('Cache-Control', peaks.complete ? 'private, max-age=3600' : 'no-store').json(peaks);
+  });
+
   router.get('/api/jobs/:id/recipe', (req, res) => {
     const job = jobOf(req.params.id);
     res.attachment(`${job.id}.recipe.json`).json(presentRecipe(job));

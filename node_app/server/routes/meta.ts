@@ -1,8 +1,14 @@
 import { Router } from 'express';
 import type { ModelService } from '../services/model-service.js';
 
-/** Health, readiness and the style list. */
-export function metaRoutes(models: ModelService): Router {
+/** What the server accepts, so the browser can refuse a file before uploading it. */
+export interface PublicLimits {
+  maxUploadBytes: number;
+  maxDurationSeconds: number;
+}
+
+/** Health, readiness, the style list and the upload limits. */
+export function metaRoutes(models: ModelService, limits: PublicLimits): Router {
   const router = Router();
 
   // Answers as soon as the port is bound, whatever the models are doing.
@@ -22,6 +28,10 @@ export function metaRoutes(models: ModelService): Router {
   router.get('/api/styles', (_req, res) => {
     const catalog = models.catalog();
     res.json({ styles: catalog.list(), defaultStyle: catalog.defaultStyle });
+  });
+
+  router.get('/api/limits', (_req, res) => {
+    res.json(limits);
   });
 
   return router;

@@ -22,6 +22,7 @@ export function presentJob(job: Job) {
       events: `${base}/events`,
       result: `${base}/result?format=${job.params.format}`,
       input: `${base}/input`,
+      peaks: `${base}/peaks`,
       recipe: `${base}/recipe`,
       share: `/r/${job.id}`,
     },

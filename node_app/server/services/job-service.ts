@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AudioCodec, OutputFormat, PcmStream } from '../adapters/audio-codec.js';
 import type { WavWriter } from '../adapters/wav.js';
+import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
 import { randomSeed } from '../../engine/random.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
 import { AppError, busy, conflict, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
@@ -34,6 +35,19 @@ export interface Job {
   expiresAt: Date;
 }
 
+/**
+ * Waveform peaks of the decoded input (the section, when one was chosen) and of the result, one per
+ * `secondsPerPeak`: the browser draws from these instead of downloading and decoding both files.
+ * While the job runs the lists grow; `expectedPeaks` is how long they will be, when the decoder can tell.
+ */
+export interface JobPeaks {
+  secondsPerPeak: number;
+  expectedPeaks: number | null;
+  complete: boolean;
+  input: number[];
+  result: number[];
+}
+
 export interface Upload {
   path: string;
   originalName: string;
@@ -58,10 +72,12 @@ interface Entry {
   controller: AbortController;
   finished: Promise<void>;
   encodings: Map<OutputFormat, Promise<string>>;
+  meters?: { input: PeakMeter; result: PeakMeter; secondsPerPeak: number; expectedPeaks: number | null };
 }
 
 const MASTER = 'result.wav';
 const INPUT = 'input';
+const PEAKS = 'peaks.json';
 
 /** Runs enrichment jobs: decode → model → WAV master, with progress events, expiry and cancellation. */
 export class JobService {
@@ -162,6 +178,17 @@ export class JobService {
     return encoding;
   }
 
+  /** The waveform peaks so far; from the file beside the result once the job is done. */
+  async peaks(id: string): Promise<JobPeaks> {
+    const entry = this.entry(id);
+    if (entry.job.status === 'done') return JSON.parse(await this.options.files.readJobText(id, PEAKS)) as JobPeaks;
+    const meters = entry.meters;
+    if (entry.job.status === 'failed' || !meters) {
+      return { secondsPerPeak: 0, expectedPeaks: null, complete: false, input: [], result: [] };
+    }
+    return { secondsPerPeak: meters.secondsPerPeak, expectedPeaks: meters.expectedPeaks, complete: false, input: meters.input.peaks(), result: meters.result.peaks() };
+  }
+
   setFeedback(id: string, rating: 'up' | 'down'): Job {
     const job = this.get(id);
     job.feedback = rating;
@@ -223,8 +250,18 @@ export class JobService {
    * Decode → model → WAV master as one stream, so memory holds a few windows of the song and never all of it.
    * Progress follows the frames written against what the decoder expects, held under one until the end.
    */
-  private async enrichToMaster(job: Job, input: PcmStream, style: Float32Array, signal: AbortSignal): Promise<NonNullable<Job['output']>> {
+  private async enrichToMaster(entry: Entry, decoded: PcmStream, style: Float32Array, signal: AbortSignal): Promise<NonNullable<Job['output']>> {
     const { codec, models, files } = this.options;
+    const { job } = entry;
+    const perPeak = framesPerPeak(decoded.expectedFrames, decoded.sampleRate);
+    const meters = {
+      input: new PeakMeter(perPeak),
+      result: new PeakMeter(perPeak),
+      secondsPerPeak: perPeak / decoded.sampleRate,
+      expectedPeaks: decoded.expectedFrames ? Math.ceil(decoded.expectedFrames / perPeak) : null,
+    };
+    entry.meters = meters;
+    const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input) };
     const enriched = models.enrich(input, { amount: job.params.amount, style, seed: job.params.seed }, { signal });
     let writer: WavWriter | null = null;
     let frames = 0;
@@ -232,12 +269,16 @@ export class JobService {
       writer = await codec.writeWav(files.jobFile(job.id, MASTER), { sampleRate: input.sampleRate, channels: input.channels });
       for await (const chunk of enriched) {
         await writer.write(chunk);
+        meters.result.add(chunk);
         frames += chunk[0].length;
         if (input.expectedFrames) this.update(job, { progress: 0.1 + 0.85 * Math.min(0.99, frames / input.expectedFrames) });
       }
       signal.throwIfAborted();
       this.update(job, { stage: 'encoding', progress: 0.95 });
       await writer.close();
+      const peaks: JobPeaks = { secondsPerPeak: meters.secondsPerPeak, expectedPeaks: null, complete: true, input: meters.input.peaks(), result: meters.result.peaks() };
+      peaks.expectedPeaks = peaks.result.length;
+      await files.writeJobText(job.id, PEAKS, JSON.stringify(peaks));
     } catch (error) {
       await writer?.abort().catch(() => undefined);
       // Stops the worker and the decoder if the writer was what failed.
@@ -262,7 +303,7 @@ export class JobService {
         signal,
       });
       this.update(job, { stage: 'enriching', progress: 0.1 });
-      const output = await this.enrichToMaster(job, input, style, signal);
+      const output = await this.enrichToMaster(entry, input, style, signal);
       this.update(job, { status: 'done', stage: 'done', progress: 1, output });
       logger.info({ jobId: job.id, style: job.params.style, seconds: output.durationSeconds }, 'job done');
     } catch (error) {
@@ -278,8 +319,16 @@ export class JobService {
       this.update(job, { status: 'failed', stage: 'failed', error: failure });
     } finally {
       release?.();
+      entry.meters = undefined;
     }
     // A failed job keeps its record, so the client can read why, but nothing on disk: there is no result to serve.
     if (job.status === 'failed') await files.removeJob(job.id).catch((error: unknown) => logger.warn({ err: error, jobId: job.id }, 'could not delete a failed job'));
+  }
+}
+
+async function* metered(chunks: AsyncIterable<Float32Array[]>, meter: PeakMeter): AsyncGenerator<Float32Array[]> {
+  for await (const chunk of chunks) {
+    meter.add(chunk);
+    yield chunk;
   }
 }

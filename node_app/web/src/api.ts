@@ -37,7 +37,27 @@ export interface Job {
   feedback?: 'up' | 'down';
   createdAt: string;
   expiresAt: string;
-  links: { self: string; events: string; result: string; input: string; recipe: string; share: string };
+  links: { self: string; events: string; result: string; input: string; peaks: string; recipe: string; share: string };
+}
+
+/** `GET /api/jobs/:id/peaks`: waveform levels of the input (its section) and the result, growing while the job runs. */
+export interface JobPeaks {
+  secondsPerPeak: number;
+  expectedPeaks: number | null;
+  complete: boolean;
+  input: number[];
+  result: number[];
+}
+
+/** `GET /api/limits`: what the server accepts, checked here before a byte is uploaded. */
+export interface Limits {
+  maxUploadBytes: number;
+  maxDurationSeconds: number;
+}
+
+export interface UploadProgress {
+  sent: number;
+  total: number;
 }
 
 /** What a job is asked to do; the same fields as `POST /api/jobs`. */
@@ -87,7 +107,20 @@ export function fetchStyles(): Promise<StyleList> {
   return call('/api/styles');
 }
 
-export function createJob(audio: Blob, fileName: string, fields: EnrichFields): Promise<Job> {
+export function fetchLimits(): Promise<Limits> {
+  return call('/api/limits');
+}
+
+/**
+ * Uploads the audio and starts a job. XMLHttpRequest rather than fetch: fetch cannot report how much of the
+ * body has been sent. Aborting `signal` stops the upload and rejects with an AbortError.
+ */
+export function createJob(
+  audio: Blob,
+  fileName: string,
+  fields: EnrichFields,
+  { onProgress, signal }: { onProgress?: (progress: UploadProgress) => void; signal?: AbortSignal } = {},
+): Promise<Job> {
   const form = new FormData();
   form.append('audio', audio, fileName);
   form.append('style', fields.style);
@@ -96,7 +129,50 @@ export function createJob(audio: Blob, fileName: string, fields: EnrichFields): 
   if (fields.seed !== undefined) form.append('seed', String(fields.seed));
   if (fields.start !== undefined) form.append('start', String(fields.start));
   if (fields.end !== undefined) form.append('end', String(fields.end));
-  return call('/api/jobs', { method: 'POST', body: form });
+  return new Promise<Job>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const abort = () => xhr.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const done = () => signal?.removeEventListener('abort', abort);
+    xhr.upload.addEventListener('progress', (event) => onProgress?.({ sent: event.loaded, total: event.lengthComputable ? event.total : audio.size }));
+    xhr.addEventListener('load', () => {
+      done();
+      const body = parseJson(xhr.responseText) as { error?: { code?: string; message?: string } } | null;
+      if (xhr.status >= 200 && xhr.status < 300 && body) resolve(body as Job);
+      else
+        reject(
+          new ApiError(
+            body?.error?.code ?? `HTTP_${xhr.status}`,
+            body?.error?.message ?? `The server answered ${xhr.status}. Try again in a moment.`,
+            xhr.status,
+          ),
+        );
+    });
+    xhr.addEventListener('error', () => {
+      done();
+      reject(new ApiError('NETWORK', 'The upload failed. Check your connection and try again.', 0));
+    });
+    xhr.addEventListener('abort', () => {
+      done();
+      reject(new DOMException('The upload was cancelled.', 'AbortError'));
+    });
+    xhr.open('POST', '/api/jobs');
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.send(form);
+    if (signal?.aborted) xhr.abort();
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export function fetchPeaks(job: Job): Promise<JobPeaks> {
+  return call(job.links.peaks);
 }
 
 export function fetchJob(id: string): Promise<Job> {
@@ -116,6 +192,8 @@ export function sendFeedback(id: string, rating: 'up' | 'down'): Promise<Job> {
 }
 
 export const resultUrl = (job: Job, format: OutputFormat): string => `/api/jobs/${job.id}/result?format=${format}`;
+/** What the player streams: mp3 plays in every browser at a fraction of the WAV master's size. */
+export const listeningUrl = (job: Job): string => resultUrl(job, 'mp3');
 export const inputUrl = (job: Job): string => job.links.input;
 export const recipeUrl = (job: Job): string => job.links.recipe;
 export const shareUrl = (job: Job): string => new URL(job.links.share, window.location.origin).href;

@@ -15,3 +15,6 @@ ENC=(-ac 1 -ar 44100 -c:a libmp3lame -b:a 64k)
 espeak-ng -s 150 -w /tmp/voice-memo.wav "Note to self. Buy milk, call Sam back, and finish the chorus of the new song before Friday."
 "$FFMPEG" -hide_banner -loglevel error -y -i /tmp/voice-memo.wav "${ENC[@]}" voice-memo.mp3
 rm -f /tmp/voice-memo.wav
+# The before/after pair at the top of the landing page: the music box enriched by this project's own model.
+(cd ../../../.. && npm run --silent enrich -- node_app/web/public/examples/music-box.mp3 --style rain --amount 0.7 --seed 7 \
+  -o node_app/web/public/examples/music-box.rain.mp3)

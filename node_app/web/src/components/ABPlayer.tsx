@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type WaveSurfer from 'wavesurfer.js';
 import { formatSeconds } from './Recorder';
-import { Waveform } from './Waveform';
+import { Waveform, type WaveformPeaks } from './Waveform';
 
 export type Side = 'original' | 'enriched';
 
@@ -10,13 +10,17 @@ interface Props {
   enrichedUrl: string;
   /** Where the enriched audio starts in the original, when only a section was enriched. */
   offsetSeconds: number;
+  /** The server's peaks; a side without them downloads and decodes its whole file before it can play. */
+  peaks: Partial<Record<Side, WaveformPeaks>>;
+  /** The part of the original that was enriched, shaded on its waveform; undefined when it was all of it. */
+  section?: { start: number; end: number };
 }
 
 /**
- * Two waveforms with spectrograms and one transport: switching between original and enriched keeps the
- * position, so the difference is heard at the same moment of the music.
+ * Two waveforms and one transport: switching between original and enriched keeps the position, so the
+ * difference is heard at the same moment of the music. Both stream as they play.
  */
-export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
+export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, section }: Props) {
   const players = useRef<Partial<Record<Side, WaveSurfer>>>({});
   const [side, setSide] = useState<Side>('enriched');
   const [playing, setPlaying] = useState(false);
@@ -34,6 +38,7 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
     wavesurfer.on('finish', () => which === sideRef.current && setPlaying(false));
     wavesurfer.on('timeupdate', (seconds) => which === sideRef.current && setPosition(seconds));
     setReady((r) => ({ ...r, [which]: true }));
+    if (which === 'original' && section) void shadeSection(wavesurfer, section);
   };
 
   const toggle = () => {
@@ -60,20 +65,19 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
     if (to) setPosition(to.getCurrentTime());
   };
 
-  const bothReady = ready.original && ready.enriched;
   return (
     <section className="ab-player" aria-labelledby="compare-title">
       <h2 id="compare-title">Compare</h2>
       <div className="players">
         <div className={side === 'original' ? 'player active' : 'player'} data-testid="player-original" data-ready={ready.original}>
-          <Waveform source={originalUrl} label="Original" spectrogram onReady={attach('original')} />
+          <Waveform source={originalUrl} peaks={peaks.original} label="Original" onReady={attach('original')} />
         </div>
         <div className={side === 'enriched' ? 'player active' : 'player'} data-testid="player-enriched" data-ready={ready.enriched}>
-          <Waveform source={enrichedUrl} label="Enriched" spectrogram onReady={attach('enriched')} />
+          <Waveform source={enrichedUrl} peaks={peaks.enriched} label="Enriched" onReady={attach('enriched')} />
         </div>
       </div>
       <div className="transport">
-        <button type="button" className="primary" onClick={toggle} disabled={!bothReady}>
+        <button type="button" className="primary" onClick={toggle} disabled={!ready[side]}>
           {playing ? '❚❚ Pause' : '▶ Play'}
         </button>
         <output className="position" aria-label="Position">
@@ -83,7 +87,7 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
           <legend>Listen to</legend>
           {(['original', 'enriched'] as const).map((which) => (
             <label key={which}>
-              <input type="radio" name="ab" value={which} checked={side === which} onChange={() => switchTo(which)} />
+              <input type="radio" name="ab" value={which} checked={side === which} disabled={!ready[which]} onChange={() => switchTo(which)} />
               {which === 'original' ? 'A: original' : 'B: enriched'}
             </label>
           ))}
@@ -91,4 +95,10 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
       </div>
     </section>
   );
+}
+
+async function shadeSection(wavesurfer: WaveSurfer, section: { start: number; end: number }): Promise<void> {
+  const { default: RegionsPlugin } = await import('wavesurfer.js/dist/plugins/regions.esm.js');
+  const regions = wavesurfer.registerPlugin(RegionsPlugin.create());
+  regions.addRegion({ start: section.start, end: section.end, color: 'rgba(75, 63, 163, 0.2)', drag: false, resize: false, content: 'enriched' });
 }

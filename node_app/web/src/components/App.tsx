@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, fetchStyles, type StyleList } from '../api';
+import { ApiError, fetchLimits, fetchStyles, type Limits, type StyleList } from '../api';
 import { parseRoute, pathOf, type Route } from '../lib/route';
 import { defaultSettings, type Settings } from '../lib/settings';
 import { About } from '../pages/About';
 import { Faq } from '../pages/Faq';
 import { JobPage } from '../pages/JobPage';
 import { Landing } from '../pages/Landing';
+import { NotFound } from '../pages/NotFound';
 import { ErrorPanel } from './ErrorPanel';
 import { Link } from './Link';
 
@@ -14,6 +15,7 @@ export function App() {
   const [catalog, setCatalog] = useState<StyleList | null>(null);
   const [catalogError, setCatalogError] = useState<ApiError | null>(null);
   const [settings, setSettings] = useState<Settings | null>(null);
+  const [limits, setLimits] = useState<Limits | null>(null);
 
   const loadStyles = useCallback(() => {
     setCatalogError(null);
@@ -26,6 +28,10 @@ export function App() {
     );
   }, []);
   useEffect(loadStyles, [loadStyles]);
+  // Without them the browser only skips its own checks; the server still applies the same limits.
+  useEffect(() => {
+    fetchLimits().then(setLimits, () => undefined);
+  }, []);
 
   useEffect(() => {
     const onPop = () => setRoute(parseRoute(window.location.pathname));
@@ -42,6 +48,7 @@ export function App() {
 
   let page;
   if (route.page === 'about') page = <About />;
+  else if (route.page === 'notFound') page = <NotFound onHome={home} />;
   else if (route.page === 'faq') page = <Faq />;
   else if (catalogError)
     page = (
@@ -64,7 +71,7 @@ export function App() {
         }}
       />
     );
-  else page = <Landing styles={catalog.styles} settings={settings} onSettings={setSettings} onStarted={(job) => navigate({ page: 'job', id: job.id })} />;
+  else page = <Landing styles={catalog.styles} limits={limits} settings={settings} onSettings={setSettings} onStarted={(job) => navigate({ page: 'job', id: job.id })} />;
 
   return (
     <>

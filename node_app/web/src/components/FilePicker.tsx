@@ -1,19 +1,22 @@
 import { useState, type DragEvent } from 'react';
 import type { AudioSource } from '../lib/source';
 
-/** The big drop zone; the input inside it is the "Audio file" control screen readers and tests find. */
+/**
+ * The big drop zone. The whole zone is the input's label, so a tap anywhere on it opens the file picker;
+ * the input itself is visually hidden but keeps focus and its name, "Audio file", for keyboards and readers.
+ */
 export function FilePicker({ onChoose }: { onChoose: (source: AudioSource) => void }) {
   const [dragging, setDragging] = useState(false);
   const choose = (file: File | undefined) => {
     if (file) onChoose({ blob: file, name: file.name, origin: 'file' });
   };
-  const onDrop = (event: DragEvent<HTMLDivElement>) => {
+  const onDrop = (event: DragEvent<HTMLLabelElement>) => {
     event.preventDefault();
     setDragging(false);
     choose(event.dataTransfer.files[0]);
   };
   return (
-    <div
+    <label
       className={dragging ? 'dropzone dragging' : 'dropzone'}
       onDragOver={(event) => {
         event.preventDefault();
@@ -22,12 +25,23 @@ export function FilePicker({ onChoose }: { onChoose: (source: AudioSource) => vo
       onDragLeave={() => setDragging(false)}
       onDrop={onDrop}
     >
-      <label htmlFor="audio-file">Audio file</label>
       {/* No file-type filter beyond a hint: the server judges audio by decoding it, and phones hide files that a strict filter rejects. */}
-      <input id="audio-file" type="file" accept="audio/*,video/*,.mp3,.wav,.flac,.ogg,.opus,.m4a,.aac,.webm" aria-describedby="audio-file-hint" onChange={(e) => choose(e.target.files?.[0])} />
-      <p id="audio-file-hint" className="hint">
-        Choose or drop a song, a voice memo or a loop — mp3, wav, flac, ogg, m4a or webm.
-      </p>
-    </div>
+      <input
+        className="visually-hidden"
+        type="file"
+        aria-label="Audio file"
+        accept="audio/*,video/*,.mp3,.wav,.flac,.ogg,.opus,.m4a,.aac,.webm"
+        aria-describedby="audio-file-hint"
+        onChange={(e) => {
+          choose(e.target.files?.[0]);
+          // Choosing the same file again after a problem should still count as a choice.
+          e.target.value = '';
+        }}
+      />
+      <span className="dropzone-title">Choose an audio file</span>
+      <span id="audio-file-hint" className="hint">
+        Tap here, or drop a song, a voice memo or a loop — mp3, wav, flac, ogg, m4a or webm.
+      </span>
+    </label>
   );
 }

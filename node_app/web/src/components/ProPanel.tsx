@@ -3,20 +3,23 @@ import { randomSeed, type Settings } from '../lib/settings';
 import type { AudioSource } from '../lib/source';
 import { FormatSelect } from './FormatSelect';
 import { MixSliders } from './MixSliders';
+import { RecipeLoader } from './RecipeLoader';
 import { SectionPicker } from './SectionPicker';
 
 interface Props {
   styles: readonly Style[];
   settings: Settings;
   source: AudioSource | null;
+  open: boolean;
+  onOpen: (open: boolean) => void;
   onChange: (settings: Settings) => void;
 }
 
-/** For people who want control: a mix by percentage, the seed, the output format and a section. */
-export function ProPanel({ styles, settings, source, onChange }: Props) {
+/** For people who want control: a mix by percentage, the seed, the output format, a section and recipes. */
+export function ProPanel({ styles, settings, source, open, onOpen, onChange }: Props) {
   return (
-    <details className="pro-panel">
-      <summary>Pro: mix, seed, format, section</summary>
+    <details className="pro-panel" open={open} onToggle={(event) => onOpen(event.currentTarget.open)}>
+      <summary>Pro: mix, seed, format, section, recipe</summary>
       <MixSliders styles={styles} mix={settings.mix} onChange={(mix) => onChange({ ...settings, mix, surprise: false })} />
       <div className="pro-row">
         <label>
@@ -37,6 +40,7 @@ export function ProPanel({ styles, settings, source, onChange }: Props) {
         <FormatSelect label="Output format" value={settings.format} onChange={(format) => onChange({ ...settings, format })} />
       </div>
       <SectionPicker source={source} start={settings.start} end={settings.end} onChange={(section) => onChange({ ...settings, ...section })} />
+      <RecipeLoader knownStyles={styles.map((s) => s.id)} onLoad={onChange} />
     </details>
   );
 }

@@ -34,7 +34,7 @@ export function Recorder({ onRecorded }: { onRecorded: (source: AudioSource) => 
   async function start() {
     setProblem(null);
     if (!navigator.mediaDevices?.getUserMedia || typeof MediaRecorder === 'undefined') {
-      setProblem('This browser cannot record. Choose a file instead.');
+      setProblem(window.isSecureContext ? 'This browser cannot record. Choose a file instead.' : 'Recording needs a secure page (https, or this computer at localhost). Choose a file instead.');
       return;
     }
     let stream: MediaStream;

@@ -1,5 +1,5 @@
 import type { Style, StyleKind } from '../api';
-import { randomSeed, type Settings } from '../lib/settings';
+import type { Settings } from '../lib/settings';
 
 const GROUPS: ReadonlyArray<{ title: string; kinds: readonly StyleKind[] }> = [
   { title: 'Genres', kinds: ['genre'] },
@@ -19,9 +19,13 @@ interface Props {
   onChange: (settings: Settings) => void;
 }
 
-/** Styles grouped by kind with their descriptions, the amount slider and "surprise me". */
+/**
+ * Styles as a compact grid of tiles grouped by kind, the chosen one's description under the grid, the
+ * amount slider and "surprise me".
+ */
 export function StylePicker({ styles, settings, onChange }: Props) {
   const selected = singleStyle(settings);
+  const described = styles.find((s) => s.id === selected);
   return (
     <fieldset className="style-picker">
       <legend>Style</legend>
@@ -33,27 +37,39 @@ export function StylePicker({ styles, settings, onChange }: Props) {
             <h3 id={`group-${group.kinds[0]}`}>{group.title}</h3>
             <div className="style-options">
               {members.map((style) => (
-                <label key={style.id} className="style-option">
+                <label key={style.id} className="style-option" title={style.description}>
                   <input
                     type="radio"
                     name="style"
                     value={style.id}
                     checked={selected === style.id}
+                    aria-describedby={selected === style.id ? 'style-description' : undefined}
                     onChange={() => onChange({ ...settings, surprise: false, mix: { [style.id]: 100 } })}
                   />
                   <span className="style-label">{style.label}</span>
-                  <span className="style-description">{style.description}</span>
                 </label>
               ))}
             </div>
           </div>
         );
       })}
+      {described && (
+        <p id="style-description" className="style-description">
+          <strong>{described.label}:</strong> {described.description}
+        </p>
+      )}
       <div className="surprise">
-        <button type="button" aria-pressed={settings.surprise} onClick={() => onChange({ ...settings, surprise: true, seed: randomSeed() })}>
+        {/* The seed stays the person's: a surprise draws a new mix on every Enrich unless they set one. */}
+        <button type="button" aria-pressed={settings.surprise} onClick={() => onChange({ ...settings, surprise: true })}>
           Surprise me
         </button>
-        {settings.surprise && <p role="status">A random mix, picked by seed {settings.seed}. You will see which styles on the result.</p>}
+        {settings.surprise && (
+          <p role="status">
+            {settings.seed === undefined
+              ? 'A random mix of styles, drawn anew each time you press Enrich. The result shows which.'
+              : `A random mix of styles, picked by your seed ${settings.seed}. The result shows which.`}
+          </p>
+        )}
         {!settings.surprise && selected === null && <p className="hint">Your own mix from the Pro panel.</p>}
       </div>
       <label className="amount">

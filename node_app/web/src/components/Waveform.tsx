@@ -1,9 +1,26 @@
 import { useEffect, useRef, useState } from 'react';
 import type WaveSurfer from 'wavesurfer.js';
 
+/** Tall enough to tell a hiss from a rumble on a phone. */
+const SPECTROGRAM_HEIGHT = 200;
+
+/**
+ * Levels the server measured (GET /api/jobs/:id/peaks), and the audio's length in seconds; or, for a
+ * spectrogram of audio decoded here, every sample of it.
+ */
+export interface WaveformPeaks {
+  levels: readonly number[] | Float32Array;
+  duration: number;
+}
+
 export interface WaveformProps {
   /** A URL or a local file to draw. */
   source: string | Blob;
+  /**
+   * With peaks, nothing is downloaded to draw: the picture comes from them and the audio element streams the
+   * URL (byte ranges) only as it plays. Without, the whole file is fetched and decoded first.
+   */
+  peaks?: WaveformPeaks;
   /** Names the picture for screen readers, e.g. "Original" or "Enriched". */
   label: string;
   height?: number;
@@ -17,7 +34,7 @@ export interface WaveformProps {
  * A wavesurfer.js waveform (and spectrogram), loaded on demand: the library is the largest part of the
  * bundle and the landing page does not need it until a file has been chosen.
  */
-export function Waveform({ source, label, height = 72, spectrogram = false, interact = true, onReady }: WaveformProps) {
+export function Waveform({ source, peaks, label, height = 72, spectrogram = false, interact = true, onReady }: WaveformProps) {
   const container = useRef<HTMLDivElement>(null);
   const readyCallback = useRef(onReady);
   readyCallback.current = onReady;
@@ -33,8 +50,12 @@ export function Waveform({ source, label, height = 72, spectrogram = false, inte
         spectrogram ? import('wavesurfer.js/dist/plugins/spectrogram.esm.js') : Promise.resolve(null),
       ]);
       if (cancelled || !container.current) return;
+      // Fetches only the header until Play: two players buffering at once would halve a phone's bandwidth.
+      const media = document.createElement('audio');
+      media.preload = 'metadata';
       wavesurfer = WaveSurferClass.create({
         container: container.current,
+        media,
         height,
         waveColor: '#8f86c9',
         progressColor: '#4b3fa3',
@@ -43,7 +64,7 @@ export function Waveform({ source, label, height = 72, spectrogram = false, inte
         // wavesurfer decodes at 8 kHz by default, which would cut the spectrogram off at 4 kHz.
         sampleRate: spectrogram ? 22050 : 8000,
         plugins: spectrogramPlugin
-          ? [spectrogramPlugin.default.create({ labels: true, height: 96, scale: 'mel', labelsBackground: 'rgba(0,0,0,0.3)' })]
+          ? [spectrogramPlugin.default.create({ labels: true, height: SPECTROGRAM_HEIGHT, scale: 'mel', labelsBackground: 'rgba(0,0,0,0)', frequencyMax: 11025 })]
           : [],
       });
       wavesurfer.on('ready', () => {
@@ -51,14 +72,19 @@ export function Waveform({ source, label, height = 72, spectrogram = false, inte
         if (wavesurfer) readyCallback.current?.(wavesurfer);
       });
       wavesurfer.on('error', () => setState('failed'));
-      const loading = typeof source === 'string' ? wavesurfer.load(source) : wavesurfer.loadBlob(source);
+      const loading =
+        typeof source !== 'string'
+          ? wavesurfer.loadBlob(source)
+          : peaks
+            ? wavesurfer.load(source, [peaks.levels instanceof Float32Array ? peaks.levels : Float32Array.from(peaks.levels)], peaks.duration)
+            : wavesurfer.load(source);
       loading.catch(() => setState('failed'));
     })().catch(() => setState('failed'));
     return () => {
       cancelled = true;
       wavesurfer?.destroy();
     };
-  }, [source, height, spectrogram, interact]);
+  }, [source, peaks, height, spectrogram, interact]);
 
   return (
     <figure className="waveform" data-state={state}>

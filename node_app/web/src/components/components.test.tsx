@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Style } from '../api';
+import type { Limits, Style } from '../api';
 import type { Mix } from '../lib/mix';
 import { defaultSettings, type Settings } from '../lib/settings';
 import { Landing } from '../pages/Landing';
@@ -14,7 +14,48 @@ const STYLES: Style[] = [
   { id: 'vinyl', label: 'Vinyl crackle', kind: 'texture', description: 'Crackle.' },
 ];
 
+// jsdom's audio element never loads metadata; the browser tests cover the real probe.
+vi.mock('../lib/check', async (importOriginal) => ({ ...(await importOriginal<typeof import('../lib/check')>()), probeDuration: async () => null }));
+
+const LIMITS: Limits = { maxUploadBytes: 1024 * 1024, maxDurationSeconds: 600 };
+
+/** Stands in for the browser's XMLHttpRequest: records what is sent and lets the test answer or report progress. */
+class FakeXhr {
+  static last: FakeXhr | null = null;
+  readonly upload = new EventTarget();
+  private readonly events = new EventTarget();
+  status = 0;
+  responseText = '';
+  body: FormData | null = null;
+  aborted = false;
+  constructor() {
+    FakeXhr.last = this;
+  }
+  addEventListener(type: string, listener: () => void) {
+    this.events.addEventListener(type, listener);
+  }
+  open() {}
+  setRequestHeader() {}
+  send(body: FormData) {
+    this.body = body;
+  }
+  abort() {
+    this.aborted = true;
+    this.events.dispatchEvent(new Event('abort'));
+  }
+  progress(loaded: number, total: number) {
+    this.upload.dispatchEvent(Object.assign(new Event('progress'), { loaded, total, lengthComputable: true }));
+  }
+  respond(status: number, body: unknown) {
+    this.status = status;
+    this.responseText = JSON.stringify(body);
+    this.events.dispatchEvent(new Event('load'));
+  }
+}
+
 beforeEach(() => {
+  FakeXhr.last = null;
+  vi.stubGlobal('XMLHttpRequest', FakeXhr);
   URL.createObjectURL = vi.fn(() => 'blob:preview');
   URL.revokeObjectURL = vi.fn();
 });
@@ -43,29 +84,64 @@ describe('MixSliders', () => {
 
 function StatefulLanding({ onStarted }: { onStarted: () => void }) {
   const [settings, setSettings] = useState<Settings>(defaultSettings('rain'));
-  return <Landing styles={STYLES} settings={settings} onSettings={setSettings} onStarted={onStarted} />;
+  return <Landing styles={STYLES} limits={LIMITS} settings={settings} onSettings={setSettings} onStarted={onStarted} />;
 }
 
 describe('Landing', () => {
+  const chooseFile = (file: File) => fireEvent.change(screen.getByLabelText('Audio file'), { target: { files: [file] } });
+  const enrichButton = () => screen.getByRole('button', { name: 'Enrich' }) as HTMLButtonElement;
+
   it("shows the API's headline and message when the upload is refused, and sends the chosen style", async () => {
-    const message = 'The file is larger than 50 MB. Upload a shorter or compressed file.';
-    const fetchMock = vi.fn(async () => new Response(JSON.stringify({ error: { code: 'FILE_TOO_LARGE', message } }), { status: 413 }));
-    vi.stubGlobal('fetch', fetchMock);
+    const message = 'The audio is longer than 600 seconds. Cut a section with start/end or upload a shorter file.';
     const onStarted = vi.fn();
     render(<StatefulLanding onStarted={onStarted} />);
 
-    const enrich = screen.getByRole('button', { name: 'Enrich' }) as HTMLButtonElement;
-    expect(enrich.disabled).toBe(true);
-    fireEvent.change(screen.getByLabelText('Audio file'), { target: { files: [new File(['RIFF'], 'song.wav', { type: 'audio/wav' })] } });
+    expect(enrichButton().disabled).toBe(true);
+    chooseFile(new File(['RIFF'], 'song.wav', { type: 'audio/wav' }));
     fireEvent.click(screen.getByRole('radio', { name: /^Blues/ }));
-    fireEvent.click(enrich);
+    await waitFor(() => expect(enrichButton().disabled).toBe(false));
+    fireEvent.click(enrichButton());
+    FakeXhr.last!.respond(413, { error: { code: 'TOO_LONG', message } });
 
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toContain('This file is too large');
+    expect(alert.textContent).toContain('This recording is too long');
     expect(alert.textContent).toContain(message);
     expect(onStarted).not.toHaveBeenCalled();
-    const body = (fetchMock.mock.calls[0] as unknown as [string, RequestInit])[1].body as FormData;
-    expect(body.get('style')).toBe('blues');
-    await waitFor(() => expect(document.activeElement?.textContent).toBe('This file is too large'));
+    expect(FakeXhr.last!.body!.get('style')).toBe('blues');
+    await waitFor(() => expect(document.activeElement?.textContent).toBe('This recording is too long'));
+  });
+
+  it('shows how much has been uploaded and cancels the upload', async () => {
+    render(<StatefulLanding onStarted={vi.fn()} />);
+    chooseFile(new File([new Uint8Array(200_000)], 'song.mp3', { type: 'audio/mpeg' }));
+    await waitFor(() => expect(enrichButton().disabled).toBe(false));
+    fireEvent.click(enrichButton());
+    FakeXhr.last!.progress(50_000, 200_000);
+    expect((await screen.findByText(/Uploading… 0\.0 of 0\.2 MB \(25 %\)/)).textContent).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel upload' }));
+    expect(FakeXhr.last!.aborted).toBe(true);
+    expect(await screen.findByText(/Upload cancelled/)).toBeTruthy();
+    expect(enrichButton().disabled).toBe(false);
+  });
+
+  it('refuses an empty file or one over the limit before uploading anything', async () => {
+    render(<StatefulLanding onStarted={vi.fn()} />);
+    chooseFile(new File([], 'empty.wav', { type: 'audio/wav' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('This file is empty');
+    expect(enrichButton().disabled).toBe(true);
+    chooseFile(new File([new Uint8Array(LIMITS.maxUploadBytes + 1)], 'huge.wav', { type: 'audio/wav' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('This file is too large');
+    expect(enrichButton().disabled).toBe(true);
+    expect(FakeXhr.last).toBeNull();
+  });
+
+  it('lets "Surprise me" draw a new mix on every Enrich: it sends no seed unless the person set one', async () => {
+    render(<StatefulLanding onStarted={vi.fn()} />);
+    fireEvent.click(screen.getByRole('button', { name: 'Surprise me' }));
+    chooseFile(new File(['RIFF'], 'song.wav', { type: 'audio/wav' }));
+    await waitFor(() => expect(enrichButton().disabled).toBe(false));
+    fireEvent.click(enrichButton());
+    expect(FakeXhr.last!.body!.get('style')).toBe('random');
+    expect(FakeXhr.last!.body!.has('seed')).toBe(false);
   });
 });

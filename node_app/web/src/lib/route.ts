@@ -1,12 +1,13 @@
 /** The app's few pages; the path is the state, so a reload or a shared link lands on the same page. */
-export type Route = { page: 'home' } | { page: 'job'; id: string } | { page: 'about' } | { page: 'faq' };
+export type Route = { page: 'home' } | { page: 'job'; id: string } | { page: 'about' } | { page: 'faq' } | { page: 'notFound' };
 
 export function parseRoute(pathname: string): Route {
   const job = /^\/r\/([A-Za-z0-9_-]+)\/?$/.exec(pathname);
   if (job) return { page: 'job', id: job[1] };
   if (pathname === '/about') return { page: 'about' };
   if (pathname === '/faq') return { page: 'faq' };
-  return { page: 'home' };
+  if (pathname === '/' || pathname === '/index.html') return { page: 'home' };
+  return { page: 'notFound' };
 }
 
 export function pathOf(route: Route): string {

@@ -1,3 +1,5 @@
+import { usePageTitle } from '../lib/title';
+
 const STEPS = [
   { title: 'Your audio', text: 'Any format: it is decoded to plain samples.' },
   { title: 'Windows', text: 'Cut into overlapping pieces of about 0.75 s.' },
@@ -8,6 +10,7 @@ const STEPS = [
 
 /** What the network does, in plain words, with a picture of the pipeline. */
 export function About() {
+  usePageTitle('How it works');
   return (
     <article className="prose" aria-labelledby="about-title">
       <h1 id="about-title">How it works</h1>

@@ -1,3 +1,5 @@
+import { usePageTitle } from '../lib/title';
+
 const QUESTIONS: ReadonlyArray<{ q: string; a: string }> = [
   {
     q: 'Which formats can I upload?',
@@ -18,6 +20,7 @@ const QUESTIONS: ReadonlyArray<{ q: string; a: string }> = [
 ];
 
 export function Faq() {
+  usePageTitle('FAQ');
   return (
     <article className="prose" aria-labelledby="faq-title">
       <h1 id="faq-title">Questions</h1>

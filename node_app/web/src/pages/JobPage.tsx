@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, watchJob, type Job, type Style } from '../api';
 import { ErrorPanel } from '../components/ErrorPanel';
 import type { Settings } from '../lib/settings';
+import { PageTitle } from '../lib/title';
 import { Result } from './Result';
 import { Working } from './Working';
 
@@ -28,11 +29,26 @@ export function JobPage({ id, styles, onHome, onReuse }: Props) {
       Enrich another file
     </button>
   );
-  if (gone) return <ErrorPanel code={gone.code} message={gone.message}>{again}</ErrorPanel>;
+  if (gone)
+    return (
+      <>
+        <PageTitle title="Result not found" />
+        <ErrorPanel code={gone.code} message={gone.message}>
+          {again}
+        </ErrorPanel>
+      </>
+    );
   if (!job) return <p role="status">Loading…</p>;
   if (job.status === 'failed') {
     const error = job.error ?? { code: 'ENRICH_FAILED', message: 'The job failed.' };
-    return <ErrorPanel code={error.code} message={error.message}>{again}</ErrorPanel>;
+    return (
+      <>
+        <PageTitle title="Enrichment failed" />
+        <ErrorPanel code={error.code} message={error.message}>
+          {again}
+        </ErrorPanel>
+      </>
+    );
   }
   if (job.status === 'done') return <Result job={job} styles={styles} onHome={onHome} onReuse={onReuse} onFeedback={setJob} />;
   return <Working job={job} onCancelled={onHome} />;

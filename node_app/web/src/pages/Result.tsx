@@ -1,10 +1,12 @@
-import { useState } from 'react';
-import { ApiError, inputUrl, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type OutputFormat, type Style } from '../api';
+import { useEffect, useMemo, useState } from 'react';
+import { ApiError, fetchPeaks, inputUrl, listeningUrl, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type JobPeaks, type OutputFormat, type Style } from '../api';
 import { ABPlayer } from '../components/ABPlayer';
+import { Spectrograms } from '../components/Spectrograms';
 import { FormatSelect } from '../components/FormatSelect';
 import { formatSeconds } from '../components/Recorder';
 import { describeMix, toPercentages } from '../lib/mix';
 import { settingsFromJob, type Settings } from '../lib/settings';
+import { usePageTitle } from '../lib/title';
 
 interface Props {
   job: Job;
@@ -16,11 +18,30 @@ interface Props {
 
 /** The finished job: compare, download, share, rate, and keep the recipe. */
 export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
+  usePageTitle(`Enriched: ${job.input.name}`);
   const [format, setFormat] = useState<OutputFormat>(job.params.format);
   const [notice, setNotice] = useState<string | null>(null);
   const labelOf = (id: string) => styles.find((s) => s.id === id)?.label ?? id;
   const link = shareUrl(job);
   const expires = new Date(job.expiresAt);
+  const [peaks, setPeaks] = useState<JobPeaks | 'none' | null>(null);
+  useEffect(() => {
+    let current = true;
+    fetchPeaks(job).then(
+      (loaded) => current && setPeaks(loaded),
+      () => current && setPeaks('none'),
+    );
+    return () => {
+      current = false;
+    };
+  }, [job.links.peaks]);
+  const sectioned = job.params.start !== undefined || job.params.end !== undefined;
+  const playerPeaks = useMemo(() => {
+    if (peaks === null || peaks === 'none' || !job.output) return {};
+    const duration = job.output.durationSeconds;
+    // The input's peaks cover only the section that was enriched; the original player shows the whole file.
+    return { enriched: { levels: peaks.result, duration }, ...(sectioned ? {} : { original: { levels: peaks.input, duration } }) };
+  }, [peaks, job.output, sectioned]);
 
   const copy = async () => {
     try {
@@ -31,9 +52,12 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
     }
   };
   const share = () => void navigator.share({ title: 'Enriched with The Noise Enricher', url: link }).catch(() => undefined);
+  const [myRating, setMyRating] = useState(() => ratingGiven(job.id));
   const rate = async (rating: 'up' | 'down') => {
     try {
       onFeedback(await sendFeedback(job.id, rating));
+      rememberRating(job.id, rating);
+      setMyRating(rating);
       setNotice('Thanks for the feedback.');
     } catch (error) {
       setNotice(error instanceof ApiError ? error.message : 'The feedback could not be sent.');
@@ -63,7 +87,18 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
         )}
       </dl>
 
-      <ABPlayer originalUrl={inputUrl(job)} enrichedUrl={resultUrl(job, 'wav')} offsetSeconds={job.params.start ?? 0} />
+      {peaks === null ? (
+        <p role="status">Loading the players…</p>
+      ) : (
+        <ABPlayer
+          originalUrl={inputUrl(job)}
+          enrichedUrl={listeningUrl(job)}
+          offsetSeconds={job.params.start ?? 0}
+          peaks={playerPeaks}
+          section={sectioned && job.output ? { start: job.params.start ?? 0, end: (job.params.start ?? 0) + job.output.durationSeconds } : undefined}
+        />
+      )}
+      <Spectrograms originalUrl={inputUrl(job)} enrichedUrl={resultUrl(job, 'wav')} offsetSeconds={job.params.start ?? 0} />
 
       <section className="card" aria-labelledby="download-title">
         <h2 id="download-title">Download</h2>
@@ -99,10 +134,10 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
       <section className="card" aria-labelledby="feedback-title">
         <h2 id="feedback-title">Did it work?</h2>
         <div className="button-row">
-          <button type="button" aria-pressed={job.feedback === 'up'} onClick={() => void rate('up')}>
+          <button type="button" aria-pressed={myRating === 'up'} onClick={() => void rate('up')}>
             Sounds good
           </button>
-          <button type="button" aria-pressed={job.feedback === 'down'} onClick={() => void rate('down')}>
+          <button type="button" aria-pressed={myRating === 'down'} onClick={() => void rate('down')}>
             Not really
           </button>
         </div>
@@ -130,4 +165,25 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
       )}
     </article>
   );
+}
+
+/**
+ * The rating given in this browser. The job's own `feedback` is whoever rated last, which for someone opening
+ * a shared link is the sender: shown as pressed, it would look like their own answer.
+ */
+function ratingGiven(id: string): 'up' | 'down' | null {
+  try {
+    const stored = window.localStorage.getItem(`rating:${id}`);
+    return stored === 'up' || stored === 'down' ? stored : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberRating(id: string, rating: 'up' | 'down'): void {
+  try {
+    window.localStorage.setItem(`rating:${id}`, rating);
+  } catch {
+    // Private modes may refuse storage; the button still shows the rating until the page is left.
+  }
 }

@@ -1,7 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
-import type WaveSurfer from 'wavesurfer.js';
-import { ApiError, cancelJob, inputUrl, type Job } from '../api';
-import { Waveform } from '../components/Waveform';
+import { ApiError, cancelJob, fetchPeaks, type Job, type JobPeaks } from '../api';
+import { PeaksPicture } from '../components/PeaksPicture';
+import { usePageTitle } from '../lib/title';
+
+/** Often enough to see the picture grow, rarely enough not to matter on a slow connection. */
+const PEAKS_INTERVAL_MS = 1500;
 
 const STAGES: Record<string, string> = {
   queued: 'Waiting for a free slot…',
@@ -10,19 +13,34 @@ const STAGES: Record<string, string> = {
   encoding: 'Writing the result…',
 };
 
-/** Progress from the job's events, with the input's waveform filling in as the network works through it. */
+/**
+ * Progress from the job's events, with a waveform from the server's peaks filling in as the network works
+ * through the audio; the input itself is never downloaded here.
+ */
 export function Working({ job, onCancelled }: { job: Job; onCancelled: () => void }) {
   const [cancelling, setCancelling] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-  const wavesurfer = useRef<WaveSurfer | null>(null);
+  const [peaks, setPeaks] = useState<JobPeaks | null>(null);
+  const lastFetch = useRef(0);
   const percent = Math.round(job.progress * 100);
+  usePageTitle(`${percent} % · Enriching ${job.input.name}`);
 
-  // The model works from the start of the audio to its end, so the coloured part is what is already enriched.
-  const enriched = Math.min(1, Math.max(0, (job.progress - 0.1) / 0.85));
-  const showProgress = (ws: WaveSurfer) => ws.seekTo(sectionFraction(job, ws.getDuration(), enriched));
   useEffect(() => {
-    if (wavesurfer.current) showProgress(wavesurfer.current);
-  });
+    if (job.stage !== 'enriching' && job.stage !== 'encoding') return;
+    const wait = Math.max(0, lastFetch.current + PEAKS_INTERVAL_MS - Date.now());
+    let current = true;
+    const timer = setTimeout(() => {
+      lastFetch.current = Date.now();
+      fetchPeaks(job).then(
+        (loaded) => current && setPeaks(loaded),
+        () => undefined,
+      );
+    }, wait);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [job]);
 
   const cancel = async () => {
     setCancelling(true);
@@ -43,10 +61,12 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
         Progress: {percent} %
         <progress max={100} value={percent} />
       </label>
-      <Waveform source={inputUrl(job)} label="Your audio, coloured as it is enriched" interact={false} onReady={(ws) => {
-          wavesurfer.current = ws;
-          showProgress(ws);
-        }} />
+      <PeaksPicture
+        input={peaks?.input ?? []}
+        result={peaks?.result ?? []}
+        total={peaks?.expectedPeaks ?? 0}
+        label="Your audio, coloured as it is enriched"
+      />
       <p className="hint">You can leave this page open or come back to this address later; the job keeps going.</p>
       <button type="button" onClick={() => void cancel()} disabled={cancelling}>
         Cancel
@@ -54,12 +74,4 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
       {problem && <p role="alert">{problem}</p>}
     </section>
   );
-}
-
-/** Where in the whole input the enriched part ends, when only a section is being enriched. */
-function sectionFraction(job: Job, duration: number, enriched: number): number {
-  if (!(duration > 0)) return enriched;
-  const start = job.params.start ?? 0;
-  const end = Math.min(job.params.end ?? duration, duration);
-  return Math.min(1, (start + enriched * (end - start)) / duration);
 }
