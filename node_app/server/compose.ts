@@ -29,7 +29,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const files = overrides.files?.(config.dataDir) ?? new FileStore(config.dataDir);
   // The disk is ephemeral on Heroku and jobs live in memory: start from an empty data folder every time.
   await files.reset();
-  const codec = createAudioCodec(ffmpeg.path, config.ffmpegTimeoutMs);
+  const codec = createAudioCodec({ ffmpegPath: ffmpeg.path, timeoutMs: config.ffmpegTimeoutMs, stallTimeoutMs: config.ffmpegStallTimeoutMs });
   const models = new ModelService(config.modelsDir, config.workers, logger);
   const jobs = new JobService({
     codec: overrides.codec?.(codec) ?? codec,

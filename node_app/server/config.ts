@@ -20,6 +20,9 @@ const schema = z.object({
   WORKERS: positiveInt.default(Math.max(1, Math.min(2, os.availableParallelism()))),
   MAX_QUEUE: z.coerce.number().int().min(0).default(8),
   FFMPEG_TIMEOUT_S: z.coerce.number().positive().default(120),
+  // A local file decodes without pause; ffmpeg silent this long is waiting on something (a stream, a pipe)
+  // at no CPU, and would hold a worker for FFMPEG_TIMEOUT_S.
+  FFMPEG_STALL_TIMEOUT_S: z.coerce.number().positive().default(10),
   // Per client IP, on the two endpoints that start work; a song takes seconds of CPU, so a few a minute is plenty.
   RATE_LIMIT_PER_MIN: positiveInt.default(20),
   // Heroku's router drops a request after 55 s without a byte; giving up earlier frees the upload's slot sooner.
@@ -43,6 +46,7 @@ export interface Config {
   workers: number;
   maxQueue: number;
   ffmpegTimeoutMs: number;
+  ffmpegStallTimeoutMs: number;
   rateLimitPerMinute: number;
   uploadIdleTimeoutMs: number;
   minFreeDiskBytes: number;
@@ -71,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.WORKERS,
     maxQueue: e.MAX_QUEUE,
     ffmpegTimeoutMs: e.FFMPEG_TIMEOUT_S * 1000,
+    ffmpegStallTimeoutMs: e.FFMPEG_STALL_TIMEOUT_S * 1000,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MIN,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_S * 1000,
     minFreeDiskBytes: Math.round(e.MIN_FREE_DISK_MB * 1024 * 1024),

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, diskFull, isDiskFull, notFound } from './errors.js';
+import { AppError, notFound } from './errors.js';
+import { toKnownError } from './services/media-failures.js';
 
 /** Unknown API paths get the same JSON shape as every other error. */
 export const apiNotFound: RequestHandler = (req, _res, next) => {
@@ -18,8 +19,8 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
 };
 
 function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
-  if (isDiskFull(error)) return diskFull();
+  const known = toKnownError(error);
+  if (known) return known;
   const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
   // body-parser and friends mark client mistakes with a 4xx status.
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -5,6 +5,7 @@ import { randomSeed } from '../../engine/random.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
 import { AppError, busy, conflict, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { toKnownError } from './media-failures.js';
 import type { ModelService } from './model-service.js';
 import { Semaphore } from './semaphore.js';
 
@@ -270,7 +271,7 @@ export class JobService {
         this.update(job, { status: 'failed', stage: 'failed', error: { status: 499, code: 'CANCELLED', message: 'The job was cancelled.' } });
         return;
       }
-      const known = error instanceof AppError ? error : isDiskFull(error) ? diskFull() : null;
+      const known = toKnownError(error);
       if (!known) logger.error({ err: error, jobId: job.id }, 'job failed');
       const failure = known
         ? { status: known.status, code: known.code, message: known.message, headers: known.headers }
