@@ -38,6 +38,8 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     logger,
     concurrency: config.workers,
     maxQueue: config.maxQueue,
+    encodeConcurrency: config.encodeWorkers,
+    maxEncodeQueue: config.maxEncodeQueue,
     maxDurationSeconds: config.maxDurationSeconds,
     ttlMs: config.resultTtlMs,
     minFreeBytes: config.minFreeDiskBytes,

@@ -3,12 +3,11 @@ import { createServices } from './compose.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 
-// Heroku sends SIGTERM and kills the dyno 30 s later; finishing work within 25 s leaves time to exit cleanly.
-const SHUTDOWN_GRACE_MS = 25_000;
-// Past this, something is stuck: exit on our own terms (and say so) before Heroku's SIGKILL at 30 s.
-const SHUTDOWN_DEADLINE_MS = 28_000;
-
 const config = loadConfig();
+// Heroku sends SIGTERM and kills the dyno 30 s later; finishing work within the grace leaves time to exit cleanly.
+const SHUTDOWN_GRACE_MS = config.shutdownGraceMs;
+// Past this, something is stuck: exit on our own terms (and say so) before Heroku's SIGKILL at 30 s.
+const SHUTDOWN_DEADLINE_MS = SHUTDOWN_GRACE_MS + 3_000;
 const logger = createLogger(config.logLevel);
 const { ffmpeg, files, models, jobs } = await createServices(config, logger);
 if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falling back to the bundled ffmpeg');

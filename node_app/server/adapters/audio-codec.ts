@@ -8,6 +8,7 @@ import {
   type CompressedFormat,
 } from './ffmpeg.js';
 import { MediaError } from './media-error.js';
+import { ProcessLauncher } from './process-launcher.js';
 import { createWavWriter, looksLikeWav, openWavFile, type WavSource, type WavWriter } from './wav.js';
 
 export type OutputFormat = 'wav' | CompressedFormat;
@@ -37,6 +38,8 @@ export interface AudioCodec {
   writeWav(path: string, format: { sampleRate: number; channels: number }): Promise<WavWriter>;
   /** Writes `format` from a WAV master; for wav the master itself is the result. Settles once ffmpeg has exited. */
   transcode(wavPath: string, format: CompressedFormat, output: string, signal?: AbortSignal): Promise<void>;
+  /** Stops the encoders' launcher; encodes still running are killed. */
+  close(): Promise<void>;
 }
 
 export interface CodecOptions {
@@ -58,6 +61,8 @@ export const MAX_SAMPLE_RATE = 48000;
  * through ffmpeg. The file's type is judged by its bytes, never by its name.
  */
 export function createAudioCodec(codecOptions: CodecOptions): AudioCodec {
+  const launcher = new ProcessLauncher();
+  launcher.start();
   return {
     async decode(path, options) {
       const wav = await tryWav(path);
@@ -68,10 +73,12 @@ export function createAudioCodec(codecOptions: CodecOptions): AudioCodec {
 
     async transcode(wavPath, format, output, signal) {
       const { ffmpegPath, timeoutMs } = codecOptions;
-      await encodeWithFfmpeg(ffmpegPath, wavPath, format, output, { timeoutMs, signal, niceness: ENCODE_NICENESS }).catch((error: unknown) => {
+      await encodeWithFfmpeg(launcher, ffmpegPath, wavPath, format, output, { timeoutMs, signal, niceness: ENCODE_NICENESS }).catch((error: unknown) => {
         throw fromEncodeError(error);
       });
     },
+
+    close: () => launcher.close(),
   };
 }
 

@@ -2,9 +2,9 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
-import { execFile, spawn } from 'node:child_process';
-import os from 'node:os';
+import { execFile } from 'node:child_process';
 import { concatPlanar, sanitizeInPlace, type Pcm } from '../../engine/pcm.js';
+import type { ProcessLauncher } from './process-launcher.js';
 
 const require = createRequire(import.meta.url);
 
@@ -296,56 +296,42 @@ export function encodeArgs(wavPath: string, format: CompressedFormat, output: st
 }
 
 /**
- * Encodes a WAV master into a compressed format. Settles only when ffmpeg has exited, whether it finished,
- * failed, timed out or was cancelled, so a caller that awaits it never leaves an encoder running.
+ * Encodes a WAV master into a compressed format, started through `launcher`. Settles only when ffmpeg has
+ * exited, whether it finished, failed, timed out or was cancelled, so a caller that awaits it never leaves an
+ * encoder running.
  */
-export function encodeWithFfmpeg(binary: string, wavPath: string, format: CompressedFormat, output: string, options: EncodeOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let failure: FfmpegError | null = null;
-    let settled = false;
-    let stderr = '';
-    const child = spawn(binary, encodeArgs(wavPath, format, output), { stdio: ['ignore', 'ignore', 'pipe'] });
-    const stop = (error: FfmpegError): void => {
-      failure ??= error;
-      child.kill('SIGKILL');
-    };
-    const timer = setTimeout(() => stop(new FfmpegError('ffmpeg took too long to encode', 'timeout')), options.timeoutMs);
-    const onAbort = (): void => stop(new FfmpegError('encoding was cancelled', 'aborted'));
-    const settle = (error: FfmpegError | null): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve();
-    };
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-2000);
+export async function encodeWithFfmpeg(
+  launcher: ProcessLauncher,
+  binary: string,
+  wavPath: string,
+  format: CompressedFormat,
+  output: string,
+  options: EncodeOptions,
+): Promise<void> {
+  options.signal?.throwIfAborted();
+  const encoder = launcher.run(binary, encodeArgs(wavPath, format, output), { niceness: options.niceness });
+  let failure: FfmpegError | null = null;
+  const stop = (error: FfmpegError): void => {
+    failure ??= error;
+    encoder.kill();
+  };
+  const timer = setTimeout(() => stop(new FfmpegError('ffmpeg took too long to encode', 'timeout')), options.timeoutMs);
+  const onAbort = (): void => stop(new FfmpegError('encoding was cancelled', 'aborted'));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const { code, signal, stderr } = await encoder.exited.catch((error: unknown) => {
+      throw new FfmpegError(`ffmpeg could not start: ${error instanceof Error ? error.message : String(error)}`, 'unavailable');
     });
-    child.once('spawn', () => {
-      if (!options.niceness || child.pid === undefined) return;
-      try {
-        os.setPriority(child.pid, Math.min(19, os.getPriority(child.pid) + options.niceness));
-      } catch {
-        // A platform that refuses a lower priority still encodes, only at normal priority.
-      }
-    });
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      // Only a failed start leaves no process behind; any other error is followed by 'close'.
-      if (child.pid === undefined) settle(new FfmpegError(`ffmpeg could not start: ${error.code ?? error.message}`, 'unavailable'));
-    });
-    child.once('close', (code, signal) => {
-      if (failure) return settle(failure);
-      if (signal) return settle(new FfmpegError(`ffmpeg was killed with ${signal}`, signalFailure(signal)));
-      if (code !== 0) {
-        const reason = /No space left on device|Disk quota exceeded/i.test(stderr) ? 'disk-full' : 'failed';
-        return settle(new FfmpegError(`ffmpeg exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`, reason));
-      }
-      settle(null);
-    });
-  });
+    if (failure) throw failure;
+    if (signal) throw new FfmpegError(`ffmpeg was killed with ${signal}`, signalFailure(signal));
+    if (code !== 0) {
+      const reason = /No space left on device|Disk quota exceeded/i.test(stderr) ? 'disk-full' : 'failed';
+      throw new FfmpegError(`ffmpeg exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`, reason);
+    }
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Turns ffmpeg's interleaved little-endian float32 byte stream into planar slices as it arrives. */

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { AudioCodec, OutputFormat, PcmStream } from '../adapters/audio-codec.js';
+import type { CompressedFormat } from '../adapters/ffmpeg.js';
 import type { WavWriter } from '../adapters/wav.js';
 import { randomSeed } from '../../engine/random.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
-import { AppError, busy, conflict, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
+import { busy, conflict, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { toKnownError } from './media-failures.js';
 import type { ModelService } from './model-service.js';
@@ -49,6 +50,10 @@ export interface JobServiceOptions {
   maxQueue: number;
   maxDurationSeconds: number;
   ttlMs: number;
+  /** Result encodes (mp3, flac, ogg) that run at once, outside the enrichment workers. */
+  encodeConcurrency?: number;
+  /** Encodes that may wait for a turn; past that a download that needs a new encode gets 503 BUSY. */
+  maxEncodeQueue?: number;
   /** New jobs are refused with 507 while the data dir's disk has less than this free. */
   minFreeBytes?: number;
   now?: () => Date;
@@ -58,7 +63,8 @@ interface Entry {
   job: Job;
   controller: AbortController;
   finished: Promise<void>;
-  encodings: Map<OutputFormat, Promise<string>>;
+  /** One encode per format: later requests for the same format wait on the first one's promise. */
+  encodings: Map<CompressedFormat, Promise<string>>;
 }
 
 const MASTER = 'result.wav';
@@ -69,12 +75,16 @@ export class JobService {
   private readonly entries = new Map<string, Entry>();
   private readonly events = new EventEmitter();
   private readonly slots: Semaphore;
+  private readonly encodeSlots: Semaphore;
+  /** Encodes waiting for a turn or running, across all jobs. */
+  private readonly encodes = new Set<Promise<unknown>>();
   private readonly now: () => Date;
   private sweeper: NodeJS.Timeout | null = null;
   private closing = false;
 
   constructor(private readonly options: JobServiceOptions) {
     this.slots = new Semaphore(options.concurrency);
+    this.encodeSlots = new Semaphore(options.encodeConcurrency ?? 1);
     this.now = options.now ?? (() => new Date());
     this.events.setMaxListeners(0);
   }
@@ -151,16 +161,52 @@ export class JobService {
     if (entry.job.status !== 'done') {
       throw conflict('JOB_NOT_DONE', `The job is ${entry.job.status}; wait until it is done to download the result.`);
     }
-    const master = this.options.files.jobFile(id, MASTER);
-    if (format === 'wav') return master;
+    if (format === 'wav') return this.options.files.jobFile(id, MASTER);
     let encoding = entry.encodings.get(format);
     if (!encoding) {
-      const output = this.options.files.jobFile(id, `result.${format}`);
-      encoding = this.options.codec.transcode(master, format, output).then(() => output);
-      encoding.catch(() => entry.encodings.delete(format));
-      entry.encodings.set(format, encoding);
+      if (this.closing) throw shuttingDown();
+      if (this.encodes.size >= (this.options.encodeConcurrency ?? 1) + (this.options.maxEncodeQueue ?? 0)) {
+        throw busy('The server is busy encoding other downloads. Try again in a minute, or download the wav.', 30);
+      }
+      const started = this.encode(entry, format);
+      encoding = started;
+      this.encodes.add(started);
+      entry.encodings.set(format, started);
+      // A failed encode is forgotten, so the next request tries again; a finished one is served from then on.
+      started.then(
+        () => this.encodes.delete(started),
+        () => {
+          this.encodes.delete(started);
+          if (entry.encodings.get(format) === started) entry.encodings.delete(format);
+        },
+      );
     }
     return encoding;
+  }
+
+  /**
+   * Encodes the master in its turn, into a partial file renamed when complete, so a cut-short encode is never
+   * served. The job's controller cancels it (DELETE, expiry, the end of the shutdown grace) and kills ffmpeg.
+   */
+  private async encode(entry: Entry, format: CompressedFormat): Promise<string> {
+    const { codec, files } = this.options;
+    const { job, controller } = entry;
+    const partial = files.jobFile(job.id, `result.${format}.part`);
+    let release: (() => void) | null = null;
+    try {
+      release = await this.encodeSlots.acquire(controller.signal);
+      if (this.closing) throw shuttingDown();
+      await codec.transcode(files.jobFile(job.id, MASTER), format, partial, controller.signal);
+      return await files.adopt(partial, job.id, `result.${format}`);
+    } catch (error) {
+      await files.removeFile(partial).catch(() => undefined);
+      if (controller.signal.aborted || isAbortError(error)) throw this.closing ? shuttingDown() : jobNotFound();
+      const known = toKnownError(error);
+      if (!known || known.status >= 500) this.options.logger.error({ err: error, jobId: job.id, format }, 'encode failed');
+      throw known ?? error;
+    } finally {
+      release?.();
+    }
   }
 
   setFeedback(id: string, rating: 'up' | 'down'): Job {
@@ -173,9 +219,12 @@ export class JobService {
   /** Cancels the job if it is still working and deletes its files. */
   async remove(id: string): Promise<void> {
     const entry = this.entry(id);
+    const encodes = [...entry.encodings.values()];
     entry.controller.abort();
     this.entries.delete(id);
     await entry.finished;
+    // Every encoder has exited before the folder goes: none outlives its job.
+    await Promise.allSettled(encodes);
     await this.options.files.removeJob(id);
     this.events.removeAllListeners(id);
   }
@@ -198,11 +247,13 @@ export class JobService {
     this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
     const pending = [...this.entries.values()].map((e) => e.finished);
+    const encodes = [...this.encodes].map((e) => e.catch(() => undefined));
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
-    if ((await Promise.race([Promise.all(pending), timeout])) === 'timeout') {
+    if ((await Promise.race([Promise.all([...pending, ...encodes]), timeout])) === 'timeout') {
       for (const entry of this.entries.values()) entry.controller.abort();
-      await Promise.all(pending);
+      await Promise.all([...pending, ...encodes]);
     }
+    await this.options.codec.close();
   }
 
   get activeCount(): number {
