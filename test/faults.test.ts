@@ -56,6 +56,9 @@ describe('ffmpeg killed or hanging', () => {
     ['hangs from the start', 415, 'DECODE_TIMEOUT', 'hang', 'always'],
     ['is killed while decoding', 503, 'DECODER_FAILED', 'die', 'decode'],
     ['is killed at once', 503, 'DECODER_FAILED', 'die', 'always'],
+    // The same file would crash it again: a 503 would invite endless retries of it.
+    ['crashes (SIGSEGV) while decoding', 415, 'UNDECODABLE', 'crash', 'decode'],
+    ['crashes (SIGSEGV) while probing', 415, 'UNDECODABLE', 'crash', 'always'],
   ] as const)('when ffmpeg %s: %i %s within the timeout, no files left, server up', async (_name, status, code, fault, when) => {
     const clip = await mp3();
     const ffmpeg = await faultyFfmpeg(`ffmpeg-${fault}-${when}.sh`, fault, when);
@@ -63,12 +66,30 @@ describe('ffmpeg killed or hanging', () => {
     const started = Date.now();
     const res = await request(app).post('/api/enrich').attach('audio', clip);
     expect(errorCode(res)).toEqual({ status, code });
+    expect(res.headers['retry-after'] === undefined).toBe(status === 415);
     expect(Date.now() - started).toBeLessThan(6000);
     expect(await dataFiles()).toEqual([]);
     expect((await request(app).get('/healthz')).status).toBe(200);
     // WAV never needs ffmpeg, so the server still enriches it.
     const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
     expect((await request(app).post('/api/enrich').attach('audio', wav)).status).toBe(200);
+  });
+});
+
+describe('no ffmpeg at all', () => {
+  it('decodes and encodes answer 503 FFMPEG_UNAVAILABLE with Retry-After, WAV still works, nothing left behind', async () => {
+    const { app, dataFiles } = await start({ FFMPEG_PATH: '/nonexistent/ffmpeg' });
+    const decode = await request(app).post('/api/enrich').attach('audio', await mp3());
+    expect(errorCode(decode)).toEqual({ status: 503, code: 'FFMPEG_UNAVAILABLE' });
+    expect(decode.headers['retry-after']).toBeDefined();
+
+    const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const created = await request(app).post('/api/jobs').attach('audio', wav);
+    await server!.jobs.settled(created.body.id as string);
+    const encode = await request(app).get(`/api/jobs/${created.body.id as string}/result?format=mp3`);
+    expect(errorCode(encode)).toEqual({ status: 503, code: 'FFMPEG_UNAVAILABLE' });
+    expect((await request(app).get(`/api/jobs/${created.body.id as string}/result?format=wav`)).status).toBe(200);
+    expect((await dataFiles()).filter((f) => !/\/(input|result\.wav)$/.test(f))).toEqual([]);
   });
 });
 
