@@ -37,8 +37,9 @@ async function shutdown(signal: string): Promise<void> {
   // Idle keep-alive sockets would otherwise hold the server open until they time out.
   server.closeIdleConnections();
   await jobs.shutdown(SHUTDOWN_GRACE_MS);
-  // Finished jobs may still be streaming their audio or a last progress event; give those what grace is left.
-  const left = Math.max(0, SHUTDOWN_GRACE_MS - (Date.now() - started));
+  // Finished jobs may still be streaming their audio or a last progress event; give those what grace is left,
+  // and at least a moment for the 503s of jobs cut at the grace to reach their clients.
+  const left = Math.max(1000, SHUTDOWN_GRACE_MS - (Date.now() - started));
   await Promise.race([serverClosed, new Promise((resolve) => setTimeout(resolve, left).unref())]);
   server.closeAllConnections();
   await models.close();

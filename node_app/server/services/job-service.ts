@@ -242,10 +242,14 @@ export class JobService {
     return expired.length;
   }
 
-  /** Refuses new jobs, lets running ones finish for up to `graceMs`, then cancels the rest (they end failed). */
+  /**
+   * Refuses new jobs and new encodes, fails the queued jobs at once (503 SHUTTING_DOWN, files removed), lets
+   * running work finish for up to `graceMs`, then cancels the rest the same way.
+   */
   async shutdown(graceMs: number): Promise<void> {
     this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    for (const entry of this.entries.values()) if (entry.job.status === 'queued') entry.controller.abort();
     const pending = [...this.entries.values()].map((e) => e.finished);
     const encodes = [...this.encodes].map((e) => e.catch(() => undefined));
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
@@ -299,6 +303,19 @@ export class JobService {
     return { sampleRate: input.sampleRate, channels: input.channels, durationSeconds: frames / input.sampleRate };
   }
 
+  /**
+   * Why a job failed, for its client. A job deleted (or abandoned by its one-shot client) has nobody listening;
+   * one stopped by a shutdown may still have its client waiting, who is told to come back.
+   */
+  private failureOf(job: Job, error: unknown, cancelled: boolean): NonNullable<Job['error']> {
+    const deleted = !this.entries.has(job.id);
+    const known = cancelled ? (this.closing && !deleted ? shuttingDown() : null) : toKnownError(error);
+    if (known) return { status: known.status, code: known.code, message: known.message, headers: known.headers };
+    if (cancelled) return { status: 499, code: 'CANCELLED', message: 'The job was cancelled.' };
+    this.options.logger.error({ err: error, jobId: job.id }, 'job failed');
+    return { status: 500, code: 'ENRICH_FAILED', message: 'Something went wrong while enriching this file. Try again, or try another file.' };
+  }
+
   private async run(entry: Entry, style: Float32Array): Promise<void> {
     const { job, controller } = entry;
     const { signal } = controller;
@@ -306,6 +323,8 @@ export class JobService {
     let release: (() => void) | null = null;
     try {
       release = await this.slots.acquire(signal);
+      // A job that starts now would only be killed with the process.
+      if (this.closing) throw shuttingDown();
       this.update(job, { status: 'running', stage: 'decoding', progress: 0.02 });
       const input = await codec.decode(files.jobFile(job.id, INPUT), {
         startSeconds: job.params.start,
@@ -318,16 +337,7 @@ export class JobService {
       this.update(job, { status: 'done', stage: 'done', progress: 1, output });
       logger.info({ jobId: job.id, style: job.params.style, seconds: output.durationSeconds }, 'job done');
     } catch (error) {
-      if (signal.aborted || isAbortError(error)) {
-        this.update(job, { status: 'failed', stage: 'failed', error: { status: 499, code: 'CANCELLED', message: 'The job was cancelled.' } });
-        return;
-      }
-      const known = toKnownError(error);
-      if (!known) logger.error({ err: error, jobId: job.id }, 'job failed');
-      const failure = known
-        ? { status: known.status, code: known.code, message: known.message, headers: known.headers }
-        : { status: 500, code: 'ENRICH_FAILED', message: 'Something went wrong while enriching this file. Try again, or try another file.' };
-      this.update(job, { status: 'failed', stage: 'failed', error: failure });
+      this.update(job, { status: 'failed', stage: 'failed', error: this.failureOf(job, error, signal.aborted || isAbortError(error)) });
     } finally {
       release?.();
     }
