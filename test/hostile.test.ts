@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -344,6 +344,33 @@ describe('clients that stall or vanish', () => {
     exchange.socket.destroy();
     await until(async () => server.jobs.activeCount === 0 && !(await server.dataFiles()).some((f) => f.includes(id)), 5000);
     expect(() => server.jobs.get(id)).toThrow();
+  });
+});
+
+describe('what is kept after an answer', () => {
+  it('a one-shot enrich keeps nothing on disk once the client has its audio', async () => {
+    const clip = await makeClip({ seconds: 2, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const res = await enrich(clip, { seed: '3', format: 'mp3' });
+    expect(res.status).toBe(200);
+    const id = res.headers['x-job-id'];
+    await until(async () => !(await server.dataFiles()).some((f) => f.includes(id)), 2000);
+    expect((await request(server.app).get(`/api/jobs/${id}`)).status).toBe(404);
+  });
+
+  it.each([
+    ['result', 'result.wav', 'result'],
+    ['input', 'input', 'input'],
+  ])('a %s whose file is gone under it: 404 JOB_NOT_FOUND as JSON, not as an audio attachment', async (_name, file, suffix) => {
+    const clip = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const id = (await request(server.app).post('/api/jobs').attach('audio', clip)).body.id as string;
+    await server.jobs.settled(id);
+    await rm(path.join(server.files.dataDir, 'jobs', id, file));
+    const res = await request(server.app).get(`/api/jobs/${id}/${suffix}`);
+    expect(errorOf(res)).toEqual({ status: 404, code: 'JOB_NOT_FOUND' });
+    expect(res.headers['content-disposition']).toBeUndefined();
+    expect(res.headers['x-enrich-style']).toBeUndefined();
+    expect(res.headers['cache-control']).toBeUndefined();
+    await request(server.app).delete(`/api/jobs/${id}`);
   });
 });
 

@@ -2,6 +2,19 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, notFound } from './errors.js';
 import { toKnownError } from './services/media-failures.js';
 
+const CONTENT_HEADERS = [
+  'Content-Type',
+  'Content-Disposition',
+  'Content-Length',
+  'Cache-Control',
+  'ETag',
+  'Last-Modified',
+  'Accept-Ranges',
+  'X-Enrich-Style',
+  'X-Enrich-Seed',
+  'Access-Control-Expose-Headers',
+];
+
 /** Unknown API paths get the same JSON shape as every other error. */
 export const apiNotFound: RequestHandler = (req, _res, next) => {
   next(notFound('NOT_FOUND', `There is no ${req.method} ${req.path}. The API is described in docs/api.md.`));
@@ -15,6 +28,9 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
     res.destroy();
     return;
   }
+  // A route that failed after describing its audio (type, attachment name, caching) must not send the JSON
+  // error under that description.
+  for (const header of CONTENT_HEADERS) res.removeHeader(header);
   res.status(known.status).set(known.headers).json({ error: { code: known.code, message: known.message } });
 };
 
