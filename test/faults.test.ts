@@ -1,4 +1,6 @@
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -7,6 +9,7 @@ import type { AudioCodec } from '../node_app/server/adapters/audio-codec.js';
 import { FileStore } from '../node_app/server/adapters/file-store.js';
 import { makeClip } from './helpers/audio.js';
 import { faultyFfmpeg } from './helpers/corpus.js';
+import { multipartBody, rawRequest, requestHead } from './helpers/raw-http.js';
 import { startTestServer, type TestOverrides, type TestServer } from './helpers/server.js';
 
 let server: TestServer | null = null;
@@ -73,6 +76,68 @@ describe('ffmpeg killed or hanging', () => {
     // WAV never needs ffmpeg, so the server still enriches it.
     const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
     expect((await request(app).post('/api/enrich').attach('audio', wav)).status).toBe(200);
+  });
+});
+
+describe('uploads that take too long or fill the disk', () => {
+  async function listen(app: http.RequestListener): Promise<{ port: number; close(): void }> {
+    const listener = http.createServer(app).listen(0, '127.0.0.1');
+    await new Promise((resolve) => listener.once('listening', resolve));
+    return { port: (listener.address() as AddressInfo).port, close: () => listener.close() };
+  }
+
+  it('a trickle that never stalls is cut at UPLOAD_TIMEOUT_S: 408 UPLOAD_TIMEOUT, partial file deleted', async () => {
+    const { app, dataFiles } = await start({ UPLOAD_TIMEOUT_S: '2', UPLOAD_IDLE_TIMEOUT_S: '1' });
+    const { port, close } = await listen(app);
+    try {
+      const body = multipartBody('slowB', [{ name: 'audio', filename: 'slow.wav', content: Buffer.alloc(100_000, 1) }]);
+      const exchange = rawRequest(port, requestHead('/api/enrich', 'slowB', body.length), body.subarray(0, 1000));
+      const started = Date.now();
+      // A few bytes every 200 ms: never idle for the 1 s idle limit.
+      for (let at = 1000; !exchange.socket.destroyed && at < body.length && Date.now() - started < 6000; at += 50) {
+        exchange.socket.write(body.subarray(at, at + 50));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await exchange.closed;
+      expect(exchange.received()).toMatch(/^HTTP\/1\.1 408/);
+      expect(exchange.received()).toContain('"code":"UPLOAD_TIMEOUT"');
+      expect(Date.now() - started).toBeLessThan(4000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await dataFiles()).toEqual([]);
+    } finally {
+      close();
+    }
+  });
+
+  it('the disk filling up during an upload: 507 DISK_FULL before the rest is read, partial file deleted', async () => {
+    let free = 10 * 1024 * 1024 * 1024;
+    class ShrinkingDisk extends FileStore {
+      override async freeBytes(): Promise<number> {
+        return free;
+      }
+    }
+    const { app, dataFiles } = await start({}, { files: (dir) => new ShrinkingDisk(dir) });
+    const { port, close } = await listen(app);
+    try {
+      const body = multipartBody('fullB', [{ name: 'audio', filename: 'big.wav', content: Buffer.alloc(30 * 1024 * 1024, 1) }]);
+      const exchange = rawRequest(port, requestHead('/api/enrich', 'fullB', body.length), body.subarray(0, 1024 * 1024));
+      free = 1024;
+      let sent = 1024 * 1024;
+      while (!exchange.received() && !exchange.socket.destroyed && sent < body.length) {
+        exchange.socket.write(body.subarray(sent, sent + 256 * 1024));
+        sent += 256 * 1024;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const answer = await exchange.head(3000);
+      expect(answer).toMatch(/^HTTP\/1\.1 507/);
+      expect(answer).toContain('"code":"DISK_FULL"');
+      expect(sent).toBeLessThan(body.length / 2);
+      await exchange.closed;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await dataFiles()).toEqual([]);
+    } finally {
+      close();
+    }
   });
 });
 

@@ -104,6 +104,34 @@ describe('files that are not usable audio are refused with a JSON error', () => 
     exchange.socket.destroy();
   });
 
+  it('a chunked body (no Content-Length) over the size limit: 413 within 2 s of passing it, connection closed, nothing kept', async () => {
+    const boundary = 'chunkB';
+    const head =
+      `POST /api/enrich HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
+      'Transfer-Encoding: chunked\r\n\r\n';
+    const chunk = (bytes: Buffer) => Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]);
+    const partHead = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="huge.wav"\r\nContent-Type: audio/wav\r\n\r\n`);
+    const exchange = rawRequest(port, head, chunk(partHead));
+    // The client keeps sending 64 KB chunks, as a 450 MB upload would, until the server answers or hangs up.
+    const block = chunk(Buffer.alloc(64 * 1024, 1));
+    let sent = 0;
+    let passedAt = 0;
+    while (!exchange.received() && !exchange.socket.destroyed && sent < 20 * 1024 * 1024) {
+      if (!exchange.socket.write(block)) await new Promise((resolve) => setTimeout(resolve, 5));
+      sent += block.length;
+      if (!passedAt && sent > 1024 * 1024) passedAt = Date.now();
+      if (sent % (1024 * 1024) < block.length) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const answer = await exchange.head(3000);
+    expect(answer).toMatch(/^HTTP\/1\.1 413/);
+    expect(answer).toContain('"code":"FILE_TOO_LARGE"');
+    expect(Date.now() - passedAt).toBeLessThan(2000);
+    // Far less than the 20 MB the client was ready to send was read.
+    expect(sent).toBeLessThan(8 * 1024 * 1024);
+    await exchange.closed;
+    await until(async () => (await uploadsLeft()).length === 0, 2000);
+  });
+
   it.each<[string, ToneSpec]>([
     ['wav (decoded in process)', { seconds: 10, sampleRate: 8000, channels: 1, extension: 'wav' }],
     ['ogg (decoded by ffmpeg)', { seconds: 10, sampleRate: 22050, channels: 1, extension: 'ogg', codec: ['-c:a', 'libvorbis'] }],

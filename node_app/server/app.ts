@@ -60,7 +60,14 @@ export function createApp({ config, logger, files, models, jobs }: AppDeps): Exp
   );
   app.use(express.json({ limit: '16kb' }));
 
-  const limits = { dir: files.uploadsDir, maxBytes: config.maxUploadBytes, idleTimeoutMs: config.uploadIdleTimeoutMs };
+  const limits = {
+    dir: files.uploadsDir,
+    maxBytes: config.maxUploadBytes,
+    idleTimeoutMs: config.uploadIdleTimeoutMs,
+    totalTimeoutMs: config.uploadTimeoutMs,
+    freeBytes: () => files.freeBytes(),
+    minFreeBytes: config.minFreeDiskBytes,
+  };
   app.use(metaRoutes(models));
   app.post(['/api/enrich', '/api/jobs'], workRateLimit(config.rateLimitPerMinute));
   app.use(enrichRoutes(jobs, limits));

@@ -31,6 +31,9 @@ const schema = z.object({
   RATE_LIMIT_PER_MIN: positiveInt.default(20),
   // Heroku's router drops a request after 55 s without a byte; giving up earlier frees the upload's slot sooner.
   UPLOAD_IDLE_TIMEOUT_S: z.coerce.number().positive().default(30),
+  // A trickle that never stalls would otherwise hold a connection and a temp file up to Node's 300 s
+  // requestTimeout; 50 MB at 4 Mbit/s takes 100 s.
+  UPLOAD_TIMEOUT_S: z.coerce.number().positive().default(120),
   // Uploads are refused before the disk is completely full, so results in progress still have room to be written.
   MIN_FREE_DISK_MB: z.coerce.number().min(0).default(100),
   // Heroku sends SIGTERM and SIGKILLs 30 s later; work still running after the grace is cancelled.
@@ -57,6 +60,7 @@ export interface Config {
   ffmpegStallTimeoutMs: number;
   rateLimitPerMinute: number;
   uploadIdleTimeoutMs: number;
+  uploadTimeoutMs: number;
   minFreeDiskBytes: number;
   shutdownGraceMs: number;
   logLevel: string;
@@ -89,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ffmpegStallTimeoutMs: e.FFMPEG_STALL_TIMEOUT_S * 1000,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MIN,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_S * 1000,
+    uploadTimeoutMs: e.UPLOAD_TIMEOUT_S * 1000,
     minFreeDiskBytes: Math.round(e.MIN_FREE_DISK_MB * 1024 * 1024),
     shutdownGraceMs: e.SHUTDOWN_GRACE_S * 1000,
     logLevel: e.LOG_LEVEL,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
-import { AppError, badRequest, isDiskFull, tooLarge, uploadTimeout } from '../errors.js';
+import { AppError, badRequest, diskFull, isDiskFull, tooLarge, uploadTimeout, uploadTooSlow } from '../errors.js';
 import type { EnrichParams, Upload } from '../services/job-service.js';
 
 export interface UploadLimits {
@@ -12,7 +12,16 @@ export interface UploadLimits {
   maxBytes: number;
   /** The upload is abandoned when no byte arrives for this long. */
   idleTimeoutMs: number;
+  /** …or when it has not ended after this long in all, however steadily it trickles. */
+  totalTimeoutMs: number;
+  /** Free bytes on the uploads' disk, checked as the upload grows. */
+  freeBytes(): Promise<number>;
+  /** The upload is refused when the disk's free space falls below this. */
+  minFreeBytes: number;
 }
+
+/** How often (in bytes received) the free disk space is checked during an upload. */
+const DISK_CHECK_BYTES = 4 * 1024 * 1024;
 
 /** The temporary file multer is writing for each request, whatever state multer is in. */
 const tempFiles = new WeakMap<Request, string>();
@@ -26,7 +35,7 @@ const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
  * than the limit is refused before a byte of it is read, an upload that stalls is cut off, and the temporary
  * file is deleted when the response ends unless a job has taken it.
  */
-export function audioUpload({ dir, maxBytes, idleTimeoutMs }: UploadLimits): RequestHandler {
+export function audioUpload({ dir, maxBytes, idleTimeoutMs, totalTimeoutMs, freeBytes, minFreeBytes }: UploadLimits): RequestHandler {
   const upload = multer({
     storage: multer.diskStorage({
       destination: dir,
@@ -47,13 +56,39 @@ export function audioUpload({ dir, maxBytes, idleTimeoutMs }: UploadLimits): Req
     }
 
     let answered = false;
-    const onStall = () => {
+    // Answers now and drops the connection, which makes multer abort and delete the partial file. multer on
+    // its own would read the rest of the body first, however large, before answering.
+    const refuse = (error: AppError, lingerMs: number): void => {
+      if (answered) return;
       answered = true;
-      // Closing the connection makes multer abort and delete the partial file.
-      closeAfterAnswer(req, res, 0);
-      next(uploadTimeout(Math.round(idleTimeoutMs / 1000)));
+      stopWatching();
+      closeAfterAnswer(req, res, lingerMs);
+      next(error);
     };
+    const onStall = () => refuse(uploadTimeout(Math.round(idleTimeoutMs / 1000)), 0);
     req.setTimeout(idleTimeoutMs, onStall);
+    const tooSlow = setTimeout(() => refuse(uploadTooSlow(Math.round(totalTimeoutMs / 1000)), 0), totalTimeoutMs);
+    let received = 0;
+    let nextDiskCheck = DISK_CHECK_BYTES;
+    // Counting the body itself catches a chunked upload, which announces no length.
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > maxBytes + MULTIPART_OVERHEAD_BYTES) return refuse(fileTooLarge(maxBytes), LINGER_MS);
+      if (received < nextDiskCheck) return;
+      nextDiskCheck = received + DISK_CHECK_BYTES;
+      void freeBytes().then(
+        (free) => {
+          if (free < minFreeBytes) refuse(diskFull(), LINGER_MS);
+        },
+        () => undefined,
+      );
+    };
+    req.on('data', onData);
+    const stopWatching = (): void => {
+      clearTimeout(tooSlow);
+      req.off('data', onData);
+    };
+    res.once('close', stopWatching);
     // multer leaves a half-written file behind when the client vanishes mid-upload, so the path is tracked
     // from the moment multer picks it. A job that took the file has moved it away; then this removes nothing.
     res.once('close', () => {
@@ -63,6 +98,7 @@ export function audioUpload({ dir, maxBytes, idleTimeoutMs }: UploadLimits): Req
 
     upload(req, res, (error: unknown) => {
       req.off('timeout', onStall);
+      stopWatching();
       // The enrich call then waits for the job in silence; only the upload itself has an idle limit.
       req.socket?.setTimeout(0);
       if (answered) return;
