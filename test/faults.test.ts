@@ -201,6 +201,20 @@ describe('a full disk', () => {
   }
   const failingWrite = (real: AudioCodec): AudioCodec => ({ ...real, writeWav: async () => Promise.reject(enospc()) });
 
+  it('ENOSPC while encoding a download: 507 DISK_FULL with Retry-After, the wav still served', async () => {
+    // The real ffmpeg, writing where every write fails with ENOSPC.
+    const intoFullDisk = (real: AudioCodec): AudioCodec => ({ ...real, transcode: (master, format, _output, signal) => real.transcode(master, format, '/dev/full', signal) });
+    const { app, dataFiles } = await start({}, { codec: intoFullDisk });
+    const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const id = (await request(app).post('/api/jobs').attach('audio', wav)).body.id as string;
+    await server!.jobs.settled(id);
+    const res = await request(app).get(`/api/jobs/${id}/result?format=flac`);
+    expect(errorCode(res)).toEqual({ status: 507, code: 'DISK_FULL' });
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(await dataFiles()).toEqual([`jobs/${id}/input`, `jobs/${id}/result.wav`]);
+    expect((await request(app).get(`/api/jobs/${id}/result?format=wav`)).status).toBe(200);
+  });
+
   it.each<[string, TestOverrides]>([
     ['free space below the reserve', { files: (dir) => new FullDisk(dir) }],
     ['ENOSPC creating the job folder', { files: (dir) => new FailingMkdir(dir) }],

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FfmpegError, probeAudio, resolveFfmpeg, streamWithFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { encodeWithFfmpeg, FfmpegError, probeAudio, resolveFfmpeg, streamWithFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { ProcessLauncher } from '../node_app/server/adapters/process-launcher.js';
 import { makeClip } from './helpers/audio.js';
 
 const ffmpeg = resolveFfmpeg(process.env.FFMPEG_PATH).path;
@@ -56,5 +57,17 @@ describe('ffmpeg that makes no progress is stopped by the wall clock', () => {
     const started = Date.now();
     await expect(probeAudio(ffmpeg, input.file, 1000)).rejects.toMatchObject({ reason: 'timeout' });
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('a full disk under an encode', () => {
+  it('is reported as disk-full, though ffmpeg itself exits 0 when only its trailer fails to write', async () => {
+    const launcher = new ProcessLauncher();
+    try {
+      const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+      await expect(encodeWithFfmpeg(launcher, ffmpeg, wav, 'flac', '/dev/full', { timeoutMs: 30_000 })).rejects.toMatchObject({ reason: 'disk-full' });
+    } finally {
+      await launcher.close();
+    }
   });
 });

@@ -324,10 +324,10 @@ export async function encodeWithFfmpeg(
     });
     if (failure) throw failure;
     if (signal) throw new FfmpegError(`ffmpeg was killed with ${signal}`, signalFailure(signal));
-    if (code !== 0) {
-      const reason = /No space left on device|Disk quota exceeded/i.test(stderr) ? 'disk-full' : 'failed';
-      throw new FfmpegError(`ffmpeg exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`, reason);
-    }
+    const lastLine = stderr.trim().split('\n').pop() ?? '';
+    // ffmpeg (4.1 and 5.1 alike) exits 0 when writing the end of its output fails: only stderr tells.
+    if (/No space left on device|Disk quota exceeded/i.test(stderr)) throw new FfmpegError(`ffmpeg could not write: ${lastLine}`, 'disk-full');
+    if (code !== 0) throw new FfmpegError(`ffmpeg exited with code ${code}: ${lastLine}`, 'failed');
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
