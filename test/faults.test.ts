@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -144,6 +144,9 @@ describe('uploads that take too long or fill the disk', () => {
 describe('no ffmpeg at all', () => {
   it('decodes and encodes answer 503 FFMPEG_UNAVAILABLE with Retry-After, WAV still works, nothing left behind', async () => {
     const { app, dataFiles } = await start({ FFMPEG_PATH: '/nonexistent/ffmpeg' });
+    const ready = await request(app).get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ status: 'unavailable', message: expect.stringMatching(/ffmpeg/), checks: { models: 'ok', dataDir: 'ok' } });
     const decode = await request(app).post('/api/enrich').attach('audio', await mp3());
     expect(errorCode(decode)).toEqual({ status: 503, code: 'FFMPEG_UNAVAILABLE' });
     expect(decode.headers['retry-after']).toBeDefined();
@@ -155,6 +158,23 @@ describe('no ffmpeg at all', () => {
     expect(errorCode(encode)).toEqual({ status: 503, code: 'FFMPEG_UNAVAILABLE' });
     expect((await request(app).get(`/api/jobs/${created.body.id as string}/result?format=wav`)).status).toBe(200);
     expect((await dataFiles()).filter((f) => !/\/(input|result\.wav)$/.test(f))).toEqual([]);
+  });
+});
+
+describe('readiness checks what a job needs', () => {
+  it('ready with models, ffmpeg and a writable data dir; not ready once the data dir is gone', async () => {
+    const { app, config } = await start();
+    const ready = await request(app).get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ models: 'ok', ffmpeg: 'ok', dataDir: 'ok' });
+
+    await rm(config.dataDir, { recursive: true, force: true });
+    // Readiness is cached for 5 s, so polling it never costs more than one ffmpeg run per 5 s.
+    await new Promise((resolve) => setTimeout(resolve, 5100));
+    const gone = await request(app).get('/readyz');
+    expect(gone.status).toBe(503);
+    expect(gone.headers['retry-after']).toBeDefined();
+    expect(gone.body).toMatchObject({ status: 'unavailable', message: expect.stringMatching(/data dir/), checks: { ffmpeg: 'ok' } });
   });
 });
 

@@ -14,6 +14,7 @@ import { workRateLimit } from './routes/rate-limit.js';
 import type { FileStore } from './adapters/file-store.js';
 import type { JobService } from './services/job-service.js';
 import type { ModelService } from './services/model-service.js';
+import type { Readiness } from './services/readiness.js';
 
 export interface AppDeps {
   config: Config;
@@ -21,10 +22,11 @@ export interface AppDeps {
   files: FileStore;
   models: ModelService;
   jobs: JobService;
+  readiness: Readiness;
 }
 
 /** Builds the Express app without listening, so tests drive it with supertest. */
-export function createApp({ config, logger, files, models, jobs }: AppDeps): Express {
+export function createApp({ config, logger, files, models, jobs, readiness }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // Heroku's router is the one proxy in front of the dyno.
@@ -68,7 +70,7 @@ export function createApp({ config, logger, files, models, jobs }: AppDeps): Exp
     freeBytes: () => files.freeBytes(),
     minFreeBytes: config.minFreeDiskBytes,
   };
-  app.use(metaRoutes(models));
+  app.use(metaRoutes(models, readiness));
   app.post(['/api/enrich', '/api/jobs'], workRateLimit(config.rateLimitPerMinute));
   app.use(enrichRoutes(jobs, limits));
   app.use(jobRoutes(jobs, limits));

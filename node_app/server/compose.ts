@@ -5,12 +5,15 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { JobService } from './services/job-service.js';
 import { ModelService } from './services/model-service.js';
+import { Readiness } from './services/readiness.js';
 
 export interface Services {
   ffmpeg: FfmpegBinary;
   files: FileStore;
   models: ModelService;
   jobs: JobService;
+  readiness: Readiness;
+  codec: AudioCodec;
 }
 
 /** Seams for tests: fault injection in the adapters, a movable clock. */
@@ -45,5 +48,5 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     minFreeBytes: config.minFreeDiskBytes,
     now: overrides.now,
   });
-  return { ffmpeg, files, models, jobs };
+  return { ffmpeg, files, models, jobs, readiness: new Readiness(models, codec, files), codec };
 }

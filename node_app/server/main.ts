@@ -9,15 +9,19 @@ const SHUTDOWN_GRACE_MS = config.shutdownGraceMs;
 // Past this, something is stuck: exit on our own terms (and say so) before Heroku's SIGKILL at 30 s.
 const SHUTDOWN_DEADLINE_MS = SHUTDOWN_GRACE_MS + 3_000;
 const logger = createLogger(config.logLevel);
-const { ffmpeg, files, models, jobs } = await createServices(config, logger);
+const { ffmpeg, files, models, jobs, readiness, codec } = await createServices(config, logger);
 if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falling back to the bundled ffmpeg');
-logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'using ffmpeg');
 
-const server = createApp({ config, logger, files, models, jobs }).listen(config.port, () => {
+const server = createApp({ config, logger, files, models, jobs, readiness }).listen(config.port, () => {
   logger.info({ port: config.port }, 'listening');
   // Bind first, load later: Heroku gives a dyno 60 s to bind $PORT.
   void models.start();
   jobs.startSweeper();
+  // Which build decodes strangers' files, and how old it is, belongs in the log of every start.
+  void codec.ffmpegVersion().then(
+    (version) => logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source, version }, 'using ffmpeg'),
+    (error: unknown) => logger.error({ ffmpeg: ffmpeg.path, source: ffmpeg.source, err: error }, 'ffmpeg does not run'),
+  );
 });
 const serverClosed = new Promise<void>((resolve) => server.once('close', resolve));
 

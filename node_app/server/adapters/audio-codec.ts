@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { concatPlanar, type Pcm } from '../../engine/pcm.js';
 import {
+  ffmpegVersion,
   encodeWithFfmpeg,
   streamWithFfmpeg,
   FfmpegError,
@@ -38,6 +39,8 @@ export interface AudioCodec {
   writeWav(path: string, format: { sampleRate: number; channels: number }): Promise<WavWriter>;
   /** Writes `format` from a WAV master; for wav the master itself is the result. Settles once ffmpeg has exited. */
   transcode(wavPath: string, format: CompressedFormat, output: string, signal?: AbortSignal): Promise<void>;
+  /** ffmpeg's first line of `-version`; rejects when it cannot be run. */
+  ffmpegVersion(): Promise<string>;
   /** Stops the encoders' launcher; encodes still running are killed. */
   close(): Promise<void>;
 }
@@ -77,6 +80,8 @@ export function createAudioCodec(codecOptions: CodecOptions): AudioCodec {
         throw fromEncodeError(error);
       });
     },
+
+    ffmpegVersion: () => ffmpegVersion(launcher, codecOptions.ffmpegPath, Math.min(codecOptions.stallTimeoutMs, 10_000)),
 
     close: () => launcher.close(),
   };

@@ -334,6 +334,19 @@ export async function encodeWithFfmpeg(
   }
 }
 
+/** The first line of `ffmpeg -version` ("ffmpeg version 5.1.9-0+deb12u1 …"), run through `launcher`. */
+export async function ffmpegVersion(launcher: ProcessLauncher, binary: string, timeoutMs: number): Promise<string> {
+  const run = launcher.run(binary, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-version'], { captureStdout: true });
+  const timer = setTimeout(() => run.kill(), timeoutMs);
+  try {
+    const { code, signal, stdout } = await run.exited;
+    if (code !== 0) throw new Error(signal ? `killed with ${signal}` : `exited with code ${code}`);
+    return stdout.split('\n')[0].trim();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Turns ffmpeg's interleaved little-endian float32 byte stream into planar slices as it arrives. */
 class Deinterleaver {
   private carry = Buffer.alloc(0);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, statfs } from 'node:fs/promises';
+import { mkdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** 128 random bits, hex: unguessable, and safe in a path and a URL. */
@@ -57,6 +57,13 @@ export class FileStore {
   async freeBytes(): Promise<number> {
     const stats = await statfs(this.dataDir);
     return stats.bavail * stats.bsize;
+  }
+
+  /** Writes and deletes a small file where jobs are written; throws if that cannot be done. */
+  async checkWritable(): Promise<void> {
+    const probe = path.join(this.jobsDir, `.writable-${randomBytes(4).toString('hex')}`);
+    await writeFile(probe, 'ok');
+    await rm(probe, { force: true });
   }
 
   async removeFile(file: string): Promise<void> {

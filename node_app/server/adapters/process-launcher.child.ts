@@ -17,10 +17,14 @@ process.on('message', (message: ToLauncher) => {
     children.get(message.id)?.kill('SIGKILL');
     return;
   }
-  const { id, command, args, niceness } = message;
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const { id, command, args, niceness, captureStdout } = message;
+  const child = spawn(command, args, { stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'] });
   if (child.pid !== undefined) children.set(id, child);
   let stderr = '';
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (stdout.length < 2000) stdout = (stdout + chunk.toString('utf8')).slice(0, 2000);
+  });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-2000);
   });
@@ -40,7 +44,7 @@ process.on('message', (message: ToLauncher) => {
   });
   child.once('close', (code, signal) => {
     children.delete(id);
-    send({ type: 'exit', id, code, signal, stderr });
+    send({ type: 'exit', id, code, signal, stderr, stdout });
   });
 });
 

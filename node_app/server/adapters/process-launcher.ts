@@ -2,12 +2,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export type ToLauncher =
-  | { type: 'run'; id: number; command: string; args: string[]; niceness: number }
+  | { type: 'run'; id: number; command: string; args: string[]; niceness: number; captureStdout: boolean }
   | { type: 'kill'; id: number };
 
 export type FromLauncher =
   | { type: 'spawned'; id: number; pid: number }
-  | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; stderr: string }
+  | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }
   | { type: 'failed'; id: number; reason: string };
 
 export interface LaunchedExit {
@@ -15,6 +15,8 @@ export interface LaunchedExit {
   signal: NodeJS.Signals | null;
   /** The last 2000 characters it wrote to stderr. */
   stderr: string;
+  /** The first 2000 characters it wrote to stdout, when asked for; else empty. */
+  stdout: string;
 }
 
 export interface Launched {
@@ -52,11 +54,11 @@ export class ProcessLauncher {
     this.helper();
   }
 
-  run(command: string, args: string[], options: { niceness?: number } = {}): Launched {
+  run(command: string, args: string[], options: { niceness?: number; captureStdout?: boolean } = {}): Launched {
     const helper = this.helper();
     const id = this.nextId++;
     const exited = new Promise<LaunchedExit>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    helper.send({ type: 'run', id, command, args, niceness: options.niceness ?? 0 } satisfies ToLauncher);
+    helper.send({ type: 'run', id, command, args, niceness: options.niceness ?? 0, captureStdout: options.captureStdout ?? false } satisfies ToLauncher);
     helper.channel?.ref();
     return {
       exited,
@@ -106,7 +108,7 @@ export class ProcessLauncher {
     this.pending.delete(message.id);
     if (this.pending.size === 0) this.child?.channel?.unref();
     if (message.type === 'failed') waiter.reject(new LaunchError(`could not start: ${message.reason}`));
-    else waiter.resolve({ code: message.code, signal: message.signal, stderr: message.stderr });
+    else waiter.resolve({ code: message.code, signal: message.signal, stderr: message.stderr, stdout: message.stdout });
   }
 }
 

@@ -1,8 +1,9 @@
 import { Router } from 'express';
 import type { ModelService } from '../services/model-service.js';
+import type { Readiness } from '../services/readiness.js';
 
 /** Health, readiness and the style list. */
-export function metaRoutes(models: ModelService): Router {
+export function metaRoutes(models: ModelService, readiness: Readiness): Router {
   const router = Router();
 
   // Answers as soon as the port is bound, whatever the models are doing.
@@ -10,13 +11,16 @@ export function metaRoutes(models: ModelService): Router {
     res.json({ status: 'ok' });
   });
 
-  router.get('/readyz', (_req, res) => {
+  router.get('/readyz', async (_req, res) => {
+    const { ready, checks } = await readiness.check();
     const state = models.state;
-    if (state.status === 'ready') {
-      res.json({ status: 'ready', models: { version: state.version, styles: state.styles } });
-    } else {
-      res.status(503).set('Retry-After', '5').json({ status: state.status, ...(state.status === 'failed' ? { message: state.message } : {}) });
+    if (ready && state.status === 'ready') {
+      res.json({ status: 'ready', models: { version: state.version, styles: state.styles }, checks });
+      return;
     }
+    const problem = [checks.models, checks.ffmpeg, checks.dataDir].find((check) => check !== 'ok' && check !== 'loading');
+    const status = state.status === 'ready' ? 'unavailable' : state.status;
+    res.status(503).set('Retry-After', '5').json({ status, ...(problem ? { message: problem } : {}), checks });
   });
 
   router.get('/api/styles', (_req, res) => {
