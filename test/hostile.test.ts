@@ -142,6 +142,16 @@ describe('files that are not usable audio are refused with a JSON error', () => 
     expect(await server.dataFiles()).not.toContainEqual(expect.stringContaining(res.headers['x-job-id']));
   });
 
+  it('MP3s of different rates joined end to end: the length is counted in samples, so 23 s is 413 TOO_LONG', async () => {
+    // The 8 kHz part sets the clock; the 48 kHz frames after it then advance timestamps six times too fast,
+    // and a limit on timestamps would stop at ~4 s of audio and answer 200 with most of the song missing.
+    const slow = await readFile(await renderLavfi('part-8k.mp3', 'sine=f=300:r=8000:d=3', ['-c:a', 'libmp3lame']));
+    const fast = await readFile(await renderLavfi('part-48k.mp3', 'sine=f=500:r=48000:d=20', ['-c:a', 'libmp3lame']));
+    const joined = await writeFixture('joined.mp3', Buffer.concat([slow, fast]));
+    const res = await enrich(joined);
+    expect(errorOf(res)).toEqual({ status: 413, code: 'TOO_LONG' });
+  });
+
   it('an hour of silence in a small FLAC: 413 TOO_LONG, decoding stopped at the limit', async () => {
     const flac = await renderLavfi('silence-1h.flac', 'anullsrc=r=8000:cl=mono', ['-t', '3600', '-c:a', 'flac']);
     expect((await stat(flac)).size).toBeLessThan(1024 * 1024);

@@ -135,7 +135,11 @@ export interface FfmpegDecodeOptions {
   /** The container the probe found; without it ffmpeg detects it again, still within the whitelist. */
   demuxer?: string;
   startSeconds?: number;
-  /** ffmpeg stops by itself after this much output, so hours of silence never get decoded. */
+  /**
+   * Decoding stops after this many seconds of samples, so hours of silence never get decoded. Samples are
+   * counted, not timestamps: in a file whose timestamps run fast (MP3s of different rates joined end to end)
+   * ffmpeg's own `-t` stops early and hides how long the audio really is.
+   */
   maxSeconds: number;
   /** Time spent waiting for ffmpeg, in all. */
   timeoutMs: number;
@@ -196,7 +200,7 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
     .audioFrequency(options.sampleRate)
     .audioCodec('pcm_f32le')
     .format('f32le')
-    .outputOptions(['-t', String(options.maxSeconds), '-map', '0:a:0']);
+    .outputOptions(['-map', '0:a:0']);
 
   let failure: FfmpegError | null = null;
   let exited = false;
@@ -244,6 +248,8 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
   });
 
   const deinterleave = new Deinterleaver(options.channels);
+  const maxFrames = Math.round(options.maxSeconds * options.sampleRate);
+  let emitted = 0;
   try {
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -251,9 +257,14 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
         expectProgress();
         const planar = deinterleave.write(chunk);
         if (planar[0].length === 0) continue;
+        const room = maxFrames - emitted;
+        const slice = planar[0].length > room ? planar.map((channel) => channel.subarray(0, room)) : planar;
+        emitted += slice[0].length;
         holdClock();
-        yield planar;
+        yield slice;
         waitForFfmpeg();
+        // Enough: the finally below stops ffmpeg, which would otherwise go on decoding for nobody.
+        if (emitted >= maxFrames) return;
       }
     } catch (error) {
       throw failure ?? new FfmpegError(error instanceof Error ? error.message : String(error), 'failed');
