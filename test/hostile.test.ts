@@ -207,6 +207,47 @@ describe('odd but real audio is enriched, and the answer is sound', () => {
     expect(out.seconds).toBeCloseTo(1, 3);
   });
 
+  it.each([9, 64])('%i channels without a named layout are mixed down to stereo, same duration', async (count) => {
+    // Half a second at 8 kHz keeps 64 channels under the 1 MB upload limit here.
+    const frames = 4000;
+    const samples = new Int16Array(frames * count);
+    for (let i = 0; i < frames; i++) for (let c = 0; c < count; c++) samples[i * count + c] = Math.round(6000 * Math.sin((i * (c + 1)) / 40));
+    const many = await writeFixture(`channels-${count}.wav`, wavBytes({ sampleRate: 8000, channels: count, samples }));
+    const res = await enrich(many, { seed: '1' });
+    expect(res.status).toBe(200);
+    const out = readWavBytes(res.body as Buffer);
+    expect(out.channels).toBe(2);
+    expect(out.seconds).toBeCloseTo(0.5, 3);
+    expect(longestSilenceSeconds(out.samples[0], out.sampleRate)).toBe(0);
+  });
+
+  it('a WAV whose header says 0 data bytes (a streaming writer) is read to the end of the file', async () => {
+    const samples = new Int16Array(44100).map((_, i) => Math.round(8000 * Math.sin(i / 10)));
+    const streamed = await writeFixture('streamed.wav', wavBytes({ sampleRate: 44100, channels: 1, samples, declaredDataBytes: 0 }));
+    const res = await enrich(streamed, { seed: '1' });
+    expect(res.status).toBe(200);
+    expect(readWavBytes(res.body as Buffer).frames).toBe(44100);
+  });
+
+  it.each([
+    ['wav', { seconds: 2, sampleRate: 22050, channels: 1, extension: 'wav' }],
+    ['mp3', { seconds: 2, sampleRate: 22050, channels: 1, extension: 'mp3', codec: ['-c:a', 'libmp3lame'] }],
+  ] as Array<[string, ToneSpec]>)('start past the end of a %s: 400 INVALID_PARAMETER naming start', async (_name, spec) => {
+    const res = await enrich(await makeClip(spec), { start: '5' });
+    expect(errorOf(res)).toEqual({ status: 400, code: 'INVALID_PARAMETER' });
+    expect(JSON.parse((res.body as Buffer).toString('utf8')).error.message).toMatch(/^start: .*past the end/);
+  });
+
+  it.each([
+    ['1e-7', '2', 200],
+    ['0.5', '1.5e0', 200],
+  ])('start %s and end %s written in exponent form reach ffmpeg as plain decimals', async (start, end, status) => {
+    const mp3 = await makeClip({ seconds: 2, sampleRate: 22050, channels: 1, extension: 'mp3', codec: ['-c:a', 'libmp3lame'] });
+    const res = await enrich(mp3, { start, end, seed: '1' });
+    expect(res.status).toBe(status);
+    expect(readWavBytes(res.body as Buffer).seconds).toBeCloseTo(Number(end) - Number(start), 1);
+  });
+
   it.each([
     [8000, 8000],
     [192000, 48000],
@@ -282,6 +323,8 @@ describe('requests that are put together wrong get a 400 that says what to fix',
     [{ start: '3', end: '1' }, 'INVALID_PARAMETER'],
     [{ start: '-1' }, 'INVALID_PARAMETER'],
     [{ format: 'exe' }, 'INVALID_PARAMETER'],
+    [{ start: '1e21' }, 'INVALID_PARAMETER'],
+    [{ end: '1e21' }, 'INVALID_PARAMETER'],
   ])('%o: 400 %s, and the upload is not kept', async (fields, code) => {
     const res = await request(server.app).post('/api/enrich').attach('audio', clip).field(fields);
     expect(errorOf(res)).toEqual({ status: 400, code });

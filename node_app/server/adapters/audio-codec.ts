@@ -109,6 +109,7 @@ async function tryWav(path: string): Promise<WavSource | null> {
 /** The in-process WAV path cuts the section itself (ffmpeg cuts it while decoding); its length is known up front. */
 function wavSection(wav: WavSource, options: DecodeOptions): PcmStream {
   const from = Math.min(wav.frames, Math.round((options.startSeconds ?? 0) * wav.sampleRate));
+  if (options.startSeconds && from >= wav.frames && wav.frames > 0) throw startPastEnd(wav.frames / wav.sampleRate);
   const end = options.endSeconds === undefined ? wav.frames : Math.round(options.endSeconds * wav.sampleRate);
   const to = Math.min(wav.frames, Math.max(from, end));
   checkLength(to - from, wav.sampleRate, options.maxSeconds, true);
@@ -134,6 +135,8 @@ async function decodeFfmpeg(path: string, options: DecodeOptions, { ffmpegPath: 
   if (probe.kind === 'not-audio') throw new MediaError('not-audio', 'ffmpeg finds no audio stream in the file');
   const sampleRate = Math.min(probe.sampleRate ?? 44100, MAX_SAMPLE_RATE);
   const channels = probe.channelLayout === 'mono' ? 1 : 2;
+  // ffmpeg mixes named layouts (5.1, 7.1) down by itself but refuses "9 channels": those get a mix of our own.
+  const unnamed = /^(\d+) channels$/.exec(probe.channelLayout);
   const wanted = options.endSeconds !== undefined ? options.endSeconds - (options.startSeconds ?? 0) : Infinity;
   // One second more than allowed, so a file just over the limit is caught as too long rather than cut.
   const maxSeconds = Math.min(wanted, options.maxSeconds + 1);
@@ -142,12 +145,14 @@ async function decodeFfmpeg(path: string, options: DecodeOptions, { ffmpegPath: 
     sampleRate,
     channels,
     demuxer: probe.demuxer,
+    mixChannels: unnamed ? Number(unnamed[1]) : undefined,
     startSeconds: options.startSeconds,
     maxSeconds,
     timeoutMs,
     stallTimeoutMs,
     signal: options.signal,
   } as const;
+  const duration = probe.durationSeconds;
   async function* chunks(): AsyncGenerator<Float32Array[]> {
     let frames = 0;
     try {
@@ -160,6 +165,7 @@ async function decodeFfmpeg(path: string, options: DecodeOptions, { ffmpegPath: 
     } catch (error) {
       throw error instanceof MediaError ? error : fromFfmpegError(error);
     }
+    if (frames === 0 && options.startSeconds && duration !== null && options.startSeconds >= duration) throw startPastEnd(duration);
     checkLength(frames, sampleRate, options.maxSeconds, true);
   }
   return {
@@ -201,6 +207,10 @@ function fromEncodeError(error: unknown): Error {
     default:
       return new MediaError('encode-failed', error.message);
   }
+}
+
+function startPastEnd(durationSeconds: number): MediaError {
+  return new MediaError('start-past-end', 'start is past the end of the audio', durationSeconds);
 }
 
 function tooLong(maxSeconds: number): MediaError {

@@ -135,6 +135,8 @@ export interface FfmpegDecodeOptions {
   /** The container the probe found; without it ffmpeg detects it again, still within the whitelist. */
   demuxer?: string;
   startSeconds?: number;
+  /** The input has this many channels and no named layout, which ffmpeg will not mix to stereo by itself. */
+  mixChannels?: number;
   /**
    * Decoding stops after this many seconds of samples, so hours of silence never get decoded. Samples are
    * counted, not timestamps: in a file whose timestamps run fast (MP3s of different rates joined end to end)
@@ -194,7 +196,8 @@ export async function decodeWithFfmpeg(binary: string, input: string, options: F
 export async function* streamWithFfmpeg(binary: string, input: string, options: FfmpegDecodeOptions): AsyncGenerator<Float32Array[]> {
   const command = ffmpeg(fileUrl(input))
     .setFfmpegPath(binary)
-    .inputOptions([...restrictedInput(options.demuxer), ...(options.startSeconds ? ['-ss', String(options.startSeconds)] : [])])
+    .inputOptions([...restrictedInput(options.demuxer), ...(options.startSeconds ? ['-ss', ffmpegSeconds(options.startSeconds)] : [])])
+    .audioFilters(options.mixChannels && options.mixChannels > 2 ? [stereoMix(options.mixChannels)] : [])
     .noVideo()
     .audioChannels(options.channels)
     .audioFrequency(options.sampleRate)
@@ -356,6 +359,23 @@ export async function ffmpegVersion(launcher: ProcessLauncher, binary: string, t
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Seconds as ffmpeg reads them: plain decimals. JavaScript prints 1e-7 and 1e21 in exponent form, which
+ * ffmpeg refuses as an invalid time.
+ */
+export function ffmpegSeconds(seconds: number): string {
+  return seconds.toFixed(6);
+}
+
+/** A pan filter that mixes channels without a named layout to stereo: even ones left, odd ones right. */
+export function stereoMix(channels: number): string {
+  const side = (first: number) => {
+    const members = Array.from({ length: channels }, (_, c) => c).filter((c) => c % 2 === first);
+    return members.map((c) => `${(1 / members.length).toFixed(6)}*c${c}`).join('+');
+  };
+  return `pan=stereo|c0=${side(0)}|c1=${side(1)}`;
 }
 
 /** Turns ffmpeg's interleaved little-endian float32 byte stream into planar slices as it arrives. */

@@ -9,6 +9,8 @@ export type MediaProblem =
   | 'unsupported-container'
   /** Audio that decodes to no samples. */
   | 'no-audio'
+  /** `start` lies at or past the end of the audio. */
+  | 'start-past-end'
   /** The decoder refused the audio, or crashed on it. */
   | 'undecodable'
   | 'decode-timeout'
@@ -25,7 +27,7 @@ export class MediaError extends Error {
   constructor(
     readonly problem: MediaProblem,
     message: string,
-    /** For too-long: the limit that was passed, in seconds. */
+    /** For too-long: the limit that was passed; for start-past-end: how long the audio is (when known). */
     readonly limitSeconds?: number,
   ) {
     super(message);

@@ -144,6 +144,9 @@ function fromMulter(error: multer.MulterError, maxBytes: number): AppError {
   }
 }
 
+/** A day: any section of any recording worth uploading starts and ends within it. */
+const MAX_OFFSET_SECONDS = 86_400;
+
 const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalNumber = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
 
@@ -157,8 +160,8 @@ export const enrichParamsSchema = z
         .refine((n) => n <= 0xffffffff, 'must be a whole number from 0 to 4294967295').optional(),
     ),
     format: z.preprocess(blankToUndefined, z.enum(['wav', 'mp3', 'flac', 'ogg']).default('wav')),
-    start: optionalNumber(z.coerce.number().min(0, 'must be 0 or more seconds')),
-    end: optionalNumber(z.coerce.number().positive('must be more than 0 seconds')),
+    start: optionalNumber(z.coerce.number().min(0, 'must be 0 or more seconds').max(MAX_OFFSET_SECONDS, `must be at most ${MAX_OFFSET_SECONDS} seconds`)),
+    end: optionalNumber(z.coerce.number().positive('must be more than 0 seconds').max(MAX_OFFSET_SECONDS, `must be at most ${MAX_OFFSET_SECONDS} seconds`)),
   })
   .refine((p) => p.start === undefined || p.end === undefined || p.start < p.end, {
     message: 'start must be before end',

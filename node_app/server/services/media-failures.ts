@@ -1,5 +1,5 @@
 import { MediaError } from '../adapters/media-error.js';
-import { AppError, decoderFailed, diskFull, isDiskFull, tooLarge, unavailable, unsupportedMedia } from '../errors.js';
+import { AppError, badRequest, decoderFailed, diskFull, isDiskFull, tooLarge, unavailable, unsupportedMedia } from '../errors.js';
 
 /** The API's answer to a media problem: what the client can do about it, with a stable code. */
 export function fromMediaError(error: MediaError): AppError {
@@ -13,6 +13,13 @@ export function fromMediaError(error: MediaError): AppError {
       );
     case 'no-audio':
       return unsupportedMedia('NO_AUDIO', 'The file decodes to no audio samples. Upload a recording with sound in it.');
+    case 'start-past-end':
+      return badRequest(
+        'INVALID_PARAMETER',
+        error.limitSeconds === undefined
+          ? 'start: is past the end of the audio. Pick a start inside the recording.'
+          : `start: is past the end of the audio, which is ${Math.round(error.limitSeconds * 1000) / 1000} s long.`,
+      );
     case 'undecodable':
       return unsupportedMedia('UNDECODABLE', 'The audio in this file could not be decoded; it may be damaged or truncated.');
     case 'decode-timeout':
