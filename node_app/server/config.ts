@@ -11,8 +11,9 @@ const schema = z.object({
   MODELS_DIR: z.string().default(path.resolve('models')),
   WEB_DIR: z.string().default(path.resolve('dist/web')),
   FFMPEG_PATH: z.string().optional(),
-  // Heroku's app.json turns this on, so the Aptfile's patched ffmpeg decodes uploads there.
-  USE_SYSTEM_FFMPEG: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  // A distribution's ffmpeg gets security fixes; the bundled static build is from 2018. So a system ffmpeg
+  // (the Aptfile's on Heroku, apt's on a dev machine) decodes uploads wherever there is one.
+  USE_SYSTEM_FFMPEG: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
   MAX_UPLOAD_MB: z.coerce.number().positive().default(50),
   MAX_DURATION_S: z.coerce.number().positive().default(600),
   RESULT_TTL_MIN: z.coerce.number().positive().default(60),
