@@ -42,8 +42,15 @@ export async function startTestServer(env: Record<string, string> = {}, override
     models,
     files,
     async dataFiles() {
-      const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
-      return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name))).sort();
+      // A folder deleted while the listing walks it (a job being removed) makes readdir fail; look again.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
+          return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name))).sort();
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
+        }
+      }
     },
     advanceClock(ms) {
       clockOffset += ms;
