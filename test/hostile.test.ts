@@ -42,17 +42,8 @@ function errorOf(res: { status: number; headers: Record<string, string>; body: u
   return { status: res.status, code: body.error.code as string };
 }
 
-/**
- * The temporary uploads still on disk. The server deletes a refused upload when its response closes, which
- * the client may see a moment before the deletion ends; so an empty folder is waited for, briefly.
- */
 async function uploadsLeft(): Promise<string[]> {
-  const deadline = Date.now() + 1000;
-  for (;;) {
-    const left = (await server.dataFiles()).filter((f) => f.startsWith('uploads'));
-    if (left.length === 0 || Date.now() > deadline) return left;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return (await server.dataFiles()).filter((f) => f.startsWith('uploads'));
 }
 
 async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
