@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { JobService } from '../services/job-service.js';
 import { AppError } from '../errors.js';
 import { sendResult } from './send-result.js';
-import { audioUpload, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
+import { audioUpload, discardUploadOnError, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
 
 /**
  * `POST /api/enrich`: the one-shot call for curl. It runs a job and answers with the audio itself; its files
@@ -31,5 +31,6 @@ export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
     // 10-minute song). The jobs API is the one that keeps results.
     await jobs.remove(job.id).catch(() => undefined);
   });
+  router.use(discardUploadOnError);
   return router;
 }

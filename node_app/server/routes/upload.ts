@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import { AppError, badRequest, diskFull, isDiskFull, tooLarge, uploadTimeout, uploadTooSlow } from '../errors.js';
@@ -107,6 +107,17 @@ export function audioUpload({ dir, maxBytes, idleTimeoutMs, totalTimeoutMs, free
     });
   };
 }
+
+/**
+ * For the routers that take uploads: a request refused after its upload arrived (a bad parameter, say) has
+ * its temporary file deleted before the answer goes out, not some time after, so a refused upload is gone by
+ * the time its client reads why. A job that took the file has moved it away; then this removes nothing.
+ */
+export const discardUploadOnError: ErrorRequestHandler = async (error: unknown, req, _res, next) => {
+  const temp = tempFiles.get(req);
+  if (temp) await rm(temp, { force: true }).catch(() => undefined);
+  next(error);
+};
 
 /** Long enough for a client still sending to read the answer before the connection is reset. */
 const LINGER_MS = 250;
