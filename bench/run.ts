@@ -129,7 +129,7 @@ try {
   }
 
   // ---- the engine, in process ----
-  const codec = createAudioCodec(ffmpeg, 600_000);
+  const codec = createAudioCodec({ ffmpegPath: ffmpeg, timeoutMs: 600_000, stallTimeoutMs: 600_000 });
   const engine = createEngineBench(manifest, await createOnnxGenerator(manifest), codec);
   const engineCases: Array<{ input: string; style: string; reps: number }> = [];
   const perStyleIds = quick ? styleIds.slice(0, 3) : styleIds;

@@ -1,4 +1,6 @@
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -7,6 +9,7 @@ import type { AudioCodec } from '../node_app/server/adapters/audio-codec.js';
 import { FileStore } from '../node_app/server/adapters/file-store.js';
 import { makeClip } from './helpers/audio.js';
 import { faultyFfmpeg } from './helpers/corpus.js';
+import { multipartBody, rawRequest, requestHead } from './helpers/raw-http.js';
 import { startTestServer, type TestOverrides, type TestServer } from './helpers/server.js';
 
 let server: TestServer | null = null;
@@ -56,6 +59,9 @@ describe('ffmpeg killed or hanging', () => {
     ['hangs from the start', 415, 'DECODE_TIMEOUT', 'hang', 'always'],
     ['is killed while decoding', 503, 'DECODER_FAILED', 'die', 'decode'],
     ['is killed at once', 503, 'DECODER_FAILED', 'die', 'always'],
+    // The same file would crash it again: a 503 would invite endless retries of it.
+    ['crashes (SIGSEGV) while decoding', 415, 'UNDECODABLE', 'crash', 'decode'],
+    ['crashes (SIGSEGV) while probing', 415, 'UNDECODABLE', 'crash', 'always'],
   ] as const)('when ffmpeg %s: %i %s within the timeout, no files left, server up', async (_name, status, code, fault, when) => {
     const clip = await mp3();
     const ffmpeg = await faultyFfmpeg(`ffmpeg-${fault}-${when}.sh`, fault, when);
@@ -63,12 +69,112 @@ describe('ffmpeg killed or hanging', () => {
     const started = Date.now();
     const res = await request(app).post('/api/enrich').attach('audio', clip);
     expect(errorCode(res)).toEqual({ status, code });
+    expect(res.headers['retry-after'] === undefined).toBe(status === 415);
     expect(Date.now() - started).toBeLessThan(6000);
     expect(await dataFiles()).toEqual([]);
     expect((await request(app).get('/healthz')).status).toBe(200);
     // WAV never needs ffmpeg, so the server still enriches it.
     const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
     expect((await request(app).post('/api/enrich').attach('audio', wav)).status).toBe(200);
+  });
+});
+
+describe('uploads that take too long or fill the disk', () => {
+  async function listen(app: http.RequestListener): Promise<{ port: number; close(): void }> {
+    const listener = http.createServer(app).listen(0, '127.0.0.1');
+    await new Promise((resolve) => listener.once('listening', resolve));
+    return { port: (listener.address() as AddressInfo).port, close: () => listener.close() };
+  }
+
+  it('a trickle that never stalls is cut at UPLOAD_TIMEOUT_S: 408 UPLOAD_TIMEOUT, partial file deleted', async () => {
+    const { app, dataFiles } = await start({ UPLOAD_TIMEOUT_S: '2', UPLOAD_IDLE_TIMEOUT_S: '1' });
+    const { port, close } = await listen(app);
+    try {
+      const body = multipartBody('slowB', [{ name: 'audio', filename: 'slow.wav', content: Buffer.alloc(100_000, 1) }]);
+      const exchange = rawRequest(port, requestHead('/api/enrich', 'slowB', body.length), body.subarray(0, 1000));
+      const started = Date.now();
+      // A few bytes every 200 ms: never idle for the 1 s idle limit.
+      for (let at = 1000; !exchange.socket.destroyed && at < body.length && Date.now() - started < 6000; at += 50) {
+        exchange.socket.write(body.subarray(at, at + 50));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await exchange.closed;
+      expect(exchange.received()).toMatch(/^HTTP\/1\.1 408/);
+      expect(exchange.received()).toContain('"code":"UPLOAD_TIMEOUT"');
+      expect(Date.now() - started).toBeLessThan(4000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await dataFiles()).toEqual([]);
+    } finally {
+      close();
+    }
+  });
+
+  it('the disk filling up during an upload: 507 DISK_FULL before the rest is read, partial file deleted', async () => {
+    let free = 10 * 1024 * 1024 * 1024;
+    class ShrinkingDisk extends FileStore {
+      override async freeBytes(): Promise<number> {
+        return free;
+      }
+    }
+    const { app, dataFiles } = await start({}, { files: (dir) => new ShrinkingDisk(dir) });
+    const { port, close } = await listen(app);
+    try {
+      const body = multipartBody('fullB', [{ name: 'audio', filename: 'big.wav', content: Buffer.alloc(30 * 1024 * 1024, 1) }]);
+      const exchange = rawRequest(port, requestHead('/api/enrich', 'fullB', body.length), body.subarray(0, 1024 * 1024));
+      free = 1024;
+      let sent = 1024 * 1024;
+      while (!exchange.received() && !exchange.socket.destroyed && sent < body.length) {
+        exchange.socket.write(body.subarray(sent, sent + 256 * 1024));
+        sent += 256 * 1024;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const answer = await exchange.head(3000);
+      expect(answer).toMatch(/^HTTP\/1\.1 507/);
+      expect(answer).toContain('"code":"DISK_FULL"');
+      expect(sent).toBeLessThan(body.length / 2);
+      await exchange.closed;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await dataFiles()).toEqual([]);
+    } finally {
+      close();
+    }
+  });
+});
+
+describe('no ffmpeg at all', () => {
+  it('decodes and encodes answer 503 FFMPEG_UNAVAILABLE with Retry-After, WAV still works, nothing left behind', async () => {
+    const { app, dataFiles } = await start({ FFMPEG_PATH: '/nonexistent/ffmpeg' });
+    const ready = await request(app).get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ status: 'unavailable', message: expect.stringMatching(/ffmpeg/), checks: { models: 'ok', dataDir: 'ok' } });
+    const decode = await request(app).post('/api/enrich').attach('audio', await mp3());
+    expect(errorCode(decode)).toEqual({ status: 503, code: 'FFMPEG_UNAVAILABLE' });
+    expect(decode.headers['retry-after']).toBeDefined();
+
+    const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const created = await request(app).post('/api/jobs').attach('audio', wav);
+    await server!.jobs.settled(created.body.id as string);
+    const encode = await request(app).get(`/api/jobs/${created.body.id as string}/result?format=mp3`);
+    expect(errorCode(encode)).toEqual({ status: 503, code: 'FFMPEG_UNAVAILABLE' });
+    expect((await request(app).get(`/api/jobs/${created.body.id as string}/result?format=wav`)).status).toBe(200);
+    expect((await dataFiles()).filter((f) => !/\/(input|result\.wav)$/.test(f))).toEqual([]);
+  });
+});
+
+describe('readiness checks what a job needs', () => {
+  it('ready with models, ffmpeg and a writable data dir; not ready once the data dir is gone', async () => {
+    const { app, config } = await start();
+    const ready = await request(app).get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ models: 'ok', ffmpeg: 'ok', dataDir: 'ok' });
+
+    await rm(config.dataDir, { recursive: true, force: true });
+    // Readiness is cached for 5 s, so polling it never costs more than one ffmpeg run per 5 s.
+    await new Promise((resolve) => setTimeout(resolve, 5100));
+    const gone = await request(app).get('/readyz');
+    expect(gone.status).toBe(503);
+    expect(gone.headers['retry-after']).toBeDefined();
+    expect(gone.body).toMatchObject({ status: 'unavailable', message: expect.stringMatching(/data dir/), checks: { ffmpeg: 'ok' } });
   });
 });
 
@@ -114,6 +220,20 @@ describe('a full disk', () => {
     }
   }
   const failingWrite = (real: AudioCodec): AudioCodec => ({ ...real, writeWav: async () => Promise.reject(enospc()) });
+
+  it('ENOSPC while encoding a download: 507 DISK_FULL with Retry-After, the wav still served', async () => {
+    // The real ffmpeg, writing where every write fails with ENOSPC.
+    const intoFullDisk = (real: AudioCodec): AudioCodec => ({ ...real, transcode: (master, format, _output, signal) => real.transcode(master, format, '/dev/full', signal) });
+    const { app, dataFiles } = await start({}, { codec: intoFullDisk });
+    const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const id = (await request(app).post('/api/jobs').attach('audio', wav)).body.id as string;
+    await server!.jobs.settled(id);
+    const res = await request(app).get(`/api/jobs/${id}/result?format=flac`);
+    expect(errorCode(res)).toEqual({ status: 507, code: 'DISK_FULL' });
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(await dataFiles()).toEqual([`jobs/${id}/input`, `jobs/${id}/result.wav`]);
+    expect((await request(app).get(`/api/jobs/${id}/result?format=wav`)).status).toBe(200);
+  });
 
   it.each<[string, TestOverrides]>([
     ['free space below the reserve', { files: (dir) => new FullDisk(dir) }],

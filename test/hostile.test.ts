@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -104,6 +104,34 @@ describe('files that are not usable audio are refused with a JSON error', () => 
     exchange.socket.destroy();
   });
 
+  it('a chunked body (no Content-Length) over the size limit: 413 within 2 s of passing it, connection closed, nothing kept', async () => {
+    const boundary = 'chunkB';
+    const head =
+      `POST /api/enrich HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
+      'Transfer-Encoding: chunked\r\n\r\n';
+    const chunk = (bytes: Buffer) => Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]);
+    const partHead = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="huge.wav"\r\nContent-Type: audio/wav\r\n\r\n`);
+    const exchange = rawRequest(port, head, chunk(partHead));
+    // The client keeps sending 64 KB chunks, as a 450 MB upload would, until the server answers or hangs up.
+    const block = chunk(Buffer.alloc(64 * 1024, 1));
+    let sent = 0;
+    let passedAt = 0;
+    while (!exchange.received() && !exchange.socket.destroyed && sent < 20 * 1024 * 1024) {
+      if (!exchange.socket.write(block)) await new Promise((resolve) => setTimeout(resolve, 5));
+      sent += block.length;
+      if (!passedAt && sent > 1024 * 1024) passedAt = Date.now();
+      if (sent % (1024 * 1024) < block.length) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const answer = await exchange.head(3000);
+    expect(answer).toMatch(/^HTTP\/1\.1 413/);
+    expect(answer).toContain('"code":"FILE_TOO_LARGE"');
+    expect(Date.now() - passedAt).toBeLessThan(2000);
+    // Far less than the 20 MB the client was ready to send was read.
+    expect(sent).toBeLessThan(8 * 1024 * 1024);
+    await exchange.closed;
+    await until(async () => (await uploadsLeft()).length === 0, 2000);
+  });
+
   it.each<[string, ToneSpec]>([
     ['wav (decoded in process)', { seconds: 10, sampleRate: 8000, channels: 1, extension: 'wav' }],
     ['ogg (decoded by ffmpeg)', { seconds: 10, sampleRate: 22050, channels: 1, extension: 'ogg', codec: ['-c:a', 'libvorbis'] }],
@@ -112,6 +140,16 @@ describe('files that are not usable audio are refused with a JSON error', () => 
     expect(errorOf(res)).toEqual({ status: 413, code: 'TOO_LONG' });
     expect(res.headers['x-job-id']).toMatch(/^[0-9a-f]{32}$/);
     expect(await server.dataFiles()).not.toContainEqual(expect.stringContaining(res.headers['x-job-id']));
+  });
+
+  it('MP3s of different rates joined end to end: the length is counted in samples, so 23 s is 413 TOO_LONG', async () => {
+    // The 8 kHz part sets the clock; the 48 kHz frames after it then advance timestamps six times too fast,
+    // and a limit on timestamps would stop at ~4 s of audio and answer 200 with most of the song missing.
+    const slow = await readFile(await renderLavfi('part-8k.mp3', 'sine=f=300:r=8000:d=3', ['-c:a', 'libmp3lame']));
+    const fast = await readFile(await renderLavfi('part-48k.mp3', 'sine=f=500:r=48000:d=20', ['-c:a', 'libmp3lame']));
+    const joined = await writeFixture('joined.mp3', Buffer.concat([slow, fast]));
+    const res = await enrich(joined);
+    expect(errorOf(res)).toEqual({ status: 413, code: 'TOO_LONG' });
   });
 
   it('an hour of silence in a small FLAC: 413 TOO_LONG, decoding stopped at the limit', async () => {
@@ -167,6 +205,47 @@ describe('odd but real audio is enriched, and the answer is sound', () => {
     const out = readWavBytes(res.body as Buffer);
     expect(out.channels).toBe(2);
     expect(out.seconds).toBeCloseTo(1, 3);
+  });
+
+  it.each([9, 64])('%i channels without a named layout are mixed down to stereo, same duration', async (count) => {
+    // Half a second at 8 kHz keeps 64 channels under the 1 MB upload limit here.
+    const frames = 4000;
+    const samples = new Int16Array(frames * count);
+    for (let i = 0; i < frames; i++) for (let c = 0; c < count; c++) samples[i * count + c] = Math.round(6000 * Math.sin((i * (c + 1)) / 40));
+    const many = await writeFixture(`channels-${count}.wav`, wavBytes({ sampleRate: 8000, channels: count, samples }));
+    const res = await enrich(many, { seed: '1' });
+    expect(res.status).toBe(200);
+    const out = readWavBytes(res.body as Buffer);
+    expect(out.channels).toBe(2);
+    expect(out.seconds).toBeCloseTo(0.5, 3);
+    expect(longestSilenceSeconds(out.samples[0], out.sampleRate)).toBe(0);
+  });
+
+  it('a WAV whose header says 0 data bytes (a streaming writer) is read to the end of the file', async () => {
+    const samples = new Int16Array(44100).map((_, i) => Math.round(8000 * Math.sin(i / 10)));
+    const streamed = await writeFixture('streamed.wav', wavBytes({ sampleRate: 44100, channels: 1, samples, declaredDataBytes: 0 }));
+    const res = await enrich(streamed, { seed: '1' });
+    expect(res.status).toBe(200);
+    expect(readWavBytes(res.body as Buffer).frames).toBe(44100);
+  });
+
+  it.each([
+    ['wav', { seconds: 2, sampleRate: 22050, channels: 1, extension: 'wav' }],
+    ['mp3', { seconds: 2, sampleRate: 22050, channels: 1, extension: 'mp3', codec: ['-c:a', 'libmp3lame'] }],
+  ] as Array<[string, ToneSpec]>)('start past the end of a %s: 400 INVALID_PARAMETER naming start', async (_name, spec) => {
+    const res = await enrich(await makeClip(spec), { start: '5' });
+    expect(errorOf(res)).toEqual({ status: 400, code: 'INVALID_PARAMETER' });
+    expect(JSON.parse((res.body as Buffer).toString('utf8')).error.message).toMatch(/^start: .*past the end/);
+  });
+
+  it.each([
+    ['1e-7', '2', 200],
+    ['0.5', '1.5e0', 200],
+  ])('start %s and end %s written in exponent form reach ffmpeg as plain decimals', async (start, end, status) => {
+    const mp3 = await makeClip({ seconds: 2, sampleRate: 22050, channels: 1, extension: 'mp3', codec: ['-c:a', 'libmp3lame'] });
+    const res = await enrich(mp3, { start, end, seed: '1' });
+    expect(res.status).toBe(status);
+    expect(readWavBytes(res.body as Buffer).seconds).toBeCloseTo(Number(end) - Number(start), 1);
   });
 
   it.each([
@@ -244,6 +323,8 @@ describe('requests that are put together wrong get a 400 that says what to fix',
     [{ start: '3', end: '1' }, 'INVALID_PARAMETER'],
     [{ start: '-1' }, 'INVALID_PARAMETER'],
     [{ format: 'exe' }, 'INVALID_PARAMETER'],
+    [{ start: '1e21' }, 'INVALID_PARAMETER'],
+    [{ end: '1e21' }, 'INVALID_PARAMETER'],
   ])('%o: 400 %s, and the upload is not kept', async (fields, code) => {
     const res = await request(server.app).post('/api/enrich').attach('audio', clip).field(fields);
     expect(errorOf(res)).toEqual({ status: 400, code });
@@ -344,6 +425,33 @@ describe('clients that stall or vanish', () => {
     exchange.socket.destroy();
     await until(async () => server.jobs.activeCount === 0 && !(await server.dataFiles()).some((f) => f.includes(id)), 5000);
     expect(() => server.jobs.get(id)).toThrow();
+  });
+});
+
+describe('what is kept after an answer', () => {
+  it('a one-shot enrich keeps nothing on disk once the client has its audio', async () => {
+    const clip = await makeClip({ seconds: 2, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const res = await enrich(clip, { seed: '3', format: 'mp3' });
+    expect(res.status).toBe(200);
+    const id = res.headers['x-job-id'];
+    await until(async () => !(await server.dataFiles()).some((f) => f.includes(id)), 2000);
+    expect((await request(server.app).get(`/api/jobs/${id}`)).status).toBe(404);
+  });
+
+  it.each([
+    ['result', 'result.wav', 'result'],
+    ['input', 'input', 'input'],
+  ])('a %s whose file is gone under it: 404 JOB_NOT_FOUND as JSON, not as an audio attachment', async (_name, file, suffix) => {
+    const clip = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const id = (await request(server.app).post('/api/jobs').attach('audio', clip)).body.id as string;
+    await server.jobs.settled(id);
+    await rm(path.join(server.files.dataDir, 'jobs', id, file));
+    const res = await request(server.app).get(`/api/jobs/${id}/${suffix}`);
+    expect(errorOf(res)).toEqual({ status: 404, code: 'JOB_NOT_FOUND' });
+    expect(res.headers['content-disposition']).toBeUndefined();
+    expect(res.headers['x-enrich-style']).toBeUndefined();
+    expect(res.headers['cache-control']).toBeUndefined();
+    await request(server.app).delete(`/api/jobs/${id}`);
   });
 });
 

@@ -11,6 +11,7 @@ import { workRateLimit } from './routes/rate-limit.js';
 import type { FileStore } from './adapters/file-store.js';
 import type { JobService } from './services/job-service.js';
 import type { ModelService } from './services/model-service.js';
+import type { Readiness } from './services/readiness.js';
 import { contentSecurityPolicy, webAssets } from './web-assets.js';
 
 export interface AppDeps {
@@ -19,10 +20,11 @@ export interface AppDeps {
   files: FileStore;
   models: ModelService;
   jobs: JobService;
+  readiness: Readiness;
 }
 
 /** Builds the Express app without listening, so tests drive it with supertest. */
-export function createApp({ config, logger, files, models, jobs }: AppDeps): Express {
+export function createApp({ config, logger, files, models, jobs, readiness }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // Heroku's router is the one proxy in front of the dyno.
@@ -48,8 +50,15 @@ export function createApp({ config, logger, files, models, jobs }: AppDeps): Exp
   app.use(contentSecurityPolicy());
   app.use(express.json({ limit: '16kb' }));
 
-  const limits = { dir: files.uploadsDir, maxBytes: config.maxUploadBytes, idleTimeoutMs: config.uploadIdleTimeoutMs };
-  app.use(metaRoutes(models, { maxUploadBytes: config.maxUploadBytes, maxDurationSeconds: config.maxDurationSeconds }));
+  const limits = {
+    dir: files.uploadsDir,
+    maxBytes: config.maxUploadBytes,
+    idleTimeoutMs: config.uploadIdleTimeoutMs,
+    totalTimeoutMs: config.uploadTimeoutMs,
+    freeBytes: () => files.freeBytes(),
+    minFreeBytes: config.minFreeDiskBytes,
+  };
+  app.use(metaRoutes(models, readiness, { maxUploadBytes: config.maxUploadBytes, maxDurationSeconds: config.maxDurationSeconds }));
   app.post(['/api/enrich', '/api/jobs'], workRateLimit(config.rateLimitPerMinute));
   app.use(enrichRoutes(jobs, limits));
   app.use(jobRoutes(jobs, limits));

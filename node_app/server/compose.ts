@@ -5,12 +5,15 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { JobService } from './services/job-service.js';
 import { ModelService } from './services/model-service.js';
+import { Readiness } from './services/readiness.js';
 
 export interface Services {
   ffmpeg: FfmpegBinary;
   files: FileStore;
   models: ModelService;
   jobs: JobService;
+  readiness: Readiness;
+  codec: AudioCodec;
 }
 
 /** Seams for tests: fault injection in the adapters, a movable clock. */
@@ -29,7 +32,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const files = overrides.files?.(config.dataDir) ?? new FileStore(config.dataDir);
   // The disk is ephemeral on Heroku and jobs live in memory: start from an empty data folder every time.
   await files.reset();
-  const codec = createAudioCodec(ffmpeg.path, config.ffmpegTimeoutMs);
+  const codec = createAudioCodec({ ffmpegPath: ffmpeg.path, timeoutMs: config.ffmpegTimeoutMs, stallTimeoutMs: config.ffmpegStallTimeoutMs });
   const models = new ModelService(config.modelsDir, config.workers, logger);
   const jobs = new JobService({
     codec: overrides.codec?.(codec) ?? codec,
@@ -38,10 +41,12 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     logger,
     concurrency: config.workers,
     maxQueue: config.maxQueue,
+    encodeConcurrency: config.encodeWorkers,
+    maxEncodeQueue: config.maxEncodeQueue,
     maxDurationSeconds: config.maxDurationSeconds,
     ttlMs: config.resultTtlMs,
     minFreeBytes: config.minFreeDiskBytes,
     now: overrides.now,
   });
-  return { ffmpeg, files, models, jobs };
+  return { ffmpeg, files, models, jobs, readiness: new Readiness(models, codec, files), codec };
 }

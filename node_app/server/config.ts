@@ -11,21 +11,34 @@ const schema = z.object({
   MODELS_DIR: z.string().default(path.resolve('models')),
   WEB_DIR: z.string().default(path.resolve('dist/web')),
   FFMPEG_PATH: z.string().optional(),
-  // Heroku's app.json turns this on, so the Aptfile's patched ffmpeg decodes uploads there.
-  USE_SYSTEM_FFMPEG: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  // A distribution's ffmpeg gets security fixes; the bundled static build is from 2018. So a system ffmpeg
+  // (the Aptfile's on Heroku, apt's on a dev machine) decodes uploads wherever there is one.
+  USE_SYSTEM_FFMPEG: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
   MAX_UPLOAD_MB: z.coerce.number().positive().default(50),
   MAX_DURATION_S: z.coerce.number().positive().default(600),
   RESULT_TTL_MIN: z.coerce.number().positive().default(60),
   // One inference worker per core: each runs ONNX Runtime on one thread, so workers never fight over a core.
   WORKERS: positiveInt.default(Math.max(1, Math.min(2, os.availableParallelism()))),
   MAX_QUEUE: z.coerce.number().int().min(0).default(8),
+  // Result downloads in mp3/flac/ogg are encoded on demand. One encoder leaves the other core to the HTTP loop
+  // and the jobs; a few dozen may wait (one per job and format), each costing nothing until its turn.
+  ENCODE_WORKERS: positiveInt.default(1),
+  MAX_ENCODE_QUEUE: z.coerce.number().int().min(0).default(24),
   FFMPEG_TIMEOUT_S: z.coerce.number().positive().default(120),
+  // A local file decodes without pause; ffmpeg silent this long is waiting on something (a stream, a pipe)
+  // at no CPU, and would hold a worker for FFMPEG_TIMEOUT_S.
+  FFMPEG_STALL_TIMEOUT_S: z.coerce.number().positive().default(10),
   // Per client IP, on the two endpoints that start work; a song takes seconds of CPU, so a few a minute is plenty.
   RATE_LIMIT_PER_MIN: positiveInt.default(20),
   // Heroku's router drops a request after 55 s without a byte; giving up earlier frees the upload's slot sooner.
   UPLOAD_IDLE_TIMEOUT_S: z.coerce.number().positive().default(30),
+  // A trickle that never stalls would otherwise hold a connection and a temp file up to Node's 300 s
+  // requestTimeout; 50 MB at 4 Mbit/s takes 100 s.
+  UPLOAD_TIMEOUT_S: z.coerce.number().positive().default(120),
   // Uploads are refused before the disk is completely full, so results in progress still have room to be written.
   MIN_FREE_DISK_MB: z.coerce.number().min(0).default(100),
+  // Heroku sends SIGTERM and SIGKILLs 30 s later; work still running after the grace is cancelled.
+  SHUTDOWN_GRACE_S: z.coerce.number().min(0).max(27).default(25),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -42,10 +55,15 @@ export interface Config {
   resultTtlMs: number;
   workers: number;
   maxQueue: number;
+  encodeWorkers: number;
+  maxEncodeQueue: number;
   ffmpegTimeoutMs: number;
+  ffmpegStallTimeoutMs: number;
   rateLimitPerMinute: number;
   uploadIdleTimeoutMs: number;
+  uploadTimeoutMs: number;
   minFreeDiskBytes: number;
+  shutdownGraceMs: number;
   logLevel: string;
 }
 
@@ -70,10 +88,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resultTtlMs: e.RESULT_TTL_MIN * 60_000,
     workers: e.WORKERS,
     maxQueue: e.MAX_QUEUE,
+    encodeWorkers: e.ENCODE_WORKERS,
+    maxEncodeQueue: e.MAX_ENCODE_QUEUE,
     ffmpegTimeoutMs: e.FFMPEG_TIMEOUT_S * 1000,
+    ffmpegStallTimeoutMs: e.FFMPEG_STALL_TIMEOUT_S * 1000,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MIN,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_S * 1000,
+    uploadTimeoutMs: e.UPLOAD_TIMEOUT_S * 1000,
     minFreeDiskBytes: Math.round(e.MIN_FREE_DISK_MB * 1024 * 1024),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_S * 1000,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,5 +1,19 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, diskFull, isDiskFull, notFound } from './errors.js';
+import { AppError, notFound } from './errors.js';
+import { toKnownError } from './services/media-failures.js';
+
+const CONTENT_HEADERS = [
+  'Content-Type',
+  'Content-Disposition',
+  'Content-Length',
+  'Cache-Control',
+  'ETag',
+  'Last-Modified',
+  'Accept-Ranges',
+  'X-Enrich-Style',
+  'X-Enrich-Seed',
+  'Access-Control-Expose-Headers',
+];
 
 /** Unknown API paths get the same JSON shape as every other error. */
 export const apiNotFound: RequestHandler = (req, _res, next) => {
@@ -14,12 +28,15 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
     res.destroy();
     return;
   }
+  // A route that failed after describing its audio (type, attachment name, caching) must not send the JSON
+  // error under that description.
+  for (const header of CONTENT_HEADERS) res.removeHeader(header);
   res.status(known.status).set(known.headers).json({ error: { code: known.code, message: known.message } });
 };
 
 function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
-  if (isDiskFull(error)) return diskFull();
+  const known = toKnownError(error);
+  if (known) return known;
   const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
   // body-parser and friends mark client mistakes with a 4xx status.
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -22,6 +22,8 @@ export const tooManyRequests = (retryAfterSeconds: number) =>
   });
 export const uploadTimeout = (idleSeconds: number) =>
   new AppError(408, 'UPLOAD_TIMEOUT', `The upload stalled: nothing arrived for ${idleSeconds} s. Check the connection and send the file again.`);
+export const uploadTooSlow = (totalSeconds: number) =>
+  new AppError(408, 'UPLOAD_TIMEOUT', `The upload took longer than ${totalSeconds} s. Send a smaller (compressed) file or use a faster connection.`);
 // 507 rather than 500: the request was fine, the server's disk is not, and a retry later may work.
 export const diskFull = () =>
   new AppError(507, 'DISK_FULL', 'The server has no room left to store this file. Try again later or with a smaller file.', { 'Retry-After': '60' });

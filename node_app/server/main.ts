@@ -4,23 +4,26 @@ import { createServices } from './compose.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 
-// Heroku sends SIGTERM and kills the dyno 30 s later; finishing work within 25 s leaves time to exit cleanly.
-const SHUTDOWN_GRACE_MS = 25_000;
-// Past this, something is stuck: exit on our own terms (and say so) before Heroku's SIGKILL at 30 s.
-const SHUTDOWN_DEADLINE_MS = 28_000;
-
 const config = loadConfig();
+// Heroku sends SIGTERM and kills the dyno 30 s later; finishing work within the grace leaves time to exit cleanly.
+const SHUTDOWN_GRACE_MS = config.shutdownGraceMs;
+// Past this, something is stuck: exit on our own terms (and say so) before Heroku's SIGKILL at 30 s.
+const SHUTDOWN_DEADLINE_MS = SHUTDOWN_GRACE_MS + 3_000;
 const logger = createLogger(config.logLevel);
-const { ffmpeg, files, models, jobs } = await createServices(config, logger);
+const { ffmpeg, files, models, jobs, readiness, codec } = await createServices(config, logger);
 if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falling back to the bundled ffmpeg');
-logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'using ffmpeg');
 
-const server = createApp({ config, logger, files, models, jobs }).listen(config.port, () => {
+const server = createApp({ config, logger, files, models, jobs, readiness }).listen(config.port, () => {
   // One line a person can act on among the JSON: where to point a browser, a phone's included.
   logger.info({ port: config.port }, `listening on ${listeningUrls(config.port).join(' and ')}`);
   // Bind first, load later: Heroku gives a dyno 60 s to bind $PORT.
   void models.start();
   jobs.startSweeper();
+  // Which build decodes strangers' files, and how old it is, belongs in the log of every start.
+  void codec.ffmpegVersion().then(
+    (version) => logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source, version }, 'using ffmpeg'),
+    (error: unknown) => logger.error({ ffmpeg: ffmpeg.path, source: ffmpeg.source, err: error }, 'ffmpeg does not run'),
+  );
 });
 const serverClosed = new Promise<void>((resolve) => server.once('close', resolve));
 
@@ -40,8 +43,9 @@ async function shutdown(signal: string): Promise<void> {
   // Idle keep-alive sockets would otherwise hold the server open until they time out.
   server.closeIdleConnections();
   await jobs.shutdown(SHUTDOWN_GRACE_MS);
-  // Finished jobs may still be streaming their audio or a last progress event; give those what grace is left.
-  const left = Math.max(0, SHUTDOWN_GRACE_MS - (Date.now() - started));
+  // Finished jobs may still be streaming their audio or a last progress event; give those what grace is left,
+  // and at least a moment for the 503s of jobs cut at the grace to reach their clients.
+  const left = Math.max(1000, SHUTDOWN_GRACE_MS - (Date.now() - started));
   await Promise.race([serverClosed, new Promise((resolve) => setTimeout(resolve, left).unref())]);
   server.closeAllConnections();
   await models.close();

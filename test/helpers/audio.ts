@@ -5,9 +5,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import wavefile from 'wavefile';
 import { resolveFfmpeg } from '../../node_app/server/adapters/ffmpeg.js';
+import { loadConfig } from '../../node_app/server/config.js';
 
 const run = promisify(execFile);
 const ffmpeg = resolveFfmpeg(process.env.FFMPEG_PATH).path;
+// Durations are measured with the ffmpeg the server decodes with: builds differ on where a file's audio ends
+// (the bundled 4.1 ignores Ogg's end trimming and finds 10 ms more in a Vorbis file than 5.1 does).
+const serverFfmpeg = resolveFfmpeg(process.env.FFMPEG_PATH, { preferSystem: loadConfig(process.env).useSystemFfmpeg }).path;
 
 export interface ToneSpec {
   seconds: number;
@@ -62,7 +66,7 @@ export async function readWavFile(file: string): Promise<WavSummary> {
 /** Duration, rate and channels of any audio file, read by decoding it with ffmpeg. */
 export async function probe(file: string): Promise<{ seconds: number; sampleRate: number; channels: number }> {
   const wav = path.join(await fixtureDir(), `probe-${path.basename(file)}-${Date.now()}.wav`);
-  await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-i', file, '-c:a', 'pcm_f32le', wav]);
+  await run(serverFfmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-i', file, '-c:a', 'pcm_f32le', wav]);
   const summary = new wavefile.WaveFile(await readFile(wav));
   const fmt = summary.fmt as { sampleRate: number; numChannels: number; };
   const frames = (summary.data as { chunkSize: number }).chunkSize / (4 * fmt.numChannels);

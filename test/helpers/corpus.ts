@@ -85,8 +85,8 @@ export function emptyZip(): Buffer {
  * A stand-in for ffmpeg that misbehaves only when asked to decode (its command line then asks for f32le on
  * stdout); probing and capability queries go to the real binary, so the fault is met mid-job.
  */
-export async function faultyFfmpeg(name: string, fault: 'hang' | 'die', when: 'always' | 'decode'): Promise<string> {
-  const action = fault === 'hang' ? 'exec sleep 600' : 'kill -KILL $$';
+export async function faultyFfmpeg(name: string, fault: 'hang' | 'die' | 'crash', when: 'always' | 'decode'): Promise<string> {
+  const action = { hang: 'exec sleep 600', die: 'kill -KILL $$', crash: 'kill -SEGV $$' }[fault];
   const guard = when === 'always' ? 'true' : 'case " $* " in *" f32le "*) true ;; *) false ;; esac';
   const script = `#!/bin/sh\nif ${guard}; then ${action}; fi\nexec ${JSON.stringify(ffmpeg)} "$@"\n`;
   const file = await writeFixture(name, script);

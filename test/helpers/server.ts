@@ -33,17 +33,24 @@ export async function startTestServer(env: Record<string, string> = {}, override
   const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, WORKERS: '1', RATE_LIMIT_PER_MIN: '100000', ...env });
   const logger = createLogger(config.logLevel);
   let clockOffset = 0;
-  const { files, models, jobs } = await createServices(config, logger, { ...overrides, now: () => new Date(Date.now() + clockOffset) });
+  const { files, models, jobs, readiness } = await createServices(config, logger, { ...overrides, now: () => new Date(Date.now() + clockOffset) });
   await models.start();
   return {
-    app: createApp({ config, logger, files, models, jobs }),
+    app: createApp({ config, logger, files, models, jobs, readiness }),
     config,
     jobs,
     models,
     files,
     async dataFiles() {
-      const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
-      return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name))).sort();
+      // A folder deleted while the listing walks it (a job being removed) makes readdir fail; look again.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
+          return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name))).sort();
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
+        }
+      }
     },
     advanceClock(ms) {
       clockOffset += ms;

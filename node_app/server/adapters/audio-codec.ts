@@ -1,13 +1,15 @@
 import { open } from 'node:fs/promises';
 import { concatPlanar, type Pcm } from '../../engine/pcm.js';
-import { AppError, decoderFailed, tooLarge, unsupportedMedia } from '../errors.js';
 import {
+  ffmpegVersion,
   encodeWithFfmpeg,
   streamWithFfmpeg,
   FfmpegError,
   probeAudio,
   type CompressedFormat,
 } from './ffmpeg.js';
+import { MediaError } from './media-error.js';
+import { ProcessLauncher } from './process-launcher.js';
 import { createWavWriter, looksLikeWav, openWavFile, type WavSource, type WavWriter } from './wav.js';
 
 export type OutputFormat = 'wav' | CompressedFormat;
@@ -35,9 +37,24 @@ export interface AudioCodec {
   decode(path: string, options: DecodeOptions): Promise<PcmStream>;
   /** Starts a 16-bit WAV master that is written as the samples come. */
   writeWav(path: string, format: { sampleRate: number; channels: number }): Promise<WavWriter>;
-  /** Writes `format` from a WAV master; for wav the master itself is the result. */
-  transcode(wavPath: string, format: CompressedFormat, output: string): Promise<void>;
+  /** Writes `format` from a WAV master; for wav the master itself is the result. Settles once ffmpeg has exited. */
+  transcode(wavPath: string, format: CompressedFormat, output: string, signal?: AbortSignal): Promise<void>;
+  /** ffmpeg's first line of `-version`; rejects when it cannot be run. */
+  ffmpegVersion(): Promise<string>;
+  /** Stops the encoders' launcher; encodes still running are killed. */
+  close(): Promise<void>;
 }
+
+export interface CodecOptions {
+  ffmpegPath: string;
+  /** Time a decode may spend waiting for ffmpeg, and an encode may take, in all. */
+  timeoutMs: number;
+  /** Wall time ffmpeg may go without output; also the limit for reading a file's header. */
+  stallTimeoutMs: number;
+}
+
+/** Encoders run below normal priority: they serve a download that can wait, beside requests that cannot. */
+const ENCODE_NICENESS = 10;
 
 /** How far past the limit a probed duration must be before it is trusted to refuse a file unread. */
 const EARLY_REJECT_MARGIN = 1.25;
@@ -49,18 +66,27 @@ export const MAX_SAMPLE_RATE = 48000;
  * Decoding policy: WAV is read in process; everything else, and WAV that the in-process reader cannot take,
  * through ffmpeg. The file's type is judged by its bytes, never by its name.
  */
-export function createAudioCodec(ffmpegPath: string, timeoutMs: number): AudioCodec {
+export function createAudioCodec(codecOptions: CodecOptions): AudioCodec {
+  const launcher = new ProcessLauncher();
+  launcher.start();
   return {
     async decode(path, options) {
       const wav = await tryWav(path);
-      return wav ? wavSection(wav, options) : decodeFfmpeg(ffmpegPath, path, options, timeoutMs);
+      return wav ? wavSection(wav, options) : decodeFfmpeg(path, options, codecOptions);
     },
 
     writeWav: (path, format) => createWavWriter(path, format.channels, format.sampleRate),
 
-    async transcode(wavPath, format, output) {
-      await encodeWithFfmpeg(ffmpegPath, wavPath, format, output, timeoutMs);
+    async transcode(wavPath, format, output, signal) {
+      const { ffmpegPath, timeoutMs } = codecOptions;
+      await encodeWithFfmpeg(launcher, ffmpegPath, wavPath, format, output, { timeoutMs, signal, niceness: ENCODE_NICENESS }).catch((error: unknown) => {
+        throw fromEncodeError(error);
+      });
     },
+
+    ffmpegVersion: () => ffmpegVersion(launcher, codecOptions.ffmpegPath, Math.min(codecOptions.stallTimeoutMs, 10_000)),
+
+    close: () => launcher.close(),
   };
 }
 
@@ -86,6 +112,7 @@ async function tryWav(path: string): Promise<WavSource | null> {
 /** The in-process WAV path cuts the section itself (ffmpeg cuts it while decoding); its length is known up front. */
 function wavSection(wav: WavSource, options: DecodeOptions): PcmStream {
   const from = Math.min(wav.frames, Math.round((options.startSeconds ?? 0) * wav.sampleRate));
+  if (options.startSeconds && from >= wav.frames && wav.frames > 0) throw startPastEnd(wav.frames / wav.sampleRate);
   const end = options.endSeconds === undefined ? wav.frames : Math.round(options.endSeconds * wav.sampleRate);
   const to = Math.min(wav.frames, Math.max(from, end));
   checkLength(to - from, wav.sampleRate, options.maxSeconds, true);
@@ -94,20 +121,25 @@ function wavSection(wav: WavSource, options: DecodeOptions): PcmStream {
 
 function checkLength(frames: number, sampleRate: number, maxSeconds: number, complete: boolean): void {
   if (complete && frames === 0) {
-    throw unsupportedMedia('NO_AUDIO', 'The file decodes to no audio samples. Upload a recording with sound in it.');
+    throw new MediaError('no-audio', 'the file decodes to no audio samples');
   }
   if (frames / sampleRate > maxSeconds) throw tooLong(maxSeconds);
 }
 
-async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions, timeoutMs: number): Promise<PcmStream> {
-  const probe = await probeAudio(binary, path, timeoutMs).catch((error: unknown) => {
+async function decodeFfmpeg(path: string, options: DecodeOptions, { ffmpegPath: binary, timeoutMs, stallTimeoutMs }: CodecOptions): Promise<PcmStream> {
+  const probe = await probeAudio(binary, path, Math.min(timeoutMs, stallTimeoutMs)).catch((error: unknown) => {
     throw fromFfmpegError(error);
   });
-  if (!probe) {
-    throw unsupportedMedia('NOT_AUDIO', 'This file is not audio that can be decoded. Try mp3, wav, flac, ogg, m4a or webm.');
+  if (probe.kind === 'refused') {
+    // A picture is refused for the same reason as a playlist, but what the user needs to hear is that it is not audio.
+    if (probe.demuxer && /^image2|_pipe\b/.test(probe.demuxer)) throw new MediaError('not-audio', `ffmpeg reads the file as ${probe.demuxer}`);
+    throw new MediaError('unsupported-container', `ffmpeg reads the file as ${probe.demuxer ?? 'a container outside the whitelist'}`);
   }
+  if (probe.kind === 'not-audio') throw new MediaError('not-audio', 'ffmpeg finds no audio stream in the file');
   const sampleRate = Math.min(probe.sampleRate ?? 44100, MAX_SAMPLE_RATE);
   const channels = probe.channelLayout === 'mono' ? 1 : 2;
+  // ffmpeg mixes named layouts (5.1, 7.1) down by itself but refuses "9 channels": those get a mix of our own.
+  const unnamed = /^(\d+) channels$/.exec(probe.channelLayout);
   const wanted = options.endSeconds !== undefined ? options.endSeconds - (options.startSeconds ?? 0) : Infinity;
   // One second more than allowed, so a file just over the limit is caught as too long rather than cut.
   const maxSeconds = Math.min(wanted, options.maxSeconds + 1);
@@ -116,7 +148,18 @@ async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions
   // only estimate (an mp3 without a VBR header); near the limit, the decoder's own count below decides.
   if (sectionSeconds !== null && sectionSeconds > options.maxSeconds * EARLY_REJECT_MARGIN + 5) throw tooLong(options.maxSeconds);
   const expectedSeconds = sectionSeconds === null ? null : Math.min(sectionSeconds, maxSeconds);
-  const decoderOptions = { sampleRate, channels, startSeconds: options.startSeconds, maxSeconds, timeoutMs, signal: options.signal } as const;
+  const decoderOptions = {
+    sampleRate,
+    channels,
+    demuxer: probe.demuxer,
+    mixChannels: unnamed ? Number(unnamed[1]) : undefined,
+    startSeconds: options.startSeconds,
+    maxSeconds,
+    timeoutMs,
+    stallTimeoutMs,
+    signal: options.signal,
+  } as const;
+  const duration = probe.durationSeconds;
   async function* chunks(): AsyncGenerator<Float32Array[]> {
     let frames = 0;
     try {
@@ -127,8 +170,9 @@ async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions
         yield chunk;
       }
     } catch (error) {
-      throw error instanceof AppError ? error : fromFfmpegError(error);
+      throw error instanceof MediaError ? error : fromFfmpegError(error);
     }
+    if (frames === 0 && options.startSeconds && duration !== null && options.startSeconds >= duration) throw startPastEnd(duration);
     checkLength(frames, sampleRate, options.maxSeconds, true);
   }
   return {
@@ -140,15 +184,42 @@ async function decodeFfmpeg(binary: string, path: string, options: DecodeOptions
 }
 
 function fromFfmpegError(error: unknown): Error {
-  if (error instanceof FfmpegError && error.reason === 'aborted') return Object.assign(error, { name: 'AbortError' });
-  if (error instanceof FfmpegError && error.reason === 'timeout') {
-    return unsupportedMedia('DECODE_TIMEOUT', 'Decoding this file took too long. Try a shorter or simpler file.');
+  if (!(error instanceof FfmpegError)) return new MediaError('undecodable', error instanceof Error ? error.message : String(error));
+  switch (error.reason) {
+    case 'aborted':
+      return Object.assign(error, { name: 'AbortError' });
+    case 'timeout':
+      return new MediaError('decode-timeout', error.message);
+    // A crash is this file's doing (the same file crashes it every time); a kill from outside is not.
+    case 'killed':
+      return new MediaError('decoder-killed', error.message);
+    case 'unavailable':
+      return new MediaError('ffmpeg-unavailable', error.message);
+    default:
+      return new MediaError('undecodable', error.message);
   }
-  // A dead decoder says nothing about the file; blaming the upload would send the user looking in the wrong place.
-  if (error instanceof FfmpegError && error.reason === 'crashed') return decoderFailed();
-  return unsupportedMedia('UNDECODABLE', 'The audio in this file could not be decoded; it may be damaged or truncated.');
 }
 
-function tooLong(maxSeconds: number) {
-  return tooLarge('TOO_LONG', `The audio is longer than ${Math.round(maxSeconds)} seconds. Cut a section with start/end or upload a shorter file.`);
+function fromEncodeError(error: unknown): Error {
+  if (!(error instanceof FfmpegError)) return error instanceof Error ? error : new Error(String(error));
+  switch (error.reason) {
+    case 'aborted':
+      return Object.assign(error, { name: 'AbortError' });
+    case 'timeout':
+      return new MediaError('encode-timeout', error.message);
+    case 'unavailable':
+      return new MediaError('ffmpeg-unavailable', error.message);
+    case 'disk-full':
+      return new MediaError('disk-full', error.message);
+    default:
+      return new MediaError('encode-failed', error.message);
+  }
+}
+
+function startPastEnd(durationSeconds: number): MediaError {
+  return new MediaError('start-past-end', 'start is past the end of the audio', durationSeconds);
+}
+
+function tooLong(maxSeconds: number): MediaError {
+  return new MediaError('too-long', `the audio is longer than ${maxSeconds} seconds`, maxSeconds);
 }

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveFfmpeg } from './ffmpeg.js';
+import { parseProbe, resolveFfmpeg } from './ffmpeg.js';
 
 async function folderWith(name: string, mode: number): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ffmpeg-lookup-'));
@@ -36,5 +36,25 @@ describe('resolveFfmpeg', () => {
     const dir = await folderWith('ffmpeg', 0o755);
     expect(resolveFfmpeg(undefined, { searchPath: dir })).toMatchObject({ source: 'bundled' });
     expect(resolveFfmpeg(undefined, { searchPath: dir }).fallbackReason).toBeUndefined();
+  });
+});
+
+describe('parseProbe', () => {
+  it('names the whitelisted demuxer among the aliases ffmpeg prints', () => {
+    const stderr = [
+      "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'file:/data/jobs/x/input':",
+      '  Duration: 00:01:02.50, start: 0.000000, bitrate: 130 kb/s',
+      '    Stream #0:0(und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, stereo, fltp, 128 kb/s (default)',
+    ].join('\n');
+    expect(parseProbe(stderr)).toEqual({ kind: 'audio', demuxer: 'mov', sampleRate: 44100, channelLayout: 'stereo', durationSeconds: 62.5 });
+  });
+
+  it('reports a refused container with the name ffmpeg gives it', () => {
+    const stderr = "[hls,applehttp @ 0x2985fc00] Format not on whitelist 'wav,mp3'\nfile:/x: Invalid argument\n";
+    expect(parseProbe(stderr)).toEqual({ kind: 'refused', demuxer: 'hls,applehttp' });
+  });
+
+  it('reports a file with no audio stream as not audio', () => {
+    expect(parseProbe('file:/x: Invalid data found when processing input\n')).toEqual({ kind: 'not-audio' });
   });
 });

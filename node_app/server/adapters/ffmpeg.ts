@@ -4,6 +4,7 @@ import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { execFile } from 'node:child_process';
 import { concatPlanar, sanitizeInPlace, type Pcm } from '../../engine/pcm.js';
+import type { ProcessLauncher } from './process-launcher.js';
 
 const require = createRequire(import.meta.url);
 
@@ -55,37 +56,73 @@ export function findExecutable(name: string, searchPath: string): string | null 
   return null;
 }
 
-export interface ProbeResult {
-  sampleRate: number | null;
-  channelLayout: string;
-  durationSeconds: number | null;
-}
+/**
+ * The containers an upload may be opened as. Playlists and descriptions (hls and m3u, concat/ffconcat, dash,
+ * sdp/rtp, image sequences, …) name other files or network addresses, which ffmpeg would open on the
+ * uploader's behalf: a 120-byte playlist could fetch any file the server can read. With this list ffmpeg
+ * refuses any other container as soon as it has recognised it, before it opens anything the upload names.
+ */
+export const AUDIO_DEMUXERS = ['wav', 'w64', 'mp3', 'flac', 'ogg', 'mov', 'matroska', 'aac', 'aiff', 'caf', 'au', 'wv'] as const;
 
 /**
- * Reads the first audio stream's properties from `ffmpeg -i` (the bundled build has no ffprobe). Returns null
- * when ffmpeg finds no audio stream at all. `ffmpeg -i` without an output always exits with 1, so only a
- * signal, a timeout or a binary that cannot start count as ffmpeg failing.
+ * Input options for every ffmpeg that reads a file: containers from {@link AUDIO_DEMUXERS} only (pinned to
+ * `demuxer` once the probe has named it) and the local file protocol only, so no nested open can reach the
+ * network or a device.
  */
-export function probeAudio(binary: string, input: string, timeoutMs: number): Promise<ProbeResult | null> {
+export function restrictedInput(demuxer?: string): string[] {
+  return [...(demuxer ? ['-f', demuxer] : []), '-format_whitelist', AUDIO_DEMUXERS.join(','), '-protocol_whitelist', 'file'];
+}
+
+/** `file:` stops ffmpeg reading a path that has a colon in it as a protocol name. */
+export function fileUrl(file: string): string {
+  return `file:${path.resolve(file)}`;
+}
+
+export type ProbeResult =
+  | { kind: 'audio'; demuxer: string; sampleRate: number | null; channelLayout: string; durationSeconds: number | null }
+  /** ffmpeg read the file and found no audio stream in it (text, an image, an archive, a damaged file). */
+  | { kind: 'not-audio' }
+  /** A container outside {@link AUDIO_DEMUXERS}: ffmpeg stopped as soon as it recognised it (named when ffmpeg says). */
+  | { kind: 'refused'; demuxer: string | null };
+
+/**
+ * Reads the container and the first audio stream's properties from `ffmpeg -i` (the bundled build has no
+ * ffprobe), with the input restricted as for decoding. `ffmpeg -i` without an output always exits with 1, so
+ * only a signal, a timeout or a binary that cannot start count as ffmpeg failing. The timeout is wall time:
+ * reading a local file's header takes milliseconds, and a probe that waits (a live stream, a FIFO) must not
+ * hold a worker.
+ */
+export function probeAudio(binary: string, input: string, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
-    execFile(binary, ['-hide_banner', '-nostdin', '-i', input], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
-      const failure = error as (Error & { killed?: boolean; signal?: string | null; code?: number | string }) | null;
+    const args = ['-hide_banner', '-nostdin', ...restrictedInput(), '-i', fileUrl(input)];
+    execFile(binary, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
+      const failure = error as (Error & { killed?: boolean; signal?: NodeJS.Signals | null; code?: number | string }) | null;
       if (failure?.killed) return reject(new FfmpegError('ffmpeg took too long to read the file', 'timeout'));
-      if (failure?.signal) return reject(new FfmpegError(`ffmpeg was killed with ${failure.signal}`, 'crashed'));
-      if (typeof failure?.code === 'string') return reject(new FfmpegError(`ffmpeg could not start: ${failure.code}`, 'crashed'));
+      if (failure?.signal) return reject(new FfmpegError(`ffmpeg was killed with ${failure.signal}`, signalFailure(failure.signal)));
+      if (typeof failure?.code === 'string') return reject(new FfmpegError(`ffmpeg could not start: ${failure.code}`, 'unavailable'));
       resolve(parseProbe(String(stderr)));
     });
   });
 }
 
-export function parseProbe(stderr: string): ProbeResult | null {
+export function parseProbe(stderr: string): ProbeResult {
+  // ffmpeg prefixes the refusal with the detected demuxer: "[hls,applehttp @ 0x…] Format not on whitelist".
+  const refusal = /^(?:\[([\w,]+) @ [^\]]*\] )?Format not on whitelist/m.exec(stderr);
+  if (refusal) return { kind: 'refused', demuxer: refusal[1] ?? null };
+  const input = /^Input #0, (.+?), from '/m.exec(stderr);
   const audio = /Stream #\d+:\d+.*?: Audio: ([^\n]*)/.exec(stderr);
-  if (!audio) return null;
+  if (!input || !audio) return { kind: 'not-audio' };
+  // ffmpeg names a demuxer by all its aliases ("mov,mp4,m4a,3gp,3g2,mj2"); `-f` takes any one of them.
+  const names = input[1].split(',');
+  const demuxer = AUDIO_DEMUXERS.find((name) => names.includes(name));
+  if (!demuxer) return { kind: 'refused', demuxer: input[1] };
   const fields = audio[1].split(',').map((f) => f.trim());
   const rate = fields.map((f) => /^(\d+) Hz$/.exec(f)).find(Boolean);
   const layout = fields.find((f) => /^(mono|stereo|\d+(\.\d+)?(\(\w+\))?|\d+ channels|quad.*|\w+\(.*\))$/.test(f)) ?? 'unknown';
   const duration = /Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(stderr);
   return {
+    kind: 'audio',
+    demuxer,
     sampleRate: rate ? Number(rate[1]) : null,
     channelLayout: layout,
     durationSeconds: duration ? Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]) : null,
@@ -95,22 +132,53 @@ export function parseProbe(stderr: string): ProbeResult | null {
 export interface FfmpegDecodeOptions {
   sampleRate: number;
   channels: 1 | 2;
+  /** The container the probe found; without it ffmpeg detects it again, still within the whitelist. */
+  demuxer?: string;
   startSeconds?: number;
-  /** ffmpeg stops by itself after this much output, so hours of silence never get decoded. */
+  /** The input has this many channels and no named layout, which ffmpeg will not mix to stereo by itself. */
+  mixChannels?: number;
+  /**
+   * Decoding stops after this many seconds of samples, so hours of silence never get decoded. Samples are
+   * counted, not timestamps: in a file whose timestamps run fast (MP3s of different rates joined end to end)
+   * ffmpeg's own `-t` stops early and hides how long the audio really is.
+   */
   maxSeconds: number;
+  /** Time spent waiting for ffmpeg, in all. */
   timeoutMs: number;
+  /** Wall time ffmpeg may go without sending a byte while it is waited for: a decoder that waits on a stream
+   * uses no CPU and would otherwise hold its worker for the whole `timeoutMs`. */
+  stallTimeoutMs?: number;
   signal?: AbortSignal;
 }
+
+/**
+ * failed: ffmpeg refused the input; crashed: it died of a fault (SIGSEGV, SIGABRT, …) on this input;
+ * killed: something outside killed it (SIGKILL from the OOM killer); unavailable: it could not start;
+ * disk-full: it could not write its output.
+ */
+export type FfmpegFailure = 'failed' | 'crashed' | 'killed' | 'unavailable' | 'disk-full' | 'timeout' | 'aborted';
 
 export class FfmpegError extends Error {
   constructor(
     message: string,
-    /** failed: ffmpeg refused the input; crashed: ffmpeg itself died or could not start. */
-    readonly reason: 'failed' | 'crashed' | 'timeout' | 'aborted',
+    readonly reason: FfmpegFailure,
   ) {
     super(message);
     this.name = 'FfmpegError';
   }
+}
+
+/** A fault signal comes from inside ffmpeg, reading this input; SIGKILL and SIGTERM come from outside it. */
+function signalFailure(signal: string): 'crashed' | 'killed' {
+  return signal === 'SIGKILL' || signal === 'SIGTERM' ? 'killed' : 'crashed';
+}
+
+/** fluent-ffmpeg reports a death by signal or a failed start only in the message. */
+function fluentFailure(message: string): FfmpegFailure {
+  const signal = /killed with signal (\w+)/.exec(message);
+  if (signal) return signalFailure(signal[1]);
+  if (/spawn|ENOENT|EACCES/.test(message)) return 'unavailable';
+  return 'failed';
 }
 
 /** Decodes any input ffmpeg understands to planar float32, all of it; the server uses {@link streamWithFfmpeg}. */
@@ -126,15 +194,16 @@ export async function decodeWithFfmpeg(binary: string, input: string, options: F
  * iteration early (an error downstream, a cancelled job) kills ffmpeg.
  */
 export async function* streamWithFfmpeg(binary: string, input: string, options: FfmpegDecodeOptions): AsyncGenerator<Float32Array[]> {
-  const command = ffmpeg(input)
+  const command = ffmpeg(fileUrl(input))
     .setFfmpegPath(binary)
-    .inputOptions(options.startSeconds ? ['-ss', String(options.startSeconds)] : [])
+    .inputOptions([...restrictedInput(options.demuxer), ...(options.startSeconds ? ['-ss', ffmpegSeconds(options.startSeconds)] : [])])
+    .audioFilters(options.mixChannels && options.mixChannels > 2 ? [stereoMix(options.mixChannels)] : [])
     .noVideo()
     .audioChannels(options.channels)
     .audioFrequency(options.sampleRate)
     .audioCodec('pcm_f32le')
     .format('f32le')
-    .outputOptions(['-t', String(options.maxSeconds), '-map', '0:a:0']);
+    .outputOptions(['-map', '0:a:0']);
 
   let failure: FfmpegError | null = null;
   let exited = false;
@@ -153,20 +222,27 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
   let remainingMs = options.timeoutMs;
   let waitingSince = 0;
   let timer: NodeJS.Timeout | undefined;
+  const stallMs = Math.min(options.stallTimeoutMs ?? options.timeoutMs, options.timeoutMs);
+  let stallTimer: NodeJS.Timeout | undefined;
+  const expectProgress = (): void => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => fail(new FfmpegError(`ffmpeg sent nothing for ${Math.round(stallMs)} ms`, 'timeout')), stallMs);
+  };
   const waitForFfmpeg = (): void => {
     waitingSince = performance.now();
     timer = setTimeout(() => fail(new FfmpegError('ffmpeg took too long to decode the file', 'timeout')), Math.max(0, remainingMs));
+    expectProgress();
   };
   const holdClock = (): void => {
     clearTimeout(timer);
+    clearTimeout(stallTimer);
     remainingMs -= performance.now() - waitingSince;
   };
   waitForFfmpeg();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  // fluent-ffmpeg reports a death by signal (OOM killer, a crash) only in the message.
   command.on('error', (error: Error) => {
     exited = true;
-    fail(new FfmpegError(error.message, /killed with signal|spawn|ENOENT|EACCES/.test(error.message) ? 'crashed' : 'failed'));
+    fail(new FfmpegError(error.message, fluentFailure(error.message)));
     onExit();
   });
   command.on('end', () => {
@@ -175,15 +251,23 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
   });
 
   const deinterleave = new Deinterleaver(options.channels);
+  const maxFrames = Math.round(options.maxSeconds * options.sampleRate);
+  let emitted = 0;
   try {
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         if (failure) break;
+        expectProgress();
         const planar = deinterleave.write(chunk);
         if (planar[0].length === 0) continue;
+        const room = maxFrames - emitted;
+        const slice = planar[0].length > room ? planar.map((channel) => channel.subarray(0, room)) : planar;
+        emitted += slice[0].length;
         holdClock();
-        yield planar;
+        yield slice;
         waitForFfmpeg();
+        // Enough: the finally below stops ffmpeg, which would otherwise go on decoding for nobody.
+        if (emitted >= maxFrames) return;
       }
     } catch (error) {
       throw failure ?? new FfmpegError(error instanceof Error ? error.message : String(error), 'failed');
@@ -193,6 +277,7 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
     if (failure) throw failure;
   } finally {
     clearTimeout(timer);
+    clearTimeout(stallTimer);
     options.signal?.removeEventListener('abort', onAbort);
     if (!exited) command.kill('SIGKILL');
   }
@@ -206,31 +291,91 @@ const ENCODERS: Record<'mp3' | 'flac' | 'ogg', string[]> = {
 
 export type CompressedFormat = keyof typeof ENCODERS;
 
-/** Encodes a WAV master into a compressed format. */
-export function encodeWithFfmpeg(
+export interface EncodeOptions {
+  timeoutMs: number;
+  /** Aborting kills the encoder; the promise settles once it has exited. */
+  signal?: AbortSignal;
+  /** Added to the encoder's nice value: a download may wait a little, the HTTP loop and the jobs may not. */
+  niceness?: number;
+}
+
+/** The command line of an encode, as plain data. The input is our own WAV master, still read as WAV only. */
+export function encodeArgs(wavPath: string, format: CompressedFormat, output: string): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
+    ...restrictedInput('wav'), '-i', fileUrl(wavPath),
+    // One thread per encode: the encode pool decides how many cores transcodes get, not ffmpeg.
+    '-threads', '1', ...ENCODERS[format], '-f', format, fileUrl(output),
+  ];
+}
+
+/**
+ * Encodes a WAV master into a compressed format, started through `launcher`. Settles only when ffmpeg has
+ * exited, whether it finished, failed, timed out or was cancelled, so a caller that awaits it never leaves an
+ * encoder running.
+ */
+export async function encodeWithFfmpeg(
+  launcher: ProcessLauncher,
   binary: string,
   wavPath: string,
   format: CompressedFormat,
   output: string,
-  timeoutMs: number,
+  options: EncodeOptions,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const command = ffmpeg(wavPath).setFfmpegPath(binary).outputOptions(ENCODERS[format]).format(format);
-    const timer = setTimeout(() => {
-      command.kill('SIGKILL');
-      reject(new FfmpegError('ffmpeg took too long to encode', 'timeout'));
-    }, timeoutMs);
-    command
-      .on('error', (error: Error) => {
-        clearTimeout(timer);
-        reject(new FfmpegError(error.message, 'failed'));
-      })
-      .on('end', () => {
-        clearTimeout(timer);
-        resolve();
-      })
-      .save(output);
-  });
+  options.signal?.throwIfAborted();
+  const encoder = launcher.run(binary, encodeArgs(wavPath, format, output), { niceness: options.niceness });
+  let failure: FfmpegError | null = null;
+  const stop = (error: FfmpegError): void => {
+    failure ??= error;
+    encoder.kill();
+  };
+  const timer = setTimeout(() => stop(new FfmpegError('ffmpeg took too long to encode', 'timeout')), options.timeoutMs);
+  const onAbort = (): void => stop(new FfmpegError('encoding was cancelled', 'aborted'));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const { code, signal, stderr } = await encoder.exited.catch((error: unknown) => {
+      throw new FfmpegError(`ffmpeg could not start: ${error instanceof Error ? error.message : String(error)}`, 'unavailable');
+    });
+    if (failure) throw failure;
+    if (signal) throw new FfmpegError(`ffmpeg was killed with ${signal}`, signalFailure(signal));
+    const lastLine = stderr.trim().split('\n').pop() ?? '';
+    // ffmpeg (4.1 and 5.1 alike) exits 0 when writing the end of its output fails: only stderr tells.
+    if (/No space left on device|Disk quota exceeded/i.test(stderr)) throw new FfmpegError(`ffmpeg could not write: ${lastLine}`, 'disk-full');
+    if (code !== 0) throw new FfmpegError(`ffmpeg exited with code ${code}: ${lastLine}`, 'failed');
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The first line of `ffmpeg -version` ("ffmpeg version 5.1.9-0+deb12u1 …"), run through `launcher`. */
+export async function ffmpegVersion(launcher: ProcessLauncher, binary: string, timeoutMs: number): Promise<string> {
+  const run = launcher.run(binary, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-version'], { captureStdout: true });
+  const timer = setTimeout(() => run.kill(), timeoutMs);
+  try {
+    const { code, signal, stdout } = await run.exited;
+    if (code !== 0) throw new Error(signal ? `killed with ${signal}` : `exited with code ${code}`);
+    return stdout.split('\n')[0].trim();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Seconds as ffmpeg reads them: plain decimals. JavaScript prints 1e-7 and 1e21 in exponent form, which
+ * ffmpeg refuses as an invalid time.
+ */
+export function ffmpegSeconds(seconds: number): string {
+  return seconds.toFixed(6);
+}
+
+/** A pan filter that mixes channels without a named layout to stereo: even ones left, odd ones right. */
+export function stereoMix(channels: number): string {
+  const side = (first: number) => {
+    const members = Array.from({ length: channels }, (_, c) => c).filter((c) => c % 2 === first);
+    return members.map((c) => `${(1 / members.length).toFixed(6)}*c${c}`).join('+');
+  };
+  return `pan=stereo|c0=${side(0)}|c1=${side(1)}`;
 }
 
 /** Turns ffmpeg's interleaved little-endian float32 byte stream into planar slices as it arrives. */

@@ -67,6 +67,13 @@ export class FileStore {
     return stats.bavail * stats.bsize;
   }
 
+  /** Writes and deletes a small file where jobs are written; throws if that cannot be done. */
+  async checkWritable(): Promise<void> {
+    const probe = path.join(this.jobsDir, `.writable-${randomBytes(4).toString('hex')}`);
+    await writeFile(probe, 'ok');
+    await rm(probe, { force: true });
+  }
+
   async removeFile(file: string): Promise<void> {
     await rm(file, { force: true });
   }

@@ -63,8 +63,11 @@ export async function openWavFile(path: string): Promise<WavSource | null> {
     layout = parseLayout(located.header, false);
     if (!layout) return null;
     start = located.header.length;
-    // As wavefile cuts the chunk: its declared size padded to even, or what the file holds.
-    const available = Math.min(located.size + (located.size % 2), size - start);
+    // As wavefile cuts the chunk: its declared size padded to even, or what the file holds. A writer that
+    // streams (a recorder, ffmpeg into a pipe) cannot go back to fill in the size and leaves 0 or 0xFFFFFFFF:
+    // then the samples run to the end of the file.
+    const declared = located.size === 0 || located.size === 0xffffffff ? size - start : located.size + (located.size % 2);
+    const available = Math.min(declared, size - start);
     frames = Math.floor(Math.max(0, available) / layout.frameBytes);
   } finally {
     await file.close();

@@ -2,11 +2,11 @@ import { Router } from 'express';
 import type { JobService } from '../services/job-service.js';
 import { AppError } from '../errors.js';
 import { sendResult } from './send-result.js';
-import { audioUpload, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
+import { audioUpload, discardUploadOnError, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
 
 /**
- * `POST /api/enrich`: the one-shot call for curl. It runs a job and answers with the audio itself; a client
- * that hangs up cancels the work and its files are removed.
+ * `POST /api/enrich`: the one-shot call for curl. It runs a job and answers with the audio itself; its files
+ * are removed once the answer is sent, or when the client hangs up, which also cancels the work.
  */
 export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
   const router = Router();
@@ -27,6 +27,10 @@ export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
     }
     await sendResult(res, jobs, settled, settled.params.format);
     res.off('close', abandon);
+    // The client has its audio; keeping input and result for the TTL would only fill the disk (110 MB for a
+    // 10-minute song). The jobs API is the one that keeps results.
+    await jobs.remove(job.id).catch(() => undefined);
   });
+  router.use(discardUploadOnError);
   return router;
 }

@@ -5,7 +5,7 @@ import { badRequest, jobNotFound } from '../errors.js';
 import type { Job, JobService } from '../services/job-service.js';
 import { presentJob, presentRecipe } from './presenters.js';
 import { sendResult } from './send-result.js';
-import { audioUpload, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
+import { audioUpload, discardUploadOnError, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
 
 const formatQuery = z.object({ format: z.enum(['wav', 'mp3', 'flac', 'ogg']).optional() });
 const feedbackBody = z.object({ rating: z.enum(['up', 'down']) });
@@ -91,5 +91,6 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
     res.status(204).end();
   });
 
+  router.use(discardUploadOnError);
   return router;
 }

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ModelService } from '../services/model-service.js';
+import type { Readiness } from '../services/readiness.js';
 
 /** What the server accepts, so the browser can refuse a file before uploading it. */
 export interface PublicLimits {
@@ -8,7 +9,7 @@ export interface PublicLimits {
 }
 
 /** Health, readiness, the style list and the upload limits. */
-export function metaRoutes(models: ModelService, limits: PublicLimits): Router {
+export function metaRoutes(models: ModelService, readiness: Readiness, limits: PublicLimits): Router {
   const router = Router();
 
   // Answers as soon as the port is bound, whatever the models are doing.
@@ -16,13 +17,16 @@ export function metaRoutes(models: ModelService, limits: PublicLimits): Router {
     res.json({ status: 'ok' });
   });
 
-  router.get('/readyz', (_req, res) => {
+  router.get('/readyz', async (_req, res) => {
+    const { ready, checks } = await readiness.check();
     const state = models.state;
-    if (state.status === 'ready') {
-      res.json({ status: 'ready', models: { version: state.version, styles: state.styles } });
-    } else {
-      res.status(503).set('Retry-After', '5').json({ status: state.status, ...(state.status === 'failed' ? { message: state.message } : {}) });
+    if (ready && state.status === 'ready') {
+      res.json({ status: 'ready', models: { version: state.version, styles: state.styles }, checks });
+      return;
     }
+    const problem = [checks.models, checks.ffmpeg, checks.dataDir].find((check) => check !== 'ok' && check !== 'loading');
+    const status = state.status === 'ready' ? 'unavailable' : state.status;
+    res.status(503).set('Retry-After', '5').json({ status, ...(problem ? { message: problem } : {}), checks });
   });
 
   router.get('/api/styles', (_req, res) => {

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { OutputFormat } from '../adapters/audio-codec.js';
 import type { Job, JobService } from '../services/job-service.js';
+import { jobNotFound } from '../errors.js';
 import { CONTENT_TYPES, downloadName } from './presenters.js';
 
 /** Streams a finished job's result as an attachment, with the headers the API promises. */
@@ -16,8 +17,9 @@ export async function sendResult(res: Response, jobs: JobService, job: Job, form
     'Access-Control-Expose-Headers': 'X-Enrich-Style, X-Enrich-Seed, X-Job-Id, Content-Disposition',
   });
   await new Promise<void>((resolve, reject) => {
+    // A file gone between the lookup and the send means the job expired or was deleted meanwhile.
     res.sendFile(file, { dotfiles: 'deny', headers: { 'Cache-Control': 'private, max-age=3600' } }, (error) =>
-      error && !res.headersSent ? reject(error) : resolve(),
+      error && !res.headersSent ? reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? jobNotFound() : error) : resolve(),
     );
   });
 }

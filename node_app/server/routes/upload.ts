@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
-import { AppError, badRequest, isDiskFull, tooLarge, uploadTimeout } from '../errors.js';
+import { AppError, badRequest, diskFull, isDiskFull, tooLarge, uploadTimeout, uploadTooSlow } from '../errors.js';
 import type { EnrichParams, Upload } from '../services/job-service.js';
 
 export interface UploadLimits {
@@ -12,7 +12,16 @@ export interface UploadLimits {
   maxBytes: number;
   /** The upload is abandoned when no byte arrives for this long. */
   idleTimeoutMs: number;
+  /** …or when it has not ended after this long in all, however steadily it trickles. */
+  totalTimeoutMs: number;
+  /** Free bytes on the uploads' disk, checked as the upload grows. */
+  freeBytes(): Promise<number>;
+  /** The upload is refused when the disk's free space falls below this. */
+  minFreeBytes: number;
 }
+
+/** How often (in bytes received) the free disk space is checked during an upload. */
+const DISK_CHECK_BYTES = 4 * 1024 * 1024;
 
 /** The temporary file multer is writing for each request, whatever state multer is in. */
 const tempFiles = new WeakMap<Request, string>();
@@ -26,7 +35,7 @@ const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
  * than the limit is refused before a byte of it is read, an upload that stalls is cut off, and the temporary
  * file is deleted when the response ends unless a job has taken it.
  */
-export function audioUpload({ dir, maxBytes, idleTimeoutMs }: UploadLimits): RequestHandler {
+export function audioUpload({ dir, maxBytes, idleTimeoutMs, totalTimeoutMs, freeBytes, minFreeBytes }: UploadLimits): RequestHandler {
   const upload = multer({
     storage: multer.diskStorage({
       destination: dir,
@@ -47,13 +56,39 @@ export function audioUpload({ dir, maxBytes, idleTimeoutMs }: UploadLimits): Req
     }
 
     let answered = false;
-    const onStall = () => {
+    // Answers now and drops the connection, which makes multer abort and delete the partial file. multer on
+    // its own would read the rest of the body first, however large, before answering.
+    const refuse = (error: AppError, lingerMs: number): void => {
+      if (answered) return;
       answered = true;
-      // Closing the connection makes multer abort and delete the partial file.
-      closeAfterAnswer(req, res, 0);
-      next(uploadTimeout(Math.round(idleTimeoutMs / 1000)));
+      stopWatching();
+      closeAfterAnswer(req, res, lingerMs);
+      next(error);
     };
+    const onStall = () => refuse(uploadTimeout(Math.round(idleTimeoutMs / 1000)), 0);
     req.setTimeout(idleTimeoutMs, onStall);
+    const tooSlow = setTimeout(() => refuse(uploadTooSlow(Math.round(totalTimeoutMs / 1000)), 0), totalTimeoutMs);
+    let received = 0;
+    let nextDiskCheck = DISK_CHECK_BYTES;
+    // Counting the body itself catches a chunked upload, which announces no length.
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > maxBytes + MULTIPART_OVERHEAD_BYTES) return refuse(fileTooLarge(maxBytes), LINGER_MS);
+      if (received < nextDiskCheck) return;
+      nextDiskCheck = received + DISK_CHECK_BYTES;
+      void freeBytes().then(
+        (free) => {
+          if (free < minFreeBytes) refuse(diskFull(), LINGER_MS);
+        },
+        () => undefined,
+      );
+    };
+    req.on('data', onData);
+    const stopWatching = (): void => {
+      clearTimeout(tooSlow);
+      req.off('data', onData);
+    };
+    res.once('close', stopWatching);
     // multer leaves a half-written file behind when the client vanishes mid-upload, so the path is tracked
     // from the moment multer picks it. A job that took the file has moved it away; then this removes nothing.
     res.once('close', () => {
@@ -63,6 +98,7 @@ export function audioUpload({ dir, maxBytes, idleTimeoutMs }: UploadLimits): Req
 
     upload(req, res, (error: unknown) => {
       req.off('timeout', onStall);
+      stopWatching();
       // The enrich call then waits for the job in silence; only the upload itself has an idle limit.
       req.socket?.setTimeout(0);
       if (answered) return;
@@ -71,6 +107,17 @@ export function audioUpload({ dir, maxBytes, idleTimeoutMs }: UploadLimits): Req
     });
   };
 }
+
+/**
+ * For the routers that take uploads: a request refused after its upload arrived (a bad parameter, say) has
+ * its temporary file deleted before the answer goes out, not some time after, so a refused upload is gone by
+ * the time its client reads why. A job that took the file has moved it away; then this removes nothing.
+ */
+export const discardUploadOnError: ErrorRequestHandler = async (error: unknown, req, _res, next) => {
+  const temp = tempFiles.get(req);
+  if (temp) await rm(temp, { force: true }).catch(() => undefined);
+  next(error);
+};
 
 /** Long enough for a client still sending to read the answer before the connection is reset. */
 const LINGER_MS = 250;
@@ -108,6 +155,9 @@ function fromMulter(error: multer.MulterError, maxBytes: number): AppError {
   }
 }
 
+/** A day: any section of any recording worth uploading starts and ends within it. */
+const MAX_OFFSET_SECONDS = 86_400;
+
 const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalNumber = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
 
@@ -121,8 +171,8 @@ export const enrichParamsSchema = z
         .refine((n) => n <= 0xffffffff, 'must be a whole number from 0 to 4294967295').optional(),
     ),
     format: z.preprocess(blankToUndefined, z.enum(['wav', 'mp3', 'flac', 'ogg']).default('wav')),
-    start: optionalNumber(z.coerce.number().min(0, 'must be 0 or more seconds')),
-    end: optionalNumber(z.coerce.number().positive('must be more than 0 seconds')),
+    start: optionalNumber(z.coerce.number().min(0, 'must be 0 or more seconds').max(MAX_OFFSET_SECONDS, `must be at most ${MAX_OFFSET_SECONDS} seconds`)),
+    end: optionalNumber(z.coerce.number().positive('must be more than 0 seconds').max(MAX_OFFSET_SECONDS, `must be at most ${MAX_OFFSET_SECONDS} seconds`)),
   })
   .refine((p) => p.start === undefined || p.end === undefined || p.start < p.end, {
     message: 'start must be before end',

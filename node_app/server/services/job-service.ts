@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { AudioCodec, OutputFormat, PcmStream } from '../adapters/audio-codec.js';
+import type { CompressedFormat } from '../adapters/ffmpeg.js';
 import type { WavWriter } from '../adapters/wav.js';
 import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
 import { randomSeed } from '../../engine/random.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
-import { AppError, busy, conflict, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
+import { busy, conflict, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { toKnownError } from './media-failures.js';
 import type { ModelService } from './model-service.js';
 import { Semaphore } from './semaphore.js';
 
@@ -62,6 +64,10 @@ export interface JobServiceOptions {
   maxQueue: number;
   maxDurationSeconds: number;
   ttlMs: number;
+  /** Result encodes (mp3, flac, ogg) that run at once, outside the enrichment workers. */
+  encodeConcurrency?: number;
+  /** Encodes that may wait for a turn; past that a download that needs a new encode gets 503 BUSY. */
+  maxEncodeQueue?: number;
   /** New jobs are refused with 507 while the data dir's disk has less than this free. */
   minFreeBytes?: number;
   now?: () => Date;
@@ -71,7 +77,8 @@ interface Entry {
   job: Job;
   controller: AbortController;
   finished: Promise<void>;
-  encodings: Map<OutputFormat, Promise<string>>;
+  /** One encode per format: later requests for the same format wait on the first one's promise. */
+  encodings: Map<CompressedFormat, Promise<string>>;
   meters?: { input: PeakMeter; result: PeakMeter; secondsPerPeak: number; expectedPeaks: number | null };
 }
 
@@ -84,12 +91,16 @@ export class JobService {
   private readonly entries = new Map<string, Entry>();
   private readonly events = new EventEmitter();
   private readonly slots: Semaphore;
+  private readonly encodeSlots: Semaphore;
+  /** Encodes waiting for a turn or running, across all jobs. */
+  private readonly encodes = new Set<Promise<unknown>>();
   private readonly now: () => Date;
   private sweeper: NodeJS.Timeout | null = null;
   private closing = false;
 
   constructor(private readonly options: JobServiceOptions) {
     this.slots = new Semaphore(options.concurrency);
+    this.encodeSlots = new Semaphore(options.encodeConcurrency ?? 1);
     this.now = options.now ?? (() => new Date());
     this.events.setMaxListeners(0);
   }
@@ -166,14 +177,25 @@ export class JobService {
     if (entry.job.status !== 'done') {
       throw conflict('JOB_NOT_DONE', `The job is ${entry.job.status}; wait until it is done to download the result.`);
     }
-    const master = this.options.files.jobFile(id, MASTER);
-    if (format === 'wav') return master;
+    if (format === 'wav') return this.options.files.jobFile(id, MASTER);
     let encoding = entry.encodings.get(format);
     if (!encoding) {
-      const output = this.options.files.jobFile(id, `result.${format}`);
-      encoding = this.options.codec.transcode(master, format, output).then(() => output);
-      encoding.catch(() => entry.encodings.delete(format));
-      entry.encodings.set(format, encoding);
+      if (this.closing) throw shuttingDown();
+      if (this.encodes.size >= (this.options.encodeConcurrency ?? 1) + (this.options.maxEncodeQueue ?? 0)) {
+        throw busy('The server is busy encoding other downloads. Try again in a minute, or download the wav.', 30);
+      }
+      const started = this.encode(entry, format);
+      encoding = started;
+      this.encodes.add(started);
+      entry.encodings.set(format, started);
+      // A failed encode is forgotten, so the next request tries again; a finished one is served from then on.
+      started.then(
+        () => this.encodes.delete(started),
+        () => {
+          this.encodes.delete(started);
+          if (entry.encodings.get(format) === started) entry.encodings.delete(format);
+        },
+      );
     }
     return encoding;
   }
@@ -189,6 +211,31 @@ export class JobService {
     return { secondsPerPeak: meters.secondsPerPeak, expectedPeaks: meters.expectedPeaks, complete: false, input: meters.input.peaks(), result: meters.result.peaks() };
   }
 
+  /**
+   * Encodes the master in its turn, into a partial file renamed when complete, so a cut-short encode is never
+   * served. The job's controller cancels it (DELETE, expiry, the end of the shutdown grace) and kills ffmpeg.
+   */
+  private async encode(entry: Entry, format: CompressedFormat): Promise<string> {
+    const { codec, files } = this.options;
+    const { job, controller } = entry;
+    const partial = files.jobFile(job.id, `result.${format}.part`);
+    let release: (() => void) | null = null;
+    try {
+      release = await this.encodeSlots.acquire(controller.signal);
+      if (this.closing) throw shuttingDown();
+      await codec.transcode(files.jobFile(job.id, MASTER), format, partial, controller.signal);
+      return await files.adopt(partial, job.id, `result.${format}`);
+    } catch (error) {
+      await files.removeFile(partial).catch(() => undefined);
+      if (controller.signal.aborted || isAbortError(error)) throw this.closing ? shuttingDown() : jobNotFound();
+      const known = toKnownError(error);
+      if (!known || known.status >= 500) this.options.logger.error({ err: error, jobId: job.id, format }, 'encode failed');
+      throw known ?? error;
+    } finally {
+      release?.();
+    }
+  }
+
   setFeedback(id: string, rating: 'up' | 'down'): Job {
     const job = this.get(id);
     job.feedback = rating;
@@ -199,9 +246,12 @@ export class JobService {
   /** Cancels the job if it is still working and deletes its files. */
   async remove(id: string): Promise<void> {
     const entry = this.entry(id);
+    const encodes = [...entry.encodings.values()];
     entry.controller.abort();
     this.entries.delete(id);
     await entry.finished;
+    // Every encoder has exited before the folder goes: none outlives its job.
+    await Promise.allSettled(encodes);
     await this.options.files.removeJob(id);
     this.events.removeAllListeners(id);
   }
@@ -219,16 +269,22 @@ export class JobService {
     return expired.length;
   }
 
-  /** Refuses new jobs, lets running ones finish for up to `graceMs`, then cancels the rest (they end failed). */
+  /**
+   * Refuses new jobs and new encodes, fails the queued jobs at once (503 SHUTTING_DOWN, files removed), lets
+   * running work finish for up to `graceMs`, then cancels the rest the same way.
+   */
   async shutdown(graceMs: number): Promise<void> {
     this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    for (const entry of this.entries.values()) if (entry.job.status === 'queued') entry.controller.abort();
     const pending = [...this.entries.values()].map((e) => e.finished);
+    const encodes = [...this.encodes].map((e) => e.catch(() => undefined));
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
-    if ((await Promise.race([Promise.all(pending), timeout])) === 'timeout') {
+    if ((await Promise.race([Promise.all([...pending, ...encodes]), timeout])) === 'timeout') {
       for (const entry of this.entries.values()) entry.controller.abort();
-      await Promise.all(pending);
+      await Promise.all([...pending, ...encodes]);
     }
+    await this.options.codec.close();
   }
 
   get activeCount(): number {
@@ -288,6 +344,19 @@ export class JobService {
     return { sampleRate: input.sampleRate, channels: input.channels, durationSeconds: frames / input.sampleRate };
   }
 
+  /**
+   * Why a job failed, for its client. A job deleted (or abandoned by its one-shot client) has nobody listening;
+   * one stopped by a shutdown may still have its client waiting, who is told to come back.
+   */
+  private failureOf(job: Job, error: unknown, cancelled: boolean): NonNullable<Job['error']> {
+    const deleted = !this.entries.has(job.id);
+    const known = cancelled ? (this.closing && !deleted ? shuttingDown() : null) : toKnownError(error);
+    if (known) return { status: known.status, code: known.code, message: known.message, headers: known.headers };
+    if (cancelled) return { status: 499, code: 'CANCELLED', message: 'The job was cancelled.' };
+    this.options.logger.error({ err: error, jobId: job.id }, 'job failed');
+    return { status: 500, code: 'ENRICH_FAILED', message: 'Something went wrong while enriching this file. Try again, or try another file.' };
+  }
+
   private async run(entry: Entry, style: Float32Array): Promise<void> {
     const { job, controller } = entry;
     const { signal } = controller;
@@ -295,6 +364,8 @@ export class JobService {
     let release: (() => void) | null = null;
     try {
       release = await this.slots.acquire(signal);
+      // A job that starts now would only be killed with the process.
+      if (this.closing) throw shuttingDown();
       this.update(job, { status: 'running', stage: 'decoding', progress: 0.02 });
       const input = await codec.decode(files.jobFile(job.id, INPUT), {
         startSeconds: job.params.start,
@@ -307,16 +378,7 @@ export class JobService {
       this.update(job, { status: 'done', stage: 'done', progress: 1, output });
       logger.info({ jobId: job.id, style: job.params.style, seconds: output.durationSeconds }, 'job done');
     } catch (error) {
-      if (signal.aborted || isAbortError(error)) {
-        this.update(job, { status: 'failed', stage: 'failed', error: { status: 499, code: 'CANCELLED', message: 'The job was cancelled.' } });
-        return;
-      }
-      const known = error instanceof AppError ? error : isDiskFull(error) ? diskFull() : null;
-      if (!known) logger.error({ err: error, jobId: job.id }, 'job failed');
-      const failure = known
-        ? { status: known.status, code: known.code, message: known.message, headers: known.headers }
-        : { status: 500, code: 'ENRICH_FAILED', message: 'Something went wrong while enriching this file. Try again, or try another file.' };
-      this.update(job, { status: 'failed', stage: 'failed', error: failure });
+      this.update(job, { status: 'failed', stage: 'failed', error: this.failureOf(job, error, signal.aborted || isAbortError(error)) });
     } finally {
       release?.();
       entry.meters = undefined;

@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeWithFfmpeg, FfmpegError, probeAudio, resolveFfmpeg, streamWithFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { ProcessLauncher } from '../node_app/server/adapters/process-launcher.js';
+import { makeClip } from './helpers/audio.js';
+
+const ffmpeg = resolveFfmpeg(process.env.FFMPEG_PATH).path;
+
+/**
+ * A FIFO stands for any input on which ffmpeg waits instead of working (a live stream, a slow device): ffmpeg
+ * blocks on it using no CPU, which only a wall clock notices.
+ */
+async function stalledInput(firstBytes: Buffer): Promise<{ file: string; writer: WriteStream }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'enricher-stall-'));
+  const file = path.join(dir, 'input');
+  await promisify(execFile)('mkfifo', [file]);
+  const writer = createWriteStream(file);
+  writer.write(firstBytes);
+  return { file, writer };
+}
+
+let writer: WriteStream | null = null;
+afterEach(() => {
+  writer?.destroy();
+  writer = null;
+});
+
+describe('ffmpeg that makes no progress is stopped by the wall clock', () => {
+  it('a decode that stalls after 15 s of audio fails as a timeout after the stall limit, long before the total one', async () => {
+    const wav = await readFile(await makeClip({ seconds: 20, sampleRate: 8000, channels: 1, extension: 'wav' }));
+    // More than ffmpeg reads ahead to analyse a stream from a pipe, so audio comes out before the stall.
+    const input = await stalledInput(wav.subarray(0, 44 + 8000 * 2 * 15));
+    writer = input.writer;
+    const started = Date.now();
+    let frames = 0;
+    const decoding = (async () => {
+      for await (const chunk of streamWithFfmpeg(ffmpeg, input.file, { sampleRate: 8000, channels: 1, demuxer: 'wav', maxSeconds: 60, timeoutMs: 60_000, stallTimeoutMs: 2000 })) {
+        frames += chunk[0].length;
+      }
+    })();
+    const error = await decoding.then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(FfmpegError);
+    expect((error as FfmpegError).reason).toBe('timeout');
+    // Audio came through before the stall: the limit is on silence from ffmpeg, not on the whole decode.
+    expect(frames).toBeGreaterThan(8000);
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+
+  it('a probe that waits for input fails as a timeout after its limit', async () => {
+    const input = await stalledInput(Buffer.from('RIFF'));
+    writer = input.writer;
+    const started = Date.now();
+    await expect(probeAudio(ffmpeg, input.file, 1000)).rejects.toMatchObject({ reason: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('a full disk under an encode', () => {
+  it('is reported as disk-full, though ffmpeg itself exits 0 when only its trailer fails to write', async () => {
+    const launcher = new ProcessLauncher();
+    try {
+      const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+      await expect(encodeWithFfmpeg(launcher, ffmpeg, wav, 'flac', '/dev/full', { timeoutMs: 30_000 })).rejects.toMatchObject({ reason: 'disk-full' });
+    } finally {
+      await launcher.close();
+    }
+  });
+});
