@@ -75,14 +75,14 @@ def gain_curve_db(dry, style):
     return g.astype(np.float32), float(lp)
 
 
-def thunder_events(dry, lp_db, clips, rng, level_db=0.0, min_gap_s=3.5):
+def thunder_events(dry, lp_db, clips, rng, level_db=-3.0, min_gap_s=6.0, min_rise_db=9.0):
     """Real thunder (clips) placed on the strongest accents of the music: big rises in the 50 ms loudness
     that reach the phrase's upper range. Returns a layer of len(dry)."""
     p = frame_pow(kweight(np.asarray(dry, np.float64)))
     db = 10 * np.log10(p)
     st = 10 * np.log10(smooth(p, 9))
     rise = st - np.concatenate([[st[0]] * 8, st[:-8]])
-    cand = np.where((rise > 6.0) & (db > lp_db - 3.0))[0]
+    cand = np.where((rise > min_rise_db) & (db > lp_db - 2.0))[0]
     out = np.zeros(len(dry), np.float64)
     last = -10 ** 9
     amp = 10 ** ((lp_db + level_db) / 20)
