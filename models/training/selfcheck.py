@@ -5,8 +5,11 @@ training music is MIDI). Each style is run the way the engine runs it: windows o
 one continuous noise stream and one continuous texture stream (identical in overlaps), the overlaps
 cross-faded, added at amount 0.5. Printed per style:
   level   the added layer (0.5 * wet) re the input, RMS dB (target >= -15 dB)
-  ref     the real held-out recording (build/heldout/, never in the bank) whose mean log-mel spectrum is
-          closest to the added layer's, among the references of all classes, and the distance (dB)
+  loop    the shipped real loop whose mean log-mel spectrum (level-free, 60 Hz-11 kHz) is closest to the
+          added layer's, per music clip, and the distance to the style's own loop (dB)
+  held    distance to the nearest held-out real recording of the style's class (build/heldout/, never in
+          the bank) and, in brackets, the same distance for the style's own loop (what a perfect pass-through
+          of the loop would score)
   pump    correlation of the 50 ms loudness (dB) of the added layer with the input's (v1.5 pumped: high)
   swing   std (dB) of the added layer's 50 ms level, and of its 2 s level
 """
@@ -32,13 +35,20 @@ MUSIC = ["ardentryst/usr/share/games/ardentryst/Music/battle.ogg",
          "plee-the-bear-data/usr/share/games/plee-the-bear/music/forest-1.ogg",
          "lugaru-data/usr/share/games/lugaru/Sounds/Music1Grass.ogg"]
 MEL = mel_filterbank(SR, 2048, 64)
+_C = np.fft.rfftfreq(2048, 1 / SR) @ MEL.T  # centre frequency of each band
+BANDS = (_C > 60) & (_C < 11000)
 
 
 def logmel(x):
     n = (len(x) - 2048) // 1024
     fr = np.stack([x[i * 1024:i * 1024 + 2048] for i in range(n)]) * np.hanning(2048)
     p = np.abs(np.fft.rfft(fr, axis=1)) ** 2
-    return 10 * np.log10(p @ MEL.T + 1e-10)
+    return 10 * np.log10(p @ MEL.T + 1e-10)[:, BANDS]
+
+
+def shape(x):
+    m = logmel(np.asarray(x, np.float64)).mean(0)
+    return m - m.mean()
 
 
 def run_engine(model, audio, w, bank, style_ids, seed=0):
@@ -91,11 +101,14 @@ def main():
     for f in sorted(glob.glob(os.path.join(HERE, "build", "heldout", "*.wav"))):
         cls = os.path.basename(f).rsplit("_", 1)[0]
         sr, y = wavfile.read(f)
-        refs.setdefault(cls, []).append(logmel(y.astype(np.float64)).mean(0))
+        refs.setdefault(cls, []).append(shape(y))
+    loops = {sid: shape(v) for sid, v in bank.items()}
+    loop_held = {sid: min(np.abs(loops[sid] - r).mean() for r in refs[sid]) for sid in loops if refs.get(sid)}
     music = [textures.decode(p)[10 * SR:int((10 + a.seconds) * SR)].astype(np.float32) for p in MUSIC]
     print(f"step {st['step']}; music: {len(music)} real clips x {a.seconds:.0f} s; refs: "
           f"{ {k: len(v) for k, v in refs.items()} }")
-    print(f"{'style':13s} {'level dB':>8s} {'nearest real ref (dist dB)':>34s} {'pump corr':>9s} {'swing 50ms/2s':>13s}")
+    print(f"{'style':13s} {'level dB':>8s} {'nearest loop per clip, dist to own':>44s} {'held (loop)':>12s} "
+          f"{'pump corr':>9s} {'swing 50ms/2s':>13s}")
     ids = style_ids if a.styles == "all" else a.styles.split(",")
     for sid in ids:
         w = np.zeros(len(style_ids))
@@ -104,18 +117,20 @@ def main():
         for x in music:
             layer = 0.5 * run_engine(model, x, w, bank, style_ids)
             lv.append(10 * np.log10(np.mean(layer ** 2) / np.mean(x ** 2)))
-            lm = logmel(layer.astype(np.float64)).mean(0)
-            lm = lm - lm.mean()
-            dists = {c: min(np.abs(lm - (r - r.mean())).mean() for r in rs) for c, rs in refs.items()}
-            c = min(dists, key=dists.get)
-            near.append((c, dists[c], dists.get(sid, np.nan)))
+            lm = shape(layer)
+            dl = {c: np.abs(lm - v).mean() for c, v in loops.items()}
+            c = min(dl, key=dl.get)
+            dh = min(np.abs(lm - r).mean() for r in refs[sid]) if refs.get(sid) else np.nan
+            near.append((c, dl.get(sid, np.nan), dh))
             d_in, d_l = db_frames(x, 2205), db_frames(layer, 2205)
             pump.append(np.corrcoef(d_in, d_l)[0, 1])
             sw1.append(np.std(d_l))
             sw2.append(np.std(db_frames(layer, 88200)))
         names = ",".join(n[0] for n in near)
-        own = np.nanmean([n[2] for n in near])
-        print(f"{sid:13s} {np.mean(lv):8.1f} {names:>22s} own {own:5.1f} {np.mean(pump):9.2f} "
+        own = np.mean([n[1] for n in near]) if sid in loops else np.nan
+        held = np.mean([n[2] for n in near]) if sid in loop_held else np.nan
+        lh = f"{held:5.1f} ({loop_held[sid]:4.1f})" if sid in loop_held else "-"
+        print(f"{sid:13s} {np.mean(lv):8.1f} {names:>36s} {own:5.1f} {lh:>14s} {np.mean(pump):9.2f} "
               f"{np.mean(sw1):6.1f}/{np.mean(sw2):4.1f}", flush=True)
 
 
