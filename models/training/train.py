@@ -276,7 +276,7 @@ def main():
     write_manifest(style_ids, WINDOW, OVERLAP, {
         "version": a.version,
         "training": {"steps": step, "seconds": round(train_s), "finalLoss": round(float(np.mean(run[-100:])), 4),
-                     "corpus": f"{P} pieces x {L / SR:.0f} s; texture loops {sorted(bank)}", "seed": a.seed},
+                     "corpus": f"{P} pieces x {L / SR:.0f} s (MIDI) + {len(bank)} recorded texture loops", "seed": a.seed},
     }, textures=bank)
     print(f"trained {step} steps in {train_s:.0f}s; exported {onnx_path} ({os.path.getsize(onnx_path)} bytes)")
 
