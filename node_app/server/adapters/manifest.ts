@@ -12,6 +12,8 @@ const styleSchema = z.object({
   index: z.number().int().min(0),
   /** A seamless mono loop of the recording the model shapes for this style, relative to the models folder. */
   texture: z.string().optional(),
+  /** Who made the recording the style plays and under which licence, in one line shown with the style. */
+  credit: z.string().optional(),
 });
 
 const manifestSchema = z.object({
