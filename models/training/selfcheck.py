@@ -12,6 +12,8 @@ cross-faded, added at amount 0.5. Printed per style:
           of the loop would score)
   pump    correlation of the 50 ms loudness (dB) of the added layer with the input's (v1.5 pumped: high)
   swing   std (dB) of the added layer's 50 ms level, and of its 2 s level
+and at the end, for every style, the closest other style: mean |difference| of the two added layers'
+log-mel spectrograms (dB, 60 Hz-11 kHz, frame by frame) on the same music.
 """
 import argparse
 import glob
@@ -110,6 +112,7 @@ def main():
     print(f"{'style':13s} {'level dB':>8s} {'nearest loop per clip, dist to own':>44s} {'held (loop)':>12s} "
           f"{'pump corr':>9s} {'swing 50ms/2s':>13s}")
     ids = style_ids if a.styles == "all" else a.styles.split(",")
+    mels = {}
     for sid in ids:
         w = np.zeros(len(style_ids))
         w[style_ids.index(sid)] = 1
@@ -118,6 +121,7 @@ def main():
             layer = 0.5 * run_engine(model, x, w, bank, style_ids)
             lv.append(10 * np.log10(np.mean(layer ** 2) / np.mean(x ** 2)))
             lm = shape(layer)
+            mels.setdefault(sid, []).append(logmel(layer.astype(np.float64)))
             dl = {c: np.abs(lm - v).mean() for c, v in loops.items()}
             c = min(dl, key=dl.get)
             dh = min(np.abs(lm - r).mean() for r in refs[sid]) if refs.get(sid) else np.nan
@@ -132,6 +136,18 @@ def main():
         lh = f"{held:5.1f} ({loop_held[sid]:4.1f})" if sid in loop_held else "-"
         print(f"{sid:13s} {np.mean(lv):8.1f} {names:>36s} {own:5.1f} {lh:>14s} {np.mean(pump):9.2f} "
               f"{np.mean(sw1):6.1f}/{np.mean(sw2):4.1f}", flush=True)
+    print("closest other style (log-mel distance of the added layers, dB):",
+          ", ".join(f"{k}->{v[0]} {v[1]:.1f}" for k, v in pairs(mels).items()))
+
+
+def pairs(mels):
+    out = {}
+    for s1 in mels:
+        d = {s2: np.mean([np.abs(np.maximum(a, -100) - np.maximum(b, -100)).mean() for a, b in zip(mels[s1], mels[s2])])
+             for s2 in mels if s2 != s1}
+        if d:
+            out[s1] = min(d.items(), key=lambda kv: kv[1])
+    return out
 
 
 if __name__ == "__main__":
