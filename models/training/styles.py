@@ -29,3 +29,16 @@ STYLES = [
          description="Cassette hiss with a wobbling, saturated copy of the music."),
 ]
 DEFAULT_STYLE = "rain"
+
+# One line per recorded texture, shown with the style (manifest "credit"); full list: models/textures/ATTRIBUTION.md
+CREDITS = {
+    "rain": "Rain recording from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
+    "thunderstorm": "Rain and thunder recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
+    "sea-waves": "Surf recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
+    "wind": "Wind recording from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
+    "birds": "Bird recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0, and Red Eclipse "
+             "(redeclipse-data), Dob \"dobroide\" Roide, CC BY 3.0",
+    "fire": "Fire recordings from Ardentryst (Kendra Pietruszewski, Amy Dunwoodie, Freesound.org users) and "
+            "Lugaru (Wolfire Games), CC BY-SA 3.0",
+    "vinyl": "Vinyl hiss recording by veezay (Sonic Pi samples, freesound.org), CC0",
+}

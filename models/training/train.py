@@ -19,7 +19,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from enricher_net import EnricherNet, export_onnx, mel_filterbank, SR, WINDOW, OVERLAP, HOP  # noqa: E402
-from styles import STYLES, DEFAULT_STYLE  # noqa: E402
+from styles import STYLES, DEFAULT_STYLE, CREDITS  # noqa: E402
 import targets  # noqa: E402
 
 MODELS = os.path.dirname(HERE)
@@ -79,6 +79,8 @@ def write_manifest(style_ids, window, overlap, extra, textures=()):
         d = dict(id=sid, label=st["label"], kind=st["kind"], description=st["description"], index=i)
         if sid in textures:
             d["texture"] = f"textures/{sid}.wav"
+            if sid in CREDITS:
+                d["credit"] = CREDITS[sid]
         styles.append(d)
     man = {
         "version": extra.pop("version", "2.0.0"),
