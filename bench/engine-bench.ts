@@ -3,7 +3,7 @@ import path from 'node:path';
 import { enrichPcm, type StyleGenerator } from '../node_app/engine/enrich.js';
 import { planWindows } from '../node_app/engine/crossfade.js';
 import { frameCount } from '../node_app/engine/pcm.js';
-import { fillGaussian } from '../node_app/engine/random.js';
+import { fillGaussianAt } from '../node_app/engine/random.js';
 import { collectPcm, type AudioCodec } from '../node_app/server/adapters/audio-codec.js';
 import { writeWav16 } from '../node_app/server/adapters/wav.js';
 import type { LoadedManifest } from '../node_app/server/adapters/manifest.js';
@@ -83,6 +83,6 @@ function noiseSeconds(frames: number, sampleRate: number, channels: number, mani
   const plan = planWindows(modelFrames, manifest.model.window, manifest.model.overlap);
   const buffer = new Float32Array(plan.size);
   const started = performance.now();
-  for (let k = 0; k < plan.count * channels; k++) fillGaussian(buffer, k);
+  for (let k = 0; k < plan.count * channels; k++) fillGaussianAt(buffer, k % channels, k * plan.hop);
   return (performance.now() - started) / 1000;
 }

@@ -33,7 +33,9 @@ N_FFT = 512
 HOP = 256
 N_BINS = N_FFT // 2 + 1
 N_MELS = 48
-WINDOW, OVERLAP = 32768, 4096  # what the manifest tells the engine: samples per model call, cross-fade length
+WINDOW, OVERLAP = 131072, 16384  # what the manifest tells the engine: samples per model call (2.97 s), cross-fade length
+TEX_RMS = 0.1  # RMS of every texture loop in models/textures/*.wav (read by the engine as int16/32768)
+PHRASE_FRAMES = (129, 345)  # ~0.75 s and ~2 s loudness windows (frames of HOP samples): the phrase scale
 N_RAND = 8  # per-frame random inputs taken from the noise, so the net can place clicks/drops/chirps
 CLICK_SIGMA = 3.0
 CLICK_RMS = 0.1711  # RMS of x * (|x| > 3) for standard Gaussian x: scales the click train to unit variance
@@ -128,13 +130,14 @@ class EnricherNet(nn.Module):
         perm = np.random.RandomState(1234).permutation(HOP)
         self.register_buffer("perm", torch.from_numpy(perm.astype(np.int64)))
         self.style_emb = nn.Parameter(torch.randn(n_styles, emb) * 0.5)
-        self.inp = nn.Conv1d(N_MELS + 3 + N_RAND, ch, 3, padding=1)
+        self.inp = nn.Conv1d(N_MELS + 3 + N_RAND + 3, ch, 3, padding=1)
         self.inp_e = nn.Linear(emb, ch)
         self.blocks = nn.ModuleList([Block(ch, emb, d) for d in dilations])
         self.head_noise = nn.Conv1d(ch, N_BINS, 1)
         self.head_click = nn.Conv1d(ch, N_BINS, 1)
         self.head_music = nn.Conv1d(ch, N_BINS, 1)
         self.head_drive = nn.Conv1d(ch, N_BINS, 1)
+        self.head_tex = nn.Conv1d(ch, N_BINS, 1)
         self.drive = nn.Parameter(torch.tensor(2.0))
         tri = 1.0 - np.abs(np.arange(N_FFT) - (N_FFT - 1) / 2) / (N_FFT / 2)
         self.register_buffer("upsample", torch.from_numpy(tri.astype(np.float32))[None, None, :])
@@ -146,6 +149,8 @@ class EnricherNet(nn.Module):
         nn.init.constant_(self.head_music.bias, -3.0)
         nn.init.zeros_(self.head_drive.weight)
         nn.init.constant_(self.head_drive.bias, -3.0)
+        nn.init.zeros_(self.head_tex.weight)
+        nn.init.constant_(self.head_tex.bias, -2.0)
 
     def noise_spectrum(self, noise):
         b = noise.shape[0]
@@ -156,7 +161,7 @@ class EnricherNet(nn.Module):
         # independent frames overlap-added with sqrt-Hann keep half the variance: N_FFT/2 gives unit variance out
         return torch.cat([re, im], 1) * math.sqrt(N_FFT / 2)
 
-    def forward(self, audio, style, noise):
+    def forward(self, audio, style, noise, texture):
         spec = self.stft(audio)
         re, im = spec[:, :N_BINS], spec[:, N_BINS:]
         power = re * re + im * im
@@ -166,22 +171,34 @@ class EnricherNet(nn.Module):
         env = torch.sqrt(env_pow + 1e-10)
         melp = torch.matmul(self.mel, power) / (N_FFT / 2)
         log_env = torch.log(env_pow + 1e-8)
+        k1, k2 = PHRASE_FRAMES
+        ph1 = F.avg_pool1d(frame_pow, k1, stride=1, padding=k1 // 2, count_include_pad=False)
+        ph2 = F.avg_pool1d(frame_pow, k2, stride=1, padding=k2 // 2, count_include_pad=False)
+        phrase = torch.sqrt(ph2 + 1e-10)  # the phrase-level loudness every added layer is scaled by
         feats = torch.cat([
             torch.log(melp + 1e-8) - log_env,          # spectral shape, level free
             0.25 * log_env,                            # absolute level (quiet gating)
             torch.log(frame_pow + 1e-8) - log_env,    # transients
             torch.log(slow_pow + 1e-8) - log_env,     # swell
         ], 1) * 0.25
+        phrase_feats = torch.cat([
+            torch.log(ph1 + 1e-8) - log_env,          # phrase (0.75 s) vs now: accents, phrase ends
+            torch.log(ph2 + 1e-8) - log_env,          # phrase (2 s) vs now
+            0.25 * torch.log(ph2 + 1e-8),             # phrase level
+        ], 1) * 0.25
         b = noise.shape[0]
         rand = F.pad(noise.reshape(b, -1, HOP).transpose(1, 2)[:, :N_RAND], (0, 1))
-        feats = torch.cat([feats, rand], 1)
+        feats = torch.cat([feats, rand, phrase_feats], 1)  # v2 features last: v1.5 weights keep their slots
         e = torch.matmul(style, self.style_emb)  # weighted style embedding: the mix happens here
         h = self.inp(feats) + self.inp_e(e).unsqueeze(-1)
         for blk in self.blocks:
             h = blk(h, e)
         h = F.leaky_relu(h, 0.1)
-        g_noise = torch.exp(torch.clamp(self.head_noise(h), -15.0, 4.0)) * env
-        g_click = torch.exp(torch.clamp(self.head_click(h), -15.0, 4.0)) * env
+        # v2: the excitations are scaled by the phrase loudness (2 s), not the 50 ms envelope, so the
+        # layers no longer pump per beat; the heads may still follow beats where a style asks for it
+        g_noise = torch.exp(torch.clamp(self.head_noise(h), -15.0, 4.0)) * phrase
+        g_click = torch.exp(torch.clamp(self.head_click(h), -15.0, 4.0)) * phrase
+        g_tex = torch.exp(torch.clamp(self.head_tex(h), -15.0, 4.0)) * (phrase / TEX_RMS)
         m_music = torch.exp(torch.clamp(self.head_music(h), -15.0, 2.0))
         m_drive = torch.exp(torch.clamp(self.head_drive(h), -15.0, 2.0))
         # harmonic source: the music driven through a level-normalised tanh (guitar-amp style),
@@ -196,7 +213,9 @@ class EnricherNet(nn.Module):
         c2 = torch.cat([g_click, g_click], 1)
         m2 = torch.cat([m_music, m_music], 1)
         d2 = torch.cat([m_drive, m_drive], 1)
-        out = m2 * spec + d2 * dspec + g2 * nspec + c2 * kspec
+        t2 = torch.cat([g_tex, g_tex], 1)
+        tspec = self.stft(texture)
+        out = m2 * spec + d2 * dspec + g2 * nspec + c2 * kspec + t2 * tspec
         return self.istft(out)
 
 
@@ -206,9 +225,11 @@ def export_onnx(model, path, window=WINDOW):
     audio = torch.zeros(1, window)
     style = torch.full((1, s), 1.0 / s)
     noise = torch.randn(1, window)
+    texture = torch.randn(1, window) * TEX_RMS
     torch.onnx.export(
-        model, (audio, style, noise), path, opset_version=17,
-        input_names=["audio", "style", "noise"], output_names=["wet"],
-        dynamic_axes={"audio": {0: "B", 1: "N"}, "style": {0: "B"}, "noise": {0: "B", 1: "N"}, "wet": {0: "B", 1: "N"}},
+        model, (audio, style, noise, texture), path, opset_version=17,
+        input_names=["audio", "style", "noise", "texture"], output_names=["wet"],
+        dynamic_axes={"audio": {0: "B", 1: "N"}, "style": {0: "B"}, "noise": {0: "B", 1: "N"},
+                      "texture": {0: "B", 1: "N"}, "wet": {0: "B", 1: "N"}},
         do_constant_folding=True,
     )

@@ -1,6 +1,6 @@
 // Runs models/enricher.onnx with onnxruntime-node (the runtime the app uses) over windows that
 // eval.py wrote as raw float32 files, and reports single-thread speed.
-// usage: node run_onnx.cjs <model.onnx> <dir with audio.f32 style.f32 noise.f32 meta.json>
+// usage: node run_onnx.cjs <model.onnx> <dir with audio.f32 style.f32 noise.f32 [texture.f32] meta.json>
 const fs = require("fs");
 const path = require("path");
 const ort = require("onnxruntime-node");
@@ -20,6 +20,11 @@ async function main() {
   const audio = readF32(path.join(dir, "audio.f32"));
   const style = readF32(path.join(dir, "style.f32"));
   const noise = readF32(path.join(dir, "noise.f32"));
+  // v2 models take a texture input (the engine's texture-loop stream); zeros when the caller wrote none
+  const wantsTexture = session.inputNames.includes("texture");
+  const texFile = path.join(dir, "texture.f32");
+  const texture = wantsTexture
+    ? (fs.existsSync(texFile) ? readF32(texFile) : new Float32Array(count * w)) : null;
   const out = new Float32Array(count * w);
   let runMs = 0;
   const perWindowMs = [];
@@ -30,6 +35,7 @@ async function main() {
       style: new ort.Tensor("float32", style.slice(i * s, (i + b) * s), [b, s]),
       noise: new ort.Tensor("float32", noise.slice(i * w, (i + b) * w), [b, w]),
     };
+    if (texture) feeds.texture = new ort.Tensor("float32", texture.slice(i * w, (i + b) * w), [b, w]);
     const t0 = process.hrtime.bigint();
     const res = await session.run(feeds);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -4,17 +4,17 @@
 # At the engine's default amount (0.5) the layer then sits about 6 dB under the music.
 STYLES = [
     dict(id="rain", label="Rain", kind="nature", ratio=1.0,
-         description="Rain on the roof that thickens when the music swells."),
+         description="Real recorded rain that swells with the music's loud passages."),
     dict(id="thunderstorm", label="Thunderstorm", kind="nature", ratio=1.1,
-         description="Thunder rolling in on the hits over a light rain."),
+         description="Real rain with thunder rolling in on the big accents."),
     dict(id="sea-waves", label="Sea waves", kind="nature", ratio=1.0,
-         description="Surf that swells and breaks with the music's dynamics."),
+         description="Real surf breaking on its own swell, louder in loud sections."),
     dict(id="wind", label="Wind", kind="nature", ratio=1.0,
-         description="Gusting wind whose whistle rises with the loud passages."),
+         description="A real gusting storm wind that rises with the loud passages."),
     dict(id="birds", label="Birds", kind="nature", ratio=0.9,
-         description="Bird-like chirps sparked by the notes of the melody."),
+         description="Real bird calls that answer where the music rests."),
     dict(id="fire", label="Campfire", kind="nature", ratio=1.0,
-         description="A crackling fire that spits harder when the music pushes."),
+         description="A real crackling campfire that grows when the music pushes."),
     dict(id="blues", label="Blues", kind="genre", ratio=1.0,
          description="A swung blues colour: shuffle rhythm, bass and bluesy drive on your chords."),
     dict(id="hip-hop", label="Hip-hop", kind="genre", ratio=1.0,
@@ -24,8 +24,21 @@ STYLES = [
     dict(id="piano", label="Piano", kind="instrument", ratio=1.0,
          description="A piano-like re-voicing of your melody and harmony."),
     dict(id="vinyl", label="Vinyl crackle", kind="texture", ratio=0.8,
-         description="Old record crackle, clicks and a worn narrow-band colour."),
+         description="Real record hiss and rumble with crackle and a worn narrow-band colour."),
     dict(id="tape", label="Tape hiss & wobble", kind="texture", ratio=0.9,
          description="Cassette hiss with a wobbling, saturated copy of the music."),
 ]
 DEFAULT_STYLE = "rain"
+
+# One line per recorded texture, shown with the style (manifest "credit"); full list: models/textures/ATTRIBUTION.md
+CREDITS = {
+    "rain": "Rain recording from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
+    "thunderstorm": "Rain and thunder recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
+    "sea-waves": "Surf recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
+    "wind": "Wind recording from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
+    "birds": "Bird recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0, and Red Eclipse "
+             "(redeclipse-data), Dob \"dobroide\" Roide, CC BY 3.0",
+    "fire": "Fire recordings from Ardentryst (Kendra Pietruszewski, Amy Dunwoodie, Freesound.org users) and "
+            "Lugaru (Wolfire Games), CC BY-SA 3.0",
+    "vinyl": "Vinyl hiss recording by veezay (Sonic Pi samples, freesound.org), CC0",
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EnrichStream, enrichPcm, type EnrichOptions, type GeneratorBatch, type StyleGenerator } from './enrich.js';
 import { LIMITER_CEILING } from './limiter.js';
 import { concatPlanar, type Pcm } from './pcm.js';
+import { channelKey, fillGaussianAt } from './random.js';
 
 /** A test double that hands back its input, so overlap-add must reconstruct the music exactly. */
 function echoGenerator(sampleRate = 44100, window = 1024, overlap = 256): StyleGenerator {
@@ -99,6 +100,79 @@ describe('enrichPcm', () => {
     await expect(
       enrichPcm(pcmOf(44100, new Float32Array(4000)), noiseGenerator(), { amount: 1, style, seed: 1, signal: controller.signal }),
     ).rejects.toThrow();
+  });
+});
+
+describe('layers across window borders', () => {
+  const window = 4096;
+  const overlap = 1024;
+  const hop = window - overlap;
+
+  /** Mean power of `layer` over blocks centred `distance` samples after each border-fade's middle. */
+  function powerAt(layer: Float32Array, distance: number, block = 256): number {
+    let sum = 0;
+    let count = 0;
+    for (let k = 1; (k + 1) * hop < layer.length; k++) {
+      const centre = k * hop + overlap / 2 + distance;
+      for (let t = centre - block / 2; t < centre + block / 2; t++) sum += layer[t] * layer[t];
+      count += block;
+    }
+    return sum / count;
+  }
+
+  it('keeps a steady noise layer at one level through the cross-fades, however unrelated the windows are', async () => {
+    let call = 0;
+    // Each window invents its own noise, unrelated to its neighbours: a plain sin²/cos² fade would lose 3 dB mid-fade.
+    const unrelated: StyleGenerator = {
+      sampleRate: 44100, window, overlap,
+      generate: async ({ audio }) => audio.map(() => fillGaussianAt(new Float32Array(window), channelKey(99, call++), 0).map((v) => 0.05 * v)),
+    };
+    const out = await enrichPcm(pcmOf(44100, new Float32Array(400_000)), unrelated, { amount: 1, style, seed: 1 });
+    const borderDb = 10 * Math.log10(powerAt(out.channels[0], 0) / powerAt(out.channels[0], hop / 2));
+    expect(Math.abs(borderDb)).toBeLessThan(0.5);
+  });
+
+  it('feeds the model noise and textures that run on across windows, so shaping them leaves no seam', async () => {
+    const loop = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i / 7) * 0.1);
+    const textures = [loop];
+    const shaped: StyleGenerator = {
+      sampleRate: 44100, window, overlap, textures,
+      generate: async ({ noise, texture }) => noise.map((n, b) => n.map((v, t) => 0.01 * v + (texture?.[b][t] ?? 0))),
+    };
+    const length = 30_000;
+    const out = await enrichPcm(pcmOf(44100, new Float32Array(length)), shaped, { amount: 1, style, seed: 5, batchSize: 2 });
+    const noise = fillGaussianAt(new Float32Array(length), channelKey(5, 0), 0);
+    const start = out.channels[0][0] - 0.01 * noise[0];
+    const first = loop.findIndex((v) => Math.abs(v - start) < 1e-7);
+    const worst = Math.max(...out.channels[0].map((v, i) => Math.abs(v - 0.01 * noise[i] - loop[(first + i) % loop.length])));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('gives each channel its own noise and its own place in the texture loop', async () => {
+    const loop = Float32Array.from({ length: 9000 }, (_, i) => Math.sin(i / 3) * Math.cos(i / 101));
+    const seen: Float32Array[][] = [];
+    const recorder: StyleGenerator = {
+      sampleRate: 44100, window, overlap, textures: [loop],
+      generate: async ({ noise, texture }) => {
+        seen.push([noise[0].slice(), texture?.[0].slice() ?? new Float32Array(0)]);
+        return noise.map(() => new Float32Array(window));
+      },
+    };
+    await enrichPcm(pcmOf(44100, new Float32Array(window), new Float32Array(window)), recorder, { amount: 1, style, seed: 8 });
+    const [[leftNoise, leftTexture], [rightNoise, rightTexture]] = seen;
+    expect(leftTexture.some((v) => v !== 0)).toBe(true);
+    expect(leftTexture).not.toEqual(rightTexture);
+    expect(leftNoise).not.toEqual(rightNoise);
+  });
+});
+
+describe('fillGaussianAt', () => {
+  it('gives the same samples for a position whatever range it is read in, with unit variance', () => {
+    const whole = fillGaussianAt(new Float32Array(20_001), 1234, 0);
+    expect(fillGaussianAt(new Float32Array(777), 1234, 4321)).toEqual(whole.subarray(4321, 5098));
+    const variance = whole.reduce((sum, v) => sum + v * v, 0) / whole.length;
+    expect(variance).toBeGreaterThan(0.95);
+    expect(variance).toBeLessThan(1.05);
   });
 });
 

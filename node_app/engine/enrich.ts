@@ -1,9 +1,10 @@
-import { CrossfadeSet, planWindows, type WindowPlan } from './crossfade.js';
+import { CrossfadeSet, overlapLevelGains, planWindows, type WindowPlan } from './crossfade.js';
 import { StreamingLimiter } from './limiter.js';
 import { concatPlanar, frameCount, type Pcm } from './pcm.js';
-import { fillGaussian, windowSeed } from './random.js';
+import { channelKey, fillGaussianAt } from './random.js';
 import { readResampledFrom } from './resample.js';
 import { SampleQueue } from './sample-queue.js';
+import { TextureReader, type TextureLoops } from './texture.js';
 
 /** What the engine needs from a style model: mono windows in, the generated layer out, at the model's rate. */
 export interface StyleGenerator {
@@ -12,14 +13,18 @@ export interface StyleGenerator {
   readonly window: number;
   /** Samples shared by neighbouring windows, cross-faded to hide the model's edge effects. */
   readonly overlap: number;
+  /** Recorded loops the model shapes, by style index; a model without a texture input has none. */
+  readonly textures?: TextureLoops;
   generate(batch: GeneratorBatch): Promise<Float32Array[]>;
 }
 
 export interface GeneratorBatch {
   /** Dry music, one window per entry. */
   audio: Float32Array[];
-  /** Standard normal noise, one window per entry: the model's only source of randomness. */
+  /** Standard normal noise, one window per entry, continuous across windows (the same samples where they overlap). */
   noise: Float32Array[];
+  /** The style's recorded loops at seeded starts, continuous across windows; only for a generator with textures. */
+  texture?: Float32Array[];
   /** Style weights, summing to one. */
   style: Float32Array;
 }
@@ -83,6 +88,11 @@ export interface EnrichStreamOptions extends Omit<EnrichOptions, 'onProgress'> {
 interface ChannelState {
   input: SampleQueue;
   wet: WetAccumulator;
+  /** The channel's noise stream. */
+  noiseKey: number;
+  texture?: TextureReader;
+  /** The last window's raw samples over the overlap with the next one, to match the next window's level to. */
+  tail: Float32Array;
 }
 
 /**
@@ -103,6 +113,8 @@ export class EnrichStream {
   private readonly streamingFades: CrossfadeSet;
   private readonly audioBlock: Float32Array;
   private readonly noiseBlock: Float32Array;
+  private readonly textureBlock?: Float32Array;
+  private readonly overlapGains: Float32Array;
   private readonly limiter: StreamingLimiter;
   private received = 0;
   private nextWindow = 0;
@@ -122,14 +134,20 @@ export class EnrichStream {
     this.streamingPlan = { ...planWindows(generator.window, generator.window, generator.overlap), count: Number.MAX_SAFE_INTEGER };
     this.streamingFades = new CrossfadeSet(this.streamingPlan);
     const { size, hop } = this.streamingPlan;
-    this.channels = Array.from({ length: channelCount }, () => ({
+    const { textures } = generator;
+    this.channels = Array.from({ length: channelCount }, (_, channel) => ({
       input: new SampleQueue(),
       wet: new WetAccumulator(size + hop + Math.ceil(this.modelPerNative) + 2),
+      noiseKey: channelKey(options.seed, channel),
+      texture: textures && new TextureReader(textures, options.style, options.seed, channel),
+      tail: new Float32Array(generator.overlap),
     }));
     // One block per batch, reused for every batch: the rows are views into it, so a generator can hand the
     // whole block to the model without concatenating, and a song allocates no per-window buffers.
     this.audioBlock = new Float32Array(this.batchSize * size);
     this.noiseBlock = new Float32Array(this.batchSize * size);
+    if (textures) this.textureBlock = new Float32Array(this.batchSize * size);
+    this.overlapGains = new Float32Array(generator.overlap);
     this.limiter = new StreamingLimiter(channelCount, Math.round(LIMITER_LOOKAHEAD_SECONDS * sampleRate));
   }
 
@@ -169,23 +187,35 @@ export class EnrichStream {
    * samples exist: reads past it see silence, as they would past the end of a whole song.
    */
   private async runBatch(first: number, count: number, fades: CrossfadeSet, known: number): Promise<void> {
-    const { size, hop } = this.streamingPlan;
+    const { size, hop, overlap } = this.streamingPlan;
     for (let c = 0; c < this.channels.length; c++) {
       this.options.signal?.throwIfAborted();
-      const { input, wet } = this.channels[c];
+      const { input, wet, noiseKey, texture, tail } = this.channels[c];
       const audio: Float32Array[] = [];
       const noise: Float32Array[] = [];
+      const textureRows: Float32Array[] = [];
       for (let b = 0; b < count; b++) {
         const k = first + b;
         const row = (block: Float32Array) => block.subarray(b * size, (b + 1) * size);
         audio.push(readResampledFrom(input, known, k * hop, this.nativePerModel, row(this.audioBlock)));
-        noise.push(fillGaussian(row(this.noiseBlock), windowSeed(this.options.seed, c, k)));
+        noise.push(fillGaussianAt(row(this.noiseBlock), noiseKey, k * hop));
+        if (texture && this.textureBlock) textureRows.push(texture.fill(row(this.textureBlock), k * hop));
       }
-      const generated = await this.generator.generate({ audio, noise, style: this.options.style });
+      const generated = await this.generator.generate({
+        audio,
+        noise,
+        style: this.options.style,
+        ...(texture ? { texture: textureRows } : {}),
+      });
       let finalized = this.finalized;
       for (let b = 0; b < count; b++) {
         const k = first + b;
-        wet.addWeighted(k * hop, generated[b], fades.weights(k));
+        const weights = fades.weights(k);
+        wet.addWeighted(k * hop, generated[b], weights);
+        if (k > 0 && overlap > 0) {
+          wet.scale(k * hop, overlapLevelGains(tail, generated[b], weights, this.overlapGains));
+        }
+        tail.set(generated[b].subarray(hop, hop + overlap));
         // Model samples before the next window's start are final; native samples that the next window still
         // reads as input must wait, which the floor below guarantees.
         const nextStart = (k + 1) * hop;
@@ -244,6 +274,12 @@ class WetAccumulator {
       // A model that emits NaN must not leak it into the song.
       if (Number.isFinite(value)) data[offset + t] += value * weights[t];
     }
+  }
+
+  /** Multiplies the layer from `position` on by `gains`. */
+  scale(position: number, gains: Float32Array): void {
+    const offset = position - this.start;
+    for (let t = 0; t < gains.length; t++) this.data[offset + t] *= gains[t];
   }
 
   /**

@@ -1,36 +1,45 @@
 /**
- * Seeded noise for the model. Every window gets its own stream derived from (seed, channel, window), so the
- * output does not depend on how windows are batched or in which order they run.
+ * Seeded randomness for the model. Each channel of a song gets one noise stream, addressed by absolute
+ * position at the model's rate: overlapping windows read the same samples where they overlap, so the noise
+ * the model shapes is continuous across window borders (independent streams per window would make the
+ * cross-fade blend two unrelated noises and lose up to 3 dB in the middle of every fade). Addressing by
+ * position also keeps the output independent of how windows are batched or in which order they run.
  */
-export function windowSeed(seed: number, channel: number, window: number): number {
-  let h = mix32(seed >>> 0);
-  h = mix32(h ^ Math.imul(channel + 1, 0x9e3779b1));
-  return mix32(h ^ Math.imul(window + 1, 0x85ebca6b));
+export function channelKey(seed: number, channel: number): number {
+  return mix32(mix32(seed >>> 0) ^ Math.imul(channel + 1, 0x9e3779b1));
 }
 
-/** Fills `out` with standard normal samples (Box–Muller over a mulberry32 stream). */
-export function fillGaussian(out: Float32Array, seed: number): Float32Array {
-  // mulberry32 written out twice per pair rather than as a closure: this loop runs for every sample the model
-  // sees, and the inlined form is what keeps it cheap.
-  let state = seed >>> 0;
+/** A value in [0, modulus) drawn from (seed, channel, slot): where a channel starts reading a style's loop. */
+export function seededOffset(seed: number, channel: number, slot: number, modulus: number): number {
+  return mix32(channelKey(seed, channel) ^ Math.imul(slot + 1, 0x85ebca6b)) % modulus;
+}
+
+/**
+ * Fills `out` with samples [position, position + out.length) of the standard normal stream `key`.
+ * Samples come in Box–Muller pairs (2q, 2q + 1), each pair from two hashes of its index q.
+ */
+export function fillGaussianAt(out: Float32Array, key: number, position: number): Float32Array {
   const length = out.length;
-  for (let i = 0; i < length; i += 2) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u1 = (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-    state = (state + 0x6d2b79f5) >>> 0;
-    t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u2 = (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-    const radius = Math.sqrt(-2 * Math.log(u1));
-    const angle = 2 * Math.PI * u2;
-    out[i] = radius * Math.cos(angle);
-    if (i + 1 < length) out[i + 1] = radius * Math.sin(angle);
+  // An odd start takes the second half of the pair that the sample before it began.
+  const first = position % 2;
+  for (let i = -first; i < length; i += 2) {
+    gaussianPair(key, (position + i) / 2);
+    if (i >= 0) out[i] = pair[0];
+    if (i + 1 < length) out[i + 1] = pair[1];
   }
   return out;
+}
+
+/** Box–Muller's two outputs for pair index q, written to a shared scratch so the hot loop allocates nothing. */
+const pair = new Float64Array(2);
+
+function gaussianPair(key: number, q: number): void {
+  const h1 = mix32(key ^ Math.imul(2 * q + 1, 0x27d4eb2f));
+  const h2 = mix32(h1 ^ 0x165667b1);
+  const radius = Math.sqrt(-2 * Math.log((h1 + 0.5) / 4294967296));
+  const angle = (2 * Math.PI * (h2 + 0.5)) / 4294967296;
+  pair[0] = radius * Math.cos(angle);
+  pair[1] = radius * Math.sin(angle);
 }
 
 /** A uniform integer in [0, 2^31) for seeds that the user did not choose. */

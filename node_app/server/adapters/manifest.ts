@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { TextureLoops } from '../../engine/texture.js';
+import { readWav } from './wav.js';
 
 const styleSchema = z.object({
   id: z.string().regex(/^[a-z0-9-]+$/),
@@ -8,6 +10,10 @@ const styleSchema = z.object({
   kind: z.enum(['genre', 'nature', 'instrument', 'texture']),
   description: z.string().min(1),
   index: z.number().int().min(0),
+  /** A seamless mono loop of the recording the model shapes for this style, relative to the models folder. */
+  texture: z.string().optional(),
+  /** Who made the recording the style plays and under which licence, in one line shown with the style. */
+  credit: z.string().optional(),
 });
 
 const manifestSchema = z.object({
@@ -16,7 +22,7 @@ const manifestSchema = z.object({
   defaultStyle: z.string(),
   model: z.object({
     file: z.string(),
-    inputs: z.object({ audio: z.string(), style: z.string(), noise: z.string() }),
+    inputs: z.object({ audio: z.string(), style: z.string(), noise: z.string(), texture: z.string().optional() }),
     output: z.string(),
     window: z.number().int().positive(),
     overlap: z.number().int().min(0),
@@ -28,6 +34,8 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type StyleEntry = z.infer<typeof styleSchema>;
 
 export interface LoadedManifest extends Manifest {
+  /** The folder the manifest was read from; the files it names are relative to it. */
+  modelsDir: string;
   /** Absolute path of the ONNX file. */
   modelPath: string;
 }
@@ -41,5 +49,24 @@ export async function loadManifest(modelsDir: string): Promise<LoadedManifest> {
   if (!manifest.styles.some((s) => s.id === manifest.defaultStyle)) {
     throw new Error(`${file}: defaultStyle "${manifest.defaultStyle}" is not one of the styles`);
   }
-  return { ...manifest, modelPath: path.resolve(modelsDir, manifest.model.file) };
+  return { ...manifest, modelsDir, modelPath: path.resolve(modelsDir, manifest.model.file) };
+}
+
+/**
+ * The styles' texture loops by style index, as floats at the model's rate; undefined for a model without a
+ * texture input. Each file must be mono at the manifest's rate: the model was trained on exactly these samples.
+ */
+export async function readTextureLoops(manifest: LoadedManifest): Promise<TextureLoops | undefined> {
+  if (!manifest.model.inputs.texture) return undefined;
+  const loops: (Float32Array | undefined)[] = new Array(manifest.styles.length).fill(undefined);
+  for (const style of manifest.styles) {
+    if (!style.texture) continue;
+    const file = path.resolve(manifest.modelsDir, style.texture);
+    const pcm = readWav(await readFile(file));
+    if (!pcm || pcm.channels.length !== 1 || pcm.sampleRate !== manifest.sampleRate) {
+      throw new Error(`${file} must be a mono WAV at ${manifest.sampleRate} Hz`);
+    }
+    loops[style.index] = pcm.channels[0];
+  }
+  return loops;
 }

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { GeneratorBatch, StyleGenerator } from '../../engine/enrich.js';
-import type { LoadedManifest } from './manifest.js';
+import { readTextureLoops, type LoadedManifest } from './manifest.js';
 
 /**
  * The style model as the engine sees it, backed by one ONNX Runtime session. A dyno has one or two shared
@@ -16,18 +16,22 @@ export async function createOnnxGenerator(manifest: LoadedManifest): Promise<Sty
   });
   const { inputs, output, window, overlap } = manifest.model;
   const styleCount = manifest.styles.length;
+  const textures = await readTextureLoops(manifest);
 
   return {
     sampleRate: manifest.sampleRate,
     window,
     overlap,
-    async generate({ audio, noise, style }: GeneratorBatch): Promise<Float32Array[]> {
+    textures,
+    async generate({ audio, noise, texture, style }: GeneratorBatch): Promise<Float32Array[]> {
       const batch = audio.length;
-      const results = await session.run({
+      const feeds: Record<string, ort.Tensor> = {
         [inputs.audio]: new ort.Tensor('float32', concat(audio, window), [batch, window]),
         [inputs.noise]: new ort.Tensor('float32', concat(noise, window), [batch, window]),
         [inputs.style]: new ort.Tensor('float32', repeat(style, batch), [batch, styleCount]),
-      });
+      };
+      if (inputs.texture && texture) feeds[inputs.texture] = new ort.Tensor('float32', concat(texture, window), [batch, window]);
+      const results = await session.run(feeds);
       const data = results[output].data as Float32Array;
       return Array.from({ length: batch }, (_, b) => data.subarray(b * window, (b + 1) * window));
     },

@@ -1,7 +1,8 @@
 import { badRequest } from '../errors.js';
 import type { StyleEntry } from '../adapters/manifest.js';
 
-export type Style = Omit<StyleEntry, 'index'>;
+/** A style as clients see it: the model's bookkeeping (its index, its texture file) stays inside. */
+export type Style = Omit<StyleEntry, 'index' | 'texture'>;
 
 /** A resolved choice of styles: what the model receives and how the choice is written back to the user. */
 export interface StyleMix {
@@ -28,7 +29,7 @@ export class StyleCatalog {
   }
 
   list(): Style[] {
-    return this.entries.map(({ index: _index, ...style }) => style);
+    return this.entries.map(({ index: _index, texture: _texture, ...style }) => style);
   }
 
   /** Parses `rain`, `rain:0.7,blues:0.3` or `random`; weights are normalised to sum to one. */
