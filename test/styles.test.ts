@@ -7,7 +7,8 @@ import { binaryParser, makeClip, readWavBytes, type WavSummary } from './helpers
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 // Every style the manifest ships, run for real through the API on the same clip.
-const styleIds = (await loadManifest(path.resolve('models'))).styles.map((s) => s.id);
+const manifest = await loadManifest(path.resolve('models'));
+const styleIds = manifest.styles.map((s) => s.id);
 
 let server: TestServer;
 let clip: string;
@@ -31,6 +32,15 @@ function distance(a: WavSummary, b: WavSummary): number {
 }
 
 describe('every bundled style', () => {
+  it('credits every recording it plays, in the style list that the About page shows', async () => {
+    const res = await request(server.app).get('/api/styles');
+    const listed = new Map((res.body as { styles: { id: string; credit?: string; texture?: string }[] }).styles.map((s) => [s.id, s]));
+    const recorded = manifest.styles.filter((s) => s.texture);
+    expect(recorded.length).toBeGreaterThan(0);
+    for (const style of recorded) expect(listed.get(style.id)?.credit, style.id).toMatch(/CC|public domain/i);
+    for (const style of listed.values()) expect(style.texture).toBeUndefined();
+  });
+
   it.each(styleIds)('%s keeps duration, rate and channels, never clips, and changes the music', async (style) => {
     const res = await request(server.app).post('/api/enrich').attach('audio', clip).field({ style, seed: '11' }).buffer(true).parse(binaryParser);
     expect(res.status).toBe(200);

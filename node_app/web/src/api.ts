@@ -8,6 +8,8 @@ export interface Style {
   label: string;
   kind: StyleKind;
   description: string;
+  /** The recording the style plays: who made it, where it comes from, its licence. */
+  credit?: string;
 }
 
 export interface StyleList {

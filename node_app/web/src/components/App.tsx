@@ -47,7 +47,7 @@ export function App() {
   const home = () => navigate({ page: 'home' });
 
   let page;
-  if (route.page === 'about') page = <About />;
+  if (route.page === 'about') page = <About styles={catalog?.styles ?? []} />;
   else if (route.page === 'notFound') page = <NotFound onHome={home} />;
   else if (route.page === 'faq') page = <Faq />;
   else if (catalogError)

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Limits, Style } from '../api';
 import type { Mix } from '../lib/mix';
 import { defaultSettings, type Settings } from '../lib/settings';
+import { About } from '../pages/About';
 import { Landing } from '../pages/Landing';
 import { MixSliders } from './MixSliders';
 
@@ -143,5 +144,15 @@ describe('Landing', () => {
     fireEvent.click(enrichButton());
     expect(FakeXhr.last!.body!.get('style')).toBe('random');
     expect(FakeXhr.last!.body!.has('seed')).toBe(false);
+  });
+});
+
+describe('About', () => {
+  it('credits the recording of every style that plays one, and only those', () => {
+    const styles: Style[] = [{ ...STYLES[0], credit: 'rain_11.ogg from 0 A.D. (Wildfire Games), CC BY-SA 3.0' }, STYLES[1]];
+    render(<About styles={styles} />);
+    const credits = screen.getByRole('region', { name: 'Recordings' });
+    expect(credits.textContent).toContain('Rain: rain_11.ogg from 0 A.D. (Wildfire Games), CC BY-SA 3.0');
+    expect(credits.textContent).not.toContain('Blues');
   });
 });
