@@ -70,6 +70,8 @@ CLASS_SOURCES = [
     ("crackle", "horgand-data", "usr/share/horgand/crackle_loop01.wav", 0, None),
     ("hiss", "freedroid-data", "usr/share/games/freedroid/sound/WhiteNoise.wav", 0, None),
     ("hiss", "pysiogame", "usr/share/games/pysiogame/res/sounds/sfx_noise01.ogg", 0, None),
+    ("hiss", "simutrans-pak64", _ST + "steam.wav", 0, None),
+    ("hiss", "madbomber-data", "usr/share/games/madbomber/sounds/spray.wav", 0, None),
     ("metal", "xmoto-data", _XM + "speeditup.ogg", 0, 60),
     ("metal", "warmux-data", _WX + "diabolicux.ogg", 16, 60),
     ("metal", "warmux-data", _WX + "Olivier_Militon.-.Like_a_rock.ogg", 8, 60),

@@ -1,0 +1,96 @@
+"""Writes models/EVALUATION.md: method, the classifier's ceilings, one results section per evaluated model
+version (kept between runs, replaced when the same version is evaluated again), sources and licences."""
+import datetime
+import os
+import re
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = os.path.dirname(HERE)
+DOC = os.path.join(MODELS, "EVALUATION.md")
+
+METHOD = """# Independent evaluation of the style layers
+
+`npm run models:eval` (models/training/eval.sh → eval.py) judges the model **through the real app** and
+against **real recordings only**. It is independent of training: it uses none of the model side's packages
+(0ad-data, 0ad-data-common, redeclipse-data, ardentryst, sonic-pi-samples, lmms-common, plee-the-bear-data,
+lugaru-data, hydrogen-drumkits, hydrogen-data, triplea, krank, caveexpress-data, qabcs-data, freepats, the GM
+soundfonts, cube2-data) and none of the packages reserved for the external check (flightgear-data-base,
+scorched3d-data, megaglest-data, widelands-data, minetest-data, flare-*, supertux*-data, wesnoth-*,
+fretsonfire-songs-*, singularity-music, drascula-music, hyperrogue-music, tuxpaint-stamps-default,
+csoundqt-examples, lgc-pg, asterisk-moh-opsound-wav); `eval_data.check_split()` refuses them.
+
+```
+npm run models:eval                                   # this checkout, amount 0.5
+npm run models:eval -- --app /path/to/other/checkout  # any app root (its manifest, engine and model)
+npm run models:eval -- --write                        # also rewrite models/EVALUATION.md and models/eval-sheet.png
+```
+It downloads its recordings itself with `apt-get download` (+ `dpkg-deb`, nothing is installed) into the
+git-ignored `models/training/build/`, and needs Debian's python3-torch, -numpy, -scipy, -soundfile,
+-matplotlib and ffmpeg. Nothing of it runs in CI or `npm test`. Run time on 1 CPU: about 10 min the first
+time (decoding, classifier corpus), then about 3 min per app root.
+
+## Method
+- **Held-out input**: 6 pieces of real recorded music, 20 s each, six genres (orchestral, ragtime piano,
+  rock, world/orchestral, jazz/lounge, electronic) and 20 s of real speech (two Czech voice actors), from
+  packages that neither the model side nor the classifier's references use; 16-bit mono 44.1 kHz WAV at
+  −18 dBFS RMS. (No MIDI column: the GM soundfonts belong to the model side of the split.)
+- **Through the app**: every input × style runs through the app root's own `createServices()`
+  (`eval_runner.mjs`, the same services the server and `npm run enrich` use; `--cli` runs
+  `node_app/cli/enrich.ts` per job instead), at the default amount 0.5 and seed 7. So the engine
+  (windows, cross-fades, level rules, limiter, texture bank) is the app's, not a re-implementation.
+- **Added layer** = output − input (sample-exact, both 16-bit).
+- **Judge**: a classifier trained only on real recordings (`eval_classifier.py`; classes rain, thunder, surf,
+  wind, birds, fire, crackle, hiss, metal, speech, other music). Features of 3 s segments, all
+  level-independent: 48-band log-mel means, spreads and frame-to-frame change, the modulation spectrum of the
+  log-energy envelope in four frequency regions over 0.5–32 Hz (swell, gusts, drops, beats), envelope
+  percentiles; multinomial logistic regression. Training segments are made realistic from real recordings
+  only: random crops, short clips repeated at random gaps, random spectral tilt, half of them mixed with a
+  quieter other-music residue (−30…−12 dB). **Ceiling** = its top-1 on recordings it did not see,
+  cross-validated with whole files held out and with whole packages held out. The model's score = the share
+  of 3 s segments (1.5 s hop) of the added layer classified as the style's class (thunderstorm: thunder or
+  rain). vinyl → crackle, tape → hiss; blues, hip-hop and piano have no real class here.
+- **Level** of the added layer re the input: RMS dB and LUFS-like dB (BS.1770 K-weighting and gating).
+- **Log-mel change in→out**: output scaled to the input's RMS, mean |Δ| of 48-band log-mel (dB) over frames
+  where the input is within 60 dB of its peak. **Nearest style**: the same distance between two styles'
+  outputs on the same input, averaged over the music inputs.
+- **Loudness-envelope correlation**: Pearson correlation of the 400 ms / 100 ms K-weighted loudness of input
+  and output.
+- **Window borders**: level of the added layer in the middle of each cross-fade (window/overlap from the app
+  root's manifest) vs the middle of the two neighbouring windows' un-faded parts, dB, mean over all borders
+  of the music inputs (± standard error). Music dynamics make this noisy; a systematic dip shows as a negative mean.
+- **NaN / clip / duration**: outputs with a NaN, outputs reaching full scale, outputs whose length, rate or
+  channel count differs from the input.
+
+Targets (issue 13): top-1 ≥ 80 % (or within 10 points of the class ceiling), layer ≥ −15 dB re input,
+log-mel change ≥ 3 dB, every pair ≥ 3 dB apart, envelope correlation ≥ 0.8, no NaN/clipping, exact duration.
+"""
+
+CAVEATS = """## Caveats
+- Debian holds few free real recordings of some classes outside the model side's packages: rain and surf
+  have **one** recording each (7kaa-data RAIN.WAV, simutrans-pak64 Water.wav), so their ceiling is measured
+  on the two halves of that one file and cannot be cross-validated by package; crackle and hiss have two
+  short files each, metal three pieces from two packages. Low ceilings mean the judge itself is weak there:
+  compare the model's score with the ceiling, not with 100 %.
+- The speech column is one 20 s clip (Czech); the music columns are 6 × 20 s. Scores move by several points
+  with other clips or seeds.
+- Inputs are mono; the app's stereo path is not exercised here (the integration tests cover it).
+- The window-border measure assumes windows at k·(window − overlap) in the model's sample rate, as the
+  v1.x engine plans them; an engine that plans differently needs the measure adapted.
+"""
+
+
+def write(E, cv, tab, miss, ceil, src):
+    text = open(DOC).read() if os.path.exists(DOC) else ""
+    sections = dict(re.findall(r"<!-- eval:(\S+) -->\n(.*?)<!-- /eval:\1 -->", text, re.S))
+    day = datetime.date.today().isoformat()
+    sections[E["version"]] = (f"## Results: model v{E['version']} (measured {day}, amount {E['amount']}, seed 7)\n\n"
+                              f"App root: `{os.path.basename(os.path.normpath(E['app']))}` (window {E['window']}, "
+                              f"overlap {E['overlap']} at {E['sr_model']} Hz).\n\n{tab}\n\n"
+                              f"Against issue 13's targets:\n\n{miss}\n\n")
+    order = sorted(sections, key=lambda v: [int(p) if p.isdigit() else p for p in re.split(r"[.\-]", v)], reverse=True)
+    body = METHOD + "\n## Classifier ceilings (real recordings only)\n\n" + ceil + "\n\n"
+    body += "".join(f"<!-- eval:{v} -->\n{sections[v]}<!-- /eval:{v} -->\n\n" for v in order)
+    body += "The spectrogram sheet `models/eval-sheet.png` shows the newest evaluated version.\n\n"
+    body += CAVEATS + "\n## Sources and licences\n\nNothing from these packages is committed except the sheet (derived spectrograms) and the numbers.\n\n" + src + "\n"
+    open(DOC, "w").write(body)
+    print(f"wrote {DOC}")
