@@ -309,13 +309,17 @@ def table(E, cv):
     return "\n".join(lines)
 
 
-def misses(E):
+def misses(E, cv):
     R, out = E["R"], []
     for s in E["styles"]:
         r, m = R[s], []
         t = r["top1"].get("music")
-        if t is not None and t < TARGETS["top1"]:
-            m.append(f"top-1 {t:.0%} < 80 %")
+        ce = cv.get(STYLE_CLASS[s][0], {}) if s in STYLE_CLASS else {}
+        ceil = ce.get("package") if ce.get("package") is not None else ce.get("file")
+        if t is not None and ceil is not None and ceil < 0.5:
+            m.append(f"top-1 {t:.0%} not conclusive: the judge's ceiling for {STYLE_CLASS[s][0]} is {ceil:.0%}")
+        elif t is not None and t < TARGETS["top1"] and (ceil is None or t < ceil - 0.10):
+            m.append(f"top-1 {t:.0%} < 80 % and > 10 points under the class ceiling {fmt(ceil, '{:.0%}')}")
         lv = mean(r["lufs"].get("music", []))
         if lv is not None and lv < TARGETS["level"]:
             m.append(f"layer {lv:+.1f} dB < −15 dB")
@@ -372,7 +376,7 @@ def sheet(E, path):
     left = [(f"input: {inp['name']}", x[:n])] + [(f"added layer: {s}", E["layers"][(inp["name"], s)][:n]) for s in styles]
     right = []
     for c in D.CLASSES:
-        src = next(s for s in D.CLASS_SOURCES if s[0] == c)
+        src = max((s for s in D.CLASS_SOURCES if s[0] == c), key=lambda s: len(D.decode(*s[1:])))
         clip = D.decode(*src[1:])
         right.append((f"real {c}: {src[1]}", clip[:n]))
     rows = max(len(left), len(right))
@@ -421,7 +425,7 @@ def main():
     print(f"\n## v{E['version']} ({app}), amount {a.amount}, seed {SEED}\n")
     tab = table(E, cv)
     print(tab)
-    print("\nMisses against issue 13's targets:\n" + misses(E))
+    print("\nMisses against issue 13's targets:\n" + misses(E, cv))
     print("\nClassifier ceilings:\n" + ceilings_table(cv))
     if a.json:
         json.dump({"version": E["version"], "app": app, "amount": a.amount,
@@ -434,7 +438,7 @@ def main():
         png = os.path.join(os.path.dirname(HERE), "eval-sheet.png")
         print(f"sheet: {png} ({sheet(E, png) / 1e6:.2f} MB)", file=sys.stderr)
         import eval_report
-        eval_report.write(E, cv, tab, misses(E), ceilings_table(cv), sources_table(E))
+        eval_report.write(E, cv, tab, misses(E, cv), ceilings_table(cv), sources_table(E))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ output - input difference can carry.
 """
 import numpy as np
 import torch
-from scipy.signal import lfilter
+from scipy.signal import butter, lfilter
 
 import eval_data as D
 
@@ -34,6 +34,8 @@ def mel_fb(sr=SR, n_fft=N_FFT, n_mel=N_MEL, fmin=40.0, fmax=16000.0):
 
 
 FB = mel_fb()
+HP2K = butter(2, 2000, "highpass", fs=SR)
+BP300 = butter(2, [150, 1500], "bandpass", fs=SR)
 WIN = np.hanning(N_FFT).astype(np.float32)
 
 
@@ -72,6 +74,16 @@ def features(x):
         f.append(np.array([env.std()]))
     env = 10 * np.log10(lin.mean(1) + 1e-10)
     f.append(np.percentile(env - env.max(), [10, 50, 90]))
+    # impulsiveness (crackle, fire, drops) at 3 ms resolution in two regions, and spectral flatness (hiss)
+    for b, a in (HP2K, BP300):
+        e = lfilter(b, a, x)[: len(x) // 128 * 128].reshape(-1, 128)
+        le = 10 * np.log10((e ** 2).mean(1) + 1e-12)
+        p50 = np.percentile(le, 50)
+        f.append(np.array([np.percentile(le, 99) - p50, np.percentile(le, 90) - p50, p50 - np.percentile(le, 10),
+                           (le > p50 + 10).mean()]))
+    pw = lin[:, 4:]
+    flat = np.exp(np.log(pw + 1e-12).mean(1)) / (pw.mean(1) + 1e-12)
+    f.append(np.array([flat.mean(), np.percentile(flat, 90)]))
     return np.concatenate(f).astype(np.float32)
 
 

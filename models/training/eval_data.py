@@ -212,7 +212,19 @@ def heldout_speech():
 
 
 # ------------------------------------------------------------------ licences
+# read by hand where the copyright file's wording defeats the parser below
+LICENCE_NOTES = {
+    ("freedink-data", "burn.wav"): "GPL-3+ / CC-BY-3.0 (free sound replacements; see copyright)",
+    ("freedink-data", "bird1.wav"): "GPL-3+ / CC-BY-3.0 (free sound replacements; see copyright)",
+    ("tuxtype-data", "tuxi.ogg"): "public domain (Emmett Plant, per copyright)",
+    ("searchandrescue-data", None): "GPL (version unstated; per copyright)",
+}
+
+
 def licence(pkg, path):
+    note = LICENCE_NOTES.get((pkg, os.path.basename(path))) or LICENCE_NOTES.get((pkg, None))
+    if note:
+        return note
     """The licence of one file from the package's debian/copyright: the DEP-5 stanza whose Files pattern
     matches the installed path (or its file name), else the list of licences the file names."""
     cands = [os.path.join(PKGS, pkg, "usr/share/doc", pkg, "copyright")]
