@@ -66,7 +66,7 @@ CLASS_SOURCES = [
     ("fire", "btanks-data", _BT + "fire-fadeout.ogg", 0, None),
     ("fire", "freedink-data", "usr/share/games/dink/dink/Sound/burn.wav", 0, None),
     ("fire", "micropolis-data", "usr/share/games/micropolis/res/sounds/fire.wav", 0, None),
-    ("crackle", "tworld-data", "usr/share/games/tworld/res/crackle.wav", 0, None),
+    # tworld-data's crackle.wav is an electric crackle, not a record's: with it the class had a 0 % ceiling
     ("crackle", "horgand-data", "usr/share/horgand/crackle_loop01.wav", 0, None),
     ("hiss", "freedroid-data", "usr/share/games/freedroid/sound/WhiteNoise.wav", 0, None),
     ("hiss", "pysiogame", "usr/share/games/pysiogame/res/sounds/sfx_noise01.ogg", 0, None),
