@@ -264,7 +264,10 @@ def evaluate(app, amount, use_cli=False, clf=None):
             counts = np.bincount(preds, minlength=len(D.CLASSES))
             R[s]["top1"][k] = None if hits is None else float(sum(counts[D.CLASSES.index(h)] for h in hits) / len(preds))
             R[s].setdefault("heard", {})[k] = [(D.CLASSES[c], counts[c] / len(preds)) for c in np.argsort(-counts)[:2] if counts[c]]
-    return {"version": version, "app": app, "styles": styles, "R": R, "inputs": inputs, "layers": layers,
+    rev = subprocess.run(["git", "-C", app, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", app, "status", "--porcelain", "models", "node_app"], capture_output=True, text=True).stdout.strip()
+    rev = (rev or "?") + (" + uncommitted changes in models/ or node_app/" if dirty else "")
+    return {"version": version, "app": app, "rev": rev, "styles": styles, "R": R, "inputs": inputs, "layers": layers,
             "window": window, "overlap": overlap, "sr_model": sr_model, "amount": amount, "pair": pair}
 
 
@@ -276,6 +279,11 @@ def fmt(v, f="{:.1f}", none="–"):
 def mean(v):
     v = [a for a in v if a is not None and np.isfinite(a)]
     return float(np.mean(v)) if v else None
+
+
+def median(v):
+    v = [a for a in v if a is not None and np.isfinite(a)]
+    return float(np.median(v)) if v else None
 
 
 def table(E, cv):
@@ -302,7 +310,7 @@ def table(E, cv):
         lsp = fmt(mean(r["lufs"].get("speech", [])), "{:+.1f}")
         lm = fmt(mean(r["logmel"].get("music", [])))
         ns, nd = r["nearest"]
-        dip = fmt(mean(r["dip"]), "{:+.2f}") + (f" (±{np.std(r['dip']) / np.sqrt(len(r['dip'])):.2f})" if r["dip"] else "")
+        dip = fmt(median(r["dip"]), "{:+.2f}") + (f" (±{1.25 * np.std(r['dip']) / np.sqrt(len(r['dip'])):.2f})" if r["dip"] else "")
         cor = fmt(mean(r["corr"].get("music", [])), "{:.2f}")
         ok = f"{r['nan']} / {r['clip']} / {'exact' if r['dur'] == 0 else str(r['dur']) + ' off'}"
         lines.append(f"| {s} | {cname} | {ceil} | {t1m} | {heard} | {t1s} | {lvl} | {lsp} | {lm} | {ns} ({nd:.1f}) | {cor} | {dip} | {ok} |")
@@ -331,7 +339,7 @@ def misses(E, cv):
         c = mean(r["corr"].get("music", []))
         if c is not None and c < TARGETS["corr"]:
             m.append(f"envelope corr {c:.2f} < 0.8")
-        dp = mean(r["dip"])
+        dp = median(r["dip"])
         if dp is not None and abs(dp) > TARGETS["dip"]:
             m.append(f"border level {dp:+.2f} dB (|…| > 0.5)")
         if r["nan"] or r["clip"] or r["dur"]:
@@ -364,43 +372,49 @@ def sources_table(E):
     return "\n".join(lines)
 
 
-def sheet(E, path):
+def sheet(Es, path):
+    """Log-mel spectrograms: one held-out input and each style's added layer per evaluated version (same dB
+    scale as the input), and the longest real reference recording of each class."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    styles = E["styles"]
-    inp = E["inputs"][0]
+    inp = Es[0]["inputs"][0]
     x = read(inp["path"])[0]
     secs = 8
     n = secs * SR
-    left = [(f"input: {inp['name']}", x[:n])] + [(f"added layer: {s}", E["layers"][(inp["name"], s)][:n]) for s in styles]
+    cols = []
+    for E in Es:
+        cols.append([(f"input: {inp['name']}", x[:n], True)] +
+                    [(f"v{E['version']} added layer: {s}", E["layers"][(inp["name"], s)][:n], True) for s in E["styles"]])
     right = []
     for c in D.CLASSES:
         src = max((s for s in D.CLASS_SOURCES if s[0] == c), key=lambda s: len(D.decode(*s[1:])))
-        clip = D.decode(*src[1:])
-        right.append((f"real {c}: {src[1]}", clip[:n]))
-    rows = max(len(left), len(right))
-    fig, axs = plt.subplots(rows, 2, figsize=(13, 1.05 * rows), squeeze=False)
-    for col, items in enumerate((left, right)):
+        right.append((f"real {c}: {src[1]} {src[2].split('/')[-1]}", D.decode(*src[1:])[:n], False))
+    cols.append(right)
+    rows = max(len(c) for c in cols)
+    fig, axs = plt.subplots(rows, len(cols), figsize=(6.5 * len(cols), 1.0 * rows), squeeze=False)
+    ref_in = C.logmel(x[:n]).max()
+    for ci, items in enumerate(cols):
         for r in range(rows):
-            ax = axs[r, col]
+            ax = axs[r, ci]
             ax.set_xticks([])
             ax.set_yticks([])
             if r >= len(items):
                 ax.axis("off")
                 continue
-            title, y = items[r]
-            m = C.logmel(y[::1]) if len(y) else np.zeros((2, C.N_MEL))
-            ref = C.logmel(x[:n]).max() if col == 0 else m.max()
+            title, y, rel = items[r]
+            m = C.logmel(y)
+            ref = ref_in if rel else m.max()
             ax.imshow(m.T, origin="lower", aspect="auto", cmap="magma", vmin=ref - 80, vmax=ref,
-                      extent=[0, len(y) / SR, 0, C.N_MEL])
+                      extent=[0, len(y) / SR, 0, C.N_MEL], interpolation="nearest")
             ax.set_xlim(0, secs)
             ax.text(0.005, 0.92, title, transform=ax.transAxes, color="white", fontsize=7, va="top")
-    fig.suptitle(f"Noise Enricher v{E['version']}: log-mel spectrograms (40 Hz–16 kHz, 80 dB range), "
-                 f"amount {E['amount']}; left: one held-out input and each style's added layer (same dB scale as "
-                 f"the input), right: a real reference clip per class", fontsize=8)
-    plt.tight_layout(rect=[0, 0, 1, 0.98])
-    plt.savefig(path, dpi=70)
+    vs = " vs ".join("v" + E["version"] for E in Es)
+    fig.suptitle(f"Noise Enricher {vs}: log-mel spectrograms (40 Hz–16 kHz, 80 dB range, 8 s), amount {Es[0]['amount']}. "
+                 "Layer columns: one held-out input and each style's added layer (output − input) on the input's dB scale; "
+                 "right: a real reference recording per class (own scale)", fontsize=8)
+    plt.tight_layout(rect=[0, 0, 1, 0.985])
+    plt.savefig(path, dpi=62)
     plt.close(fig)
     return os.path.getsize(path)
 
@@ -408,6 +422,8 @@ def sheet(E, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--app", default=REPO, help="app checkout to evaluate (default: this one)")
+    ap.add_argument("--also", action="append", default=[], help="another app checkout to evaluate in the same run "
+                    "(its own table and EVALUATION.md section; the sheet shows both)")
     ap.add_argument("--amount", type=float, default=0.5)
     ap.add_argument("--cli", action="store_true", help="one CLI process per job instead of eval_runner.mjs")
     ap.add_argument("--write", action="store_true", help="write models/EVALUATION.md and models/eval-sheet.png here")
@@ -421,24 +437,25 @@ def main():
     cv = C.cross_validate()
     clf = C.train_final()
     print(f"classifier: cross-validated and trained on real recordings ({time.time() - t:.0f} s)", file=sys.stderr)
-    E = evaluate(app, a.amount, a.cli, clf)
-    print(f"\n## v{E['version']} ({app}), amount {a.amount}, seed {SEED}\n")
-    tab = table(E, cv)
-    print(tab)
-    print("\nMisses against issue 13's targets:\n" + misses(E, cv))
+    Es, out = [], {}
+    for root in [app] + [os.path.abspath(p) for p in a.also]:
+        E = evaluate(root, a.amount, a.cli, clf)
+        Es.append(E)
+        tab, miss = table(E, cv), misses(E, cv)
+        print(f"\n## v{E['version']} ({root}), amount {a.amount}, seed {SEED}\n")
+        print(tab)
+        print("\nMisses against issue 13's targets:\n" + miss)
+        out[E["version"]] = {"app": root, "R": {s: {k: v for k, v in r.items() if k != "pred"} for s, r in E["R"].items()}}
+        if a.write:
+            import eval_report
+            eval_report.write(E, cv, tab, miss, ceilings_table(cv), sources_table(E))
     print("\nClassifier ceilings:\n" + ceilings_table(cv))
     if a.json:
-        json.dump({"version": E["version"], "app": app, "amount": a.amount,
-                   "R": {s: {k: v for k, v in r.items() if k != "pred"} for s, r in E["R"].items()},
-                   "ceilings": {c: {k: v for k, v in cv[c].items()} for c in D.CLASSES}},
+        json.dump({"amount": a.amount, "versions": out, "ceilings": {c: cv[c] for c in D.CLASSES}},
                   open(a.json, "w"), indent=1, default=float)
-    if a.sheet:
-        print(f"sheet: {a.sheet} ({sheet(E, a.sheet) / 1e6:.2f} MB)", file=sys.stderr)
-    if a.write:
-        png = os.path.join(os.path.dirname(HERE), "eval-sheet.png")
-        print(f"sheet: {png} ({sheet(E, png) / 1e6:.2f} MB)", file=sys.stderr)
-        import eval_report
-        eval_report.write(E, cv, tab, misses(E, cv), ceilings_table(cv), sources_table(E))
+    for png in [a.sheet] + ([os.path.join(os.path.dirname(HERE), "eval-sheet.png")] if a.write else []):
+        if png:
+            print(f"sheet: {png} ({sheet(Es, png) / 1e6:.2f} MB)", file=sys.stderr)
 
 
 if __name__ == "__main__":
