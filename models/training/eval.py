@@ -265,8 +265,8 @@ def evaluate(app, amount, use_cli=False, clf=None):
             R[s]["top1"][k] = None if hits is None else float(sum(counts[D.CLASSES.index(h)] for h in hits) / len(preds))
             R[s].setdefault("heard", {})[k] = [(D.CLASSES[c], counts[c] / len(preds)) for c in np.argsort(-counts)[:2] if counts[c]]
     rev = subprocess.run(["git", "-C", app, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", app, "status", "--porcelain", "models", "node_app"], capture_output=True, text=True).stdout.strip()
-    rev = (rev or "?") + (" + uncommitted changes in models/ or node_app/" if dirty else "")
+    dirty = subprocess.run(["git", "-C", app, "status", "--porcelain", "--", "models/manifest.json", "models/*.onnx", "models/textures", "node_app"], capture_output=True, text=True).stdout.strip()
+    rev = (rev or "?") + (" + uncommitted changes to the model, textures, manifest or node_app/" if dirty else "")
     return {"version": version, "app": app, "rev": rev, "styles": styles, "R": R, "inputs": inputs, "layers": layers,
             "window": window, "overlap": overlap, "sr_model": sr_model, "amount": amount, "pair": pair}
 
@@ -335,13 +335,14 @@ def misses(E, cv):
         if lm is not None and lm < TARGETS["logmel"]:
             m.append(f"log-mel change {lm:.1f} dB < 3 dB")
         if r["nearest"][1] < TARGETS["pair"]:
-            m.append(f"{r['nearest'][1]:.1f} dB from {r['nearest'][0]} < 3 dB")
+            m.append(f"{r['nearest'][1]:.2f} dB from {r['nearest'][0]} < 3 dB")
         c = mean(r["corr"].get("music", []))
         if c is not None and c < TARGETS["corr"]:
             m.append(f"envelope corr {c:.2f} < 0.8")
         dp = median(r["dip"])
-        if dp is not None and abs(dp) > TARGETS["dip"]:
-            m.append(f"border level {dp:+.2f} dB (|…| > 0.5)")
+        se = 1.25 * np.std(r["dip"]) / np.sqrt(len(r["dip"])) if r["dip"] else 0
+        if dp is not None and abs(dp) > TARGETS["dip"] and abs(dp) > 2 * se:
+            m.append(f"border level {dp:+.2f} ± {se:.2f} dB (|…| > 0.5 dB)")
         if r["nan"] or r["clip"] or r["dur"]:
             m.append("NaN/clip/duration")
         out.append(f"- **{s}**: " + ("; ".join(m) if m else "meets the targets measured here"))

@@ -26,8 +26,9 @@ npm run models:eval -- --write                        # also rewrite models/EVAL
 ```
 It downloads its recordings itself with `apt-get download` (+ `dpkg-deb`, nothing is installed) into the
 git-ignored `models/training/build/`, and needs Debian's python3-torch, -numpy, -scipy, -soundfile,
--matplotlib and ffmpeg. Nothing of it runs in CI or `npm test`. Run time on 1 CPU: about 10 min the first
-time (decoding, classifier corpus), then about 3 min per app root.
+-matplotlib and ffmpeg, and `npm ci` in the app root. Nothing of it runs in CI or `npm test`. Run time on one
+shared CPU: about 15 min the first time (download, decoding, two classifier corpora, cached in build/), then
+about 2 min per app root (84 app runs of 20 s each, cached per model file).
 
 ## Method
 - **Held-out input**: 6 pieces of real recorded music, 20 s each, six genres (orchestral, ragtime piano,
