@@ -58,8 +58,8 @@ about 2 min per app root (84 app runs of 20 s each, cached per model file).
 - **Loudness-envelope correlation**: Pearson correlation of the 400 ms / 100 ms K-weighted loudness of input
   and output.
 - **Window borders**: level of the added layer in the middle of each cross-fade (window/overlap from the app
-  root's manifest) vs the middle of the two neighbouring windows' un-faded parts, dB, mean over all borders
-  of the music inputs: the median (± ~standard error), since music dynamics and sparse events (bird calls,
+  root's manifest) vs the middle of the two neighbouring windows' un-faded parts, in dB; the median over all
+  borders of the music inputs (± ~standard error), since music dynamics and sparse events (bird calls,
   thunder) make single borders noisy; a systematic dip shows as a negative median.
 - **NaN / clip / duration**: outputs with a NaN, outputs reaching full scale, outputs whose length, rate or
   channel count differs from the input.
@@ -83,6 +83,8 @@ CAVEATS = """## Caveats
 - **Rain vs hiss**: with one rain recording, which is broadband noise, this judge hears most broadband noise
   as rain (v1.5.0's tape layer: "rain" 90 %). A high rain score therefore does not show that the layer has
   drops; read it together with the sheet and the tape row.
+- The surf reference (simutrans-pak64 Water.wav) is 4 s of harbour water, not breaking surf; a layer with
+  real swell may still score low against it.
 - The speech column is one 20 s clip (Czech); the music columns are 6 × 20 s, one seed.
 - Inputs are mono; the app's stereo path is not exercised here (the integration tests cover it).
 - The log-mel change is large for broadband layers (rain, tape: ~10 dB) because they fill bands where the
