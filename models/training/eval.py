@@ -1,6 +1,7 @@
 """Independent evaluation of the style layers, through the real app (issue 13, "Evaluation").
 
-usage: npm run models:eval -- [--app /path/to/checkout] [--amount 0.5] [--write] [--sheet PATH] [--cli]
+usage: npm run models:eval -- [--app /path/to/checkout] [--also /path/to/another] [--amount 0.5] [--write]
+                              [--sheet PATH] [--json PATH] [--cli]
 
 * Inputs: real recorded music (6 pieces, 20 s each, 6 genres) and real speech (20 s), from Debian packages
   that neither the model side nor the classifier's references use (eval_data.py), written as 16-bit mono
