@@ -14,6 +14,7 @@ usage: npm run models:eval -- [--app /path/to/checkout] [--also /path/to/another
 * Table: markdown on stdout; with --write also models/EVALUATION.md and the spectrogram sheet models/eval-sheet.png.
 """
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -205,7 +206,12 @@ def evaluate(app, amount, use_cli=False, clf=None):
     work = os.path.join(D.BUILD, "eval-run", f"{os.path.basename(os.path.normpath(app))}-{version}-a{amount}")
     stamp = os.path.join(work, "model.stamp")
     onnx = os.path.join(app, "models", model.get("file", "enricher.onnx"))
-    sig = f"{os.path.getsize(onnx)}:{os.path.getmtime(onnx)}:{os.path.getmtime(os.path.join(app, 'models', 'manifest.json'))}"
+    paths = ["node_app", "models/manifest.json", "models/textures", "package-lock.json"]
+    head = subprocess.run(["git", "-C", app, "log", "-1", "--format=%H", "--"] + paths, capture_output=True, text=True).stdout.strip()
+    diff = subprocess.run(["git", "-C", app, "diff", "HEAD", "--"] + paths, capture_output=True, text=True).stdout
+    # re-run the app when its model, manifest or code changed (outputs are cached per app state)
+    sig = (f"{os.path.getsize(onnx)}:{os.path.getmtime(onnx)}:{os.path.getmtime(os.path.join(app, 'models', 'manifest.json'))}"
+           f":{head}:{hashlib.sha1(diff.encode()).hexdigest()}")
     if os.path.exists(stamp) and open(stamp).read() != sig:
         shutil.rmtree(work)
     os.makedirs(os.path.join(work, "out"), exist_ok=True)
