@@ -33,7 +33,11 @@ N_FFT = 512
 HOP = 256
 N_BINS = N_FFT // 2 + 1
 N_MELS = 48
-WINDOW, OVERLAP = 131072, 16384  # what the manifest tells the engine: samples per model call (2.97 s), cross-fade length
+WINDOW, OVERLAP = 131072, 40960  # what the manifest tells the engine: samples per model call (2.97 s), overlap
+# The engine drops MARGIN samples at each inner window edge and fades over the rest of the overlap: the net's
+# context (±0.37 s) ends in zero padding at a window's edge, which it reads as a pause in the music (v2 boosted
+# birds there: +8.4 dB at every border with a plain 16384-sample fade, within noise with this margin).
+MARGIN = 16384
 TEX_RMS = 0.1  # RMS of every texture loop in models/textures/*.wav (read by the engine as int16/32768)
 PHRASE_FRAMES = (129, 345)  # ~0.75 s and ~2 s loudness windows (frames of HOP samples): the phrase scale
 N_RAND = 8  # per-frame random inputs taken from the noise, so the net can place clicks/drops/chirps

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from enricher_net import EnricherNet, export_onnx, mel_filterbank, SR, WINDOW, OVERLAP, HOP  # noqa: E402
+from enricher_net import EnricherNet, export_onnx, mel_filterbank, SR, WINDOW, OVERLAP, MARGIN, HOP  # noqa: E402
 from styles import STYLES, DEFAULT_STYLE, CREDITS  # noqa: E402
 import targets  # noqa: E402
 
@@ -89,7 +89,7 @@ def write_manifest(style_ids, window, overlap, extra, textures=()):
         "model": {"file": "enricher.onnx",
                   "inputs": {"audio": "audio", "style": "style", "noise": "noise", "texture": "texture"},
                   "output": "wet", "window": window, "overlap": overlap, "channels": 1,
-                  "defaultAmount": 0.5},
+                  "defaultAmount": 0.5, "margin": MARGIN},
         "styles": styles,
     }
     man.update(extra)

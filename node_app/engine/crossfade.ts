@@ -6,23 +6,33 @@
 export interface WindowPlan {
   size: number;
   overlap: number;
+  /**
+   * Samples at each inner edge of a window whose output is not used: the fade runs between them, over
+   * `overlap - 2 * margin` samples. A model sees nothing past its window, so its output there can be wrong.
+   */
+  margin: number;
   hop: number;
   count: number;
 }
 
-export function planWindows(length: number, size: number, overlap: number): WindowPlan {
+export function planWindows(length: number, size: number, overlap: number, margin = 0): WindowPlan {
   if (!(overlap >= 0 && overlap < size)) throw new RangeError(`overlap ${overlap} must be in [0, ${size})`);
+  if (!(margin >= 0 && (overlap === 0 ? margin === 0 : 2 * margin < overlap))) {
+    throw new RangeError(`margin ${margin} must leave part of the overlap ${overlap} to fade over`);
+  }
   const hop = size - overlap;
   const count = length <= size ? 1 : 1 + Math.ceil((length - size) / hop);
-  return { size, overlap, hop, count };
+  return { size, overlap, margin, hop, count };
 }
 
 /** The weight of window `index` at `offset`; the first window has no fade-in and the last no fade-out. */
 export function crossfadeWeights(plan: WindowPlan, index: number): Float32Array {
   const weights = new Float32Array(plan.size).fill(1);
-  const { overlap, hop } = plan;
+  const { overlap, margin, hop } = plan;
+  const ramp = overlap - 2 * margin;
   for (let t = 0; t < overlap; t++) {
-    const rise = Math.sin((Math.PI / 2) * ((t + 0.5) / overlap)) ** 2;
+    const phase = Math.min(1, Math.max(0, (t - margin + 0.5) / ramp));
+    const rise = Math.sin((Math.PI / 2) * phase) ** 2;
     if (index > 0) weights[t] = rise;
     if (index < plan.count - 1) weights[hop + t] = 1 - rise;
   }
@@ -64,6 +74,8 @@ export function overlapLevelGains(outgoing: Float32Array, incoming: Float32Array
   let xx = 0;
   let yy = 0;
   for (let t = 0; t < out.length; t++) {
+    // Only where both windows are heard: a margin's samples are dropped and say nothing about the mix.
+    if (rise[t] <= 0 || rise[t] >= 1) continue;
     const x = Number.isFinite(outgoing[t]) ? outgoing[t] : 0;
     const y = Number.isFinite(incoming[t]) ? incoming[t] : 0;
     xy += x * y;

@@ -132,6 +132,22 @@ describe('layers across window borders', () => {
     expect(Math.abs(borderDb)).toBeLessThan(0.5);
   });
 
+  it('drops what a model makes at the inner edges of its windows when it asks for a margin', async () => {
+    const margin = 256;
+    // A model that is right inside its window and wrong within `margin` of either edge, as one that cannot see
+    // past its window may be.
+    const edgy: StyleGenerator = {
+      sampleRate: 44100, window, overlap, margin,
+      generate: async ({ audio }) => audio.map((a) => a.map((v, t) => (t < margin || t >= window - margin ? -v : v))),
+    };
+    const dry = sine(20_000, 44100, 330);
+    const out = await enrichPcm(pcmOf(44100, dry), edgy, { amount: 1, style, seed: 1 });
+    // The song's own first and last samples have no neighbour to take over; everything between is exact.
+    const inner = out.channels[0].subarray(margin, dry.length - window);
+    const worst = Math.max(...inner.map((v, i) => Math.abs(v - 2 * dry[i + margin])));
+    expect(worst).toBeLessThan(1e-6);
+  });
+
   it('feeds the model noise and textures that run on across windows, so shaping them leaves no seam', async () => {
     const loop = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i / 7) * 0.1);
     const textures = [loop];

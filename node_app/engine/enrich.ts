@@ -13,6 +13,8 @@ export interface StyleGenerator {
   readonly window: number;
   /** Samples shared by neighbouring windows, cross-faded to hide the model's edge effects. */
   readonly overlap: number;
+  /** Samples at each inner window edge whose output is dropped (see {@link WindowPlan.margin}); default 0. */
+  readonly margin?: number;
   /** Recorded loops the model shapes, by style index; a model without a texture input has none. */
   readonly textures?: TextureLoops;
   generate(batch: GeneratorBatch): Promise<Float32Array[]>;
@@ -56,7 +58,7 @@ export async function enrichPcm(pcm: Pcm, generator: StyleGenerator, options: En
   if (options.amount === 0 || length === 0) return pcm;
 
   const modelLength = Math.ceil(length * (generator.sampleRate / pcm.sampleRate));
-  const plan = planWindows(modelLength, generator.window, generator.overlap);
+  const plan = planWindows(modelLength, generator.window, generator.overlap, generator.margin);
   const totalWindows = plan.count * pcm.channels.length;
   let doneWindows = 0;
   const stream = new EnrichStream(pcm.sampleRate, pcm.channels.length, generator, {
@@ -131,7 +133,7 @@ export class EnrichStream {
     this.nativePerModel = 1 / this.modelPerNative;
     this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
     // While the length is unknown no window is treated as the last, so the plan's count only has to be large.
-    this.streamingPlan = { ...planWindows(generator.window, generator.window, generator.overlap), count: Number.MAX_SAFE_INTEGER };
+    this.streamingPlan = { ...planWindows(generator.window, generator.window, generator.overlap, generator.margin), count: Number.MAX_SAFE_INTEGER };
     this.streamingFades = new CrossfadeSet(this.streamingPlan);
     const { size, hop } = this.streamingPlan;
     const { textures } = generator;
@@ -171,7 +173,7 @@ export class EnrichStream {
   async finish(): Promise<Float32Array[]> {
     if (this.options.amount === 0 || this.received === 0) return this.channels.map(() => new Float32Array(0));
     const length = this.received;
-    const plan = planWindows(Math.ceil(length * this.modelPerNative), this.generator.window, this.generator.overlap);
+    const plan = planWindows(Math.ceil(length * this.modelPerNative), this.generator.window, this.generator.overlap, this.generator.margin);
     const fades = new CrossfadeSet(plan);
     while (this.nextWindow < plan.count) {
       await this.runBatch(this.nextWindow, Math.min(plan.count, this.nextWindow + this.batchSize) - this.nextWindow, fades, length);

@@ -26,6 +26,8 @@ const manifestSchema = z.object({
     output: z.string(),
     window: z.number().int().positive(),
     overlap: z.number().int().min(0),
+    /** Samples at each inner window edge whose output the engine drops (the fade runs between them). */
+    margin: z.number().int().min(0).optional(),
   }),
   styles: z.array(styleSchema).min(1),
 });

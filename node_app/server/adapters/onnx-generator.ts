@@ -14,7 +14,7 @@ export async function createOnnxGenerator(manifest: LoadedManifest): Promise<Sty
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
-  const { inputs, output, window, overlap } = manifest.model;
+  const { inputs, output, window, overlap, margin } = manifest.model;
   const styleCount = manifest.styles.length;
   const textures = await readTextureLoops(manifest);
 
@@ -22,6 +22,7 @@ export async function createOnnxGenerator(manifest: LoadedManifest): Promise<Sty
     sampleRate: manifest.sampleRate,
     window,
     overlap,
+    margin,
     textures,
     async generate({ audio, noise, texture, style }: GeneratorBatch): Promise<Float32Array[]> {
       const batch = audio.length;
