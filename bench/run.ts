@@ -52,6 +52,20 @@ interface StageRow {
   floor: Summary;
 }
 
+interface ConcurrentRow {
+  input: string;
+  seconds: number;
+  idleNodeRssMb: number;
+  peakNodeRssMb: number;
+  peakTreeRssMb: number;
+  peakTreePssMb: number;
+  healthzP50Ms: number;
+  healthzP99Ms: number;
+  healthzCount: number;
+  /** Load averages (1, 5, 15 min) before and after: the machine may be shared. */
+  load: number[][];
+}
+
 interface HttpRow {
   input: string;
   style: string;
@@ -74,6 +88,7 @@ const results = {
   startup: {} as { healthz?: Summary; readyz?: Summary },
   memory: {} as Record<string, unknown>,
   lag: {} as Record<string, unknown>,
+  concurrent: [] as ConcurrentRow[],
   throughput: [] as Array<{ concurrency: number; workers: number; songs: number; seconds: number; songsPerSecond: number; songsPerSecondPerCore: number; input: string }>,
 };
 
@@ -216,6 +231,46 @@ try {
     }
   }
 
+  // ---- 4 simultaneous long stereo uploads on a server with the default WORKERS/MAX_QUEUE (issue 12) ----
+  const concurrentInput = get(quick ? '3min-stereo-mp3' : '10min-stereo-mp3');
+  for (let rep = 0; wants('memory') && rep < reps; rep++) {
+    log(`memory and /healthz: 4 × ${concurrentInput.name} at once, default workers (run ${rep + 1}/${reps})`);
+    const server = await BenchServer.start({ DATA_DIR: path.join(scratch, `data-mem-4-${rep}`), ...bigUpload });
+    try {
+      await server.waitFor('/readyz');
+      const idle = await server.treeMemoryKb();
+      const loadBefore = os.loadavg();
+      const peak = { nodeRssKb: 0, treeRssKb: 0, treePssKb: 0 };
+      const sampler = samplePeak(async () => {
+        const now = await server.treeMemoryKb();
+        peak.nodeRssKb = Math.max(peak.nodeRssKb, now.nodeRssKb);
+        peak.treeRssKb = Math.max(peak.treeRssKb, now.treeRssKb);
+        peak.treePssKb = Math.max(peak.treePssKb, now.treePssKb);
+        return now.treeRssKb;
+      }, 200);
+      const health = pollHealth(server, 10);
+      const started = performance.now();
+      await Promise.all([0, 1, 2, 3].map((i) => server.enrich(concurrentInput, { seed: String(i) })));
+      const seconds = (performance.now() - started) / 1000;
+      const latencies = await health.stop();
+      await sampler.stop();
+      results.concurrent.push({
+        input: concurrentInput.name,
+        seconds,
+        idleNodeRssMb: idle.nodeRssKb / 1024,
+        peakNodeRssMb: peak.nodeRssKb / 1024,
+        peakTreeRssMb: peak.treeRssKb / 1024,
+        peakTreePssMb: peak.treePssKb / 1024,
+        healthzP50Ms: percentile(latencies, 50),
+        healthzP99Ms: percentile(latencies, 99),
+        healthzCount: latencies.length,
+        load: [loadBefore, os.loadavg()],
+      });
+    } finally {
+      await server.stop();
+    }
+  }
+
   // ---- throughput with 1 and 2 requests at a time on the default two-worker server ----
   const tpInput = get(quick ? '30s-stereo-wav' : '3min-stereo-wav');
   const serverTwo = !wants('throughput') ? null : await BenchServer.start({ WORKERS: '2', DATA_DIR: path.join(scratch, 'data-two'), ...bigUpload });
@@ -306,6 +361,14 @@ function renderReport(r: typeof results): string {
   }
   for (const [name, l] of Object.entries(r.lag) as Array<[string, LagStats & { healthzP99Ms: number }]>) {
     targets.push([`event-loop lag p99 during ${name} (max; /healthz p99 from outside)`, `${l.p99.toFixed(1)} ms (max ${l.max.toFixed(1)}; ${l.healthzP99Ms.toFixed(1)} ms)`, '≤ 50 ms']);
+  }
+  for (const c of r.concurrent) {
+    targets.push([
+      `4 × ${c.input} at once, default workers: peak RSS node; tree RSS / PSS (load ${load(c.load[0])} → ${load(c.load[1])})`,
+      `${c.peakNodeRssMb.toFixed(0)} MB; ${c.peakTreeRssMb.toFixed(0)} / ${c.peakTreePssMb.toFixed(0)} MB (idle ${c.idleNodeRssMb.toFixed(0)} MB, ${c.seconds.toFixed(0)} s)`,
+      '≤ 300 MB (node)',
+    ]);
+    targets.push([`/healthz p99 (p50) during the 4 uploads, ${c.healthzCount} probes`, `${c.healthzP99Ms.toFixed(1)} ms (${c.healthzP50Ms.toFixed(1)} ms)`, '≤ 100 ms']);
   }
   for (const t of r.throughput) {
     targets.push([`throughput, ${t.concurrency} at a time (${t.input}, ${t.workers} workers)`, `${t.songsPerSecond.toFixed(3)} songs/s = ${t.songsPerSecondPerCore.toFixed(3)} per core`, '–']);

@@ -42,8 +42,10 @@ export class BenchServer {
   static async start(env: Record<string, string>): Promise<BenchServer> {
     const port = await freePort();
     const probe = fileURLToPath(new URL('./lag-probe.mjs', import.meta.url));
-    const child = spawn(process.execPath, ['--import', probe, 'dist/server/main.js'], {
-      env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), ...env },
+    // The Procfile's allocator settings and V8 flags, so the bench measures the process Heroku runs.
+    const web = await procfileWeb();
+    const child = spawn(process.execPath, [...web.nodeFlags, '--import', probe, 'dist/server/main.js'], {
+      env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), ...web.env, ...env },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     live.add(child);
@@ -102,6 +104,28 @@ export class BenchServer {
     let kb = await statusKb(pid, 'VmRSS');
     for (const child of await childPids(pid)) kb += await statusKb(child, 'VmRSS').catch(() => 0);
     return kb / 1024;
+  }
+
+  /**
+   * Resident memory right now: of the server process itself (its worker threads included), and RSS and PSS
+   * summed over it and every process below it (encoder launcher, ffmpeg). PSS splits the pages the forked
+   * launcher shares with the server, so the tree's PSS is what the processes cost together.
+   */
+  async treeMemoryKb(): Promise<{ nodeRssKb: number; treeRssKb: number; treePssKb: number }> {
+    const pid = this.child.pid!;
+    const pids = [pid];
+    for (let i = 0; i < pids.length; i++) pids.push(...(await childPids(pids[i])));
+    let nodeRssKb = 0;
+    let treeRssKb = 0;
+    let treePssKb = 0;
+    for (const p of pids) {
+      const rollup = await readFile(`/proc/${p}/smaps_rollup`, 'utf8').catch(() => '');
+      const rss = Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+      if (p === pid) nodeRssKb = rss;
+      treeRssKb += rss;
+      treePssKb += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+    }
+    return { nodeRssKb, treeRssKb, treePssKb };
   }
 
   async stop(): Promise<void> {
@@ -166,6 +190,20 @@ const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
+
+/** `web: [VAR=value …] node [flags …] dist/server/main.js` from the Procfile: its environment and node flags. */
+async function procfileWeb(): Promise<{ env: Record<string, string>; nodeFlags: string[] }> {
+  const procfile = await readFile('Procfile', 'utf8').catch(() => '');
+  const words = (/^web:\s*(.*)$/m.exec(procfile)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  const env: Record<string, string> = {};
+  let i = 0;
+  for (; i < words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[i]); i++) {
+    const [name, ...value] = words[i].split('=');
+    env[name] = value.join('=');
+  }
+  const nodeFlags = words.slice(i + 1).filter((w) => w.startsWith('--'));
+  return { env, nodeFlags };
+}
 
 async function statusKb(pid: number, field: string): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -17,8 +16,10 @@ const schema = z.object({
   MAX_UPLOAD_MB: z.coerce.number().positive().default(50),
   MAX_DURATION_S: z.coerce.number().positive().default(600),
   RESULT_TTL_MIN: z.coerce.number().positive().default(60),
-  // One inference worker per core: each runs ONNX Runtime on one thread, so workers never fight over a core.
-  WORKERS: positiveInt.default(Math.max(1, Math.min(2, os.availableParallelism()))),
+  // One inference worker by default: with two, four simultaneous 10-minute uploads peaked at 292–310 MB of
+  // node RSS (Procfile settings), over the 300 MB budget of a 512 MB dyno; with one, 227–248 MB (docs/performance.md).
+  // Each worker runs ONNX Runtime on one thread, so up to one per core (WORKERS=2) suits a bigger machine.
+  WORKERS: positiveInt.default(1),
   MAX_QUEUE: z.coerce.number().int().min(0).default(8),
   // Result downloads in mp3/flac/ogg are encoded on demand. One encoder leaves the other core to the HTTP loop
   // and the jobs; a few dozen may wait (one per job and format), each costing nothing until its turn.

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EnrichStream, type StyleGenerator } from '../../engine/enrich.js';
 import { createOnnxGenerator } from './onnx-generator.js';
@@ -8,6 +9,15 @@ import { loadManifest } from './manifest.js';
 // loop it would stall /healthz and every upload for as long as a song takes.
 const port = parentPort;
 if (!port) throw new Error('inference.worker must run as a worker thread');
+// On Linux a nice value belongs to a thread, and with one intra-op thread the model runs on this one: below
+// normal priority, the event loop (/healthz, uploads, downloads) gets a core the moment it has work, while the
+// workers still take every cycle it leaves. The jobs only lose the cycles the HTTP side actually uses.
+const INFERENCE_NICENESS = 10;
+try {
+  os.setPriority(Math.min(19, os.getPriority() + INFERENCE_NICENESS));
+} catch {
+  // A platform that refuses runs the model at normal priority, as before.
+}
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 let generator: StyleGenerator;
