@@ -10,7 +10,7 @@ import { metaRoutes } from './routes/meta.js';
 import { workRateLimit } from './routes/rate-limit.js';
 import type { FileStore } from './adapters/file-store.js';
 import type { JobService } from './services/job-service.js';
-import type { ModelService } from './services/model-service.js';
+import type { Models } from './services/models.js';
 import type { Readiness } from './services/readiness.js';
 import { contentSecurityPolicy, webAssets } from './web-assets.js';
 
@@ -18,7 +18,7 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   files: FileStore;
-  models: ModelService;
+  models: Models;
   jobs: JobService;
   readiness: Readiness;
 }

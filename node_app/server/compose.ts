@@ -5,21 +5,23 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { JobService } from './services/job-service.js';
 import { ModelService } from './services/model-service.js';
+import type { Models } from './services/models.js';
 import { Readiness } from './services/readiness.js';
 
 export interface Services {
   ffmpeg: FfmpegBinary;
   files: FileStore;
-  models: ModelService;
+  models: Models;
   jobs: JobService;
   readiness: Readiness;
   codec: AudioCodec;
 }
 
-/** Seams for tests: fault injection in the adapters, a movable clock. */
+/** Seams for tests: fault injection in the adapters, models that need no ONNX Runtime, a movable clock. */
 export interface ServiceOverrides {
   files?: (dataDir: string) => FileStore;
   codec?: (real: AudioCodec) => AudioCodec;
+  models?: () => Models;
   now?: () => Date;
 }
 
@@ -33,7 +35,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   // The disk is ephemeral on Heroku and jobs live in memory: start from an empty data folder every time.
   await files.reset();
   const codec = createAudioCodec({ ffmpegPath: ffmpeg.path, timeoutMs: config.ffmpegTimeoutMs, stallTimeoutMs: config.ffmpegStallTimeoutMs });
-  const models = new ModelService(config.modelsDir, config.workers, logger);
+  const models = overrides.models?.() ?? new ModelService(config.modelsDir, config.workers, logger);
   const jobs = new JobService({
     codec: overrides.codec?.(codec) ?? codec,
     models,

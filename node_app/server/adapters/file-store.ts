@@ -7,7 +7,7 @@ export function newJobId(): string {
   return randomBytes(16).toString('hex');
 }
 
-export function isJobId(value: string): boolean {
+function isJobId(value: string): boolean {
   return /^[0-9a-f]{32}$/.test(value);
 }
 
