@@ -19,7 +19,8 @@ const load = (rel) => import(pathToFileURL(path.join(appRoot, rel)).href);
 const { createServices } = await load('node_app/server/compose.ts');
 const { loadConfig } = await load('node_app/server/config.ts');
 const { createLogger } = await load('node_app/server/logger.ts');
-const { parseEnrichParams } = await load('node_app/server/routes/upload.ts');
+// the contract module (issue 16) where the checkout has one, else the route module older checkouts kept it in
+const { parseEnrichParams } = await load('node_app/contract/params.ts').catch(() => load('node_app/server/routes/upload.ts'));
 
 const jobsIn = JSON.parse(await readFile(jobsFile, 'utf8'));
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'noise-enricher-eval-'));

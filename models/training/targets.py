@@ -24,10 +24,10 @@ TEXTURE_STYLES = {
     "rain": dict(offset_db=-2.0, follow=0.6),
     "thunderstorm": dict(offset_db=-3.0, follow=0.6),
     "sea-waves": dict(offset_db=-2.0, follow=0.6),
-    "wind": dict(offset_db=-3.0, follow=0.6),
-    "birds": dict(offset_db=1.0, follow=0.4, dip_boost_db=5.0),
+    "wind": dict(offset_db=0.5, follow=0.6),
+    "birds": dict(offset_db=3.0, follow=0.4, dip_boost_db=5.0),
     "fire": dict(offset_db=-2.0, follow=0.6),
-    "vinyl": dict(offset_db=-7.0, follow=0.3),
+    "vinyl": dict(offset_db=-4.0, follow=0.3),
 }
 
 
