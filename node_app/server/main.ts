@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { createApp } from './app.js';
-import { createServices } from './compose.js';
+import { createServerServices } from './compose.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 
@@ -10,10 +10,10 @@ const SHUTDOWN_GRACE_MS = config.shutdownGraceMs;
 // Past this, something is stuck: exit on our own terms (and say so) before Heroku's SIGKILL at 30 s.
 const SHUTDOWN_DEADLINE_MS = SHUTDOWN_GRACE_MS + 3_000;
 const logger = createLogger(config.logLevel);
-const { ffmpeg, files, models, jobs, readiness, codec } = await createServices(config, logger);
+const { ffmpeg, files, models, jobs, readiness, codec, rateLimitStore } = await createServerServices(config, logger);
 if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falling back to the bundled ffmpeg');
 
-const server = createApp({ config, logger, files, models, jobs, readiness }).listen(config.port, () => {
+const server = createApp({ config, logger, files, models, jobs, readiness, rateLimitStore }).listen(config.port, () => {
   // One line a person can act on among the JSON: where to point a browser, a phone's included.
   logger.info({ port: config.port }, `listening on ${listeningUrls(config.port).join(' and ')}`);
   // Bind first, load later: Heroku gives a dyno 60 s to bind $PORT.

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { JobService } from '../services/job-service.js';
+import type { JobQueue } from '../services/job-queue.js';
 import { AppError } from '../errors.js';
 import { sendResult } from './send-result.js';
 import { audioUpload, discardUploadOnError, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
@@ -8,7 +8,7 @@ import { audioUpload, discardUploadOnError, parseEnrichParams, requireUpload, ty
  * `POST /api/enrich`: the one-shot call for curl. It runs a job and answers with the audio itself; its files
  * are removed once the answer is sent, or when the client hangs up, which also cancels the work.
  */
-export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
+export function enrichRoutes(jobs: JobQueue, limits: UploadLimits): Router {
   const router = Router();
   router.post('/api/enrich', audioUpload(limits), async (req, res) => {
     const upload = requireUpload(req);
