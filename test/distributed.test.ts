@@ -78,12 +78,14 @@ describe('distributed mode: two web and two worker processes on one queue and on
     }
   }
 
+  const finishedBy = (worker: WorkerProcess, id: string) => worker.output.some((line) => line.includes('"queued job done"') && line.includes(id));
+
   beforeAll(async () => {
     shortClip = await readFile(await makeClip({ seconds: 4, sampleRate: 44100, channels: 2, extension: 'wav' }));
     // Long enough to be caught mid-job (a few seconds of work) on an idle machine.
-    longClip = await readFile(await makeClip({ seconds: 240, sampleRate: 44100, channels: 1, extension: 'wav' }));
+    longClip = await readFile(await makeClip({ seconds: 90, sampleRate: 44100, channels: 1, extension: 'wav' }));
     // Songs that keep both workers busy while more are queued behind them.
-    veryLongClip = await readFile(await makeClip({ seconds: 590, sampleRate: 44100, channels: 1, extension: 'wav' }));
+    veryLongClip = await readFile(await makeClip({ seconds: 240, sampleRate: 44100, channels: 1, extension: 'wav' }));
     const embedded = await startTestServer();
     try {
       const res = await request(embedded.app).post('/api/enrich').attach('audio', longClip, 'song.wav').field('seed', '11').field('style', 'rain').buffer(true);
@@ -167,6 +169,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
 
     const done = await until(web.b(), id, (j) => j.status === 'done' || j.status === 'failed');
     expect(done.status).toBe('done');
+    expect(finishedBy(workers[0], id)).toBe(true);
     expect((await download(web.a(), `/api/jobs/${id}/result`)).body.equals(reference)).toBe(true);
     expect(await workers[0].localFiles()).toEqual([]);
     workers.push(await startWorker(backing.env, { JOB_LOCK_S: '2', SHUTDOWN_GRACE_S: '1' }));
@@ -185,6 +188,9 @@ describe('distributed mode: two web and two worker processes on one queue and on
 
     const done = await until(web.a(), id, (j) => j.status === 'done' || j.status === 'failed');
     expect(done.status).toBe('done');
+    // A second of grace is too short for this song: the job went back to the queue and the other worker ran it.
+    expect(finishedBy(leaving, id)).toBe(false);
+    expect(finishedBy(workers[0], id)).toBe(true);
     expect((await download(web.b(), `/api/jobs/${id}/result`)).body.equals(reference)).toBe(true);
     workers.push(await startWorker(backing.env, { JOB_LOCK_S: '2', SHUTDOWN_GRACE_S: '1' }));
   });
