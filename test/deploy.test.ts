@@ -27,8 +27,8 @@ const packageJson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'ut
 
 describe('Heroku deploy files', () => {
   it('app.json validates against Heroku\'s app.json schema', () => {
-    // The schema Heroku's own MCP server validates app.json with before a deploy.
-    const schemaFile = path.join(root, 'node_modules/@heroku/mcp-server/dist/utils/app-json.schema.json');
+    // The schema Heroku's own MCP server validates app.json with before a deploy (its source: test/fixtures/README.md).
+    const schemaFile = path.join(root, 'test/fixtures/heroku-app-json.schema.json');
     const result = new Validator().validate(appJson, JSON.parse(readFileSync(schemaFile, 'utf8')));
     expect(result.errors.map((e) => `${e.property} ${e.message}`)).toEqual([]);
   });

@@ -51,6 +51,10 @@ about 2 min per app root (84 app runs of 20 s each, cached per model file).
   cross-validated with whole files held out and with whole packages held out. The model's score = the share
   of 3 s segments (1.5 s hop) of the added layer classified as the style's class (thunderstorm: thunder or
   rain). vinyl → crackle, tape → hiss; blues, hip-hop and piano have no real class here.
+- **Own loop alone**: the same judge on the style's shipped recording (`models/textures/<id>.wav`), unprocessed.
+  The network shapes that recording (a gain per frame and band), so this is roughly what a perfect
+  pass-through would score; where it is low, the judge does not recognise our *source* as its class, and the
+  model's score cannot be read as the network's fault.
 - **Level** of the added layer re the input: RMS dB and LUFS-like dB (BS.1770 K-weighting and gating).
 - **Log-mel change in→out**: output scaled to the input's RMS, mean |Δ| of 48-band log-mel (dB) over frames
   where the input is within 60 dB of its peak. **Nearest style**: the same distance between two styles'

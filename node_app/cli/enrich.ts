@@ -3,14 +3,13 @@ import { access, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { AppError, downloadName, OUTPUT_FORMATS, parseEnrichParams, RANDOM_STYLE } from '../contract/index.js';
 import { createServices } from '../server/compose.js';
 import { loadConfig } from '../server/config.js';
-import { AppError } from '../server/errors.js';
 import { createLogger } from '../server/logger.js';
-import { parseEnrichParams } from '../server/routes/upload.js';
 
-const USAGE = `Usage: npm run enrich -- <input> [--style rain|rain:0.7,blues:0.3|random] [--amount 0.5] [--seed N]
-                     [--format wav|mp3|flac|ogg] [--start S] [--end S] [-o output]`;
+const USAGE = `Usage: npm run enrich -- <input> [--style rain|rain:0.7,blues:0.3|${RANDOM_STYLE}] [--amount 0.5] [--seed N]
+                     [--format ${OUTPUT_FORMATS.join('|')}] [--start S] [--end S] [-o output]`;
 
 /** Batch use of the same service the API runs: one file in, one enriched file out. */
 async function main(): Promise<number> {
@@ -56,8 +55,8 @@ async function main(): Promise<number> {
     await copyFile(input, staged);
     const submitted = await jobs.submit({ path: staged, originalName: path.basename(input) }, params);
     const job = await jobs.settled(submitted.id);
-    if (job.status === 'failed') throw new AppError(job.error?.status ?? 500, job.error?.code ?? 'FAILED', job.error?.message ?? 'failed');
-    const target = output ?? `${path.basename(input).replace(/\.[^.]*$/, '')}.${Object.keys(job.params.weights).join('+')}.enriched.${params.format}`;
+    if (job.error) throw job.error;
+    const target = output ?? downloadName(path.basename(input), job.params.weights, params.format);
     await copyFile(await jobs.resultPath(job.id, params.format), target);
     console.log(`${target}  style=${job.params.style} amount=${job.params.amount} seed=${job.params.seed}`);
     return 0;

@@ -42,11 +42,6 @@ function gaussianPair(key: number, q: number): void {
   pair[1] = radius * Math.sin(angle);
 }
 
-/** A uniform integer in [0, 2^31) for seeds that the user did not choose. */
-export function randomSeed(): number {
-  return Math.floor(Math.random() * 0x7fffffff);
-}
-
 function mix32(x: number): number {
   let h = x >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);

@@ -11,7 +11,7 @@ import { metaRoutes } from './routes/meta.js';
 import { workRateLimit } from './routes/rate-limit.js';
 import type { FileStore } from './adapters/file-store.js';
 import type { JobQueue } from './services/job-queue.js';
-import type { ModelService } from './services/model-service.js';
+import type { Models } from './services/models.js';
 import type { Readiness } from './services/readiness.js';
 import { contentSecurityPolicy, webAssets } from './web-assets.js';
 
@@ -19,7 +19,7 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   files: FileStore;
-  models: ModelService;
+  models: Models;
   jobs: JobQueue;
   readiness: Readiness;
   /** Where the rate limit counts, shared by every web process in distributed mode; this process's memory if unset. */

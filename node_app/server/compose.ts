@@ -11,6 +11,7 @@ import { DistributedJobs } from './services/distributed-jobs.js';
 import type { JobQueue } from './services/job-queue.js';
 import { JobService } from './services/job-service.js';
 import { ModelService } from './services/model-service.js';
+import type { Models } from './services/models.js';
 import type { EnrichOutcome, QueuedEnrich } from './services/queued-job.js';
 import { QueuedJobRunner } from './services/queued-job-runner.js';
 import { Readiness } from './services/readiness.js';
@@ -20,16 +21,17 @@ import { RedisStore, type RedisReply } from 'rate-limit-redis';
 export interface Services {
   ffmpeg: FfmpegBinary;
   files: FileStore;
-  models: ModelService;
+  models: Models;
   jobs: JobService;
   readiness: Readiness;
   codec: AudioCodec;
 }
 
-/** Seams for tests: fault injection in the adapters, a movable clock. */
+/** Seams for tests: fault injection in the adapters, models that need no ONNX Runtime, a movable clock. */
 export interface ServiceOverrides {
   files?: (dataDir: string) => FileStore;
   codec?: (real: AudioCodec) => AudioCodec;
+  models?: () => Models;
   now?: () => Date;
 }
 
@@ -39,7 +41,7 @@ export interface ServiceOverrides {
  */
 export async function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const { ffmpeg, files, codec } = await createAdapters(config, overrides);
-  const models = new ModelService(config.modelsDir, config.workers, logger);
+  const models = overrides.models?.() ?? new ModelService(config.modelsDir, config.workers, logger);
   const jobs = new JobService({
     codec: overrides.codec?.(codec) ?? codec,
     models,

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, notFound } from './errors.js';
+import { AppError, errors } from '../contract/index.js';
 import { toKnownError } from './services/media-failures.js';
 
 const CONTENT_HEADERS = [
@@ -17,7 +17,7 @@ const CONTENT_HEADERS = [
 
 /** Unknown API paths get the same JSON shape as every other error. */
 export const apiNotFound: RequestHandler = (req, _res, next) => {
-  next(notFound('NOT_FOUND', `There is no ${req.method} ${req.path}. The API is described in docs/api.md.`));
+  next(errors.notFound(req.method, req.path));
 };
 
 /** The one place errors become responses: JSON with a stable code, never a stack trace. */
@@ -39,8 +39,6 @@ function toAppError(error: unknown): AppError {
   if (known) return known;
   const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
   // body-parser and friends mark client mistakes with a 4xx status.
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new AppError(status, 'BAD_REQUEST', 'The request could not be read. Check its body and headers.');
-  }
-  return new AppError(500, 'INTERNAL', 'Something went wrong on our side. Try again in a moment.');
+  if (typeof status === 'number' && status >= 400 && status < 500) return errors.badRequest(status);
+  return errors.internal();
 }

@@ -8,13 +8,13 @@ import { createServices, type ServiceOverrides } from '../../node_app/server/com
 import { loadConfig, type Config } from '../../node_app/server/config.js';
 import { createLogger } from '../../node_app/server/logger.js';
 import type { JobService } from '../../node_app/server/services/job-service.js';
-import type { ModelService } from '../../node_app/server/services/model-service.js';
+import type { Models } from '../../node_app/server/services/models.js';
 
 export interface TestServer {
   app: Express;
   config: Config;
   jobs: JobService;
-  models: ModelService;
+  models: Models;
   files: FileStore;
   /** Every file under the data dir, relative to it: uploads/<temp> and jobs/<id>/<name>. */
   dataFiles(): Promise<string[]>;

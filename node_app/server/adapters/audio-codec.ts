@@ -1,18 +1,15 @@
 import { open } from 'node:fs/promises';
-import { concatPlanar, type Pcm } from '../../engine/pcm.js';
+import type { CompressedFormat } from '../../contract/index.js';
 import {
   ffmpegVersion,
   encodeWithFfmpeg,
   streamWithFfmpeg,
   FfmpegError,
   probeAudio,
-  type CompressedFormat,
 } from './ffmpeg.js';
 import { MediaError } from './media-error.js';
 import { ProcessLauncher } from './process-launcher.js';
 import { createWavWriter, looksLikeWav, openWavFile, type WavSource, type WavWriter } from './wav.js';
-
-export type OutputFormat = 'wav' | CompressedFormat;
 
 export interface DecodeOptions {
   startSeconds?: number;
@@ -88,13 +85,6 @@ export function createAudioCodec(codecOptions: CodecOptions): AudioCodec {
 
     close: () => launcher.close(),
   };
-}
-
-/** Reads a whole stream into memory: for tools and tests, not for the server. */
-export async function collectPcm(stream: PcmStream): Promise<Pcm> {
-  const parts: Float32Array[][] = [];
-  for await (const chunk of stream.chunks) parts.push(chunk);
-  return { sampleRate: stream.sampleRate, channels: concatPlanar(parts, stream.channels) };
 }
 
 async function tryWav(path: string): Promise<WavSource | null> {

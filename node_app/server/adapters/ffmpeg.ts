@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { execFile } from 'node:child_process';
-import { concatPlanar, sanitizeInPlace, type Pcm } from '../../engine/pcm.js';
+import { sanitizeInPlace } from '../../engine/pcm.js';
+import type { CompressedFormat } from '../../contract/index.js';
 import type { ProcessLauncher } from './process-launcher.js';
 
 const require = createRequire(import.meta.url);
@@ -181,13 +182,6 @@ function fluentFailure(message: string): FfmpegFailure {
   return 'failed';
 }
 
-/** Decodes any input ffmpeg understands to planar float32, all of it; the server uses {@link streamWithFfmpeg}. */
-export async function decodeWithFfmpeg(binary: string, input: string, options: FfmpegDecodeOptions): Promise<Pcm> {
-  const parts: Float32Array[][] = [];
-  for await (const chunk of streamWithFfmpeg(binary, input, options)) parts.push(chunk);
-  return { sampleRate: options.sampleRate, channels: concatPlanar(parts, options.channels) };
-}
-
 /**
  * Decodes to planar float32 slices as ffmpeg's stdout delivers them. Reading is pulled by the consumer, so a
  * slow consumer pauses the pipe and ffmpeg with it rather than piling the song up in memory. Stopping the
@@ -283,13 +277,12 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
   }
 }
 
-const ENCODERS: Record<'mp3' | 'flac' | 'ogg', string[]> = {
+const ENCODERS: Record<CompressedFormat, string[]> = {
   mp3: ['-c:a', 'libmp3lame', '-q:a', '2'],
   flac: ['-c:a', 'flac'],
   ogg: ['-c:a', 'libvorbis', '-q:a', '5'],
 };
 
-export type CompressedFormat = keyof typeof ENCODERS;
 
 export interface EncodeOptions {
   timeoutMs: number;

@@ -1,19 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { styleSchema } from '../../contract/index.js';
 import type { TextureLoops } from '../../engine/texture.js';
 import { readWav } from './wav.js';
 
-const styleSchema = z.object({
-  id: z.string().regex(/^[a-z0-9-]+$/),
-  label: z.string().min(1),
-  kind: z.enum(['genre', 'nature', 'instrument', 'texture']),
-  description: z.string().min(1),
+/** A style as clients see it, and the model's bookkeeping for it. */
+const styleEntrySchema = z.object({
+  ...styleSchema.shape,
+  /** The style's place in the model's style input. */
   index: z.number().int().min(0),
   /** A seamless mono loop of the recording the model shapes for this style, relative to the models folder. */
   texture: z.string().optional(),
-  /** Who made the recording the style plays and under which licence, in one line shown with the style. */
-  credit: z.string().optional(),
 });
 
 const manifestSchema = z.object({
@@ -29,11 +27,11 @@ const manifestSchema = z.object({
     /** Samples at each inner window edge whose output the engine drops (the fade runs between them). */
     margin: z.number().int().min(0).optional(),
   }),
-  styles: z.array(styleSchema).min(1),
+  styles: z.array(styleEntrySchema).min(1),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
-export type StyleEntry = z.infer<typeof styleSchema>;
+export type StyleEntry = z.infer<typeof styleEntrySchema>;
 
 export interface LoadedManifest extends Manifest {
   /** The folder the manifest was read from; the files it names are relative to it. */

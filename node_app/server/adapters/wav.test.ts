@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import wavefile from 'wavefile';
 import { describe, expect, it } from 'vitest';
-import { readWav, writeWav16 } from './wav.js';
+import { writeWav16 } from '../../../test/helpers/pcm.js';
+import { readWav } from './wav.js';
 
 describe('writeWav16', () => {
   it('writes a WAV that other readers open with the same rate, channels, length and samples', async () => {

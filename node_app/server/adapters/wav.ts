@@ -119,19 +119,6 @@ function inMemorySource(pcm: Pcm | null): WavSource | null {
   };
 }
 
-/** `openWavFile` read whole. */
-export async function readWavFile(path: string): Promise<Pcm | null> {
-  const source = await openWavFile(path);
-  if (!source) return null;
-  const planar = Array.from({ length: source.channels }, () => new Float32Array(source.frames));
-  let at = 0;
-  for await (const slice of source.slices(0, source.frames)) {
-    for (let c = 0; c < planar.length; c++) planar[c].set(slice[c], at);
-    at += slice[0].length;
-  }
-  return { sampleRate: source.sampleRate, channels: planar };
-}
-
 interface WavLayout {
   wav: InstanceType<typeof WaveFile>;
   reader: SampleReader;
@@ -276,21 +263,6 @@ export async function createWavWriter(path: string, channels: number, sampleRate
       await file.close();
     },
   };
-}
-
-/** A whole song through {@link createWavWriter}. */
-export async function writeWav16(pcm: Pcm, path: string): Promise<void> {
-  const frames = pcm.channels[0]?.length ?? 0;
-  const writer = await createWavWriter(path, pcm.channels.length, pcm.sampleRate);
-  try {
-    for (let start = 0; start < frames; start += CHUNK_FRAMES) {
-      await writer.write(pcm.channels.map((c) => c.subarray(start, Math.min(frames, start + CHUNK_FRAMES))));
-    }
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
-  await writer.close();
 }
 
 function wavHeader16(channels: number, sampleRate: number, frames: number): Uint8Array {

@@ -1,8 +1,9 @@
 import { Router } from 'express';
+import { AppError, enrichParamsSchema } from '../../contract/index.js';
 import type { JobQueue } from '../services/job-queue.js';
-import { AppError } from '../errors.js';
 import { sendResult } from './send-result.js';
-import { audioUpload, discardUploadOnError, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
+import { audioUpload, discardUploadOnError, requireUpload, type UploadLimits } from './upload.js';
+import { validate } from './validate.js';
 
 /**
  * `POST /api/enrich`: the one-shot call for curl. It runs a job and answers with the audio itself; its files
@@ -10,9 +11,10 @@ import { audioUpload, discardUploadOnError, parseEnrichParams, requireUpload, ty
  */
 export function enrichRoutes(jobs: JobQueue, limits: UploadLimits): Router {
   const router = Router();
-  router.post('/api/enrich', audioUpload(limits), async (req, res) => {
+  const form = validate('body', enrichParamsSchema);
+  router.post('/api/enrich', audioUpload(limits), form, async (req, res) => {
     const upload = requireUpload(req);
-    const job = await jobs.submit(upload, parseEnrichParams(req.body));
+    const job = await jobs.submit(upload, form.of(req));
 
     const abandon = () => {
       if (!res.writableFinished) void jobs.remove(job.id).catch(() => undefined);
@@ -22,8 +24,8 @@ export function enrichRoutes(jobs: JobQueue, limits: UploadLimits): Router {
     const settled = await jobs.settled(job.id);
     if (res.destroyed) return;
     if (settled.status === 'failed' && settled.error) {
-      const { status, code, message, headers } = settled.error;
-      throw new AppError(status, code, message, { ...headers, 'X-Job-Id': job.id });
+      const { code, message, headers, status } = settled.error;
+      throw new AppError(code, message, { ...headers, 'X-Job-Id': job.id }, status);
     }
     await sendResult(res, jobs, settled, settled.params.format);
     res.off('close', abandon);

@@ -1,35 +1,30 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { isJobId } from '../adapters/file-store.js';
-import { badRequest, jobNotFound } from '../errors.js';
+import { enrichParamsSchema, errors, feedbackSchema, resultQuerySchema } from '../../contract/index.js';
 import type { JobQueue } from '../services/job-queue.js';
 import type { Job } from '../services/job-service.js';
 import { presentJob, presentRecipe } from './presenters.js';
 import { sendResult, sendStored } from './send-result.js';
-import { audioUpload, discardUploadOnError, parseEnrichParams, requireUpload, type UploadLimits } from './upload.js';
-
-const formatQuery = z.object({ format: z.enum(['wav', 'mp3', 'flac', 'ogg']).optional() });
-const feedbackBody = z.object({ rating: z.enum(['up', 'down']) });
+import { audioUpload, discardUploadOnError, requireUpload, type UploadLimits } from './upload.js';
+import { validate } from './validate.js';
 
 /** The jobs API: for the browser and for files too long for one request through Heroku's router. */
 export function jobRoutes(jobs: JobQueue, limits: UploadLimits): Router {
   const router = Router();
-  const jobOf = async (id: string): Promise<Job> => {
-    if (!isJobId(id)) throw jobNotFound();
-    return jobs.get(id);
-  };
+  const form = validate('body', enrichParamsSchema);
+  const resultQuery = validate('query', resultQuerySchema);
+  const feedback = validate('body', feedbackSchema);
 
-  router.post('/api/jobs', audioUpload(limits), async (req, res) => {
-    const job = await jobs.submit(requireUpload(req), parseEnrichParams(req.body));
+  router.post('/api/jobs', audioUpload(limits), form, async (req, res) => {
+    const job = await jobs.submit(requireUpload(req), form.of(req));
     res.status(202).location(`/api/jobs/${job.id}`).json(presentJob(job));
   });
 
   router.get('/api/jobs/:id', async (req, res) => {
-    res.json(presentJob(await jobOf(req.params.id)));
+    res.json(presentJob(await jobs.get(req.params.id)));
   });
 
   router.get('/api/jobs/:id/events', async (req, res) => {
-    const job = await jobOf(req.params.id);
+    const job = await jobs.get(req.params.id);
     res.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     const send = (current: Job) => {
@@ -49,15 +44,13 @@ export function jobRoutes(jobs: JobQueue, limits: UploadLimits): Router {
     await Promise.resolve(jobs.get(job.id)).then(send, () => res.end());
   });
 
-  router.get('/api/jobs/:id/result', async (req, res) => {
-    const job = await jobOf(req.params.id);
-    const query = formatQuery.safeParse(req.query);
-    if (!query.success) throw badRequest('INVALID_PARAMETER', 'format: must be one of wav, mp3, flac, ogg');
-    await sendResult(res, jobs, job, query.data.format ?? job.params.format);
+  router.get('/api/jobs/:id/result', resultQuery, async (req, res) => {
+    const job = await jobs.get(req.params.id);
+    await sendResult(res, jobs, job, resultQuery.of(req).format ?? job.params.format);
   });
 
   router.get('/api/jobs/:id/input', async (req, res) => {
-    const job = await jobOf(req.params.id);
+    const job = await jobs.get(req.params.id);
     const file = await jobs.inputPath(job.id);
     // Served as a download, never rendered: it is a stranger's file.
     res.attachment(job.input.name.replace(/[^A-Za-z0-9 ._-]+/g, '_').slice(0, 100) || 'input');
@@ -66,28 +59,26 @@ export function jobRoutes(jobs: JobQueue, limits: UploadLimits): Router {
   });
 
   router.get('/api/jobs/:id/peaks', async (req, res) => {
-    const job = await jobOf(req.params.id);
+    const job = await jobs.get(req.params.id);
     const peaks = await jobs.peaks(job.id).catch(() => {
-      throw jobNotFound();
+      throw errors.jobNotFound();
     });
     // Final peaks never change; while the job runs they grow, so nothing may keep them.
     res.set('Cache-Control', peaks.complete ? 'private, max-age=3600' : 'no-store').json(peaks);
   });
 
   router.get('/api/jobs/:id/recipe', async (req, res) => {
-    const job = await jobOf(req.params.id);
+    const job = await jobs.get(req.params.id);
     res.attachment(`${job.id}.recipe.json`).json(presentRecipe(job));
   });
 
-  router.post('/api/jobs/:id/feedback', async (req, res) => {
-    const job = await jobOf(req.params.id);
-    const body = feedbackBody.safeParse(req.body);
-    if (!body.success) throw badRequest('INVALID_PARAMETER', 'rating: must be "up" or "down"');
-    res.json(presentJob(await jobs.setFeedback(job.id, body.data.rating)));
+  router.post('/api/jobs/:id/feedback', feedback, async (req, res) => {
+    const job = await jobs.get(req.params.id);
+    res.json(presentJob(await jobs.setFeedback(job.id, feedback.of(req).rating)));
   });
 
   router.delete('/api/jobs/:id', async (req, res) => {
-    const job = await jobOf(req.params.id);
+    const job = await jobs.get(req.params.id);
     await jobs.remove(job.id);
     res.status(204).end();
   });

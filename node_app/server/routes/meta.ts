@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { ModelService } from '../services/model-service.js';
+import type { Models } from '../services/models.js';
 import type { Readiness } from '../services/readiness.js';
 
 /** What the server accepts, so the browser can refuse a file before uploading it. */
@@ -9,7 +9,7 @@ export interface PublicLimits {
 }
 
 /** Health, readiness, the style list and the upload limits. */
-export function metaRoutes(models: ModelService, readiness: Readiness, limits: PublicLimits): Router {
+export function metaRoutes(models: Models, readiness: Readiness, limits: PublicLimits): Router {
   const router = Router();
 
   // Answers as soon as the port is bound, whatever the models are doing.

@@ -1,9 +1,7 @@
+import type { JobView, Recipe } from '../../contract/index.js';
 import type { Job } from '../services/job-service.js';
 
-const EXTENSIONS = { wav: 'wav', mp3: 'mp3', flac: 'flac', ogg: 'ogg' } as const;
-export const CONTENT_TYPES = { wav: 'audio/wav', mp3: 'audio/mpeg', flac: 'audio/flac', ogg: 'audio/ogg' } as const;
-
-export function presentJob(job: Job) {
+export function presentJob(job: Job): JobView {
   const base = `/api/jobs/${job.id}`;
   return {
     id: job.id,
@@ -30,20 +28,7 @@ export function presentJob(job: Job) {
 }
 
 /** What it takes to repeat the job: POST these fields with the same audio. */
-export function presentRecipe(job: Job) {
+export function presentRecipe(job: Job): Recipe {
   const { style, amount, seed, format, start, end } = job.params;
   return { app: 'noise-enricher', version: 1, style, amount, seed, format, start, end, input: job.input.name };
-}
-
-/** `<name>.<styles>.enriched.<ext>`, built only from safe characters whatever the upload was called. */
-export function downloadName(job: Job, format: keyof typeof EXTENSIONS): string {
-  const base =
-    job.input.name
-      .replace(/\.[^.]*$/, '')
-      .replace(/[^A-Za-z0-9 ._-]+/g, '_')
-      .replace(/\.{2,}/g, '.')
-      .replace(/^[ ._]+|[ ._]+$/g, '')
-      .slice(0, 80) || 'audio';
-  const styles = Object.keys(job.params.weights).join('+');
-  return `${base}.${styles}.enriched.${EXTENSIONS[format]}`;
 }

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
-import { tooManyRequests } from '../errors.js';
+import { errors } from '../../contract/index.js';
 
 const WINDOW_MS = 60_000;
 
@@ -19,7 +19,7 @@ export function workRateLimit(perMinute: number, store?: Store): RequestHandler 
     handler: (req, _res, next) => {
       const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
-      next(tooManyRequests(seconds));
+      next(errors.rateLimited(seconds));
     },
   });
 }

@@ -1,10 +1,8 @@
 import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
-import type { OutputFormat } from '../adapters/audio-codec.js';
+import { CONTENT_TYPES, downloadName, errors, type OutputFormat } from '../../contract/index.js';
 import type { FileLocation, JobQueue } from '../services/job-queue.js';
 import type { Job } from '../services/job-service.js';
-import { jobNotFound } from '../errors.js';
-import { CONTENT_TYPES, downloadName } from './presenters.js';
 
 /** Streams a finished job's result as an attachment, with the headers the API promises. */
 export async function sendResult(res: Response, jobs: JobQueue, job: Job, format: OutputFormat): Promise<void> {
@@ -15,7 +13,7 @@ export async function sendResult(res: Response, jobs: JobQueue, job: Job, format
     'X-Enrich-Seed': String(job.params.seed),
     'X-Job-Id': job.id,
     // Quoted always, as the API promises; the name is built from safe characters only.
-    'Content-Disposition': `attachment; filename="${downloadName(job, format)}"`,
+    'Content-Disposition': `attachment; filename="${downloadName(job.input.name, job.params.weights, format)}"`,
     'Access-Control-Expose-Headers': 'X-Enrich-Style, X-Enrich-Seed, X-Job-Id, Content-Disposition',
   });
   await sendStored(res, file, { 'Cache-Control': 'private, max-age=3600' });
@@ -27,7 +25,7 @@ export async function sendStored(res: Response, file: FileLocation, headers: Rec
     await new Promise<void>((resolve, reject) => {
       // A file gone between the lookup and the send means the job expired or was deleted meanwhile.
       res.sendFile(file, { dotfiles: 'deny', headers }, (error) =>
-        error && !res.headersSent ? reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? jobNotFound() : error) : resolve(),
+        error && !res.headersSent ? reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? errors.jobNotFound() : error) : resolve(),
       );
     });
     return;

@@ -3,9 +3,9 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
-import { z } from 'zod';
-import { AppError, badRequest, diskFull, isDiskFull, tooLarge, uploadTimeout, uploadTooSlow } from '../errors.js';
-import type { EnrichParams, Upload } from '../services/job-service.js';
+import { errors, type AppError } from '../../contract/index.js';
+import { isDiskFull } from '../errors.js';
+import type { Upload } from '../services/job-service.js';
 
 export interface UploadLimits {
   dir: string;
@@ -52,7 +52,7 @@ export function audioUpload({ dir, maxBytes, idleTimeoutMs, totalTimeoutMs, free
   return (req: Request, res: Response, next: NextFunction) => {
     if (Number(req.headers['content-length']) > maxBytes + MULTIPART_OVERHEAD_BYTES) {
       closeAfterAnswer(req, res, LINGER_MS);
-      return next(fileTooLarge(maxBytes));
+      return next(errors.fileTooLarge(maxBytes));
     }
 
     let answered = false;
@@ -65,20 +65,20 @@ export function audioUpload({ dir, maxBytes, idleTimeoutMs, totalTimeoutMs, free
       closeAfterAnswer(req, res, lingerMs);
       next(error);
     };
-    const onStall = () => refuse(uploadTimeout(Math.round(idleTimeoutMs / 1000)), 0);
+    const onStall = () => refuse(errors.uploadTimeout('stalled', Math.round(idleTimeoutMs / 1000)), 0);
     req.setTimeout(idleTimeoutMs, onStall);
-    const tooSlow = setTimeout(() => refuse(uploadTooSlow(Math.round(totalTimeoutMs / 1000)), 0), totalTimeoutMs);
+    const tooSlow = setTimeout(() => refuse(errors.uploadTimeout('slow', Math.round(totalTimeoutMs / 1000)), 0), totalTimeoutMs);
     let received = 0;
     let nextDiskCheck = DISK_CHECK_BYTES;
     // Counting the body itself catches a chunked upload, which announces no length.
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
-      if (received > maxBytes + MULTIPART_OVERHEAD_BYTES) return refuse(fileTooLarge(maxBytes), LINGER_MS);
+      if (received > maxBytes + MULTIPART_OVERHEAD_BYTES) return refuse(errors.fileTooLarge(maxBytes), LINGER_MS);
       if (received < nextDiskCheck) return;
       nextDiskCheck = received + DISK_CHECK_BYTES;
       void freeBytes().then(
         (free) => {
-          if (free < minFreeBytes) refuse(diskFull(), LINGER_MS);
+          if (free < minFreeBytes) refuse(errors.diskFull(), LINGER_MS);
         },
         () => undefined,
       );
@@ -131,68 +131,29 @@ function closeAfterAnswer(req: Request, res: Response, lingerMs: number): void {
   res.once('finish', () => setTimeout(() => req.socket?.destroy(), lingerMs).unref());
 }
 
-function fileTooLarge(maxBytes: number): AppError {
-  return tooLarge('FILE_TOO_LARGE', `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB. Upload a shorter or compressed file.`);
-}
-
 function fromUploadError(error: unknown, maxBytes: number): unknown {
   if (error instanceof multer.MulterError) return fromMulter(error, maxBytes);
   // Errors with an errno code come from the disk (ENOSPC and friends) and are the server's; anything else
   // multer passes on is busboy failing to parse what the client sent.
   if (isDiskFull(error) || typeof (error as { code?: unknown } | null)?.code === 'string') return error;
-  return badRequest('BAD_UPLOAD', 'The upload could not be read: the multipart body is malformed or cut short. Send multipart/form-data with the file in "audio".');
+  return errors.badUpload();
 }
 
 function fromMulter(error: multer.MulterError, maxBytes: number): AppError {
   switch (error.code) {
     case 'LIMIT_FILE_SIZE':
-      return fileTooLarge(maxBytes);
+      return errors.fileTooLarge(maxBytes);
     case 'LIMIT_UNEXPECTED_FILE':
     case 'LIMIT_FILE_COUNT':
-      return badRequest('UNEXPECTED_FILE', 'Send exactly one file, in the form field named "audio".');
+      return errors.unexpectedFile();
     default:
-      return badRequest('BAD_UPLOAD', `The upload could not be read (${error.code}). Send multipart/form-data with the file in "audio".`);
+      return errors.badUpload(error.code);
   }
-}
-
-/** A day: any section of any recording worth uploading starts and ends within it. */
-const MAX_OFFSET_SECONDS = 86_400;
-
-const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-const optionalNumber = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
-
-export const enrichParamsSchema = z
-  .object({
-    style: z.preprocess(blankToUndefined, z.string().max(300).optional()),
-    amount: z.preprocess(blankToUndefined, z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5)),
-    seed: z.preprocess(
-      blankToUndefined,
-      z.string().regex(/^\d{1,10}$/, 'must be a whole number from 0 to 4294967295').transform(Number)
-        .refine((n) => n <= 0xffffffff, 'must be a whole number from 0 to 4294967295').optional(),
-    ),
-    format: z.preprocess(blankToUndefined, z.enum(['wav', 'mp3', 'flac', 'ogg']).default('wav')),
-    start: optionalNumber(z.coerce.number().min(0, 'must be 0 or more seconds').max(MAX_OFFSET_SECONDS, `must be at most ${MAX_OFFSET_SECONDS} seconds`)),
-    end: optionalNumber(z.coerce.number().positive('must be more than 0 seconds').max(MAX_OFFSET_SECONDS, `must be at most ${MAX_OFFSET_SECONDS} seconds`)),
-  })
-  .refine((p) => p.start === undefined || p.end === undefined || p.start < p.end, {
-    message: 'start must be before end',
-    path: ['start'],
-  });
-
-/** Validates a request's fields into enrich parameters; the first problem becomes a 400. */
-export function parseEnrichParams(body: unknown): EnrichParams {
-  const parsed = enrichParamsSchema.safeParse(body ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.join('.') || 'request';
-    throw badRequest('INVALID_PARAMETER', `${field}: ${issue.message}`);
-  }
-  return parsed.data;
 }
 
 /** The uploaded file, or a 400 that says how to send one. */
 export function requireUpload(req: Request): Upload {
-  if (!req.file) throw badRequest('MISSING_AUDIO', 'Attach the audio file in the multipart form field "audio".');
-  if (req.file.size === 0) throw badRequest('EMPTY_FILE', 'The uploaded file is empty. Attach a recording with sound in it.');
+  if (!req.file) throw errors.missingAudio();
+  if (req.file.size === 0) throw errors.emptyFile();
   return { path: req.file.path, originalName: req.file.originalname };
 }

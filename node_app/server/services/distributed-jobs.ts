@@ -1,17 +1,25 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
-import type { AudioCodec, OutputFormat } from '../adapters/audio-codec.js';
-import type { EnrichQueue } from '../adapters/bullmq-queue.js';
-import type { CompressedFormat } from '../adapters/ffmpeg.js';
-import { newJobId, type FileStore } from '../adapters/file-store.js';
+import {
+  AppError,
+  errors,
+  randomSeed,
+  type CompressedFormat,
+  type EnrichParams,
+  type JobPeaks,
+  type OutputFormat,
+  type Rating,
+} from '../../contract/index.js';
+import type { AudioCodec } from '../adapters/audio-codec.js';
+import type { EnrichQueue, QueuedJob } from '../adapters/bullmq-queue.js';
+import { isJobId, newJobId, type FileStore } from '../adapters/file-store.js';
 import type { ObjectStore, StoredObjectRead } from '../adapters/object-store.js';
-import { randomSeed } from '../../engine/random.js';
-import { AppError, busy, conflict, isAbortError, jobNotFound, shuttingDown, unavailable } from '../errors.js';
+import { isAbortError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FileLocation, JobQueue, RemoteFile } from './job-queue.js';
-import type { EnrichParams, Job, JobPeaks, Upload } from './job-service.js';
+import type { Job, Upload } from './job-service.js';
 import { toKnownError } from './media-failures.js';
-import type { ModelService } from './model-service.js';
+import type { Models } from './models.js';
 import { jobOf, jobPrefix, objectKey, type EnrichOutcome, type QueuedEnrich } from './queued-job.js';
 import { Semaphore } from './semaphore.js';
 
@@ -19,7 +27,7 @@ export interface DistributedJobsOptions {
   queue: EnrichQueue<QueuedEnrich, EnrichOutcome>;
   store: ObjectStore;
   /** Styles only: this process enriches nothing itself. */
-  models: ModelService;
+  models: Pick<Models, 'catalog'>;
   /** Encodes a download in another format than the stored WAV master, on the first request for it. */
   codec: AudioCodec;
   /** Local scratch space for those encodes. */
@@ -72,9 +80,9 @@ export class DistributedJobs implements JobQueue {
   async submit(upload: Upload, params: EnrichParams): Promise<Job> {
     const { queue, store, models } = this.options;
     try {
-      if (this.closing) throw shuttingDown();
+      if (this.closing) throw errors.shuttingDown();
       if ((await this.reachable(queue.waitingCount())) >= this.options.maxQueue) {
-        throw busy('The servers are busy with other songs. Try again in a minute.', 30);
+        throw errors.busy('The servers are busy with other songs. Try again in a minute.', 30);
       }
       const seed = params.seed ?? randomSeed();
       const mix = models.catalog().resolve(params.style, seed);
@@ -100,12 +108,12 @@ export class DistributedJobs implements JobQueue {
   }
 
   async get(id: string): Promise<Job> {
-    const queued = await this.reachable(this.options.queue.find(id));
-    if (!queued) throw jobNotFound();
+    const queued = await this.find(id);
+    if (!queued) throw errors.jobNotFound();
     // A job deleted while its worker held it keeps its record until the worker lets go.
-    if (queued.state === 'active' && (await this.options.queue.isCancelled(id))) throw jobNotFound();
+    if (queued.state === 'active' && (await this.options.queue.isCancelled(id))) throw errors.jobNotFound();
     const job = jobOf(queued);
-    if ((job.status === 'done' || job.status === 'failed') && job.expiresAt <= this.now()) throw jobNotFound();
+    if ((job.status === 'done' || job.status === 'failed') && job.expiresAt <= this.now()) throw errors.jobNotFound();
     return job;
   }
 
@@ -124,7 +132,7 @@ export class DistributedJobs implements JobQueue {
         if (job.status === 'done' || job.status === 'failed') end(() => resolve(job));
       };
       const look = () => this.get(id).then(onChange, (error: unknown) => end(() => reject(error)));
-      const onStop = () => end(() => reject(shuttingDown()));
+      const onStop = () => end(() => reject(errors.shuttingDown()));
       this.changes.on(id, onChange);
       const recheck = setInterval(look, RECHECK_MS);
       this.stopping.signal.addEventListener('abort', onStop);
@@ -142,7 +150,7 @@ export class DistributedJobs implements JobQueue {
   async inputPath(id: string): Promise<FileLocation> {
     const job = await this.get(id);
     if (job.status === 'failed') {
-      throw conflict('JOB_FAILED', 'The job failed and its files were deleted; enrich the file again.');
+      throw errors.jobFailed();
     }
     return this.remote(objectKey(id, 'input'));
   }
@@ -151,7 +159,7 @@ export class DistributedJobs implements JobQueue {
   async resultPath(id: string, format: OutputFormat): Promise<FileLocation> {
     const job = await this.get(id);
     if (job.status !== 'done') {
-      throw conflict('JOB_NOT_DONE', `The job is ${job.status}; wait until it is done to download the result.`);
+      throw errors.jobNotDone(job.status);
     }
     const key = objectKey(id, `result.${format}`);
     if (format !== 'wav' && !(await this.options.store.exists(key))) await this.encoded(id, format);
@@ -159,16 +167,16 @@ export class DistributedJobs implements JobQueue {
   }
 
   async peaks(id: string): Promise<JobPeaks> {
-    const queued = await this.options.queue.find(id);
+    const queued = await this.find(id);
     if (queued?.state === 'completed' && queued.result) return queued.result.peaks;
     // Workers report progress, not the growing waveform: the picture comes with the result.
     await this.get(id);
     return { secondsPerPeak: 0, expectedPeaks: null, complete: false, input: [], result: [] };
   }
 
-  async setFeedback(id: string, rating: 'up' | 'down'): Promise<Job> {
-    const queued = await this.options.queue.find(id);
-    if (!queued) throw jobNotFound();
+  async setFeedback(id: string, rating: Rating): Promise<Job> {
+    const queued = await this.find(id);
+    if (!queued) throw errors.jobNotFound();
     await this.options.queue.update(id, { ...queued.data, feedback: rating });
     this.options.logger.info({ jobId: id, rating, style: queued.data.params.style }, 'feedback');
     return this.get(id);
@@ -176,7 +184,7 @@ export class DistributedJobs implements JobQueue {
 
   async remove(id: string): Promise<void> {
     const { queue, store } = this.options;
-    if (!(await queue.exists(id))) throw jobNotFound();
+    if (!isJobId(id) || !(await queue.exists(id))) throw errors.jobNotFound();
     // The mark first: a worker that holds the job (or takes it now) stops and deletes what it wrote.
     await queue.markCancelled(id);
     await queue.remove(id);
@@ -228,17 +236,24 @@ export class DistributedJobs implements JobQueue {
     return this.pending.size;
   }
 
+  /**
+   * The job's record, or null. Ids are checked first: BullMQ keeps its own keys beside the jobs' (`meta`,
+   * `events`), and a request naming one got a 503 from Redis's type error instead of a 404.
+   */
+  private async find(id: string): Promise<QueuedJob<QueuedEnrich, EnrichOutcome> | null> {
+    return isJobId(id) ? this.reachable(this.options.queue.find(id)) : null;
+  }
+
   private remote(key: string): RemoteFile {
     const { store } = this.options;
     return {
       async open(range?: string): Promise<StoredObjectRead> {
         const object = await store.get(key, range).catch((error: unknown) => {
-          if ((error as { name?: unknown }).name === 'InvalidRange') {
-            throw new AppError(416, 'RANGE_NOT_SATISFIABLE', 'The byte range asked for is outside the file. Ask for the whole file.');
-          }
+          // The same answer as the embedded mode's, where Express refuses the range itself.
+          if ((error as { name?: unknown }).name === 'InvalidRange') throw errors.badRequest(416);
           throw error;
         });
-        if (!object) throw jobNotFound();
+        if (!object) throw errors.jobNotFound();
         return object;
       },
     };
@@ -249,9 +264,9 @@ export class DistributedJobs implements JobQueue {
     const name = `${id}.${format}`;
     const running = this.encodings.get(name);
     if (running) return running;
-    if (this.closing) throw shuttingDown();
+    if (this.closing) throw errors.shuttingDown();
     if (this.encodings.size >= this.options.encodeConcurrency + this.options.maxEncodeQueue) {
-      throw busy('The server is busy encoding other downloads. Try again in a minute, or download the wav.', 30);
+      throw errors.busy('The server is busy encoding other downloads. Try again in a minute, or download the wav.', 30);
     }
     const started = this.track(this.encode(id, format)).finally(() => this.encodings.delete(name));
     this.encodings.set(name, started);
@@ -266,11 +281,11 @@ export class DistributedJobs implements JobQueue {
     let release: (() => void) | null = null;
     try {
       release = await this.encodeSlots.acquire(this.stopping.signal);
-      if (!(await store.getFile(objectKey(id, 'result.wav'), master))) throw jobNotFound();
+      if (!(await store.getFile(objectKey(id, 'result.wav'), master))) throw errors.jobNotFound();
       await codec.transcode(master, format, encoded, this.stopping.signal);
       await store.putFile(objectKey(id, `result.${format}`), encoded);
     } catch (error) {
-      if (this.stopping.signal.aborted || isAbortError(error)) throw shuttingDown();
+      if (this.stopping.signal.aborted || isAbortError(error)) throw errors.shuttingDown();
       const known = toKnownError(error) ?? (error instanceof AppError ? error : null);
       if (!known || known.status >= 500) logger.error({ err: error, jobId: id, format }, 'encode failed');
       throw known ?? error;
@@ -287,7 +302,7 @@ export class DistributedJobs implements JobQueue {
     } catch (error) {
       if (error instanceof AppError) throw error;
       this.options.logger.error({ err: error }, 'the queue or the object storage failed');
-      throw unavailable('STORAGE_UNAVAILABLE', 'The server cannot reach its queue or storage right now. Try again in a minute.');
+      throw errors.storageUnavailable();
     }
   }
 
@@ -296,15 +311,5 @@ export class DistributedJobs implements JobQueue {
     const forget = () => this.pending.delete(work);
     work.then(forget, forget);
     return work;
-  }
-}
-
-/** Redis or the bucket failing is the servers' trouble, and passing: a 503 the client may retry. */
-async function unavailableIfFails<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw unavailable('STORAGE_UNAVAILABLE', 'The server cannot reach its queue or storage right now. Try again in a minute.');
   }
 }

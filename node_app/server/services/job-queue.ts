@@ -1,6 +1,6 @@
-import type { OutputFormat } from '../adapters/audio-codec.js';
+import type { EnrichParams, JobPeaks, OutputFormat, Rating } from '../../contract/index.js';
 import type { StoredObjectRead } from '../adapters/object-store.js';
-import type { EnrichParams, Job, JobPeaks, Upload } from './job-service.js';
+import type { Job, Upload } from './job-service.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -27,7 +27,7 @@ export interface JobQueue {
   inputPath(id: string): Awaitable<FileLocation>;
   resultPath(id: string, format: OutputFormat): Promise<FileLocation>;
   peaks(id: string): Promise<JobPeaks>;
-  setFeedback(id: string, rating: 'up' | 'down'): Awaitable<Job>;
+  setFeedback(id: string, rating: Rating): Awaitable<Job>;
   /** Cancels the job if it is still working and deletes its files. */
   remove(id: string): Promise<void>;
   startSweeper(): void;

@@ -1,53 +1,41 @@
 import { EventEmitter } from 'node:events';
-import type { AudioCodec, OutputFormat, PcmStream } from '../adapters/audio-codec.js';
-import type { CompressedFormat } from '../adapters/ffmpeg.js';
+import {
+  AppError,
+  errors,
+  type CompressedFormat,
+  type EnrichParams,
+  type JobOutput,
+  type JobParams,
+  type JobPeaks,
+  type JobStage,
+  type JobStatus,
+  type OutputFormat,
+  type Rating,
+  randomSeed,
+} from '../../contract/index.js';
+import type { AudioCodec, PcmStream } from '../adapters/audio-codec.js';
 import type { WavWriter } from '../adapters/wav.js';
 import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
-import { randomSeed } from '../../engine/random.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
-import { busy, conflict, diskFull, isAbortError, isDiskFull, jobNotFound, shuttingDown } from '../errors.js';
+import { isAbortError, isDiskFull } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { toKnownError } from './media-failures.js';
-import type { ModelService } from './model-service.js';
+import type { Models } from './models.js';
 import { Semaphore } from './semaphore.js';
-
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
-export type JobStage = 'queued' | 'decoding' | 'enriching' | 'encoding' | 'done' | 'failed';
-
-export interface EnrichParams {
-  style?: string;
-  amount: number;
-  seed?: number;
-  format: OutputFormat;
-  start?: number;
-  end?: number;
-}
 
 export interface Job {
   id: string;
   status: JobStatus;
   stage: JobStage;
   progress: number;
-  params: { style: string; weights: Record<string, number>; amount: number; seed: number; format: OutputFormat; start?: number; end?: number };
+  params: JobParams;
   input: { name: string };
-  output?: { sampleRate: number; channels: number; durationSeconds: number };
-  error?: { status: number; code: string; message: string; headers?: Record<string, string> };
-  feedback?: 'up' | 'down';
+  output?: JobOutput;
+  /** Why the job failed, as its client will be told. */
+  error?: AppError;
+  feedback?: Rating;
   createdAt: Date;
   expiresAt: Date;
-}
-
-/**
- * Waveform peaks of the decoded input (the section, when one was chosen) and of the result, one per
- * `secondsPerPeak`: the browser draws from these instead of downloading and decoding both files.
- * While the job runs the lists grow; `expectedPeaks` is how long they will be, when the decoder can tell.
- */
-export interface JobPeaks {
-  secondsPerPeak: number;
-  expectedPeaks: number | null;
-  complete: boolean;
-  input: number[];
-  result: number[];
 }
 
 export interface Upload {
@@ -57,7 +45,7 @@ export interface Upload {
 
 export interface JobServiceOptions {
   codec: AudioCodec;
-  models: ModelService;
+  models: Pick<Models, 'catalog' | 'enrich'>;
   files: FileStore;
   logger: Logger;
   concurrency: number;
@@ -109,20 +97,20 @@ export class JobService {
   async submit(upload: Upload, params: EnrichParams): Promise<Job> {
     try {
       // A job accepted now would be killed with the dyno; a 503 tells the client to come back.
-      if (this.closing) throw shuttingDown();
+      if (this.closing) throw errors.shuttingDown();
       if (this.activeCount >= this.options.concurrency + this.options.maxQueue) {
-        throw busy('The server is busy with other songs. Try again in a minute.', 30);
+        throw errors.busy('The server is busy with other songs. Try again in a minute.', 30);
       }
       const seed = params.seed ?? randomSeed();
       const mix = this.options.models.catalog().resolve(params.style, seed);
-      if ((await this.options.files.freeBytes()) < (this.options.minFreeBytes ?? 0)) throw diskFull();
+      if ((await this.options.files.freeBytes()) < (this.options.minFreeBytes ?? 0)) throw errors.diskFull();
       const id = newJobId();
       try {
         await this.options.files.createJobDir(id);
         await this.options.files.adopt(upload.path, id, INPUT);
       } catch (error) {
         await this.options.files.removeJob(id);
-        throw isDiskFull(error) ? diskFull() : error;
+        throw isDiskFull(error) ? errors.diskFull() : error;
       }
       const created = this.now();
       const job: Job = {
@@ -138,7 +126,7 @@ export class JobService {
       const controller = new AbortController();
       const entry: Entry = { job, controller, finished: Promise.resolve(), encodings: new Map() };
       this.entries.set(id, entry);
-      entry.finished = this.run(entry, mix.vector);
+      entry.finished = this.run(entry, mix.styleVector);
       return job;
     } finally {
       await this.options.files.removeFile(upload.path);
@@ -166,7 +154,7 @@ export class JobService {
   inputPath(id: string): string {
     const { job } = this.entry(id);
     if (job.status === 'failed') {
-      throw conflict('JOB_FAILED', 'The job failed and its files were deleted; enrich the file again.');
+      throw errors.jobFailed();
     }
     return this.options.files.jobFile(id, INPUT);
   }
@@ -175,14 +163,14 @@ export class JobService {
   async resultPath(id: string, format: OutputFormat): Promise<string> {
     const entry = this.entry(id);
     if (entry.job.status !== 'done') {
-      throw conflict('JOB_NOT_DONE', `The job is ${entry.job.status}; wait until it is done to download the result.`);
+      throw errors.jobNotDone(entry.job.status);
     }
     if (format === 'wav') return this.options.files.jobFile(id, MASTER);
     let encoding = entry.encodings.get(format);
     if (!encoding) {
-      if (this.closing) throw shuttingDown();
+      if (this.closing) throw errors.shuttingDown();
       if (this.encodes.size >= (this.options.encodeConcurrency ?? 1) + (this.options.maxEncodeQueue ?? 0)) {
-        throw busy('The server is busy encoding other downloads. Try again in a minute, or download the wav.', 30);
+        throw errors.busy('The server is busy encoding other downloads. Try again in a minute, or download the wav.', 30);
       }
       const started = this.encode(entry, format);
       encoding = started;
@@ -222,12 +210,12 @@ export class JobService {
     let release: (() => void) | null = null;
     try {
       release = await this.encodeSlots.acquire(controller.signal);
-      if (this.closing) throw shuttingDown();
+      if (this.closing) throw errors.shuttingDown();
       await codec.transcode(files.jobFile(job.id, MASTER), format, partial, controller.signal);
       return await files.adopt(partial, job.id, `result.${format}`);
     } catch (error) {
       await files.removeFile(partial).catch(() => undefined);
-      if (controller.signal.aborted || isAbortError(error)) throw this.closing ? shuttingDown() : jobNotFound();
+      if (controller.signal.aborted || isAbortError(error)) throw this.closing ? errors.shuttingDown() : errors.jobNotFound();
       const known = toKnownError(error);
       if (!known || known.status >= 500) this.options.logger.error({ err: error, jobId: job.id, format }, 'encode failed');
       throw known ?? error;
@@ -236,7 +224,7 @@ export class JobService {
     }
   }
 
-  setFeedback(id: string, rating: 'up' | 'down'): Job {
+  setFeedback(id: string, rating: Rating): Job {
     const job = this.get(id);
     job.feedback = rating;
     this.options.logger.info({ jobId: id, rating, style: job.params.style }, 'feedback');
@@ -293,7 +281,7 @@ export class JobService {
 
   private entry(id: string): Entry {
     const entry = this.entries.get(id);
-    if (!entry) throw jobNotFound();
+    if (!entry) throw errors.jobNotFound();
     return entry;
   }
 
@@ -306,7 +294,7 @@ export class JobService {
    * Decode → model → WAV master as one stream, so memory holds a few windows of the song and never all of it.
    * Progress follows the frames written against what the decoder expects, held under one until the end.
    */
-  private async enrichToMaster(entry: Entry, decoded: PcmStream, style: Float32Array, signal: AbortSignal): Promise<NonNullable<Job['output']>> {
+  private async enrichToMaster(entry: Entry, decoded: PcmStream, styleVector: Float32Array, signal: AbortSignal): Promise<JobOutput> {
     const { codec, models, files } = this.options;
     const { job } = entry;
     const perPeak = framesPerPeak(decoded.expectedFrames, decoded.sampleRate);
@@ -318,7 +306,7 @@ export class JobService {
     };
     entry.meters = meters;
     const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input) };
-    const enriched = models.enrich(input, { amount: job.params.amount, style, seed: job.params.seed }, { signal });
+    const enriched = models.enrich(input, { amount: job.params.amount, style: styleVector, seed: job.params.seed }, { signal });
     let writer: WavWriter | null = null;
     let frames = 0;
     try {
@@ -348,16 +336,16 @@ export class JobService {
    * Why a job failed, for its client. A job deleted (or abandoned by its one-shot client) has nobody listening;
    * one stopped by a shutdown may still have its client waiting, who is told to come back.
    */
-  private failureOf(job: Job, error: unknown, cancelled: boolean): NonNullable<Job['error']> {
+  private failureOf(job: Job, error: unknown, cancelled: boolean): AppError {
     const deleted = !this.entries.has(job.id);
-    const known = cancelled ? (this.closing && !deleted ? shuttingDown() : null) : toKnownError(error);
-    if (known) return { status: known.status, code: known.code, message: known.message, headers: known.headers };
-    if (cancelled) return { status: 499, code: 'CANCELLED', message: 'The job was cancelled.' };
+    const known = cancelled ? (this.closing && !deleted ? errors.shuttingDown() : null) : toKnownError(error);
+    if (known) return known;
+    if (cancelled) return errors.cancelled();
     this.options.logger.error({ err: error, jobId: job.id }, 'job failed');
-    return { status: 500, code: 'ENRICH_FAILED', message: 'Something went wrong while enriching this file. Try again, or try another file.' };
+    return errors.enrichFailed();
   }
 
-  private async run(entry: Entry, style: Float32Array): Promise<void> {
+  private async run(entry: Entry, styleVector: Float32Array): Promise<void> {
     const { job, controller } = entry;
     const { signal } = controller;
     const { codec, models, files, logger } = this.options;
@@ -365,7 +353,7 @@ export class JobService {
     try {
       release = await this.slots.acquire(signal);
       // A job that starts now would only be killed with the process.
-      if (this.closing) throw shuttingDown();
+      if (this.closing) throw errors.shuttingDown();
       this.update(job, { status: 'running', stage: 'decoding', progress: 0.02 });
       const input = await codec.decode(files.jobFile(job.id, INPUT), {
         startSeconds: job.params.start,
@@ -374,7 +362,7 @@ export class JobService {
         signal,
       });
       this.update(job, { stage: 'enriching', progress: 0.1 });
-      const output = await this.enrichToMaster(entry, input, style, signal);
+      const output = await this.enrichToMaster(entry, input, styleVector, signal);
       this.update(job, { status: 'done', stage: 'done', progress: 1, output });
       logger.info({ jobId: job.id, style: job.params.style, seconds: output.durationSeconds }, 'job done');
     } catch (error) {

@@ -1,6 +1,6 @@
+import { errors } from '../../contract/index.js';
 import { InferencePool, type EnrichHooks, type EnrichRequest, type PcmInput } from '../adapters/inference-pool.js';
 import { loadManifest, type LoadedManifest } from '../adapters/manifest.js';
-import { unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { StyleCatalog } from './style-catalog.js';
 
@@ -68,10 +68,10 @@ export class ModelService {
   private assertReady(): void {
     const state = this.state;
     if (state.status === 'failed') {
-      throw unavailable('MODELS_UNAVAILABLE', 'The style models could not be loaded on this server. Try again later.');
+      throw errors.modelsUnavailable();
     }
     if (state.status === 'loading') {
-      throw unavailable('MODELS_LOADING', 'The server is still loading its models. Try again in a few seconds.');
+      throw errors.modelsLoading();
     }
   }
 }

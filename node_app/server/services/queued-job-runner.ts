@@ -2,10 +2,10 @@ import path from 'node:path';
 import type { RunOutcome, RunningJob } from '../adapters/bullmq-queue.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
 import type { ObjectStore } from '../adapters/object-store.js';
-import { AppError } from '../errors.js';
+import { AppError, ErrorCode } from '../../contract/index.js';
 import type { Logger } from '../logger.js';
 import type { Job, JobService } from './job-service.js';
-import { jobPrefix, objectKey, type EnrichOutcome, type QueuedEnrich, type QueuedProgress } from './queued-job.js';
+import { failureRecord, jobPrefix, objectKey, type EnrichOutcome, type QueuedEnrich, type QueuedProgress } from './queued-job.js';
 
 export interface QueuedJobRunnerOptions {
   /** The embedded job service of this worker process: the same decode → model → master pipeline. */
@@ -84,7 +84,7 @@ export class QueuedJobRunner {
         return { kind: 'done', result: { output: settled.output!, peaks: await jobs.peaks(local.id) } };
       }
       if (cancelled) return this.discard(id);
-      if (settled.error?.code === 'SHUTTING_DOWN') return { kind: 'requeue', afterMs: 0 };
+      if (settled.error?.code === ErrorCode.SHUTTING_DOWN) return { kind: 'requeue', afterMs: 0 };
       return this.fail(id, settled.error);
     } finally {
       clearInterval(poll);
@@ -101,10 +101,8 @@ export class QueuedJobRunner {
   /** Only the error record stays: the input goes, and there is no result. */
   private async fail(id: string, error: unknown): Promise<RunOutcome<EnrichOutcome>> {
     await this.options.store.removePrefix(jobPrefix(id));
-    const record =
-      error instanceof AppError
-        ? { status: error.status, code: error.code, message: error.message, headers: error.headers }
-        : (error as Job['error']);
-    return { kind: 'failed', reason: JSON.stringify(record ?? null) };
+    if (error instanceof AppError) return { kind: 'failed', reason: failureRecord(error) };
+    this.options.logger.error({ err: error, jobId: id }, 'queued job failed');
+    return { kind: 'failed', reason: '' };
   }
 }

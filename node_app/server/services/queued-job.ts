@@ -1,5 +1,6 @@
+import { AppError, ERROR_CODES, errors, type ErrorCode, type JobOutput, type JobPeaks, type JobStage } from '../../contract/index.js';
 import type { QueuedJob } from '../adapters/bullmq-queue.js';
-import type { Job, JobPeaks, JobStage } from './job-service.js';
+import type { Job } from './job-service.js';
 
 /** A job's record in the shared queue, written by the web process that accepted it. */
 export interface QueuedEnrich {
@@ -12,7 +13,7 @@ export interface QueuedEnrich {
 
 /** What a worker leaves in the queue when it has stored the result. */
 export interface EnrichOutcome {
-  output: NonNullable<Job['output']>;
+  output: JobOutput;
   peaks: JobPeaks;
 }
 
@@ -26,11 +27,18 @@ export interface QueuedProgress {
 export const jobPrefix = (id: string): string => `jobs/${id}/`;
 export const objectKey = (id: string, name: 'input' | `result.${string}`): string => `${jobPrefix(id)}${name}`;
 
-const UNKNOWN_FAILURE: NonNullable<Job['error']> = {
-  status: 500,
-  code: 'ENRICH_FAILED',
-  message: 'Something went wrong while enriching this file. Try again, or try another file.',
-};
+/** How a worker records a failure in the queue, as JSON. */
+export interface FailureRecord {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  headers: Record<string, string>;
+}
+
+export function failureRecord(error: AppError): string {
+  const record: FailureRecord = { status: error.status, code: error.code, message: error.message, headers: error.headers };
+  return JSON.stringify(record);
+}
 
 /** The job as the API shows it, from what the queue holds. */
 export function jobOf(queued: QueuedJob<QueuedEnrich, EnrichOutcome>): Job {
@@ -58,12 +66,12 @@ export function jobOf(queued: QueuedJob<QueuedEnrich, EnrichOutcome>): Job {
 }
 
 /** A worker records a failure as JSON; anything else (a job stalled past its limit) is the server's fault. */
-function failureOf(reason: string | undefined): NonNullable<Job['error']> {
+function failureOf(reason: string | undefined): AppError {
   try {
-    const parsed = JSON.parse(reason ?? '') as Job['error'];
-    if (parsed && typeof parsed.status === 'number' && typeof parsed.code === 'string') return parsed;
+    const { status, code, message, headers } = JSON.parse(reason ?? '') as Partial<FailureRecord>;
+    if (typeof status === 'number' && ERROR_CODES.includes(code!) && typeof message === 'string') return new AppError(code!, message, headers, status);
   } catch {
     // Not one of ours.
   }
-  return UNKNOWN_FAILURE;
+  return errors.enrichFailed();
 }

@@ -1,6 +1,6 @@
 import type { AudioCodec } from '../adapters/audio-codec.js';
 import type { FileStore } from '../adapters/file-store.js';
-import type { ModelService } from './model-service.js';
+import type { Models } from './models.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -23,7 +23,7 @@ export class Readiness {
   private cached: { at: number; report: Promise<{ ffmpeg: string; dataDir: string } & Record<string, string>> } | null = null;
 
   constructor(
-    private readonly models: ModelService,
+    private readonly models: Pick<Models, 'state'>,
     private readonly codec: AudioCodec,
     private readonly files: FileStore,
     private readonly probes: Record<string, ReadinessProbe> = {},

@@ -1,59 +1,38 @@
-import { badRequest } from '../errors.js';
+import { normaliseWeights, parseStyleSpec, styleSpecOf, type Style } from '../../contract/index.js';
 import type { StyleEntry } from '../adapters/manifest.js';
-
-/** A style as clients see it: the model's bookkeeping (its index, its texture file) stays inside. */
-export type Style = Omit<StyleEntry, 'index' | 'texture'>;
 
 /** A resolved choice of styles: what the model receives and how the choice is written back to the user. */
 export interface StyleMix {
   /** Canonical form, e.g. "rain" or "rain:0.7,blues:0.3"; it repeats the job when sent back. */
   spec: string;
   weights: Record<string, number>;
-  /** One weight per style, in the model's order. */
-  vector: Float32Array;
+  /** One weight per style, in the model's order: the style input of the model. */
+  styleVector: Float32Array;
 }
 
-/** The style id that asks for a seeded mix of two or three styles: "an unknown transformation". */
-export const RANDOM_STYLE = 'random';
-
-const MIX_PART = /^([a-z0-9-]+)(?::([0-9]*\.?[0-9]+))?$/;
-
 export class StyleCatalog {
-  private readonly byId: Map<string, StyleEntry>;
+  private readonly ids: string[];
 
   constructor(
     private readonly entries: StyleEntry[],
     readonly defaultStyle: string,
   ) {
-    this.byId = new Map(entries.map((e) => [e.id, e]));
+    this.ids = entries.map((e) => e.id);
   }
 
+  /** The styles as clients see them: the model's bookkeeping (its index, its texture file) stays inside. */
   list(): Style[] {
     return this.entries.map(({ index: _index, texture: _texture, ...style }) => style);
   }
 
-  /** Parses `rain`, `rain:0.7,blues:0.3` or `random`; weights are normalised to sum to one. */
+  /** Resolves a `style` field (the default style when there is none); `random` is a mix chosen by `seed`. */
   resolve(spec: string | undefined, seed: number): StyleMix {
-    const text = (spec ?? '').trim().toLowerCase() || this.defaultStyle;
-    if (text === RANDOM_STYLE) return this.randomMix(seed);
-
-    const weights = new Map<string, number>();
-    for (const part of text.split(',').map((p) => p.trim())) {
-      const match = MIX_PART.exec(part);
-      if (!match) {
-        throw badRequest('BAD_STYLE_MIX', `Cannot read "${part}" in style. Use an id like "rain" or a mix like "rain:0.7,blues:0.3".`);
-      }
-      const [, id, weightText] = match;
-      if (!this.byId.has(id)) {
-        throw badRequest('UNKNOWN_STYLE', `Unknown style "${id}". GET /api/styles lists the ones available.`);
-      }
-      if (weights.has(id)) throw badRequest('BAD_STYLE_MIX', `Style "${id}" appears twice in the mix.`);
-      weights.set(id, weightText === undefined ? 1 : Number(weightText));
-    }
-    return this.mixOf(weights);
+    const choice = parseStyleSpec(spec?.trim() || this.defaultStyle, this.ids);
+    return this.mixOf(choice.random ? this.randomWeights(seed) : choice.weights);
   }
 
-  private randomMix(seed: number): StyleMix {
+  /** Two or three styles with weights from 1 to 10, picked by a xorshift generator seeded with the job's seed. */
+  private randomWeights(seed: number): Record<string, number> {
     let state = seed >>> 0 || 1;
     const next = (): number => {
       state ^= state << 13;
@@ -68,22 +47,12 @@ export class StyleCatalog {
       const [picked] = pool.splice(Math.floor(next() * pool.length), 1);
       weights.set(picked.id, 1 + Math.round(next() * 9));
     }
-    return this.mixOf(weights);
+    return normaliseWeights(weights);
   }
 
-  private mixOf(weights: Map<string, number>): StyleMix {
-    const total = [...weights.values()].reduce((a, b) => a + b, 0);
-    if (!(total > 0) || [...weights.values()].some((w) => !Number.isFinite(w))) {
-      throw badRequest('BAD_STYLE_MIX', 'Style weights must be numbers with at least one above zero.');
-    }
-    const normalised = [...weights].filter(([, w]) => w > 0).map(([id, w]) => [id, round(w / total)] as const);
-    const vector = new Float32Array(this.entries.length);
-    for (const [id, w] of normalised) vector[this.byId.get(id)!.index] = w;
-    const spec = normalised.length === 1 ? normalised[0][0] : normalised.map(([id, w]) => `${id}:${w}`).join(',');
-    return { spec, weights: Object.fromEntries(normalised), vector };
+  private mixOf(weights: Record<string, number>): StyleMix {
+    const styleVector = new Float32Array(this.entries.length);
+    for (const [id, w] of Object.entries(weights)) styleVector[this.entries[this.ids.indexOf(id)].index] = w;
+    return { spec: styleSpecOf(weights), weights, styleVector };
   }
-}
-
-function round(weight: number): number {
-  return Math.round(weight * 1000) / 1000;
 }

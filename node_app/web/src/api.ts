@@ -1,61 +1,9 @@
-/** The one place the front end talks to the server; it follows the HTTP contract in docs/api.md. */
-export type StyleKind = 'genre' | 'nature' | 'instrument' | 'texture';
-export type OutputFormat = 'wav' | 'mp3' | 'flac' | 'ogg';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['wav', 'mp3', 'flac', 'ogg'];
+/** The one place the front end talks to the server; it follows the HTTP contract in node_app/contract and docs/api.md. */
+import type { EnrichParams, ErrorBody, ErrorCode, JobPeaks, JobView, Limits, OutputFormat, Rating, StyleList } from '../../contract';
 
-export interface Style {
-  id: string;
-  label: string;
-  kind: StyleKind;
-  description: string;
-  /** The recording the style plays: who made it, where it comes from, its licence. */
-  credit?: string;
-}
+export { OUTPUT_FORMATS, type JobPeaks, type Limits, type OutputFormat, type Style, type StyleKind, type StyleList } from '../../contract';
 
-export interface StyleList {
-  styles: Style[];
-  defaultStyle: string;
-}
-
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
-
-export interface Job {
-  id: string;
-  status: JobStatus;
-  stage: string;
-  progress: number;
-  params: {
-    style: string;
-    weights: Record<string, number>;
-    amount: number;
-    seed: number;
-    format: OutputFormat;
-    start?: number;
-    end?: number;
-  };
-  input: { name: string };
-  output?: { sampleRate: number; channels: number; durationSeconds: number };
-  error?: { code: string; message: string };
-  feedback?: 'up' | 'down';
-  createdAt: string;
-  expiresAt: string;
-  links: { self: string; events: string; result: string; input: string; peaks: string; recipe: string; share: string };
-}
-
-/** `GET /api/jobs/:id/peaks`: waveform levels of the input (its section) and the result, growing while the job runs. */
-export interface JobPeaks {
-  secondsPerPeak: number;
-  expectedPeaks: number | null;
-  complete: boolean;
-  input: number[];
-  result: number[];
-}
-
-/** `GET /api/limits`: what the server accepts, checked here before a byte is uploaded. */
-export interface Limits {
-  maxUploadBytes: number;
-  maxDurationSeconds: number;
-}
+export type Job = JobView;
 
 export interface UploadProgress {
   sent: number;
@@ -63,19 +11,15 @@ export interface UploadProgress {
 }
 
 /** What a job is asked to do; the same fields as `POST /api/jobs`. */
-export interface EnrichFields {
-  style: string;
-  amount: number;
-  seed?: number;
-  format: OutputFormat;
-  start?: number;
-  end?: number;
-}
+export type EnrichFields = EnrichParams;
+
+/** Codes the browser itself stands in with: no connection, or an answer that was not the API's JSON. */
+export type ClientErrorCode = 'NETWORK' | `HTTP_${number}`;
 
 /** An error the API answered with, or one standing in for a server that could not be reached. */
 export class ApiError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode | ClientErrorCode,
     message: string,
     readonly status: number,
   ) {
@@ -94,7 +38,7 @@ async function call<T>(url: string, init?: RequestInit): Promise<T> {
     throw new ApiError('NETWORK', 'The server could not be reached. Check your connection and try again.', 0);
   }
   if (response.status === 204) return undefined as T;
-  const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+  const body = (await response.json().catch(() => null)) as Partial<ErrorBody> | null;
   if (!response.ok) {
     throw new ApiError(
       body?.error?.code ?? `HTTP_${response.status}`,
@@ -125,7 +69,7 @@ export function createJob(
 ): Promise<Job> {
   const form = new FormData();
   form.append('audio', audio, fileName);
-  form.append('style', fields.style);
+  if (fields.style !== undefined) form.append('style', fields.style);
   form.append('amount', String(fields.amount));
   form.append('format', fields.format);
   if (fields.seed !== undefined) form.append('seed', String(fields.seed));
@@ -139,7 +83,7 @@ export function createJob(
     xhr.upload.addEventListener('progress', (event) => onProgress?.({ sent: event.loaded, total: event.lengthComputable ? event.total : audio.size }));
     xhr.addEventListener('load', () => {
       done();
-      const body = parseJson(xhr.responseText) as { error?: { code?: string; message?: string } } | null;
+      const body = parseJson(xhr.responseText) as Partial<ErrorBody> | null;
       if (xhr.status >= 200 && xhr.status < 300 && body) resolve(body as Job);
       else
         reject(
@@ -185,7 +129,7 @@ export function cancelJob(id: string): Promise<void> {
   return call(`/api/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
 }
 
-export function sendFeedback(id: string, rating: 'up' | 'down'): Promise<Job> {
+export function sendFeedback(id: string, rating: Rating): Promise<Job> {
   return call(`/api/jobs/${encodeURIComponent(id)}/feedback`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },

@@ -1,5 +1,6 @@
 import type { Style } from '../api';
-import { randomSeed, type Settings } from '../lib/settings';
+import { randomSeed } from '../../../contract';
+import type { Settings } from '../lib/settings';
 import type { AudioSource } from '../lib/source';
 import { FormatSelect } from './FormatSelect';
 import { MixSliders } from './MixSliders';

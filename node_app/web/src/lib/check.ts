@@ -1,8 +1,9 @@
+import { ErrorCode } from '../../../contract';
 import type { Limits } from '../api';
 
-/** Why a chosen file would be refused by the server, found before a byte is uploaded. */
+/** Why a chosen file would be refused by the server, found before a byte is uploaded: the server's code for it. */
 export interface SourceProblem {
-  code: 'EMPTY_FILE' | 'FILE_TOO_LARGE' | 'TOO_LONG' | 'INVALID_SECTION';
+  code: typeof ErrorCode.EMPTY_FILE | typeof ErrorCode.FILE_TOO_LARGE | typeof ErrorCode.TOO_LONG | 'INVALID_SECTION';
   message: string;
 }
 
@@ -19,10 +20,10 @@ const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 10
 
 /** The same limits the server applies (GET /api/limits), in the order a person can act on them. */
 export function checkSource({ bytes, duration, start, end }: SourceFacts, limits: Limits): SourceProblem | null {
-  if (bytes === 0) return { code: 'EMPTY_FILE', message: 'The file is empty (0 bytes). Choose a recording with sound in it.' };
+  if (bytes === 0) return { code: ErrorCode.EMPTY_FILE, message: 'The file is empty (0 bytes). Choose a recording with sound in it.' };
   if (bytes > limits.maxUploadBytes) {
     return {
-      code: 'FILE_TOO_LARGE',
+      code: ErrorCode.FILE_TOO_LARGE,
       message: `The file is ${megabytes(bytes)}; the limit is ${megabytes(limits.maxUploadBytes)}. Choose a shorter file or a compressed one (mp3, ogg, m4a).`,
     };
   }
@@ -37,7 +38,7 @@ export function checkSource({ bytes, duration, start, end }: SourceFacts, limits
   if (length > limits.maxDurationSeconds) {
     const whole = start === undefined && end === undefined;
     return {
-      code: 'TOO_LONG',
+      code: ErrorCode.TOO_LONG,
       message: `${whole ? 'The audio is' : 'The section is'} ${minutes(length)} long; up to ${minutes(limits.maxDurationSeconds)} can be enriched at once. Pick a section of that length, or choose a shorter file.`,
     };
   }

@@ -1,3 +1,5 @@
+import { parseStyleSpec, styleSpecOf } from '../../../contract';
+
 /**
  * A mix of styles as whole percentages that always sum to 100, as the Pro panel's sliders show it. The server
  * normalises weights itself; keeping the sum at 100 here is so that what a person reads is what they get.
@@ -46,22 +48,17 @@ export function total(mix: Mix): number {
 
 /** The API's `style` field: `rain` for one style, `rain:0.7,blues:0.3` for a mix. */
 export function mixToSpec(mix: Mix): string {
-  const parts = Object.entries(mix).filter(([, p]) => p > 0);
-  if (parts.length === 1) return parts[0][0];
-  return parts.map(([id, p]) => `${id}:${Number((p / 100).toFixed(3))}`).join(',');
+  return styleSpecOf(Object.fromEntries(Object.entries(mix).map(([id, p]) => [id, p / 100])));
 }
 
 /** Reads a `style` field back into percentages; returns null when it is not a mix of known styles. */
 export function specToMix(spec: string, known: readonly string[]): Mix | null {
-  const weights: Record<string, number> = {};
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [id, weightText] = part.split(':');
-    const weight = weightText === undefined ? 1 : Number(weightText);
-    if (!known.includes(id) || !Number.isFinite(weight) || weight < 0 || id in weights) return null;
-    weights[id] = weight;
+  try {
+    const choice = parseStyleSpec(spec, known);
+    return choice.random ? null : toPercentages(choice.weights);
+  } catch {
+    return null;
   }
-  const mix = toPercentages(weights);
-  return Object.keys(mix).length > 0 ? mix : null;
 }
 
 export function describeMix(mix: Mix, labelOf: (id: string) => string): string {

@@ -1,3 +1,4 @@
+import { DEFAULT_FORMAT, RANDOM_STYLE } from '../../../contract';
 import type { EnrichFields, Job, OutputFormat } from '../api';
 import { mixToSpec, toPercentages, type Mix } from './mix';
 
@@ -13,14 +14,8 @@ export interface Settings {
   end?: number;
 }
 
-export const RANDOM_STYLE = 'random';
-
 export function defaultSettings(defaultStyle: string): Settings {
-  return { mix: { [defaultStyle]: 100 }, surprise: false, amount: 0.5, format: 'wav' };
-}
-
-export function randomSeed(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0];
+  return { mix: { [defaultStyle]: 100 }, surprise: false, amount: 0.5, format: DEFAULT_FORMAT };
 }
 
 export function settingsToFields(settings: Settings): EnrichFields {

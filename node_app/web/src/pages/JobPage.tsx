@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { ErrorCode } from '../../../contract';
 import { ApiError, watchJob, type Job, type Style } from '../api';
 import { ErrorPanel } from '../components/ErrorPanel';
 import type { Settings } from '../lib/settings';
@@ -40,7 +41,7 @@ export function JobPage({ id, styles, onHome, onReuse }: Props) {
     );
   if (!job) return <p role="status">Loading…</p>;
   if (job.status === 'failed') {
-    const error = job.error ?? { code: 'ENRICH_FAILED', message: 'The job failed.' };
+    const error = job.error ?? { code: ErrorCode.ENRICH_FAILED, message: 'The job failed.' };
     return (
       <>
         <PageTitle title="Enrichment failed" />

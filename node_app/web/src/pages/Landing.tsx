@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { ErrorCode } from '../../../contract';
 import { ApiError, createJob, type Job, type Limits, type Style, type UploadProgress } from '../api';
 import { BeforeAfter } from '../components/BeforeAfter';
 import { ErrorPanel } from '../components/ErrorPanel';
@@ -120,7 +121,7 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
           )}
           {problem && (
             <ErrorPanel code={problem.code} message={problem.message}>
-              {problem.code === 'TOO_LONG' && settings.start === undefined && settings.end === undefined && (
+              {problem.code === ErrorCode.TOO_LONG && settings.start === undefined && settings.end === undefined && (
                 <button type="button" onClick={pickSection}>
                   Pick a section
                 </button>

@@ -8,8 +8,9 @@ import wavefile from 'wavefile';
 import { enrichPcm, type StyleGenerator } from '../node_app/engine/enrich.js';
 import { limitPeaksInPlace } from '../node_app/engine/limiter.js';
 import type { Pcm } from '../node_app/engine/pcm.js';
-import { decodeWithFfmpeg, resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
-import { readWav, readWavFile, writeWav16 } from '../node_app/server/adapters/wav.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { readWav } from '../node_app/server/adapters/wav.js';
+import { decodeWithFfmpeg, readWavPcm, writeWav16 } from './helpers/pcm.js';
 import { fixtureDir, makeClip } from './helpers/audio.js';
 // Speed work must not change a single output byte. The engine and the limiter are pinned by the SHA-256 of
 // their output for fixed material, through a deterministic stand-in for the model so that retraining the
@@ -133,7 +134,7 @@ describe('WAV codec after the speed work', () => {
       const file = await makeClip({ seconds: 0.5, sampleRate: 32000, channels, codec: ['-c:a', codec], extension: `${codec}.wav` });
       const bytes = await readFile(file);
       const expected = wavefileSamples(bytes);
-      for (const after of [readWav(bytes), await readWavFile(file)]) {
+      for (const after of [readWav(bytes), await readWavPcm(file)]) {
         expect(after).not.toBeNull();
         expect(firstDifference(after!.channels, expected)).toBeNull();
       }
@@ -147,7 +148,7 @@ describe('WAV codec after the speed work', () => {
     await writeFile(cut, whole.subarray(0, whole.length - 12_345));
     for (const name of [file, cut]) {
       const bytes = await readFile(name);
-      const fromDisk = await readWavFile(name);
+      const fromDisk = await readWavPcm(name);
       const inMemory = readWav(bytes);
       expect(fromDisk).not.toBeNull();
       expect(firstDifference(fromDisk!.channels, inMemory!.channels)).toBeNull();

@@ -1,0 +1,213 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  AppError,
+  downloadName,
+  ERROR_CODES,
+  ERROR_STATUS,
+  errors,
+  OUTPUT_FORMATS,
+  parseEnrichParams,
+  parseStyleSpec,
+  RANDOM_STYLE,
+  recipeSchema,
+  styleSpecOf,
+} from './index.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const KNOWN = ['rain', 'blues', 'vinyl'];
+
+const failure = (run: () => unknown): AppError => {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('did not throw');
+};
+
+describe('the enrich form', () => {
+  it('fills in the defaults and reads blank fields as not given', () => {
+    expect(parseEnrichParams({})).toEqual({ amount: 0.5, format: 'wav' });
+    expect(parseEnrichParams({ style: '', amount: ' ', seed: '', format: '' })).toEqual({ amount: 0.5, format: 'wav' });
+    expect(parseEnrichParams({ style: 'rain', amount: '0.8', seed: '42', format: 'mp3', start: '1.5', end: '9' })).toEqual({
+      style: 'rain',
+      amount: 0.8,
+      seed: 42,
+      format: 'mp3',
+      start: 1.5,
+      end: 9,
+    });
+  });
+
+  it.each([
+    [{ amount: '1.5' }, 'amount: must be between 0 and 1'],
+    [{ amount: 'soup' }, 'amount: must be between 0 and 1'],
+    [{ seed: '-3' }, 'seed: must be a whole number from 0 to 4294967295'],
+    [{ seed: '4294967296' }, 'seed: must be a whole number from 0 to 4294967295'],
+    [{ format: 'aiff' }, 'format: must be one of wav, mp3, flac, ogg'],
+    [{ start: '3', end: '1' }, 'start: must be before end'],
+    [{ start: '1e21' }, 'start: must be a number of seconds from 0 to 86400'],
+    [{ end: '0' }, 'end: must be more than 0 seconds'],
+  ])('names the field and what is wrong with it: %j', (fields, message) => {
+    const error = failure(() => parseEnrichParams(fields));
+    expect([error.status, error.code, error.message]).toEqual([400, 'INVALID_PARAMETER', message]);
+  });
+});
+
+describe('the style field', () => {
+  it('reads one style, a mix normalised to sum to one, and random, whatever the case and spaces', () => {
+    expect(parseStyleSpec(' Rain ', KNOWN)).toEqual({ random: false, weights: { rain: 1 } });
+    expect(parseStyleSpec('rain:3, blues:1', KNOWN)).toEqual({ random: false, weights: { rain: 0.75, blues: 0.25 } });
+    expect(parseStyleSpec('rain:0,blues:2', KNOWN)).toEqual({ random: false, weights: { blues: 1 } });
+    expect(parseStyleSpec('RANDOM', KNOWN)).toEqual({ random: true });
+  });
+
+  it.each([
+    ['thunder', 'UNKNOWN_STYLE'],
+    ['rain:', 'BAD_STYLE_MIX'],
+    ['rain;blues', 'BAD_STYLE_MIX'],
+    ['rain:-1', 'BAD_STYLE_MIX'],
+    ['rain,', 'BAD_STYLE_MIX'],
+    ['rain,rain:2', 'BAD_STYLE_MIX'],
+    ['rain:0,blues:0', 'BAD_STYLE_MIX'],
+  ])('refuses %j with %s', (spec, code) => {
+    expect(failure(() => parseStyleSpec(spec, KNOWN))).toMatchObject({ status: 400, code });
+  });
+
+  it('writes weights back in the canonical form that reads back the same', () => {
+    expect(styleSpecOf({ rain: 1 })).toBe('rain');
+    expect(styleSpecOf({ rain: 0.7, blues: 0.3, vinyl: 0 })).toBe('rain:0.7,blues:0.3');
+    const weights = { rain: 0.334, blues: 0.333, vinyl: 0.333 };
+    expect(parseStyleSpec('rain:1,blues:1,vinyl:1', KNOWN)).toEqual({ random: false, weights });
+    expect(parseStyleSpec(styleSpecOf(weights), KNOWN)).toEqual({ random: false, weights });
+  });
+});
+
+describe('download names', () => {
+  it('are <name>.<styles>.enriched.<ext> from safe characters only', () => {
+    expect(downloadName('My Song.mp3', { rain: 0.7, blues: 0.3 }, 'flac')).toBe('My Song.rain+blues.enriched.flac');
+    expect(downloadName('../../etc/pass"wd;.wav', { rain: 1 }, 'wav')).toBe('etc_pass_wd.rain.enriched.wav');
+    expect(downloadName('..mp3', { rain: 1 }, 'ogg')).toBe('audio.rain.enriched.ogg');
+    expect(downloadName('ünïcødé name.m4a', { vinyl: 1 }, 'mp3')).toMatch(/^[A-Za-z0-9 ._-]+\.vinyl\.enriched\.mp3$/);
+  });
+});
+
+describe('recipes', () => {
+  it('hold what repeats a job, and refuse what could not have come from one', () => {
+    const recipe = { app: 'noise-enricher', version: 1, style: 'rain', amount: 0.5, seed: 7, format: 'ogg', start: 1, end: 2, input: 'a.mp3' };
+    expect(recipeSchema.safeParse(recipe).success).toBe(true);
+    expect(recipeSchema.safeParse({ ...recipe, app: 'other' }).success).toBe(false);
+    expect(recipeSchema.safeParse({ ...recipe, seed: -1 }).success).toBe(false);
+    expect(recipeSchema.safeParse({ ...recipe, start: 3 }).success).toBe(false);
+  });
+});
+
+describe('error codes', () => {
+  const ARGUMENTS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
+    missingAudio: [],
+    emptyFile: [],
+    unexpectedFile: [],
+    badUpload: ['LIMIT_FIELD_COUNT'],
+    invalidParameter: ['amount', 'must be between 0 and 1'],
+    unknownStyle: ['thunder'],
+    badStyleMix: ['Style "rain" appears twice in the mix.'],
+    badRequest: [],
+    jobNotFound: [],
+    notFound: ['GET', '/api/nothing'],
+    uploadTimeout: ['stalled', 30],
+    jobNotDone: ['running'],
+    jobFailed: [],
+    fileTooLarge: [50 * 1024 * 1024],
+    tooLong: [600],
+    notAudio: [],
+    unsupportedFormat: [],
+    noAudio: [],
+    undecodable: [],
+    decodeTimeout: [],
+    rateLimited: [12],
+    cancelled: [],
+    enrichFailed: [],
+    encodeFailed: [],
+    internal: [],
+    busy: ['The server is busy with other songs. Try again in a minute.', 30],
+    modelsLoading: [],
+    modelsUnavailable: [],
+    shuttingDown: [],
+    decoderFailed: [],
+    ffmpegUnavailable: [],
+    encodeTimeout: [],
+    storageUnavailable: [],
+    diskFull: [],
+  };
+  /** Every factory, called with plausible arguments. */
+  const made = Object.entries(ARGUMENTS).map(([name, args]) => (errors[name as keyof typeof errors] as (...a: unknown[]) => AppError)(...args));
+
+  it('have one factory each, and each factory answers with its code’s status', () => {
+    expect(made.map((e) => e.code).sort()).toEqual([...ERROR_CODES].sort());
+    for (const error of made) expect(error.status, error.code).toBe(ERROR_STATUS[error.code]);
+  });
+
+  it('tell a client when to come back on every 503 and 507', () => {
+    for (const error of made.filter((e) => e.status === 503 || e.status === 507)) {
+      expect(Number(error.headers['Retry-After']), error.code).toBeGreaterThan(0);
+    }
+  });
+
+  it('are the ones docs/api.md lists, with the same statuses', () => {
+    const doc = readFileSync(path.join(root, 'docs/api.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('## Errors'), doc.indexOf('## Security headers'));
+    const rows = [...table.matchAll(/^\| (\d{3}) \| `([A-Z_]+)` \|/gm)].map(([, status, code]) => [code, Number(status)]);
+    expect(Object.fromEntries(rows)).toEqual(ERROR_STATUS);
+    expect(rows).toHaveLength(ERROR_CODES.length);
+  });
+});
+
+/** Every source file of the product, the contract itself and tests aside. */
+function productSources(): Array<{ file: string; text: string }> {
+  const found: Array<{ file: string; text: string }> = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) found.push({ file: path.relative(root, full), text: readFileSync(full, 'utf8') });
+    }
+  };
+  for (const dir of ['node_app/server', 'node_app/cli', 'node_app/engine', 'node_app/web/src']) walk(path.join(root, dir));
+  return found;
+}
+
+describe('the contract is written once', () => {
+  const sources = productSources();
+  const quoted = (words: readonly string[]) => new RegExp(`(['"\`])(${words.join('|')})\\1`, 'g');
+
+  it('finds the product sources it checks', () => {
+    expect(sources.length).toBeGreaterThan(40);
+  });
+
+  it('no other module writes an error code as a string', () => {
+    const offenders = sources.flatMap(({ file, text }) => [...text.matchAll(quoted(ERROR_CODES))].map((m) => `${file}: ${m[0]}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it('no other module lists the output formats', () => {
+    // A list or union of two or more quoted formats and nothing else, e.g. ['wav', 'mp3'] or 'mp3' | 'ogg'.
+    const list = /(['"])[a-z0-9]+\1(?:\s*[,|]\s*(['"])[a-z0-9]+\2)+/g;
+    const offenders = sources.flatMap(({ file, text }) =>
+      [...text.matchAll(list)]
+        .map((m) => m[0])
+        .filter((run) => run.match(/[a-z0-9]+/g)!.every((word) => (OUTPUT_FORMATS as readonly string[]).includes(word)))
+        .map((run) => `${file}: ${run}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('no other module parses or writes the style field', () => {
+    const offenders = sources
+      .filter(({ text }) => new RegExp(`['"]${RANDOM_STYLE}['"]`).test(text) || /split\(\s*['"]:['"]\s*\)/.test(text) || text.includes('[a-z0-9-]+'))
+      .map(({ file }) => file);
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,0 +1,57 @@
+import { z } from 'zod/mini';
+import { errors, type AppError } from './errors.js';
+import { DEFAULT_FORMAT, outputFormatSchema } from './formats.js';
+
+/** A day: any section of any recording worth uploading starts and ends within it. */
+export const MAX_OFFSET_SECONDS = 86_400;
+export const MAX_SEED = 0xffffffff;
+
+/** A seed for a job whose client chose none: any of the seeds the `seed` field accepts. */
+export function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
+// Form fields arrive as strings, and an empty field means "not given".
+const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const field = <T extends z.ZodMiniType>(schema: T) => z.pipe(z.transform(blankToUndefined), schema);
+
+const AMOUNT = 'must be between 0 and 1';
+const SEED = `must be a whole number from 0 to ${MAX_SEED}`;
+const SECONDS = `must be a number of seconds from 0 to ${MAX_OFFSET_SECONDS}`;
+const seconds = () => z.coerce.number({ error: SECONDS }).check(z.maximum(MAX_OFFSET_SECONDS, SECONDS));
+
+/** The enrich form (`POST /api/enrich`, `POST /api/jobs`) and the CLI's options: text in, typed parameters out. */
+export const enrichParamsSchema = z
+  .object({
+    style: field(z.optional(z.string().check(z.maxLength(300, 'must be at most 300 characters')))),
+    amount: field(z._default(z.coerce.number({ error: AMOUNT }).check(z.minimum(0, AMOUNT), z.maximum(1, AMOUNT)), 0.5)),
+    seed: field(z.optional(z.pipe(z.string().check(z.regex(/^\d{1,10}$/, SEED)), z.pipe(z.transform(Number), z.number().check(z.maximum(MAX_SEED, SEED)))))),
+    format: field(z._default(outputFormatSchema, DEFAULT_FORMAT)),
+    start: field(z.optional(seconds().check(z.minimum(0, SECONDS)))),
+    end: field(z.optional(seconds().check(z.positive('must be more than 0 seconds')))),
+  })
+  .check(z.refine((p) => p.start === undefined || p.end === undefined || p.start < p.end, { message: 'must be before end', path: ['start'] }));
+
+/** What a job is asked to do: the enrich form, validated. */
+export type EnrichParams = z.output<typeof enrichParamsSchema>;
+
+/** `GET /api/jobs/:id/result?format=`: the job's own format when none is asked for. */
+export const resultQuerySchema = z.object({ format: z.optional(outputFormatSchema) });
+
+export const RATINGS = ['up', 'down'] as const;
+export type Rating = (typeof RATINGS)[number];
+/** `POST /api/jobs/:id/feedback`. */
+export const feedbackSchema = z.object({ rating: z.enum(RATINGS, { error: 'must be "up" or "down"' }) });
+
+/** The first thing wrong with a request, as the 400 that says which field and why. */
+export function invalidParameterOf(error: { issues: readonly z.core.$ZodIssue[] }): AppError {
+  const issue = error.issues[0];
+  return errors.invalidParameter(issue.path.join('.') || 'request', issue.message);
+}
+
+/** Validates fields into enrich parameters, or throws the first problem as INVALID_PARAMETER. */
+export function parseEnrichParams(fields: unknown): EnrichParams {
+  const parsed = enrichParamsSchema.safeParse(fields ?? {});
+  if (!parsed.success) throw invalidParameterOf(parsed.error);
+  return parsed.data;
+}

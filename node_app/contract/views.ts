@@ -1,0 +1,87 @@
+import { z } from 'zod/mini';
+import { ERROR_CODES } from './errors.js';
+import { outputFormatSchema } from './formats.js';
+import { RATINGS } from './params.js';
+import { STYLE_ID } from './style-spec.js';
+
+/** What the server answers, as the web app and other clients read it. */
+
+export const STYLE_KINDS = ['genre', 'nature', 'instrument', 'texture'] as const;
+
+/** A style as clients see it (`GET /api/styles`). */
+export const styleSchema = z.object({
+  id: z.string().check(z.regex(STYLE_ID)),
+  label: z.string().check(z.minLength(1)),
+  kind: z.enum(STYLE_KINDS),
+  description: z.string().check(z.minLength(1)),
+  /** Who made the recording the style plays and under which licence, in one line shown with the style. */
+  credit: z.optional(z.string()),
+});
+export type Style = z.infer<typeof styleSchema>;
+export type StyleKind = Style['kind'];
+
+export const styleListSchema = z.object({ styles: z.array(styleSchema), defaultStyle: z.string() });
+export type StyleList = z.infer<typeof styleListSchema>;
+
+/** `GET /api/limits`: what uploads are held to, so a client can refuse a file before sending it. */
+export const limitsSchema = z.object({ maxUploadBytes: z.number(), maxDurationSeconds: z.number() });
+export type Limits = z.infer<typeof limitsSchema>;
+
+export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const JOB_STAGES = ['queued', 'decoding', 'enriching', 'encoding', 'done', 'failed'] as const;
+export type JobStage = (typeof JOB_STAGES)[number];
+
+/** A job's parameters as resolved: the canonical style, its weights, and the seed actually used. */
+export const jobParamsSchema = z.object({
+  style: z.string(),
+  weights: z.record(z.string(), z.number()),
+  amount: z.number(),
+  seed: z.int(),
+  format: outputFormatSchema,
+  start: z.optional(z.number()),
+  end: z.optional(z.number()),
+});
+export type JobParams = z.infer<typeof jobParamsSchema>;
+
+export const jobOutputSchema = z.object({ sampleRate: z.number(), channels: z.number(), durationSeconds: z.number() });
+export type JobOutput = z.infer<typeof jobOutputSchema>;
+
+/** `GET /api/jobs/:id`, each Server-Sent Event, and the answer to `POST /api/jobs`. */
+export const jobViewSchema = z.object({
+  id: z.string(),
+  status: z.enum(JOB_STATUSES),
+  stage: z.enum(JOB_STAGES),
+  progress: z.number().check(z.minimum(0), z.maximum(1)),
+  params: jobParamsSchema,
+  input: z.object({ name: z.string() }),
+  output: z.optional(jobOutputSchema),
+  error: z.optional(z.object({ code: z.enum(ERROR_CODES), message: z.string() })),
+  feedback: z.optional(z.enum(RATINGS)),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  links: z.object({
+    self: z.string(),
+    events: z.string(),
+    result: z.string(),
+    input: z.string(),
+    peaks: z.string(),
+    recipe: z.string(),
+    share: z.string(),
+  }),
+});
+export type JobView = z.infer<typeof jobViewSchema>;
+
+/**
+ * `GET /api/jobs/:id/peaks`: waveform peaks of the decoded input (the section, when one was chosen) and of the
+ * result, one per `secondsPerPeak`: the browser draws from these instead of downloading and decoding both
+ * files. While the job runs the lists grow; `expectedPeaks` is how long they will be, when the decoder can tell.
+ */
+export const jobPeaksSchema = z.object({
+  secondsPerPeak: z.number(),
+  expectedPeaks: z.nullable(z.number()),
+  complete: z.boolean(),
+  input: z.array(z.number()),
+  result: z.array(z.number()),
+});
+export type JobPeaks = z.infer<typeof jobPeaksSchema>;
