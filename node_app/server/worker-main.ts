@@ -1,6 +1,7 @@
 import { createWorkerServices } from './compose.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { onShutdownSignal } from './shutdown-signal.js';
 
 // The `worker:` process of distributed mode: takes jobs from the shared queue and enriches them with the same
 // engine and inference pool as the web process of embedded mode. It serves no HTTP.
@@ -18,26 +19,12 @@ const { ffmpeg, models, jobs, worker } = await createWorkerServices(config, conf
 if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falling back to the bundled ffmpeg');
 worker.onError((error) => logger.error({ err: error }, 'queue connection error'));
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  const started = Date.now();
-  setTimeout(() => {
-    logger.error({ signal }, 'shutdown took too long; exiting anyway');
-    logger.flush();
-    process.exit(1);
-  }, SHUTDOWN_DEADLINE_MS).unref();
+const shutdown = onShutdownSignal(logger, SHUTDOWN_DEADLINE_MS, async (signal) => {
   logger.info({ signal, activeJobs: jobs.activeCount }, 'worker shutting down');
   // The worker stops taking jobs at once; the one running finishes within the grace or goes back to the queue.
   await Promise.all([worker.close(), jobs.shutdown(SHUTDOWN_GRACE_MS)]);
   await models.close();
-  logger.info({ ms: Date.now() - started }, 'bye');
-  await new Promise<void>((resolve) => logger.flush(() => resolve()));
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});
 
 await models.start();
 if (models.state.status !== 'ready') {
@@ -45,7 +32,7 @@ if (models.state.status !== 'ready') {
   await new Promise<void>((resolve) => logger.flush(() => resolve()));
   process.exit(1);
 }
-if (!stopping) {
+if (!shutdown.stopping) {
   worker.start();
   logger.info({ concurrency: config.workers }, 'worker taking jobs');
 }
