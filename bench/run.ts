@@ -10,10 +10,11 @@ import { createOnnxGenerator } from '../node_app/server/adapters/onnx-generator.
 import { createEngineBench, type StageTimes } from './engine-bench.js';
 import { benchModel, type ModelRow } from './model-bench.js';
 import { ffmpegRoundTrip, makeInput, type BenchInput } from './inputs.js';
+import { benchScale, type ScaleResults } from './scale-bench.js';
 import { BenchServer, pollHealth, samplePeak, type LagStats } from './server-bench.js';
 import { formatSummary, markdownTable, summarize, type Summary } from './stats.js';
 
-const SECTIONS = ['model', 'engine', 'startup', 'http', 'memory', 'throughput'] as const;
+const SECTIONS = ['model', 'engine', 'startup', 'http', 'memory', 'throughput', 'scale'] as const;
 const USAGE = `Usage: npm run bench [-- --quick] [--reps N] [--only SECTION,...] [--skip-build]
   --quick       30 s and 3 min inputs only, fewer styles and repetitions (about 5 minutes)
   --reps N      repetitions of each figure (default 3, quick 2)
@@ -90,6 +91,7 @@ const results = {
   lag: {} as Record<string, unknown>,
   concurrent: [] as ConcurrentRow[],
   throughput: [] as Array<{ concurrency: number; workers: number; songs: number; seconds: number; songsPerSecond: number; songsPerSecondPerCore: number; input: string }>,
+  scale: null as ScaleResults | null,
 };
 
 try {
@@ -123,7 +125,7 @@ try {
     [180, 2, 'mp3'],
     ...(quick ? [] : ([[600, 2, 'wav'], [600, 2, 'mp3'], [600, 1, 'mp3']] as Array<[number, 1 | 2, 'wav' | 'mp3']>)),
   ];
-  const needsInputs = wants('engine') || wants('http') || wants('memory') || wants('throughput');
+  const needsInputs = wants('engine') || wants('http') || wants('memory') || wants('throughput') || wants('scale');
   for (const [seconds, channels, format] of needsInputs ? want : []) {
     const input = await makeInput(ffmpeg, scratch, seconds, channels, format);
     inputs.set(input.name, input);
@@ -293,6 +295,11 @@ try {
     await serverTwo?.stop();
   }
 
+  // ---- the distributed mode: songs a minute with 1, 2 and 3 worker processes, one song's extra wait (issue 17) ----
+  if (wants('scale')) {
+    results.scale = await benchScale(get('30s-stereo-wav'), styleIds[0], { songs: 6, workerCounts: [1, 2, 3], reps, scratch, log });
+  }
+
   results.loadAfter = os.loadavg();
   const report = renderReport(results);
   console.log(report);
@@ -373,12 +380,32 @@ function renderReport(r: typeof results): string {
   for (const t of r.throughput) {
     targets.push([`throughput, ${t.concurrency} at a time (${t.input}, ${t.workers} workers)`, `${t.songsPerSecond.toFixed(3)} songs/s = ${t.songsPerSecondPerCore.toFixed(3)} per core`, '–']);
   }
+  if (r.scale) {
+    const { latency } = r.scale;
+    out.push(
+      `Distributed mode (one web process, worker processes with WORKERS=1, redis-server and s3rver on 127.0.0.1): ${r.scale.throughput[0]?.songs} × ${r.scale.input} sent at once through POST /api/enrich:`,
+      markdownTable(
+        ['worker processes', 'wall s', 'songs/minute', 'load before → after'],
+        r.scale.throughput.map((row) => [String(row.workers), row.seconds.toFixed(1), row.songsPerMinute.toFixed(1), `${load(row.load[0])} → ${load(row.load[1])}`]),
+      ),
+      '',
+    );
+    targets.push([
+      `one ${r.scale.input} through POST /api/enrich: distributed (1 worker) vs embedded (WORKERS=1); load ${load(latency.load.distributed)} / ${load(latency.load.embedded)}`,
+      `${formatSummary(latency.distributed, 2)} s vs ${formatSummary(latency.embedded, 2)} s: ${signed(latency.distributed.median - latency.embedded.median)} s`,
+      '–',
+    ]);
+  }
   const threeMin = r.engine.find((row) => row.input === '3min-stereo-wav');
   if (threeMin) targets.push(['3-min stereo song, engine end to end', `${threeMin.stages.total.median.toFixed(2)} s (RTF ${(threeMin.stages.total.median / 180).toFixed(4)})`, '≤ 2 s (RTF 0.01)']);
   const threeMinHttp = r.http.find((row) => row.input === '3min-stereo-wav');
   if (threeMinHttp) targets.push(['3-min stereo song over HTTP', `${threeMinHttp.wall.median.toFixed(2)} s (RTF ${(threeMinHttp.wall.median / 180).toFixed(4)})`, '≤ 2 s (RTF 0.01)']);
   out.push(markdownTable(['figure', 'measured', 'target'], targets));
   return out.join('\n');
+}
+
+function signed(value: number): string {
+  return `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(2)}`;
 }
 
 function scale(s: Summary, factor: number): Summary {

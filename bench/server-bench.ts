@@ -43,8 +43,8 @@ export class BenchServer {
     const port = await freePort();
     const probe = fileURLToPath(new URL('./lag-probe.mjs', import.meta.url));
     // The Procfile's allocator settings and V8 flags, so the bench measures the process Heroku runs.
-    const web = await procfileWeb();
-    const child = spawn(process.execPath, [...web.nodeFlags, '--import', probe, 'dist/server/main.js'], {
+    const web = await procfileLine('web');
+    const child = spawn(process.execPath, [...web.nodeFlags, '--import', probe, web.script], {
       env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), ...web.env, ...env },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -191,10 +191,59 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-/** `web: [VAR=value …] node [flags …] dist/server/main.js` from the Procfile: its environment and node flags. */
-async function procfileWeb(): Promise<{ env: Record<string, string>; nodeFlags: string[] }> {
+/** A distributed mode's `worker:` process (`dist/server/worker-main.js`), as the Procfile runs it. */
+export class BenchWorker {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly exited: Promise<void>,
+  ) {}
+
+  /** Resolves once the worker has loaded its models and takes jobs. */
+  static async start(env: Record<string, string>, timeoutSeconds = 60): Promise<BenchWorker> {
+    const worker = await procfileLine('worker');
+    const child = spawn(process.execPath, [...worker.nodeFlags, worker.script], {
+      env: { ...process.env, NODE_ENV: 'production', ...worker.env, ...env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    live.add(child);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.once('exit', () => live.delete(child));
+    let output = '';
+    const taking = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the worker took no jobs within ${timeoutSeconds} s:\n${output.slice(-2000)}`)), timeoutSeconds * 1000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        if (output.includes('worker taking jobs')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`the worker exited with code ${code}:\n${output.slice(-2000)}`)));
+    });
+    const bench = new BenchWorker(child, exited);
+    await taking.catch(async (error: unknown) => {
+      await bench.stop();
+      throw error;
+    });
+    // Keeps the pipe drained: a worker blocked on a full stdout would stall its jobs.
+    child.stdout!.resume();
+    return bench;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 40_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** `<kind>: [VAR=value …] node [flags …] <script>` from the Procfile: its environment, node flags and script. */
+async function procfileLine(kind: 'web' | 'worker'): Promise<{ env: Record<string, string>; nodeFlags: string[]; script: string }> {
   const procfile = await readFile('Procfile', 'utf8').catch(() => '');
-  const words = (/^web:\s*(.*)$/m.exec(procfile)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  const words = (new RegExp(`^${kind}:\\s*(.*)$`, 'm').exec(procfile)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
   const env: Record<string, string> = {};
   let i = 0;
   for (; i < words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[i]); i++) {
@@ -202,7 +251,9 @@ async function procfileWeb(): Promise<{ env: Record<string, string>; nodeFlags: 
     env[name] = value.join('=');
   }
   const nodeFlags = words.slice(i + 1).filter((w) => w.startsWith('--'));
-  return { env, nodeFlags };
+  const script = words.slice(i + 1).find((w) => w.endsWith('.js'));
+  if (!script) throw new Error(`the Procfile has no ${kind}: line that runs a script`);
+  return { env, nodeFlags, script };
 }
 
 async function statusKb(pid: number, field: string): Promise<number> {

@@ -14,6 +14,7 @@ interface AppJson {
   buildpacks: Array<{ url: string }>;
   env: Record<string, { value?: string }>;
   formation: Record<string, { quantity: number; size?: string }>;
+  addons?: unknown[];
 }
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -35,23 +36,27 @@ describe('Heroku deploy files', () => {
   it('app.json runs the apt buildpack before nodejs, so the Aptfile\'s ffmpeg is there, on one basic web dyno', () => {
     expect(existsSync(path.join(root, 'Aptfile'))).toBe(true);
     expect(appJson.buildpacks.map((b) => b.url)).toEqual(['heroku-community/apt', 'heroku/nodejs']);
-    expect(appJson.formation).toEqual({ web: { quantity: 1, size: 'basic' } });
+    // No worker dyno and no add-on: a Heroku Button deploys the embedded mode; distributed mode is scaled up later.
+    expect(appJson.formation).toEqual({ web: { quantity: 1, size: 'basic' }, worker: { quantity: 0, size: 'basic' } });
+    expect(appJson.addons ?? []).toEqual([]);
   });
 
   it('the server starts with app.json\'s config vars, using the system ffmpeg', () => {
     const env = Object.fromEntries(Object.entries(appJson.env).map(([k, v]) => [k, v.value ?? '']));
     const config = loadConfig(env);
-    expect(config).toMatchObject({ env: 'production', useSystemFfmpeg: true, workers: 1 });
+    expect(config).toMatchObject({ env: 'production', useSystemFfmpeg: true, workers: 1, distributed: undefined });
     expect(env.ONNXRUNTIME_NODE_INSTALL).toBe('skip');
   });
 
   it('the Procfile runs the compiled server that npm start runs, and the build makes it', () => {
     expect(webCommand(path.join(root, 'Procfile'))).toBe(packageJson.scripts.start);
+    // The worker runs the same node settings on its own entry point.
+    expect(readFileSync(path.join(root, 'Procfile'), 'utf8')).toContain(`worker: ${packageJson.scripts.start.replace('main.js', 'worker-main.js')}`);
     expect(packageJson.scripts['heroku-postbuild']).toContain('npm run build');
     expect(packageJson.scripts['heroku-cleanup']).toBeTruthy();
     expect(packageJson.engines.node).toBe('24.x');
     // Dev dependencies are pruned before the dyno starts: what the server imports must be a dependency.
-    for (const runtime of ['express', 'onnxruntime-node', '@ffmpeg-installer/ffmpeg', 'fluent-ffmpeg', 'pino', 'zod', 'wavefile', 'multer']) {
+    for (const runtime of ['express', 'onnxruntime-node', '@ffmpeg-installer/ffmpeg', 'fluent-ffmpeg', 'pino', 'zod', 'wavefile', 'multer', 'bullmq', 'ioredis', '@aws-sdk/client-s3', '@aws-sdk/lib-storage', 'rate-limit-redis']) {
       expect(packageJson.dependencies, runtime).toHaveProperty([runtime]);
     }
   });

@@ -139,6 +139,7 @@ describe('error codes', () => {
     decoderFailed: [],
     ffmpegUnavailable: [],
     encodeTimeout: [],
+    storageUnavailable: [],
     diskFull: [],
   };
   /** Every factory, called with plausible arguments. */

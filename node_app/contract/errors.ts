@@ -35,6 +35,7 @@ const STATUS = {
   DECODER_FAILED: 503,
   FFMPEG_UNAVAILABLE: 503,
   ENCODE_TIMEOUT: 503,
+  STORAGE_UNAVAILABLE: 503,
   DISK_FULL: 507,
 } as const;
 
@@ -128,6 +129,9 @@ export const errors = {
     new AppError('FFMPEG_UNAVAILABLE', 'The server cannot run its audio decoder right now. Try again in a minute.', retryAfter(5)),
   encodeTimeout: () =>
     new AppError('ENCODE_TIMEOUT', 'Encoding the result took too long on a busy server. Try again in a minute.', retryAfter(30)),
+  /** Distributed mode: Redis or the object storage does not answer. */
+  storageUnavailable: () =>
+    new AppError('STORAGE_UNAVAILABLE', 'The server cannot reach its queue or storage right now. Try again in a minute.', retryAfter(5)),
   // 507 rather than 500: the request was fine, the server's disk is not, and a retry later may work.
   diskFull: () =>
     new AppError('DISK_FULL', 'The server has no room left to store this file. Try again later or with a smaller file.', retryAfter(60)),

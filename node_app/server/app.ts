@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
+import type { Store } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config.js';
 import { apiNotFound, errorHandler } from './error-handler.js';
@@ -9,7 +10,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
 import { workRateLimit } from './routes/rate-limit.js';
 import type { FileStore } from './adapters/file-store.js';
-import type { JobService } from './services/job-service.js';
+import type { JobQueue } from './services/job-queue.js';
 import type { Models } from './services/models.js';
 import type { Readiness } from './services/readiness.js';
 import { contentSecurityPolicy, webAssets } from './web-assets.js';
@@ -19,12 +20,14 @@ export interface AppDeps {
   logger: Logger;
   files: FileStore;
   models: Models;
-  jobs: JobService;
+  jobs: JobQueue;
   readiness: Readiness;
+  /** Where the rate limit counts, shared by every web process in distributed mode; this process's memory if unset. */
+  rateLimitStore?: Store;
 }
 
 /** Builds the Express app without listening, so tests drive it with supertest. */
-export function createApp({ config, logger, files, models, jobs, readiness }: AppDeps): Express {
+export function createApp({ config, logger, files, models, jobs, readiness, rateLimitStore }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // Heroku's router is the one proxy in front of the dyno.
@@ -59,7 +62,7 @@ export function createApp({ config, logger, files, models, jobs, readiness }: Ap
     minFreeBytes: config.minFreeDiskBytes,
   };
   app.use(metaRoutes(models, readiness, { maxUploadBytes: config.maxUploadBytes, maxDurationSeconds: config.maxDurationSeconds }));
-  app.post(['/api/enrich', '/api/jobs'], workRateLimit(config.rateLimitPerMinute));
+  app.post(['/api/enrich', '/api/jobs'], workRateLimit(config.rateLimitPerMinute, rateLimitStore));
   app.use(enrichRoutes(jobs, limits));
   app.use(jobRoutes(jobs, limits));
   app.use('/api', apiNotFound);

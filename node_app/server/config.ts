@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { distributedConfig, distributedSchema, type DistributedConfig } from './config-distributed.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -41,6 +42,7 @@ const schema = z.object({
   // Heroku sends SIGTERM and SIGKILLs 30 s later; work still running after the grace is cancelled.
   SHUTDOWN_GRACE_S: z.coerce.number().min(0).max(27).default(25),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...distributedSchema,
 });
 
 export interface Config {
@@ -66,11 +68,13 @@ export interface Config {
   minFreeDiskBytes: number;
   shutdownGraceMs: number;
   logLevel: string;
+  /** Set when REDIS_URL is: web and worker processes share a BullMQ queue and object storage. */
+  distributed?: DistributedConfig;
 }
 
 /** Reads and validates the environment once, at start; a bad value stops the process with a clear message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.superRefine(distributedConfig.check).safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);
@@ -99,5 +103,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minFreeDiskBytes: Math.round(e.MIN_FREE_DISK_MB * 1024 * 1024),
     shutdownGraceMs: e.SHUTDOWN_GRACE_S * 1000,
     logLevel: e.LOG_LEVEL,
+    distributed: distributedConfig.from(e),
   };
 }

@@ -1,19 +1,19 @@
 import os from 'node:os';
 import { createApp } from './app.js';
-import { createServices } from './compose.js';
+import { createServerServices } from './compose.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { onShutdownSignal } from './shutdown-signal.js';
 
 const config = loadConfig();
 // Heroku sends SIGTERM and kills the dyno 30 s later; finishing work within the grace leaves time to exit cleanly.
 const SHUTDOWN_GRACE_MS = config.shutdownGraceMs;
-// Past this, something is stuck: exit on our own terms (and say so) before Heroku's SIGKILL at 30 s.
 const SHUTDOWN_DEADLINE_MS = SHUTDOWN_GRACE_MS + 3_000;
 const logger = createLogger(config.logLevel);
-const { ffmpeg, files, models, jobs, readiness, codec } = await createServices(config, logger);
+const { ffmpeg, files, models, jobs, readiness, codec, rateLimitStore } = await createServerServices(config, logger);
 if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falling back to the bundled ffmpeg');
 
-const server = createApp({ config, logger, files, models, jobs, readiness }).listen(config.port, () => {
+const server = createApp({ config, logger, files, models, jobs, readiness, rateLimitStore }).listen(config.port, () => {
   // One line a person can act on among the JSON: where to point a browser, a phone's included.
   logger.info({ port: config.port }, `listening on ${listeningUrls(config.port).join(' and ')}`);
   // Bind first, load later: Heroku gives a dyno 60 s to bind $PORT.
@@ -27,17 +27,8 @@ const server = createApp({ config, logger, files, models, jobs, readiness }).lis
 });
 const serverClosed = new Promise<void>((resolve) => server.once('close', resolve));
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+onShutdownSignal(logger, SHUTDOWN_DEADLINE_MS, async (signal) => {
   const started = Date.now();
-  setTimeout(() => {
-    logger.error({ signal }, 'shutdown took too long; exiting anyway');
-    logger.flush();
-    process.exit(1);
-  }, SHUTDOWN_DEADLINE_MS).unref();
-
   logger.info({ signal, activeJobs: jobs.activeCount }, 'shutting down');
   server.close();
   // Idle keep-alive sockets would otherwise hold the server open until they time out.
@@ -49,12 +40,7 @@ async function shutdown(signal: string): Promise<void> {
   await Promise.race([serverClosed, new Promise((resolve) => setTimeout(resolve, left).unref())]);
   server.closeAllConnections();
   await models.close();
-  logger.info({ ms: Date.now() - started }, 'bye');
-  await new Promise<void>((resolve) => logger.flush(() => resolve()));
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});
 
 function listeningUrls(port: number): string[] {
   const lan = Object.values(os.networkInterfaces())

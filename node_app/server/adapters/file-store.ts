@@ -7,7 +7,7 @@ export function newJobId(): string {
   return randomBytes(16).toString('hex');
 }
 
-function isJobId(value: string): boolean {
+export function isJobId(value: string): boolean {
   return /^[0-9a-f]{32}$/.test(value);
 }
 

@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import { enrichParamsSchema, errors, feedbackSchema, resultQuerySchema } from '../../contract/index.js';
-import type { Job, JobService } from '../services/job-service.js';
+import type { JobQueue } from '../services/job-queue.js';
+import type { Job } from '../services/job-service.js';
 import { presentJob, presentRecipe } from './presenters.js';
-import { sendResult } from './send-result.js';
+import { sendResult, sendStored } from './send-result.js';
 import { audioUpload, discardUploadOnError, requireUpload, type UploadLimits } from './upload.js';
 import { validate } from './validate.js';
 
 /** The jobs API: for the browser and for files too long for one request through Heroku's router. */
-export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
+export function jobRoutes(jobs: JobQueue, limits: UploadLimits): Router {
   const router = Router();
   const form = validate('body', enrichParamsSchema);
   const resultQuery = validate('query', resultQuerySchema);
@@ -18,12 +19,12 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
     res.status(202).location(`/api/jobs/${job.id}`).json(presentJob(job));
   });
 
-  router.get('/api/jobs/:id', (req, res) => {
-    res.json(presentJob(jobs.get(req.params.id)));
+  router.get('/api/jobs/:id', async (req, res) => {
+    res.json(presentJob(await jobs.get(req.params.id)));
   });
 
-  router.get('/api/jobs/:id/events', (req, res) => {
-    const job = jobs.get(req.params.id);
+  router.get('/api/jobs/:id/events', async (req, res) => {
+    const job = await jobs.get(req.params.id);
     res.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     const send = (current: Job) => {
@@ -35,30 +36,30 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
     const unsubscribe = jobs.subscribe(job.id, send);
     res.on('close', () => {
       clearInterval(heartbeat);
-      unsubscribe();
+      void Promise.resolve(unsubscribe).then((stop) => stop());
     });
-    send(job);
+    await unsubscribe;
+    // The state once subscribed, so no change between the first look and the subscription is missed; a job
+    // deleted meanwhile ends the stream.
+    await Promise.resolve(jobs.get(job.id)).then(send, () => res.end());
   });
 
   router.get('/api/jobs/:id/result', resultQuery, async (req, res) => {
-    const job = jobs.get(req.params.id);
+    const job = await jobs.get(req.params.id);
     await sendResult(res, jobs, job, resultQuery.of(req).format ?? job.params.format);
   });
 
   router.get('/api/jobs/:id/input', async (req, res) => {
-    const job = jobs.get(req.params.id);
-    const file = jobs.inputPath(job.id);
+    const job = await jobs.get(req.params.id);
+    const file = await jobs.inputPath(job.id);
     // Served as a download, never rendered: it is a stranger's file.
     res.attachment(job.input.name.replace(/[^A-Za-z0-9 ._-]+/g, '_').slice(0, 100) || 'input');
     res.set({ 'Content-Type': 'application/octet-stream', 'X-Content-Type-Options': 'nosniff' });
-    // sendFile reports a file deleted under it (the job expired meanwhile) as an error instead of crashing.
-    await new Promise<void>((resolve, reject) => {
-      res.sendFile(file, { dotfiles: 'deny' }, (error) => (error && !res.headersSent ? reject(errors.jobNotFound()) : resolve()));
-    });
+    await sendStored(res, file);
   });
 
   router.get('/api/jobs/:id/peaks', async (req, res) => {
-    const job = jobs.get(req.params.id);
+    const job = await jobs.get(req.params.id);
     const peaks = await jobs.peaks(job.id).catch(() => {
       throw errors.jobNotFound();
     });
@@ -66,18 +67,18 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
     res.set('Cache-Control', peaks.complete ? 'private, max-age=3600' : 'no-store').json(peaks);
   });
 
-  router.get('/api/jobs/:id/recipe', (req, res) => {
-    const job = jobs.get(req.params.id);
+  router.get('/api/jobs/:id/recipe', async (req, res) => {
+    const job = await jobs.get(req.params.id);
     res.attachment(`${job.id}.recipe.json`).json(presentRecipe(job));
   });
 
-  router.post('/api/jobs/:id/feedback', feedback, (req, res) => {
-    const job = jobs.get(req.params.id);
-    res.json(presentJob(jobs.setFeedback(job.id, feedback.of(req).rating)));
+  router.post('/api/jobs/:id/feedback', feedback, async (req, res) => {
+    const job = await jobs.get(req.params.id);
+    res.json(presentJob(await jobs.setFeedback(job.id, feedback.of(req).rating)));
   });
 
   router.delete('/api/jobs/:id', async (req, res) => {
-    const job = jobs.get(req.params.id);
+    const job = await jobs.get(req.params.id);
     await jobs.remove(job.id);
     res.status(204).end();
   });

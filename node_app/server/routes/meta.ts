@@ -24,7 +24,7 @@ export function metaRoutes(models: Models, readiness: Readiness, limits: PublicL
       res.json({ status: 'ready', models: { version: state.version, styles: state.styles }, checks });
       return;
     }
-    const problem = [checks.models, checks.ffmpeg, checks.dataDir].find((check) => check !== 'ok' && check !== 'loading');
+    const problem = Object.values(checks).find((check) => check !== 'ok' && check !== 'loading');
     const status = state.status === 'ready' ? 'unavailable' : state.status;
     res.status(503).set('Retry-After', '5').json({ status, ...(problem ? { message: problem } : {}), checks });
   });

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { rateLimit, type Store } from 'express-rate-limit';
 import { errors } from '../../contract/index.js';
 
 const WINDOW_MS = 60_000;
@@ -9,8 +9,9 @@ const WINDOW_MS = 60_000;
  * (`trust proxy` is 1 for Heroku's router), so clients behind the router are told apart by X-Forwarded-For
  * and one client cannot dodge the limit by sending its own header through it.
  */
-export function workRateLimit(perMinute: number): RequestHandler {
+export function workRateLimit(perMinute: number, store?: Store): RequestHandler {
   return rateLimit({
+    store,
     windowMs: WINDOW_MS,
     limit: perMinute,
     standardHeaders: 'draft-8',

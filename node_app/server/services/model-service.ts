@@ -29,8 +29,11 @@ export class ModelService {
     try {
       this.manifest = await loadManifest(this.modelsDir);
       this.styleCatalog = new StyleCatalog(this.manifest.styles, this.manifest.defaultStyle);
-      this.pool = new InferencePool(this.modelsDir, this.workers, this.logger);
-      await this.pool.ready;
+      // A distributed mode's web process (no workers) only lists and checks styles; its workers enrich.
+      if (this.workers > 0) {
+        this.pool = new InferencePool(this.modelsDir, this.workers, this.logger);
+        await this.pool.ready;
+      }
       this.logger.info({ version: this.manifest.version, styles: this.manifest.styles.length, workers: this.workers }, 'models ready');
     } catch (error) {
       this.failure = error instanceof Error ? error.message : String(error);
@@ -40,7 +43,7 @@ export class ModelService {
 
   get state(): ModelState {
     if (this.failure) return { status: 'failed', message: this.failure };
-    if (this.manifest && this.pool?.state.status === 'ready') {
+    if (this.manifest && (this.workers === 0 || this.pool?.state.status === 'ready')) {
       return { status: 'ready', version: this.manifest.version, styles: this.manifest.styles.length };
     }
     return { status: 'loading' };
@@ -54,7 +57,8 @@ export class ModelService {
   /** The enriched song, slice by slice, as the input's slices are decoded. */
   enrich(input: PcmInput, request: EnrichRequest, hooks: EnrichHooks): AsyncGenerator<Float32Array[]> {
     this.assertReady();
-    return this.pool!.enrichStream(input, request, hooks);
+    if (!this.pool) throw new Error('this process has no inference workers');
+    return this.pool.enrichStream(input, request, hooks);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { redisOptions } from './adapters/redis.js';
+import { loadConfig } from './config.js';
+
+const s3 = { S3_BUCKET: 'songs', AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' };
+
+describe('distributed mode configuration', () => {
+  it('stays embedded without REDIS_URL, whatever else is set', () => {
+    expect(loadConfig({ ...s3 }).distributed).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: '  ' }).distributed).toBeUndefined();
+  });
+
+  it('needs a bucket and its credentials with REDIS_URL, and says which variable is missing', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://localhost:6379', S3_BUCKET: 'songs' })).toThrow(
+      /AWS_ACCESS_KEY_ID \(or BUCKETEER_AWS_ACCESS_KEY_ID\): is required when REDIS_URL is set/,
+    );
+    expect(() => loadConfig({ REDIS_URL: 'http://localhost', ...s3 })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
+  it('reads the Bucketeer add-on\'s variables, the plain ones winning where both are set', () => {
+    const config = loadConfig({
+      REDIS_URL: 'rediss://:pw@example.com:6380',
+      BUCKETEER_BUCKET_NAME: 'bucketeer-1',
+      BUCKETEER_AWS_ACCESS_KEY_ID: 'bid',
+      BUCKETEER_AWS_SECRET_ACCESS_KEY: 'bsecret',
+      BUCKETEER_AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'mine',
+    });
+    expect(config.distributed).toEqual({
+      redisUrl: 'rediss://:pw@example.com:6380',
+      objectStore: { bucket: 'bucketeer-1', region: 'eu-west-1', accessKeyId: 'mine', secretAccessKey: 'bsecret', endpoint: undefined },
+      lockMs: 30_000,
+    });
+  });
+
+  it('connects to rediss:// with TLS but without verifying Heroku\'s self-signed certificate', () => {
+    expect(redisOptions('rediss://user:p%40ss@kv.example.com:6380/2')).toMatchObject({
+      host: 'kv.example.com',
+      port: 6380,
+      username: 'user',
+      password: 'p@ss',
+      db: 2,
+      tls: { rejectUnauthorized: false },
+    });
+    expect(redisOptions('redis://127.0.0.1:6379').tls).toBeUndefined();
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, type RunningServer } from '../../node_app/server/deploy/boot-probe.js';
+import { startProcessServer, type ProcessServer } from './process-server.js';
+
+export interface WorkerProcess extends RunningServer {
+  pid: number;
+  dataDir: string;
+  /** Files on the worker's local disk, relative to its data dir. */
+  localFiles(): Promise<string[]>;
+  /** SIGTERM (or `signal`), then the exit. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+/** A distributed mode's web process (`web:` line), from the source, against the given Redis and bucket. */
+export function startWeb(backing: Record<string, string>, env: Record<string, string> = {}): Promise<ProcessServer> {
+  return startProcessServer({ ...backing, ...env });
+}
+
+/** A `worker:` process from the source; resolves once it takes jobs. */
+export async function startWorker(backing: Record<string, string>, env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'enricher-worker-'));
+  const worker = startServer('exec node --import tsx node_app/server/worker-main.ts', root, {
+    ...process.env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DATA_DIR: dataDir,
+    WORKERS: '1',
+    ...backing,
+    ...env,
+  });
+  const deadline = Date.now() + 60_000;
+  while (!worker.output.some((line) => line.includes('worker taking jobs'))) {
+    if (worker.child.exitCode !== null || Date.now() > deadline) {
+      worker.child.kill('SIGKILL');
+      throw new Error(`the worker did not start:\n${worker.output.slice(-10).join('\n')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    ...worker,
+    pid: worker.child.pid!,
+    dataDir,
+    async localFiles() {
+      const entries = await readdir(dataDir, { recursive: true, withFileTypes: true }).catch(() => []);
+      return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name)));
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill(signal);
+      const timer = setTimeout(() => worker.child.kill('SIGKILL'), 40_000);
+      const exit = await worker.exited;
+      clearTimeout(timer);
+      await rm(dataDir, { recursive: true, force: true });
+      return exit;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ObjectStore } from '../node_app/server/adapters/object-store.js';
+import { loadConfig } from '../node_app/server/config.js';
+import { startBackingServices, type BackingServices } from './helpers/backing-services.js';
+
+describe('object storage (S3 API, against s3rver)', () => {
+  let backing: BackingServices;
+  let store: ObjectStore;
+  let dir: string;
+  beforeAll(async () => {
+    backing = await startBackingServices();
+    store = new ObjectStore(loadConfig({ ...backing.env }).distributed!.objectStore);
+    dir = await mkdtemp(path.join(os.tmpdir(), 'enricher-store-'));
+  });
+  afterAll(async () => {
+    store?.close();
+    await backing?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a file larger than one upload part comes back byte for byte, whole and as a range', async () => {
+    const bytes = randomBytes(9 * 1024 * 1024 + 123);
+    await writeFile(path.join(dir, 'in'), bytes);
+    await store.putFile('jobs/a/input', path.join(dir, 'in'));
+    expect(await store.getFile('jobs/a/input', path.join(dir, 'out'))).toBe(true);
+    expect((await readFile(path.join(dir, 'out'))).equals(bytes)).toBe(true);
+
+    const part = await store.get('jobs/a/input', 'bytes=100-199');
+    const chunks: Buffer[] = [];
+    for await (const chunk of part!.body) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(bytes.subarray(100, 200))).toBe(true);
+    expect(part!.contentRange).toBe(`bytes 100-199/${bytes.length}`);
+  });
+
+  it('removing a prefix removes every object under it and nothing else', async () => {
+    await writeFile(path.join(dir, 'small'), 'x');
+    for (const key of ['jobs/b/input', 'jobs/b/result.wav', 'jobs/c/input']) await store.putFile(key, path.join(dir, 'small'));
+    await store.removePrefix('jobs/b/');
+    expect(await store.exists('jobs/b/input')).toBe(false);
+    expect(await store.get('jobs/b/result.wav')).toBeNull();
+    expect(await store.exists('jobs/c/input')).toBe(true);
+  });
+});
