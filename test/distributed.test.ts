@@ -195,6 +195,17 @@ describe('distributed mode: two web and two worker processes on one queue and on
     workers.push(await startWorker(backing.env, { JOB_LOCK_S: '2', SHUTDOWN_GRACE_S: '1' }));
   });
 
+  it('a web process stopped (SIGTERM) right after accepting a job loses nothing: the job completes and is served by the other', async () => {
+    const leaving = web.a();
+    const { id } = (await (await submit(leaving, longClip, { seed: '11', style: 'rain' })).json()) as JobView;
+    await leaving.stop();
+    webs = [webs[1], await startWeb(backing.env, { MAX_QUEUE: '2', RATE_LIMIT_PER_MIN: '6', LOG_LEVEL: 'warn' })];
+
+    const done = await until(web.b(), id, (j) => j.status === 'done' || j.status === 'failed');
+    expect(done.status).toBe('done');
+    expect((await download(web.a(), `/api/jobs/${id}/result`)).body.equals(reference)).toBe(true);
+  });
+
   it('a full queue answers 503 BUSY with Retry-After, from any web process; deleted jobs leave nothing', async () => {
     // Two workers take two songs, two more wait (MAX_QUEUE=2); the next is refused.
     const ids: string[] = [];
