@@ -35,10 +35,9 @@ export function createEngineBench(manifest: LoadedManifest, generator: StyleGene
   const catalog = new StyleCatalog(manifest.styles, manifest.defaultStyle);
   let inferenceSeconds = 0;
   let windows = 0;
+  // Everything the engine reads from a generator (margin, texture loops) but with `generate` timed.
   const timed: StyleGenerator = {
-    sampleRate: generator.sampleRate,
-    window: generator.window,
-    overlap: generator.overlap,
+    ...generator,
     async generate(batch) {
       const started = performance.now();
       const out = await generator.generate(batch);
@@ -80,7 +79,7 @@ export function createEngineBench(manifest: LoadedManifest, generator: StyleGene
 /** Draws as much noise as the song needs, alone, to show what share of the mixing stage it takes. */
 function noiseSeconds(frames: number, sampleRate: number, channels: number, manifest: LoadedManifest): number {
   const modelFrames = Math.ceil(frames * (manifest.sampleRate / sampleRate));
-  const plan = planWindows(modelFrames, manifest.model.window, manifest.model.overlap);
+  const plan = planWindows(modelFrames, manifest.model.window, manifest.model.overlap, manifest.model.margin);
   const buffer = new Float32Array(plan.size);
   const started = performance.now();
   for (let k = 0; k < plan.count * channels; k++) fillGaussianAt(buffer, k % channels, k * plan.hop);

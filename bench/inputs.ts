@@ -41,9 +41,12 @@ function baseClip(ffmpeg: string, dir: string, channels: 1 | 2): Promise<string>
   return made;
 }
 
-/** The floor: ffmpeg alone decoding the upload and encoding the same output format, no enrichment. */
-export async function ffmpegRoundTrip(ffmpeg: string, input: BenchInput, output: string): Promise<number> {
-  const codec = input.format === 'mp3' ? ['-c:a', 'libmp3lame', '-q:a', '2'] : ['-c:a', 'pcm_s16le'];
+/**
+ * The floor: ffmpeg alone decoding the upload and encoding the output format, no enrichment. To WAV that is the
+ * decode (and a 16-bit write); to MP3 from MP3, ffmpeg's own transcode.
+ */
+export async function ffmpegFloor(ffmpeg: string, input: BenchInput, format: 'wav' | 'mp3', output: string): Promise<number> {
+  const codec = format === 'mp3' ? ['-c:a', 'libmp3lame', '-q:a', '2'] : ['-c:a', 'pcm_s16le'];
   const started = performance.now();
   await run(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-i', input.file, ...codec, output]);
   return (performance.now() - started) / 1000;

@@ -31,11 +31,13 @@ export async function benchModel(manifest: LoadedManifest, reps: number, windows
       const audio = Float32Array.from({ length: batch * window }, (_, i) => 0.3 * Math.sin(i * 0.05));
       const noise = Float32Array.from({ length: batch * window }, (_, i) => Math.sin(i * 12.9898) * 1.7);
       const style = new Float32Array(batch * styles).map((_, i) => (i % styles === 0 ? 1 : 0));
-      const feeds = {
+      const feeds: Record<string, ort.Tensor> = {
         [inputs.audio]: new ort.Tensor('float32', audio, [batch, window]),
         [inputs.noise]: new ort.Tensor('float32', noise, [batch, window]),
         [inputs.style]: new ort.Tensor('float32', style, [batch, styles]),
       };
+      // Models v2 also take the style's recorded loop; any signal of the right shape costs the same.
+      if (inputs.texture) feeds[inputs.texture] = new ort.Tensor('float32', audio.map((v) => 0.5 * v), [batch, window]);
       await session.run(feeds, [output]);
       const runs: number[] = [];
       for (let r = 0; r < reps; r++) {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -9,17 +9,18 @@ import { loadManifest } from '../node_app/server/adapters/manifest.js';
 import { createOnnxGenerator } from '../node_app/server/adapters/onnx-generator.js';
 import { createEngineBench, type StageTimes } from './engine-bench.js';
 import { benchModel, type ModelRow } from './model-bench.js';
-import { ffmpegRoundTrip, makeInput, type BenchInput } from './inputs.js';
+import { ffmpegFloor, makeInput, type BenchInput } from './inputs.js';
 import { benchScale, type ScaleResults } from './scale-bench.js';
 import { BenchServer, pollHealth, samplePeak, type LagStats } from './server-bench.js';
 import { formatSummary, markdownTable, summarize, type Summary } from './stats.js';
 
 const SECTIONS = ['model', 'engine', 'startup', 'http', 'memory', 'throughput', 'scale'] as const;
-const USAGE = `Usage: npm run bench [-- --quick] [--reps N] [--only SECTION,...] [--skip-build]
-  --quick       30 s and 3 min inputs only, fewer styles and repetitions (about 5 minutes)
-  --reps N      repetitions of each figure (default 3, quick 2)
-  --only LIST   run only these sections: ${SECTIONS.join(', ')}
-  --skip-build  use dist/ as it is instead of compiling the server first`;
+const USAGE = `Usage: npm run bench [-- --quick] [--reps N] [--only SECTION,...] [--skip-build] [--baseline FILE]
+  --quick          30 s and 3 min inputs only, fewer styles and repetitions (about 5 minutes)
+  --reps N         repetitions of each figure (default 3, quick 2)
+  --only LIST      run only these sections: ${SECTIONS.join(', ')}
+  --skip-build     use dist/ as it is instead of compiling the server first
+  --baseline FILE  a bench-*.json of earlier code (run just before, on the same machine): adds a before/after table`;
 
 const run = promisify(execFile);
 
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     'skip-build': { type: 'boolean', default: false },
     only: { type: 'string' },
+    baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -70,6 +72,9 @@ interface ConcurrentRow {
 interface HttpRow {
   input: string;
   style: string;
+  /** The output format asked for. */
+  format: 'wav' | 'mp3';
+  workers: number;
   seconds: number;
   wall: Summary;
   floor: Summary;
@@ -132,12 +137,16 @@ try {
   }
   const get = (name: string): BenchInput => inputs.get(name)!;
 
+  // ffmpeg alone on the same file, decoding it and encoding the output format, keyed by `input→format`.
   const floors = new Map<string, Summary>();
-  log('ffmpeg-only floor (decode + encode the same format)');
+  const floorOf = (input: string, format: 'wav' | 'mp3') => floors.get(`${input}→${format}`)!;
+  log('ffmpeg-only floor (decode + encode the output format)');
   for (const input of wants('engine') || wants('http') ? inputs.values() : []) {
-    const runs: number[] = [];
-    for (let r = 0; r < reps; r++) runs.push(await ffmpegRoundTrip(ffmpeg, input, path.join(scratch, `floor.${input.format}`)));
-    floors.set(input.name, summarize(runs));
+    for (const format of input.format === 'mp3' ? (['mp3', 'wav'] as const) : (['wav'] as const)) {
+      const runs: number[] = [];
+      for (let r = 0; r < reps; r++) runs.push(await ffmpegFloor(ffmpeg, input, format, path.join(scratch, `floor.${format}`)));
+      floors.set(`${input.name}→${format}`, summarize(runs));
+    }
   }
 
   if (wants('model')) {
@@ -167,7 +176,7 @@ try {
     const stages = Object.fromEntries(
       (Object.keys(runs[0]) as Array<keyof StageTimes>).map((key) => [key, summarize(runs.map((t) => t[key]))]),
     ) as Record<keyof StageTimes, Summary>;
-    results.engine.push({ input: c.input, style: c.style, seconds: input.seconds, stages, floor: floors.get(c.input)! });
+    results.engine.push({ input: c.input, style: c.style, seconds: input.seconds, stages, floor: floorOf(c.input, input.format) });
   }
 
   // ---- start-up, over a fresh process each time ----
@@ -185,37 +194,53 @@ try {
   }
   if (healthz.length > 0) results.startup = { healthz: summarize(healthz), readyz: summarize(readyz) };
 
-  // ---- the real server over HTTP, one worker (one core) ----
+  // ---- the real server over HTTP: one worker (one core), then two (a song alone spreads over both) ----
   // The bench sends more songs a minute than one visitor may, and 10-minute WAVs are bigger than the upload limit.
   const bigUpload = { MAX_UPLOAD_MB: '200', MAX_DURATION_S: '900', RATE_LIMIT_PER_MIN: '100000' };
-  const serverOne = !wants('http') ? null : await BenchServer.start({ WORKERS: '1', DATA_DIR: path.join(scratch, 'data-one'), ...bigUpload });
-  try {
-    await serverOne?.waitFor('/readyz');
-    const httpCases: Array<{ input: string; style: string; reps: number }> = [
-      { input: '30s-stereo-wav', style: styleIds[0], reps },
-      { input: '30s-stereo-wav', style: mix, reps },
-      ...['3min-mono-wav', '3min-stereo-wav', '3min-mono-mp3', '3min-stereo-mp3'].map((input) => ({ input, style: styleIds[0], reps })),
-      ...(quick ? [] : [{ input: '10min-mono-mp3', style: styleIds[0], reps: 1 }]),
-    ];
-    for (const c of serverOne ? httpCases : []) {
-      const input = get(c.input);
-      log(`http: ${c.input} ${c.style} ×${c.reps}`);
-      const runs: number[] = [];
-      for (let r = 0; r < c.reps; r++) {
-        runs.push((await serverOne!.enrich(input, { style: c.style, seed: '7', format: input.format })).seconds);
+  type HttpCase = { input: string; style: string; format: 'wav' | 'mp3'; reps: number };
+  const inItsFormat = (input: string, style = styleIds[0]): HttpCase => ({ input, style, format: get(input).format, reps });
+  const httpCases: Array<[number, HttpCase[]]> = [
+    [
+      1,
+      [
+        inItsFormat('30s-stereo-wav'),
+        inItsFormat('30s-stereo-wav', mix),
+        ...['3min-mono-wav', '3min-stereo-wav', '3min-mono-mp3', '3min-stereo-mp3'].map((input) => inItsFormat(input)),
+        { input: '3min-stereo-mp3', style: styleIds[0], format: 'wav', reps },
+        ...(quick ? [] : [{ ...inItsFormat('10min-mono-mp3'), reps: 1 }]),
+      ],
+    ],
+    [2, [inItsFormat('3min-stereo-wav'), { input: '3min-stereo-mp3', style: styleIds[0], format: 'wav', reps }, inItsFormat('3min-stereo-mp3')]],
+  ];
+  for (const [workers, cases] of wants('http') ? httpCases : []) {
+    const server = await BenchServer.start({ WORKERS: String(workers), DATA_DIR: path.join(scratch, `data-http-${workers}`), ...bigUpload });
+    try {
+      await server.waitFor('/readyz');
+      for (const c of cases) {
+        const input = get(c.input);
+        log(`http, ${workers} worker(s): ${c.input} → ${c.format} ${c.style} ×${c.reps}`);
+        const runs: number[] = [];
+        for (let r = 0; r < c.reps; r++) runs.push((await server.enrich(input, { style: c.style, seed: '7', format: c.format })).seconds);
+        results.http.push({ ...c, workers, seconds: input.seconds, wall: summarize(runs), floor: floorOf(c.input, c.format) });
       }
-      results.http.push({ input: c.input, style: c.style, seconds: input.seconds, wall: summarize(runs), floor: floors.get(c.input)! });
+    } finally {
+      await server.stop();
     }
-  } finally {
-    await serverOne?.stop();
   }
 
   // ---- memory and event-loop lag for the longest stereo upload, each on a fresh server ----
-  const longNames = quick ? ['3min-stereo-wav', '3min-stereo-mp3'] : ['10min-stereo-wav', '10min-stereo-mp3'];
-  for (const name of wants('memory') ? longNames : []) {
+  // One worker is the dyno's default; with two a song alone runs on both, which is what memory has to allow.
+  const [longWav, longMp3] = quick ? ['3min-stereo-wav', '3min-stereo-mp3'] : ['10min-stereo-wav', '10min-stereo-mp3'];
+  const longRuns: Array<[string, number]> = [
+    [longWav, 1],
+    [longMp3, 1],
+    [longMp3, 2],
+  ];
+  for (const [name, workers] of wants('memory') ? longRuns : []) {
     const input = get(name);
-    log(`memory and lag: ${name} on a fresh one-worker server`);
-    const server = await BenchServer.start({ WORKERS: '1', DATA_DIR: path.join(scratch, `data-mem-${name}`), ...bigUpload });
+    const key = workers === 1 ? name : `${name}, ${workers} workers`;
+    log(`memory and lag: ${name} on a fresh ${workers}-worker server`);
+    const server = await BenchServer.start({ WORKERS: String(workers), DATA_DIR: path.join(scratch, `data-mem-${name}-${workers}`), ...bigUpload });
     try {
       await server.waitFor('/readyz');
       const idleRss = await server.rssWithChildrenMb();
@@ -226,8 +251,8 @@ try {
       const lag: LagStats = await server.readLag();
       const healthLatencies = await health.stop();
       const sampledPeak = await rss.stop();
-      results.memory[name] = { idleMb: idleRss, peakProcessMb: await server.peakRssMb(), peakWithFfmpegMb: sampledPeak, seconds: request.seconds };
-      results.lag[name] = { ...lag, healthzP99Ms: percentile(healthLatencies, 99), healthzMaxMs: Math.max(...healthLatencies) };
+      results.memory[key] = { idleMb: idleRss, peakProcessMb: await server.peakRssMb(), peakWithFfmpegMb: sampledPeak, seconds: request.seconds };
+      results.lag[key] = { ...lag, healthzP99Ms: percentile(healthLatencies, 99), healthzMaxMs: Math.max(...healthLatencies) };
     } finally {
       await server.stop();
     }
@@ -301,7 +326,8 @@ try {
   }
 
   results.loadAfter = os.loadavg();
-  const report = renderReport(results);
+  const baseline = values.baseline ? (JSON.parse(await readFile(values.baseline, 'utf8')) as typeof results) : null;
+  const report = renderReport(results) + (baseline ? `\n\n${renderComparison(baseline, results)}` : '');
   console.log(report);
   const dir = path.resolve('bench/results');
   await mkdir(dir, { recursive: true });
@@ -352,10 +378,19 @@ function renderReport(r: typeof results): string {
       ]),
     ),
   );
-  section('Real server over HTTP (POST /api/enrich, one worker; output in the input format):', r.http, () =>
+  section('Real server over HTTP (POST /api/enrich, one song at a time; floor: ffmpeg alone, same input and output format):', r.http, () =>
     markdownTable(
-      ['input', 'style', 'wall s', 'RTF', 'ffmpeg floor RTF', 'wall/floor'],
-      r.http.map((row) => [row.input, row.style, formatSummary(row.wall, 2), rtf(row.wall, row.seconds), rtf(row.floor, row.seconds), (row.wall.median / row.floor.median).toFixed(1)]),
+      ['input', 'output', 'workers', 'style', 'wall s', 'RTF', 'ffmpeg floor RTF', 'wall/floor'],
+      r.http.map((row) => [
+        row.input,
+        row.format,
+        String(row.workers),
+        row.style,
+        formatSummary(row.wall, 2),
+        rtf(row.wall, row.seconds),
+        rtf(row.floor, row.seconds),
+        (row.wall.median / row.floor.median).toFixed(2),
+      ]),
     ),
   );
   const targets: string[][] = [];
@@ -398,14 +433,58 @@ function renderReport(r: typeof results): string {
   }
   const threeMin = r.engine.find((row) => row.input === '3min-stereo-wav');
   if (threeMin) targets.push(['3-min stereo song, engine end to end', `${threeMin.stages.total.median.toFixed(2)} s (RTF ${(threeMin.stages.total.median / 180).toFixed(4)})`, '≤ 2 s (RTF 0.01)']);
-  const threeMinHttp = r.http.find((row) => row.input === '3min-stereo-wav');
-  if (threeMinHttp) targets.push(['3-min stereo song over HTTP', `${threeMinHttp.wall.median.toFixed(2)} s (RTF ${(threeMinHttp.wall.median / 180).toFixed(4)})`, '≤ 2 s (RTF 0.01)']);
+  for (const row of r.http.filter((h) => h.input === '3min-stereo-wav')) {
+    targets.push([`3-min stereo song over HTTP, ${row.workers} worker(s)`, `${row.wall.median.toFixed(2)} s (RTF ${(row.wall.median / 180).toFixed(4)})`, '≤ 2 s (RTF 0.01)']);
+  }
+  for (const row of r.http.filter((h) => h.input === '3min-stereo-mp3')) {
+    const [floor, target] = row.format === 'wav' ? ['ffmpeg-only decode', '≤ 3×'] : ["ffmpeg's own MP3 → MP3", '≤ 1.3×'];
+    targets.push([
+      `3-min stereo MP3 → ${row.format.toUpperCase()} over HTTP, ${row.workers} worker(s), against ${floor}`,
+      `${(row.wall.median / row.floor.median).toFixed(2)}× (${row.wall.median.toFixed(2)} s / ${row.floor.median.toFixed(2)} s)`,
+      target,
+    ]);
+  }
   out.push(markdownTable(['figure', 'measured', 'target'], targets));
   return out.join('\n');
 }
 
 function signed(value: number): string {
   return `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(2)}`;
+}
+
+/** The figures that both runs have, earlier code against this one (medians). */
+function renderComparison(before: typeof results, after: typeof results): string {
+  const rows: string[][] = [];
+  const change = (was: number, now: number, digits: number, unit: string) =>
+    [`${was.toFixed(digits)}${unit}`, `${now.toFixed(digits)}${unit}`, `×${(now / was).toFixed(2)}`];
+  for (const row of after.engine) {
+    const was = before.engine.find((e) => e.input === row.input && e.style === row.style);
+    if (!was || !row.input.startsWith('3min-stereo')) continue;
+    for (const stage of ['total', 'inference', 'mix', 'noise'] as const) {
+      rows.push([`engine ${row.input}, ${row.style}: ${stage} RTF`, ...change(was.stages[stage].median / was.seconds, row.stages[stage].median / row.seconds, 4, '')]);
+    }
+  }
+  for (const row of after.http) {
+    const was = before.http.find((h) => h.input === row.input && h.format === row.format && h.workers === row.workers && h.style === row.style);
+    if (was) rows.push([`HTTP ${row.input} → ${row.format}, ${row.workers} worker(s), ${row.style}: wall`, ...change(was.wall.median, row.wall.median, 2, ' s')]);
+  }
+  const memoryBefore = before.memory as Record<string, { peakProcessMb: number }>;
+  for (const [name, m] of Object.entries(after.memory as Record<string, { peakProcessMb: number }>)) {
+    if (memoryBefore[name]) rows.push([`peak RSS, ${name}`, ...change(memoryBefore[name].peakProcessMb, m.peakProcessMb, 0, ' MB')]);
+  }
+  const lagBefore = before.lag as Record<string, LagStats>;
+  for (const [name, l] of Object.entries(after.lag as Record<string, LagStats>)) {
+    if (lagBefore[name]) rows.push([`event-loop lag p99, ${name}`, ...change(lagBefore[name].p99, l.p99, 1, ' ms')]);
+  }
+  for (const t of after.throughput) {
+    const was = before.throughput.find((b) => b.concurrency === t.concurrency && b.workers === t.workers && b.input === t.input);
+    if (was) rows.push([`throughput, ${t.concurrency} at a time (${t.input}, ${t.workers} workers)`, ...change(was.songsPerSecond, t.songsPerSecond, 3, ' songs/s')]);
+  }
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  return [
+    `Before → after (baseline run ${before.startedAt}, load ${load(before.loadBefore)} → ${load(before.loadAfter)}):`,
+    markdownTable(['figure', 'before', 'after', 'after/before'], rows),
+  ].join('\n');
 }
 
 function scale(s: Summary, factor: number): Summary {

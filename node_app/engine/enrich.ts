@@ -86,6 +86,59 @@ export interface EnrichStreamOptions extends Omit<EnrichOptions, 'onProgress'> {
   onWindowsDone?: (windows: number) => void;
 }
 
+/**
+ * Enrichment over a stream of planar slices: the {@link MixStream} of every channel, then the {@link SongLimiter}.
+ * `push` takes input and resolves to the output that is final, `finish` flushes the rest.
+ */
+export class EnrichStream {
+  private readonly mix: MixStream;
+  private readonly limiter: SongLimiter;
+
+  constructor(sampleRate: number, channelCount: number, generator: StyleGenerator, options: EnrichStreamOptions) {
+    this.mix = new MixStream(sampleRate, allChannels(channelCount), generator, options);
+    this.limiter = new SongLimiter(sampleRate, channelCount, options.amount);
+  }
+
+  async push(chunk: Float32Array[]): Promise<Float32Array[]> {
+    return this.limiter.push(await this.mix.push(chunk));
+  }
+
+  async finish(): Promise<Float32Array[]> {
+    const tail = this.limiter.push(await this.mix.finish());
+    return concatPlanar([tail, this.limiter.finish()], tail.length);
+  }
+}
+
+/** The channel numbers of a song with `count` channels: the {@link MixStream} that carries all of them. */
+export function allChannels(count: number): number[] {
+  return Array.from({ length: count }, (_, c) => c);
+}
+
+/**
+ * The last stage, over all of a song's channels at once: the peak limiter, linked across channels so the stereo
+ * image does not move. At amount 0 the song passes untouched.
+ */
+export class SongLimiter {
+  private readonly limiter: StreamingLimiter | null;
+
+  constructor(
+    sampleRate: number,
+    private readonly channelCount: number,
+    amount: number,
+  ) {
+    this.limiter = amount === 0 ? null : new StreamingLimiter(channelCount, Math.round(LIMITER_LOOKAHEAD_SECONDS * sampleRate));
+  }
+
+  push(mixed: Float32Array[]): Float32Array[] {
+    return this.limiter ? this.limiter.push(mixed) : mixed;
+  }
+
+  /** What the limiter still holds once the song has ended. */
+  finish(): Float32Array[] {
+    return this.limiter ? this.limiter.finish() : Array.from({ length: this.channelCount }, () => new Float32Array(0));
+  }
+}
+
 /** One channel's state: its dry input (mixed in place once final) and its stretch of the generated layer. */
 interface ChannelState {
   input: SampleQueue;
@@ -98,15 +151,20 @@ interface ChannelState {
 }
 
 /**
- * Enrichment over a stream of planar slices: `push` takes input and resolves to the output that is final,
- * `finish` flushes the rest. It holds a few windows per channel, never the song.
+ * `dry + amount * wet` over a stream of planar slices, for some of a song's channels, before the limiter:
+ * `push` takes input and resolves to the output that is final, `finish` flushes the rest. It holds a few
+ * windows per channel, never the song.
  *
  * The song's length is unknown until `finish`, yet the output is the same as for the whole song at once: a
  * batch of windows runs only once the input shows that none of them is the last window (whose cross-fade
  * differs) and that every sample they read has arrived; what remains is batched at the end exactly as a
  * known length would batch it.
+ *
+ * Each channel's output depends only on that channel's input and its number in the song (which picks its noise
+ * and texture), and how much comes out of a slice only on the lengths pushed, so the channels of one song can be
+ * mixed by separate streams, on separate threads, and joined before the limiter with the same result.
  */
-export class EnrichStream {
+export class MixStream {
   private readonly channels: ChannelState[];
   private readonly modelPerNative: number;
   private readonly nativePerModel: number;
@@ -117,15 +175,15 @@ export class EnrichStream {
   private readonly noiseBlock: Float32Array;
   private readonly textureBlock?: Float32Array;
   private readonly overlapGains: Float32Array;
-  private readonly limiter: StreamingLimiter;
   private received = 0;
   private nextWindow = 0;
   private finalized = 0;
   private emitted = 0;
 
+  /** `channels` are the song's channel numbers that this stream carries, in the order its slices hold them. */
   constructor(
-    private readonly sampleRate: number,
-    channelCount: number,
+    sampleRate: number,
+    channels: readonly number[],
     private readonly generator: StyleGenerator,
     private readonly options: EnrichStreamOptions,
   ) {
@@ -137,7 +195,7 @@ export class EnrichStream {
     this.streamingFades = new CrossfadeSet(this.streamingPlan);
     const { size, hop } = this.streamingPlan;
     const { textures } = generator;
-    this.channels = Array.from({ length: channelCount }, (_, channel) => ({
+    this.channels = channels.map((channel) => ({
       input: new SampleQueue(),
       wet: new WetAccumulator(size + hop + Math.ceil(this.modelPerNative) + 2),
       noiseKey: channelKey(options.seed, channel),
@@ -150,7 +208,6 @@ export class EnrichStream {
     this.noiseBlock = new Float32Array(this.batchSize * size);
     if (textures) this.textureBlock = new Float32Array(this.batchSize * size);
     this.overlapGains = new Float32Array(generator.overlap);
-    this.limiter = new StreamingLimiter(channelCount, Math.round(LIMITER_LOOKAHEAD_SECONDS * sampleRate));
   }
 
   async push(chunk: Float32Array[]): Promise<Float32Array[]> {
@@ -179,9 +236,7 @@ export class EnrichStream {
       await this.runBatch(this.nextWindow, Math.min(plan.count, this.nextWindow + this.batchSize) - this.nextWindow, fades, length);
     }
     this.finalizeUpTo(length, length);
-    const tail = this.emit();
-    const drained = this.limiter.finish();
-    return concatPlanar([tail, drained], tail.length);
+    return this.emit();
   }
 
   /**
@@ -248,8 +303,7 @@ export class EnrichStream {
   private emit(): Float32Array[] {
     const from = this.emitted;
     const to = this.finalized;
-    // Views, not copies: the limiter copies what it keeps before the queues are touched again.
-    const out = this.limiter.push(this.channels.map(({ input }) => input.range(from, to)));
+    const out = this.channels.map(({ input }) => input.range(from, to).slice());
     for (const { input } of this.channels) input.dropBefore(to);
     this.emitted = to;
     return out;

@@ -3,9 +3,12 @@ import type { CompressedFormat } from '../../contract/index.js';
 import {
   ffmpegVersion,
   encodeWithFfmpeg,
+  streamEncodeWithFfmpeg,
   streamWithFfmpeg,
   FfmpegError,
   probeAudio,
+  type PcmEncoder,
+  type PcmLayout,
 } from './ffmpeg.js';
 import { MediaError } from './media-error.js';
 import { ProcessLauncher } from './process-launcher.js';
@@ -36,6 +39,8 @@ export interface AudioCodec {
   writeWav(path: string, format: { sampleRate: number; channels: number }): Promise<WavWriter>;
   /** Writes `format` from a WAV master; for wav the master itself is the result. Settles once ffmpeg has exited. */
   transcode(wavPath: string, format: CompressedFormat, output: string, signal?: AbortSignal): Promise<void>;
+  /** Writes `format` from samples as they come, with the same bytes as `transcode` of their 16-bit master. */
+  encodeStream(layout: PcmLayout, format: CompressedFormat, output: string, signal?: AbortSignal): PcmEncoder;
   /** ffmpeg's first line of `-version`; rejects when it cannot be run. */
   ffmpegVersion(): Promise<string>;
   /** Stops the encoders' launcher; encodes still running are killed. */
@@ -79,6 +84,20 @@ export function createAudioCodec(codecOptions: CodecOptions): AudioCodec {
       await encodeWithFfmpeg(launcher, ffmpegPath, wavPath, format, output, { timeoutMs, signal, niceness: ENCODE_NICENESS }).catch((error: unknown) => {
         throw fromEncodeError(error);
       });
+    },
+
+    encodeStream(layout, format, output, signal) {
+      const { ffmpegPath, timeoutMs } = codecOptions;
+      const encoder = streamEncodeWithFfmpeg(launcher, ffmpegPath, layout, format, output, { timeoutMs, signal, niceness: ENCODE_NICENESS });
+      const mapped = <T>(work: Promise<T>): Promise<T> =>
+        work.catch((error: unknown) => {
+          throw fromEncodeError(error);
+        });
+      return {
+        write: (channels) => mapped(encoder.write(channels)),
+        close: () => mapped(encoder.close()),
+        abort: () => encoder.abort(),
+      };
     },
 
     ffmpegVersion: () => ffmpegVersion(launcher, codecOptions.ffmpegPath, Math.min(codecOptions.stallTimeoutMs, 10_000)),

@@ -3,9 +3,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { sanitizeInPlace } from '../../engine/pcm.js';
 import type { CompressedFormat } from '../../contract/index.js';
-import type { ProcessLauncher } from './process-launcher.js';
+import type { Launched, ProcessLauncher } from './process-launcher.js';
+import { interleave16 } from './wav.js';
 
 const require = createRequire(import.meta.url);
 
@@ -294,12 +296,29 @@ export interface EncodeOptions {
 
 /** The command line of an encode, as plain data. The input is our own WAV master, still read as WAV only. */
 export function encodeArgs(wavPath: string, format: CompressedFormat, output: string): string[] {
+  return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...restrictedInput('wav'), '-i', fileUrl(wavPath), ...encoderOutput(format, output)];
+}
+
+/**
+ * The command line of an encode fed on stdin with 16-bit samples as they are enriched: raw PCM of a stated
+ * format, through the pipe protocol only.
+ */
+export function streamEncodeArgs(layout: PcmLayout, format: CompressedFormat, output: string): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-    ...restrictedInput('wav'), '-i', fileUrl(wavPath),
-    // One thread per encode: the encode pool decides how many cores transcodes get, not ffmpeg.
-    '-threads', '1', ...ENCODERS[format], '-f', format, fileUrl(output),
+    '-f', 's16le', '-ar', String(layout.sampleRate), '-ac', String(layout.channels), '-protocol_whitelist', 'pipe', '-i', 'pipe:0',
+    ...encoderOutput(format, output),
   ];
+}
+
+function encoderOutput(format: CompressedFormat, output: string): string[] {
+  // One thread per encode: the encode pool decides how many cores transcodes get, not ffmpeg.
+  return ['-threads', '1', ...ENCODERS[format], '-f', format, fileUrl(output)];
+}
+
+export interface PcmLayout {
+  sampleRate: number;
+  channels: number;
 }
 
 /**
@@ -316,7 +335,76 @@ export async function encodeWithFfmpeg(
   options: EncodeOptions,
 ): Promise<void> {
   options.signal?.throwIfAborted();
-  const encoder = launcher.run(binary, encodeArgs(wavPath, format, output), { niceness: options.niceness });
+  await superviseEncode(launcher.run(binary, encodeArgs(wavPath, format, output), { niceness: options.niceness }), options);
+}
+
+/** An encoder that takes planar slices as they come; the file is complete once `close` has resolved. */
+export interface PcmEncoder {
+  write(channels: Float32Array[]): Promise<void>;
+  /** Ends the input and waits for ffmpeg to finish the file; rejects with the encode's failure. */
+  close(): Promise<void>;
+  /** Kills the encoder and waits for it to exit, after a failure elsewhere; the caller deletes the file. */
+  abort(): Promise<void>;
+}
+
+/** Frames converted and handed to the pipe at a time. */
+const STREAM_CHUNK_FRAMES = 16384;
+
+/**
+ * Starts an encoder fed on its stdin, through `launcher` like every encode (same niceness, one thread, timeout
+ * and cancellation); writes wait while the pipe is full, so ffmpeg's pace holds back the writer.
+ */
+export function streamEncodeWithFfmpeg(
+  launcher: ProcessLauncher,
+  binary: string,
+  layout: PcmLayout,
+  format: CompressedFormat,
+  output: string,
+  options: EncodeOptions,
+): PcmEncoder {
+  options.signal?.throwIfAborted();
+  const encoder = launcher.run(binary, streamEncodeArgs(layout, format, output), { niceness: options.niceness, pipeStdin: true });
+  const finished = superviseEncode(encoder, options);
+  // Whoever writes or closes sees the failure; until then it must not count as unhandled.
+  finished.catch(() => undefined);
+  const early = finished.then(() => {
+    throw new FfmpegError('ffmpeg stopped before the end of its input', 'failed');
+  });
+  early.catch(() => undefined);
+  const pipe = encoder.stdin.then(
+    (socket) => {
+      // A write to an encoder that has died fails with EPIPE; `finished` says why it died.
+      socket.on('error', () => undefined);
+      return socket;
+    },
+    // No pipe means no encoder: its exit says why.
+    () => early,
+  );
+  pipe.catch(() => undefined);
+  const scratch = new Int16Array(STREAM_CHUNK_FRAMES * layout.channels);
+  return {
+    async write(channels) {
+      const socket = await pipe;
+      const total = channels[0]?.length ?? 0;
+      for (let start = 0; start < total; start += STREAM_CHUNK_FRAMES) {
+        // The socket keeps what it cannot send at once, so each piece is a copy of the scratch.
+        const bytes = Buffer.from(interleave16(channels, start, Math.min(STREAM_CHUNK_FRAMES, total - start), scratch));
+        // A pipe that breaks waits for ffmpeg's exit, which says why.
+        if (!socket.write(bytes)) await Promise.race([once(socket, 'drain'), early]).catch(() => early);
+      }
+    },
+    async close() {
+      (await pipe.catch(() => null))?.end();
+      await finished;
+    },
+    async abort() {
+      encoder.kill();
+      await finished.catch(() => undefined);
+    },
+  };
+}
+
+async function superviseEncode(encoder: Launched, options: EncodeOptions): Promise<void> {
   let failure: FfmpegError | null = null;
   const stop = (error: FfmpegError): void => {
     failure ??= error;

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
+import { allChannels, SongLimiter } from '../../engine/enrich.js';
 import { transferList, type EnrichRequest, type FromWorker, type ToWorker } from './inference-protocol.js';
 
 export type { EnrichRequest };
@@ -18,10 +19,13 @@ export interface PcmInput {
 export type PoolState = { status: 'loading' } | { status: 'ready' } | { status: 'failed'; message: string };
 
 interface Task {
-  id: number;
   input: PcmInput;
   request: EnrichRequest;
-  /** Frames of each chunk the worker has not answered yet, oldest first. */
+  /** The workers' shares of the song, one per worker; empty while the task waits for one. */
+  parts: Part[];
+  /** Runs here, over the parts' answers joined: it links all of the song's channels. */
+  limiter: SongLimiter;
+  /** Frames of each chunk the workers have not all answered yet, oldest first. */
   inFlight: number[];
   /** Enriched slices the consumer has not taken yet. */
   outputs: Float32Array[][];
@@ -34,6 +38,18 @@ interface Task {
   release: () => void;
 }
 
+/** Some of a song's channels on one worker. */
+interface Part {
+  id: number;
+  task: Task;
+  /** The worker working on it; null once it has let go. */
+  slot: Slot | null;
+  channels: number[];
+  /** Mixed slices the worker has answered, waiting for the other parts' answers to the same chunks. */
+  answers: Float32Array[][];
+  done: boolean;
+}
+
 // How far the decoder may run ahead of the worker, and the worker ahead of the WAV writer: enough to keep the
 // worker busy between messages, small enough that memory is bounded by a few windows and not by the song.
 const MAX_FRAMES_IN_FLIGHT = 1 << 17;
@@ -41,10 +57,15 @@ const MAX_OUTPUTS_WAITING = 4;
 
 interface Slot {
   worker: Worker;
-  task: Task | null;
+  part: Part | null;
 }
 
-/** Worker threads that each hold one ONNX Runtime session and enrich one song at a time. */
+/**
+ * Worker threads that each hold one ONNX Runtime session and mix one song's channels at a time. A song that
+ * finds no other waiting spreads its channels over the idle workers (a stereo song alone uses two cores); the
+ * workers' answers are joined here and limited. Each channel's samples do not depend on which worker mixed it,
+ * so the bytes are the same however the song was split.
+ */
 export class InferencePool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Task[] = [];
@@ -85,7 +106,19 @@ export class InferencePool {
     const released = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const task: Task = { id: this.nextId++, input, request, inFlight: [], outputs: [], done: false, error: null, wake: () => undefined, released, release };
+    const task: Task = {
+      input,
+      request,
+      parts: [],
+      limiter: new SongLimiter(input.sampleRate, input.channels, request.amount),
+      inFlight: [],
+      outputs: [],
+      done: false,
+      error: null,
+      wake: () => undefined,
+      released,
+      release,
+    };
     const onAbort = () => this.fail(task, abortError());
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     this.waiting.push(task);
@@ -107,7 +140,7 @@ export class InferencePool {
     } finally {
       hooks.signal?.removeEventListener('abort', onAbort);
       if (!task.done) this.fail(task, abortError());
-      // A job counts as over only once its worker has let go of it: shutting down terminates the workers,
+      // A job counts as over only once its workers have let go of it: shutting down terminates the workers,
       // and a worker terminated in the middle of a model call takes the process down with it.
       await task.released;
     }
@@ -120,7 +153,7 @@ export class InferencePool {
 
   private spawn(): Promise<void> {
     const worker = startWorker(new URL('./inference.worker', import.meta.url), { modelsDir: this.modelsDir });
-    const slot: Slot = { worker, task: null };
+    const slot: Slot = { worker, part: null };
 
     return new Promise((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
@@ -131,7 +164,7 @@ export class InferencePool {
         } else if (message.type === 'load-failed') {
           reject(new Error(`model could not be loaded: ${message.message}`));
         } else {
-          this.onTaskMessage(slot, message);
+          this.onPartMessage(slot, message);
         }
       });
       worker.on('error', (error) => this.logger.error({ err: error }, 'inference worker error'));
@@ -142,33 +175,62 @@ export class InferencePool {
     });
   }
 
-  private onTaskMessage(slot: Slot, message: Exclude<FromWorker, { type: 'ready' | 'load-failed' }>): void {
-    const task = slot.task;
-    if (!task || task.id !== message.id) return;
+  private onPartMessage(slot: Slot, message: Exclude<FromWorker, { type: 'ready' | 'load-failed' }>): void {
+    const part = slot.part;
+    if (!part || part.id !== message.id) return;
+    const { task } = part;
     if (message.type === 'output') {
-      task.inFlight.shift();
-      if (!task.error && (message.channels[0]?.length ?? 0) > 0) task.outputs.push(message.channels);
-      this.notify(task);
+      part.answers.push(message.channels);
+      this.join(task);
       return;
     }
-    slot.task = null;
-    task.release();
+    this.letGo(part);
     if (message.type === 'done') {
-      task.done = true;
-      this.notify(task);
+      part.done = true;
+      if (!task.error && task.parts.every((p) => p.done)) {
+        task.outputs.push(task.limiter.finish());
+        task.done = true;
+        this.notify(task);
+      }
     } else {
       this.fail(task, Object.assign(new Error(message.message), message.aborted ? { name: 'AbortError' } : {}));
     }
     this.dispatch();
   }
 
+  /** Passes on every chunk that all parts have answered: their channels joined in the song's order, limited. */
+  private join(task: Task): void {
+    while (task.parts.every((part) => part.answers.length > 0)) {
+      const mixed: Float32Array[] = new Array<Float32Array>(task.input.channels);
+      for (const part of task.parts) {
+        const answer = part.answers.shift()!;
+        part.channels.forEach((channel, i) => {
+          mixed[channel] = answer[i];
+        });
+      }
+      task.inFlight.shift();
+      if (task.error) continue;
+      const limited = task.limiter.push(mixed);
+      if ((limited[0]?.length ?? 0) > 0) task.outputs.push(limited);
+    }
+    this.notify(task);
+  }
+
+  /** The part's worker is free again; the task is released once none of its workers is on it. */
+  private letGo(part: Part): void {
+    if (part.slot) part.slot.part = null;
+    part.slot = null;
+    if (part.task.parts.every((p) => !p.slot)) part.task.release();
+  }
+
   private onExit(slot: Slot, code: number): void {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);
-    if (slot.task) {
-      this.fail(slot.task, new Error(`inference worker stopped unexpectedly (exit code ${code})`));
-      slot.task.release();
+    const part = slot.part;
+    if (part) {
+      this.fail(part.task, new Error(`inference worker stopped unexpectedly (exit code ${code})`));
+      this.letGo(part);
     }
     if (!this.closing) {
       this.logger.warn({ code }, 'inference worker exited; starting a new one');
@@ -177,19 +239,27 @@ export class InferencePool {
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (slot.task) continue;
-      const task = this.waiting.shift();
-      if (!task) return;
-      slot.task = task;
-      const { sampleRate, channels } = task.input;
-      slot.worker.postMessage({ type: 'start', id: task.id, sampleRate, channels, request: task.request } satisfies ToWorker);
-      void this.pump(slot, task);
+    for (;;) {
+      const idle = this.slots.filter((slot) => !slot.part);
+      const task = this.waiting[0];
+      if (!task || idle.length === 0) return;
+      this.waiting.shift();
+      // Alone, a song takes a worker per channel while there are idle ones; with others waiting, one each.
+      const share = this.waiting.length === 0 ? Math.min(idle.length, task.input.channels) : 1;
+      task.parts = idle.slice(0, share).map((slot, index) => {
+        const channels = allChannels(task.input.channels).filter((c) => c % share === index);
+        const part: Part = { id: this.nextId++, task, slot, channels, answers: [], done: false };
+        slot.part = part;
+        const { sampleRate } = task.input;
+        slot.worker.postMessage({ type: 'start', id: part.id, sampleRate, channels, request: task.request } satisfies ToWorker);
+        return part;
+      });
+      void this.pump(task);
     }
   }
 
-  /** Feeds the decoder's slices to the worker, pausing while it or the consumer is behind. */
-  private async pump(slot: Slot, task: Task): Promise<void> {
+  /** Feeds the decoder's slices to the workers, pausing while they or the consumer are behind. */
+  private async pump(task: Task): Promise<void> {
     const chunks = task.input.chunks[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -200,12 +270,15 @@ export class InferencePool {
         const next = await chunks.next();
         if (task.error) return;
         if (next.done) {
-          slot.worker.postMessage({ type: 'end', id: task.id } satisfies ToWorker);
+          for (const part of task.parts) part.slot?.worker.postMessage({ type: 'end', id: part.id } satisfies ToWorker);
           return;
         }
         task.inFlight.push(next.value[0]?.length ?? 0);
-        // The slices move to the worker rather than being copied; the enriched ones come back the same way.
-        slot.worker.postMessage({ type: 'chunk', id: task.id, channels: next.value } satisfies ToWorker, transferList(next.value));
+        // The slices move to the workers rather than being copied; the enriched ones come back the same way.
+        for (const part of task.parts) {
+          const channels = part.channels.map((c) => next.value[c]);
+          part.slot?.worker.postMessage({ type: 'chunk', id: part.id, channels } satisfies ToWorker, transferList(channels));
+        }
       }
     } catch (error) {
       this.fail(task, error instanceof Error ? error : new Error(String(error)));
@@ -215,7 +288,7 @@ export class InferencePool {
     }
   }
 
-  /** Ends the task with `error` unless it has already ended; a worker still on it is told to stop. */
+  /** Ends the task with `error` unless it has already ended; workers still on it are told to stop. */
   private fail(task: Task, error: Error): void {
     if (task.done || task.error) return;
     task.error = error;
@@ -225,8 +298,7 @@ export class InferencePool {
       this.waiting.splice(queued, 1);
       task.release();
     }
-    const slot = this.slots.find((s) => s.task === task);
-    slot?.worker.postMessage({ type: 'cancel', id: task.id } satisfies ToWorker);
+    for (const part of task.parts) part.slot?.worker.postMessage({ type: 'cancel', id: part.id } satisfies ToWorker);
     this.notify(task);
   }
 

@@ -6,12 +6,13 @@ export interface EnrichRequest {
 }
 
 /**
- * A song travels as a stream: `start`, then `chunk`s, then `end`. The worker answers every chunk with one
- * `output` (possibly empty), which doubles as the acknowledgement the pool paces its sending by, and `end`
- * with a last `output` and `done`.
+ * A song, or some of its channels, travels as a stream: `start`, then `chunk`s, then `end`. The worker answers
+ * every chunk with one `output` (possibly empty) of the mixed, not yet limited samples, which doubles as the
+ * acknowledgement the pool paces its sending by, and `end` with a last `output` and `done`. `channels` are the
+ * song's channel numbers that the chunks hold.
  */
 export type ToWorker =
-  | { type: 'start'; id: number; sampleRate: number; channels: number; request: EnrichRequest }
+  | { type: 'start'; id: number; sampleRate: number; channels: number[]; request: EnrichRequest }
   | { type: 'chunk'; id: number; channels: Float32Array[] }
   | { type: 'end'; id: number }
   | { type: 'cancel'; id: number };

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { EnrichStream, type StyleGenerator } from '../../engine/enrich.js';
+import { MixStream, type StyleGenerator } from '../../engine/enrich.js';
 import { createOnnxGenerator } from './onnx-generator.js';
 import { transferList, type FromWorker, type ToWorker } from './inference-protocol.js';
 import { loadManifest } from './manifest.js';
@@ -30,7 +30,7 @@ try {
 }
 
 interface Running {
-  stream: EnrichStream;
+  stream: MixStream;
   controller: AbortController;
   /** Chunks are enriched strictly in order: each waits for the one before. */
   queue: Promise<void>;
@@ -62,7 +62,7 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'start': {
       const controller = new AbortController();
-      const stream = new EnrichStream(message.sampleRate, message.channels, generator, { ...message.request, signal: controller.signal });
+      const stream = new MixStream(message.sampleRate, message.channels, generator, { ...message.request, signal: controller.signal });
       running.set(message.id, { stream, controller, queue: Promise.resolve(), failed: false });
       return;
     }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import os from 'node:os';
 import type { FromLauncher, ToLauncher } from './process-launcher.js';
 
@@ -8,8 +9,8 @@ import type { FromLauncher, ToLauncher } from './process-launcher.js';
  */
 const children = new Map<number, ChildProcess>();
 
-function send(message: FromLauncher): void {
-  process.send?.(message);
+function send(message: FromLauncher, handle?: Socket): void {
+  process.send?.(message, handle);
 }
 
 process.on('message', (message: ToLauncher) => {
@@ -17,8 +18,8 @@ process.on('message', (message: ToLauncher) => {
     children.get(message.id)?.kill('SIGKILL');
     return;
   }
-  const { id, command, args, niceness, captureStdout } = message;
-  const child = spawn(command, args, { stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'] });
+  const { id, command, args, niceness, captureStdout, pipeStdin } = message;
+  const child = spawn(command, args, { stdio: [pipeStdin ? 'pipe' : 'ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'] });
   if (child.pid !== undefined) children.set(id, child);
   let stderr = '';
   let stdout = '';
@@ -36,7 +37,9 @@ process.on('message', (message: ToLauncher) => {
         // A platform that refuses a lower priority still runs the command, only at normal priority.
       }
     }
-    send({ type: 'spawned', id, pid: child.pid ?? 0 });
+    // The stdin handle moves to the server, which streams into it; this process keeps no copy.
+    // A spawned child's pipes are sockets, whatever the typings say.
+    send({ type: 'spawned', id, pid: child.pid ?? 0 }, (child.stdin as Socket | null) ?? undefined);
   });
   child.once('error', (error: NodeJS.ErrnoException) => {
     // Only a failed start leaves no process behind; any other error is followed by 'close'.

@@ -1,10 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export type ToLauncher =
-  | { type: 'run'; id: number; command: string; args: string[]; niceness: number; captureStdout: boolean }
+  | { type: 'run'; id: number; command: string; args: string[]; niceness: number; captureStdout: boolean; pipeStdin: boolean }
   | { type: 'kill'; id: number };
 
+/** `spawned` carries the command's stdin as a handle when it was asked for. */
 export type FromLauncher =
   | { type: 'spawned'; id: number; pid: number }
   | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }
@@ -22,6 +24,8 @@ export interface LaunchedExit {
 export interface Launched {
   /** Settles when the process has exited; rejects if it could not start (or the launcher died). */
   exited: Promise<LaunchedExit>;
+  /** The process's stdin, once it has started; only with `pipeStdin`, else it rejects. */
+  stdin: Promise<Socket>;
   /** SIGKILL; `exited` settles once it is gone. */
   kill(): void;
 }
@@ -36,6 +40,7 @@ export class LaunchError extends Error {
 interface Pending {
   resolve(exit: LaunchedExit): void;
   reject(error: Error): void;
+  spawned(stdin: Socket | undefined): void;
 }
 
 /**
@@ -54,14 +59,35 @@ export class ProcessLauncher {
     this.helper();
   }
 
-  run(command: string, args: string[], options: { niceness?: number; captureStdout?: boolean } = {}): Launched {
+  /**
+   * With `pipeStdin` the launcher hands the command's stdin over to this process (a pipe handle passed over
+   * IPC), so the server can stream into a command it did not fork.
+   */
+  run(command: string, args: string[], options: { niceness?: number; captureStdout?: boolean; pipeStdin?: boolean } = {}): Launched {
     const helper = this.helper();
     const id = this.nextId++;
-    const exited = new Promise<LaunchedExit>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    helper.send({ type: 'run', id, command, args, niceness: options.niceness ?? 0, captureStdout: options.captureStdout ?? false } satisfies ToLauncher);
+    let spawned: (stdin: Socket | undefined) => void = () => undefined;
+    const stdin = new Promise<Socket>((resolve, reject) => {
+      spawned = (pipe) => (pipe ? resolve(pipe) : reject(new LaunchError('the command has no stdin pipe')));
+    });
+    const exited = new Promise<LaunchedExit>((resolve, reject) =>
+      this.pending.set(id, {
+        resolve,
+        reject: (error) => {
+          spawned(undefined);
+          reject(error);
+        },
+        spawned,
+      }),
+    );
+    // Whoever does not ask for stdin does not wait for it either.
+    stdin.catch(() => undefined);
+    const pipeStdin = options.pipeStdin ?? false;
+    helper.send({ type: 'run', id, command, args, niceness: options.niceness ?? 0, captureStdout: options.captureStdout ?? false, pipeStdin } satisfies ToLauncher);
     helper.channel?.ref();
     return {
       exited,
+      stdin,
       kill: () => {
         if (this.pending.has(id) && helper.connected) helper.send({ type: 'kill', id } satisfies ToLauncher);
       },
@@ -86,7 +112,7 @@ export class ProcessLauncher {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
-    child.on('message', (message: FromLauncher) => this.onMessage(message));
+    child.on('message', (message: FromLauncher, handle?: Socket) => this.onMessage(message, handle));
     // An idle helper must not keep a CLI run or a test alive; a running command does (see run and settle).
     child.unref();
     child.channel?.unref();
@@ -102,10 +128,17 @@ export class ProcessLauncher {
     return child;
   }
 
-  private onMessage(message: FromLauncher): void {
-    if (message.type === 'spawned') return;
+  private onMessage(message: FromLauncher, handle: Socket | undefined): void {
     const waiter = this.pending.get(message.id);
-    if (!waiter) return;
+    if (!waiter) {
+      handle?.destroy();
+      return;
+    }
+    if (message.type === 'spawned') {
+      waiter.spawned(handle);
+      return;
+    }
+    waiter.spawned(undefined);
     this.pending.delete(message.id);
     if (this.pending.size === 0) this.child?.channel?.unref();
     if (message.type === 'failed') waiter.reject(new LaunchError(`could not start: ${message.reason}`));

@@ -204,6 +204,21 @@ function sampleReader(audioFormat: number, bits: number, bitDepth: string): Samp
   }
 }
 
+/**
+ * Frames [start, start + count) of `planar` as interleaved 16-bit samples in `out`, returned as bytes: x·32768
+ * rounded and clamped, for the master and for an encoder fed as it is written alike.
+ */
+export function interleave16(planar: Float32Array[], start: number, count: number, out: Int16Array): Uint8Array {
+  const channels = planar.length;
+  for (let c = 0; c < channels; c++) {
+    const source = planar[c];
+    for (let i = 0; i < count; i++) {
+      out[i * channels + c] = Math.max(-32768, Math.min(32767, Math.round(source[start + i] * 32768)));
+    }
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, count * channels * 2);
+}
+
 const CHUNK_FRAMES = 65536;
 
 /** A 16-bit WAV being written slice by slice; the header is filled in once the length is known. */
@@ -238,13 +253,7 @@ export async function createWavWriter(path: string, channels: number, sampleRate
       const total = planar[0]?.length ?? 0;
       for (let start = 0; start < total; start += CHUNK_FRAMES) {
         const count = Math.min(CHUNK_FRAMES, total - start);
-        for (let c = 0; c < channels; c++) {
-          const source = planar[c];
-          for (let i = 0; i < count; i++) {
-            chunk[i * channels + c] = Math.max(-32768, Math.min(32767, Math.round(source[start + i] * 32768)));
-          }
-        }
-        await file.write(new Uint8Array(chunk.buffer, 0, count * channels * 2));
+        await file.write(interleave16(planar, start, count, chunk));
       }
       frames += total;
     },

@@ -14,11 +14,13 @@ import {
   randomSeed,
 } from '../../contract/index.js';
 import type { AudioCodec, PcmStream } from '../adapters/audio-codec.js';
+import type { PcmLayout } from '../adapters/ffmpeg.js';
 import type { WavWriter } from '../adapters/wav.js';
 import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
 import { isAbortError, isDiskFull } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { LiveEncode } from './live-encode.js';
 import { toKnownError } from './media-failures.js';
 import type { Models } from './models.js';
 import { Semaphore } from './semaphore.js';
@@ -307,12 +309,15 @@ export class JobService {
     entry.meters = meters;
     const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input) };
     const enriched = models.enrich(input, { amount: job.params.amount, style: styleVector, seed: job.params.seed }, { signal });
+    const layout = { sampleRate: input.sampleRate, channels: input.channels };
     let writer: WavWriter | null = null;
+    let live: { encode: LiveEncode; release: () => void } | null = null;
     let frames = 0;
     try {
-      writer = await codec.writeWav(files.jobFile(job.id, MASTER), { sampleRate: input.sampleRate, channels: input.channels });
+      writer = await codec.writeWav(files.jobFile(job.id, MASTER), layout);
+      live = this.startLiveEncode(job, layout, signal);
       for await (const chunk of enriched) {
-        await writer.write(chunk);
+        await Promise.all([writer.write(chunk), live?.encode.write(chunk)]);
         meters.result.add(chunk);
         frames += chunk[0].length;
         if (input.expectedFrames) this.update(job, { progress: 0.1 + 0.85 * Math.min(0.99, frames / input.expectedFrames) });
@@ -320,16 +325,39 @@ export class JobService {
       signal.throwIfAborted();
       this.update(job, { stage: 'encoding', progress: 0.95 });
       await writer.close();
+      const encoded = await live?.encode.finish();
+      if (live && encoded) entry.encodings.set(live.encode.format, Promise.resolve(encoded));
       const peaks: JobPeaks = { secondsPerPeak: meters.secondsPerPeak, expectedPeaks: null, complete: true, input: meters.input.peaks(), result: meters.result.peaks() };
       peaks.expectedPeaks = peaks.result.length;
       await files.writeJobText(job.id, PEAKS, JSON.stringify(peaks));
     } catch (error) {
       await writer?.abort().catch(() => undefined);
+      await live?.encode.abort();
       // Stops the worker and the decoder if the writer was what failed.
       await enriched.return(undefined).catch(() => undefined);
       throw error;
+    } finally {
+      live?.release();
     }
     return { sampleRate: input.sampleRate, channels: input.channels, durationSeconds: frames / input.sampleRate };
+  }
+
+  /**
+   * Encodes the job's own format while it is enriched when an encoder is free now (the same slots as the
+   * downloads' encodes); otherwise its first download encodes from the master.
+   */
+  private startLiveEncode(job: Job, layout: PcmLayout, signal: AbortSignal): { encode: LiveEncode; release: () => void } | null {
+    const { format } = job.params;
+    if (format === 'wav') return null;
+    const release = this.encodeSlots.tryAcquire();
+    if (!release) return null;
+    const { codec, files, logger } = this.options;
+    try {
+      return { encode: new LiveEncode({ jobId: job.id, format, layout, signal }, { codec, files, logger }), release };
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   /**

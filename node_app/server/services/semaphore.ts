@@ -20,6 +20,15 @@ export class Semaphore {
         this.waiters.push(wake);
       });
     }
+    return this.take();
+  }
+
+  /** A turn now, or null when every one is taken. */
+  tryAcquire(): (() => void) | null {
+    return this.active < this.size ? this.take() : null;
+  }
+
+  private take(): () => void {
     this.active++;
     let released = false;
     return () => {
