@@ -128,6 +128,8 @@ describe('distributed mode: two web and two worker processes on one queue and on
     // The current state first, then live changes, ending with the result.
     expect(['queued', 'running', 'done']).toContain(seen[0].status);
     expect(seen.at(-1)).toMatchObject({ status: 'done', progress: 1 });
+    // The worker encoded the asked-for mp3 while enriching and stored it: no web process has to encode it.
+    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
 
     const mp3 = await download(web.b(), `/api/jobs/${id}/result`);
     expect(mp3.status).toBe(200);

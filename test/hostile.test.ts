@@ -127,8 +127,11 @@ describe('files that are not usable audio are refused with a JSON error', () => 
     expect(answer).toMatch(/^HTTP\/1\.1 413/);
     expect(answer).toContain('"code":"FILE_TOO_LARGE"');
     expect(Date.now() - passedAt).toBeLessThan(2000);
-    // Far less than the 20 MB the client was ready to send was read.
-    expect(sent).toBeLessThan(8 * 1024 * 1024);
+    // The server stopped the upload instead of reading the 20 MB the client was ready to send. `sent` counts what
+    // the client handed to its socket: on loopback the kernel's send and receive buffers (autotuned, several MB
+    // each) hold part of it unread, more when a busy machine slows the server down, so the bound leaves room for
+    // them; a server that read the whole body would let it reach 20 MB.
+    expect(sent).toBeLessThan(16 * 1024 * 1024);
     await exchange.closed;
     await until(async () => (await uploadsLeft()).length === 0, 2000);
   });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { RunOutcome, RunningJob } from '../adapters/bullmq-queue.js';
 import { newJobId, type FileStore } from '../adapters/file-store.js';
 import type { ObjectStore } from '../adapters/object-store.js';
-import { AppError, ErrorCode } from '../../contract/index.js';
+import { AppError, CONTENT_TYPES, ErrorCode } from '../../contract/index.js';
 import type { Logger } from '../logger.js';
 import type { Job, JobService } from './job-service.js';
 import { failureRecord, jobPrefix, objectKey, type EnrichOutcome, type QueuedEnrich, type QueuedProgress } from './queued-job.js';
@@ -77,7 +77,11 @@ export class QueuedJobRunner {
     try {
       const settled = await jobs.settled(local.id);
       if (!cancelled && settled.status === 'done') {
-        await store.putFile(objectKey(id, 'result.wav'), await jobs.resultPath(local.id, 'wav'), 'audio/wav');
+        await store.putFile(objectKey(id, 'result.wav'), await jobs.resultPath(local.id, 'wav'), CONTENT_TYPES.wav);
+        // The format the client asked for was encoded here while enriching: stored beside the master, so
+        // the web process serves it without a second pass.
+        const { format } = data.params;
+        if (format !== 'wav') await store.putFile(objectKey(id, `result.${format}`), await jobs.resultPath(local.id, format), CONTENT_TYPES[format]);
         // Deleted while the result was being stored: what was stored goes too.
         if (await queued.cancelled()) return this.discard(id);
         logger.info({ jobId: id, seconds: settled.output?.durationSeconds }, 'queued job done');
