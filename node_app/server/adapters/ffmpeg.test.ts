@@ -2,7 +2,7 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseProbe, resolveFfmpeg } from './ffmpeg.js';
+import { parseProbe, resolveFfmpeg, streamWithFfmpeg } from './ffmpeg.js';
 
 async function folderWith(name: string, mode: number): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ffmpeg-lookup-'));
@@ -56,5 +56,36 @@ describe('parseProbe', () => {
 
   it('reports a file with no audio stream as not audio', () => {
     expect(parseProbe('file:/x: Invalid data found when processing input\n')).toEqual({ kind: 'not-audio' });
+  });
+});
+
+describe('streamWithFfmpeg', () => {
+  /** A stand-in ffmpeg running `script` for a decode; fluent-ffmpeg's capability queries go to the real one. */
+  async function fakeFfmpeg(script: string): Promise<string> {
+    const real = resolveFfmpeg(undefined, { preferSystem: false }).path;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ffmpeg-fake-'));
+    const file = path.join(dir, 'ffmpeg');
+    await writeFile(file, `#!/bin/sh\ncase "$*" in *-formats*|*-codecs*|*-encoders*|*-filters*) exec "${real}" "$@";; esac\n${script}\n`);
+    await chmod(file, 0o755);
+    return file;
+  }
+
+  /** Writes `bytes` of float samples, closes its stdout, and exits `code` 300 ms later. */
+  const slowToExit = (bytes: number, code: number) => fakeFfmpeg(`head -c ${bytes} /dev/zero\nexec 1>&-\nsleep 0.3\nexit ${code}`);
+
+  async function decode(binary: string): Promise<number> {
+    let frames = 0;
+    for await (const chunk of streamWithFfmpeg(binary, '/dev/null', { sampleRate: 8000, channels: 1, maxSeconds: 10, timeoutMs: 5000 })) frames += chunk[0].length;
+    return frames;
+  }
+
+  it('reads to the end when ffmpeg exits well after closing its output (a busy machine), with or without samples', async () => {
+    expect(await decode(await slowToExit(4000, 0))).toBe(1000);
+    expect(await decode(await slowToExit(0, 0))).toBe(0);
+  });
+
+  it('still fails when ffmpeg fails before its output ends', async () => {
+    const failing = await fakeFfmpeg('echo "Invalid data found when processing input" >&2\nexit 1');
+    await expect(decode(failing)).rejects.toThrow(/Invalid data|exited with code 1/);
   });
 });
