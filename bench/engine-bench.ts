@@ -54,8 +54,8 @@ export function createEngineBench(manifest: LoadedManifest, generator: StyleGene
       const t0 = performance.now();
       const pcm = await collectPcm(await codec.decode(input.file, { maxSeconds: 3600 }));
       const t1 = performance.now();
-      const style = catalog.resolve(styleSpec, 1).styleVector;
-      await enrichPcm(pcm, timed, { amount: 0.5, style, seed: 7 });
+      const { styleVector } = catalog.resolve(styleSpec, 1);
+      await enrichPcm(pcm, timed, { amount: 0.5, styleVector, seed: 7 });
       const t2 = performance.now();
       const master = path.join(scratch, 'engine-master.wav');
       await writeWav16(pcm, master);

@@ -57,8 +57,8 @@ const standIn: StyleGenerator = {
   window: 8192,
   overlap: 1024,
   textures: [Float32Array.from({ length: 7001 }, (_, i) => 0.3 * Math.sin(i * i * 1e-5)), undefined],
-  generate: async ({ audio, noise, texture, style }) =>
-    audio.map((a, b) => a.map((v, i) => 0.4 * noise[b][i] * Math.abs(v) + style[0] * v + (texture?.[b][i] ?? 0) * Math.abs(v))),
+  generate: async ({ audio, noise, texture, styleVector }) =>
+    audio.map((a, b) => a.map((v, i) => 0.4 * noise[b][i] * Math.abs(v) + styleVector[0] * v + (texture?.[b][i] ?? 0) * Math.abs(v))),
 };
 
 function sha256(channels: Float32Array[]): string {
@@ -75,7 +75,7 @@ describe('enrichment after the speed work', () => {
   ])('gives the same samples as before for $name', async (spec) => {
     const out = await enrichPcm(material(spec.seconds, spec.sampleRate, spec.channels), standIn, {
       amount: 0.8,
-      style: Float32Array.of(0.7, 0.3),
+      styleVector: Float32Array.of(0.7, 0.3),
       seed: 1234,
       batchSize: spec.batchSize,
     });

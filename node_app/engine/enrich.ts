@@ -28,13 +28,14 @@ export interface GeneratorBatch {
   /** The style's recorded loops at seeded starts, continuous across windows; only for a generator with textures. */
   texture?: Float32Array[];
   /** Style weights, summing to one. */
-  style: Float32Array;
+  styleVector: Float32Array;
 }
 
 export interface EnrichOptions {
   /** 0 returns the input untouched; 1 adds the whole generated layer. */
   amount: number;
-  style: Float32Array;
+  /** One weight per style, in the model's order, summing to one. */
+  styleVector: Float32Array;
   seed: number;
   /** Windows per model call. Part of the output's identity: the same value gives the same bytes. */
   batchSize?: number;
@@ -199,7 +200,7 @@ export class MixStream {
       input: new SampleQueue(),
       wet: new WetAccumulator(size + hop + Math.ceil(this.modelPerNative) + 2),
       noiseKey: channelKey(options.seed, channel),
-      texture: textures && new TextureReader(textures, options.style, options.seed, channel),
+      texture: textures && new TextureReader(textures, options.styleVector, options.seed, channel),
       tail: new Float32Array(generator.overlap),
     }));
     // One block per batch, reused for every batch: the rows are views into it, so a generator can hand the
@@ -261,7 +262,7 @@ export class MixStream {
       const generated = await this.generator.generate({
         audio,
         noise,
-        style: this.options.style,
+        styleVector: this.options.styleVector,
         ...(texture ? { texture: textureRows } : {}),
       });
       let finalized = this.finalized;
