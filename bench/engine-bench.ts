@@ -1,10 +1,11 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { enrichPcm, type StyleGenerator } from '../node_app/engine/enrich.js';
+import type { StyleGenerator } from '../node_app/engine/enrich.js';
 import { planWindows } from '../node_app/engine/crossfade.js';
 import { frameCount } from '../node_app/engine/pcm.js';
 import { fillGaussianAt } from '../node_app/engine/random.js';
 import type { AudioCodec } from '../node_app/server/adapters/audio-codec.js';
+import { enrichPcm } from '../test/helpers/engine.js';
 import { collectPcm, writeWav16 } from '../test/helpers/pcm.js';
 import type { LoadedManifest } from '../node_app/server/adapters/manifest.js';
 import { StyleCatalog } from '../node_app/server/services/style-catalog.js';
