@@ -1,10 +1,11 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { enrichPcm, type StyleGenerator } from '../node_app/engine/enrich.js';
+import type { StyleGenerator } from '../node_app/engine/enrich.js';
 import { planWindows } from '../node_app/engine/crossfade.js';
 import { frameCount } from '../node_app/engine/pcm.js';
 import { fillGaussianAt } from '../node_app/engine/random.js';
 import type { AudioCodec } from '../node_app/server/adapters/audio-codec.js';
+import { enrichPcm } from '../test/helpers/engine.js';
 import { collectPcm, writeWav16 } from '../test/helpers/pcm.js';
 import type { LoadedManifest } from '../node_app/server/adapters/manifest.js';
 import { StyleCatalog } from '../node_app/server/services/style-catalog.js';
@@ -54,8 +55,8 @@ export function createEngineBench(manifest: LoadedManifest, generator: StyleGene
       const t0 = performance.now();
       const pcm = await collectPcm(await codec.decode(input.file, { maxSeconds: 3600 }));
       const t1 = performance.now();
-      const style = catalog.resolve(styleSpec, 1).styleVector;
-      await enrichPcm(pcm, timed, { amount: 0.5, style, seed: 7 });
+      const { styleVector } = catalog.resolve(styleSpec, 1);
+      await enrichPcm(pcm, timed, { amount: 0.5, styleVector, seed: 7 });
       const t2 = performance.now();
       const master = path.join(scratch, 'engine-master.wav');
       await writeWav16(pcm, master);

@@ -11,7 +11,8 @@ import { createEngineBench, type StageTimes } from './engine-bench.js';
 import { benchModel, type ModelRow } from './model-bench.js';
 import { ffmpegFloor, makeInput, type BenchInput } from './inputs.js';
 import { benchScale, type ScaleResults } from './scale-bench.js';
-import { BenchServer, pollHealth, samplePeak, type LagStats } from './server-bench.js';
+import { samplePeak } from '../test/helpers/memory.js';
+import { BenchServer, pollHealth, type LagStats } from './server-bench.js';
 import { formatSummary, markdownTable, summarize, type Summary } from './stats.js';
 
 const SECTIONS = ['model', 'engine', 'startup', 'http', 'memory', 'throughput', 'scale'] as const;

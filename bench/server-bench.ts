@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openAsBlob } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../node_app/server/deploy/boot-probe.js';
+import { childPids, processTree, statusKb } from '../test/helpers/memory.js';
 import type { BenchInput } from './inputs.js';
 
 export interface LagStats {
@@ -113,8 +114,7 @@ export class BenchServer {
    */
   async treeMemoryKb(): Promise<{ nodeRssKb: number; treeRssKb: number; treePssKb: number }> {
     const pid = this.child.pid!;
-    const pids = [pid];
-    for (let i = 0; i < pids.length; i++) pids.push(...(await childPids(pids[i])));
+    const pids = await processTree(pid);
     let nodeRssKb = 0;
     let treeRssKb = 0;
     let treePssKb = 0;
@@ -143,25 +143,6 @@ export class BenchServer {
       this.child.send({ type }, (error) => error && reject(error));
     });
   }
-}
-
-/** Samples `read` every `intervalMs` until stopped; returns the largest value seen. */
-export function samplePeak(read: () => Promise<number>, intervalMs = 50): { stop(): Promise<number> } {
-  let peak = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      peak = Math.max(peak, await read().catch(() => 0));
-      await sleep(intervalMs);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return peak;
-    },
-  };
 }
 
 /** Latency of /healthz polled from outside while the server works: what a load balancer would see. */
@@ -254,21 +235,5 @@ async function procfileLine(kind: 'web' | 'worker'): Promise<{ env: Record<strin
   const script = words.slice(i + 1).find((w) => w.endsWith('.js'));
   if (!script) throw new Error(`the Procfile has no ${kind}: line that runs a script`);
   return { env, nodeFlags, script };
-}
-
-async function statusKb(pid: number, field: string): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-  return match ? Number(match[1]) : 0;
-}
-
-async function childPids(pid: number): Promise<number[]> {
-  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-  const pids: number[] = [];
-  for (const task of tasks) {
-    const text = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
-    pids.push(...text.split(/\s+/).filter(Boolean).map(Number));
-  }
-  return pids;
 }
 

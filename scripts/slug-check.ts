@@ -10,7 +10,8 @@ import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startServer, waitForStatus, watchMemory, webCommand, type RunningServer } from '../node_app/server/deploy/boot-probe.js';
+import { freePort, startServer, waitForStatus, webCommand, type RunningServer } from '../node_app/server/deploy/boot-probe.js';
+import { samplePeak, treeRssKb } from '../test/helpers/memory.js';
 
 const TARGET_MB = 200;
 const HARD_LIMIT_MB = 300;
@@ -265,7 +266,8 @@ async function main(): Promise<void> {
       for (const file of [big, wav]) {
         const run = await boot(app, env);
         server = run.server;
-        const memory = watchMemory(server.child.pid!);
+        const pid = server.child.pid!;
+        const memory = samplePeak(() => treeRssKb(pid), 100);
         const t0 = Date.now();
         const res = await postAudio(run.base, '/api/jobs', file, { style: 'rain' });
         const job = (await res.json()) as { id: string };
@@ -274,8 +276,7 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, 200));
           state = await jobStatus(run.base, job.id);
         }
-        memory.stop();
-        const peakMb = Math.round(memory.peakKb / 1024);
+        const peakMb = Math.round((await memory.stop()) / 1024);
         const label = `${path.basename(file)} (${(statSync(file).size / 2 ** 20).toFixed(1)} MB${file === big ? `, ${maxSeconds} s` : ''})`;
         report[`peakRssMb ${label}`] = peakMb;
         check(state.status === 'done', `${label}: ${state.status} in ${Date.now() - t0} ms`);

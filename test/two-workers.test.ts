@@ -46,11 +46,11 @@ async function enrichWith(workers: number): Promise<{ sha: string; frames: numbe
     if ((message as { type?: string }).type === 'start') starts.add(this);
     return post.call(this, message, transfer);
   });
-  const style = new Float32Array((await loadManifest(modelsDir)).styles.length);
-  style[0] = 1;
+  const styleVector = new Float32Array((await loadManifest(modelsDir)).styles.length);
+  styleVector[0] = 1;
   const hash = createHash('sha256');
   let frames = 0;
-  for await (const chunk of pool.enrichStream(song(), { amount: 0.8, style, seed: 42 })) {
+  for await (const chunk of pool.enrichStream(song(), { amount: 0.8, styleVector, seed: 42 })) {
     for (const channel of chunk) hash.update(new Uint8Array(channel.buffer, channel.byteOffset, channel.byteLength));
     frames += chunk[0].length;
   }

@@ -1,6 +1,5 @@
 import { CrossfadeSet, overlapLevelGains, planWindows, type WindowPlan } from './crossfade.js';
 import { StreamingLimiter } from './limiter.js';
-import { concatPlanar, frameCount, type Pcm } from './pcm.js';
 import { channelKey, fillGaussianAt } from './random.js';
 import { readResampledFrom } from './resample.js';
 import { SampleQueue } from './sample-queue.js';
@@ -28,87 +27,22 @@ export interface GeneratorBatch {
   /** The style's recorded loops at seeded starts, continuous across windows; only for a generator with textures. */
   texture?: Float32Array[];
   /** Style weights, summing to one. */
-  style: Float32Array;
+  styleVector: Float32Array;
 }
 
 export interface EnrichOptions {
   /** 0 returns the input untouched; 1 adds the whole generated layer. */
   amount: number;
-  style: Float32Array;
+  /** One weight per style, in the model's order, summing to one. */
+  styleVector: Float32Array;
   seed: number;
   /** Windows per model call. Part of the output's identity: the same value gives the same bytes. */
   batchSize?: number;
-  onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
 }
 
 const DEFAULT_BATCH = 4;
 const LIMITER_LOOKAHEAD_SECONDS = 0.005;
-/** Frames per slice when a whole song in memory is fed through the stream. */
-const WHOLE_SONG_SLICE = 1 << 16;
-
-/**
- * Adds the style's generated layer to the music: `out = dry + amount * wet`, then peak-limits.
- *
- * Works in place on `pcm` and returns it, by feeding the song through an {@link EnrichStream} in slices and
- * writing each finished slice back over samples the stream has already taken in.
- */
-export async function enrichPcm(pcm: Pcm, generator: StyleGenerator, options: EnrichOptions): Promise<Pcm> {
-  const length = frameCount(pcm);
-  if (options.amount === 0 || length === 0) return pcm;
-
-  const modelLength = Math.ceil(length * (generator.sampleRate / pcm.sampleRate));
-  const plan = planWindows(modelLength, generator.window, generator.overlap, generator.margin);
-  const totalWindows = plan.count * pcm.channels.length;
-  let doneWindows = 0;
-  const stream = new EnrichStream(pcm.sampleRate, pcm.channels.length, generator, {
-    ...options,
-    onWindowsDone: (windows) => {
-      doneWindows += windows;
-      options.onProgress?.(doneWindows / totalWindows);
-    },
-  });
-  let written = 0;
-  const writeBack = (out: Float32Array[]): void => {
-    for (let c = 0; c < pcm.channels.length; c++) pcm.channels[c].set(out[c], written);
-    written += out[0]?.length ?? 0;
-  };
-  for (let from = 0; from < length; from += WHOLE_SONG_SLICE) {
-    const to = Math.min(length, from + WHOLE_SONG_SLICE);
-    writeBack(await stream.push(pcm.channels.map((c) => c.subarray(from, to))));
-  }
-  writeBack(await stream.finish());
-  return pcm;
-}
-
-export interface EnrichStreamOptions extends Omit<EnrichOptions, 'onProgress'> {
-  /** Called after each model call with the number of windows it covered. */
-  onWindowsDone?: (windows: number) => void;
-}
-
-/**
- * Enrichment over a stream of planar slices: the {@link MixStream} of every channel, then the {@link SongLimiter}.
- * `push` takes input and resolves to the output that is final, `finish` flushes the rest.
- */
-export class EnrichStream {
-  private readonly mix: MixStream;
-  private readonly limiter: SongLimiter;
-
-  constructor(sampleRate: number, channelCount: number, generator: StyleGenerator, options: EnrichStreamOptions) {
-    this.mix = new MixStream(sampleRate, allChannels(channelCount), generator, options);
-    this.limiter = new SongLimiter(sampleRate, channelCount, options.amount);
-  }
-
-  async push(chunk: Float32Array[]): Promise<Float32Array[]> {
-    return this.limiter.push(await this.mix.push(chunk));
-  }
-
-  async finish(): Promise<Float32Array[]> {
-    const tail = this.limiter.push(await this.mix.finish());
-    return concatPlanar([tail, this.limiter.finish()], tail.length);
-  }
-}
-
 /** The channel numbers of a song with `count` channels: the {@link MixStream} that carries all of them. */
 export function allChannels(count: number): number[] {
   return Array.from({ length: count }, (_, c) => c);
@@ -185,7 +119,7 @@ export class MixStream {
     sampleRate: number,
     channels: readonly number[],
     private readonly generator: StyleGenerator,
-    private readonly options: EnrichStreamOptions,
+    private readonly options: EnrichOptions,
   ) {
     this.modelPerNative = generator.sampleRate / sampleRate;
     this.nativePerModel = 1 / this.modelPerNative;
@@ -199,7 +133,7 @@ export class MixStream {
       input: new SampleQueue(),
       wet: new WetAccumulator(size + hop + Math.ceil(this.modelPerNative) + 2),
       noiseKey: channelKey(options.seed, channel),
-      texture: textures && new TextureReader(textures, options.style, options.seed, channel),
+      texture: textures && new TextureReader(textures, options.styleVector, options.seed, channel),
       tail: new Float32Array(generator.overlap),
     }));
     // One block per batch, reused for every batch: the rows are views into it, so a generator can hand the
@@ -261,7 +195,7 @@ export class MixStream {
       const generated = await this.generator.generate({
         audio,
         noise,
-        style: this.options.style,
+        styleVector: this.options.styleVector,
         ...(texture ? { texture: textureRows } : {}),
       });
       let finalized = this.finalized;
@@ -279,7 +213,6 @@ export class MixStream {
         finalized = this.finalizeChannel(c, finalized, Math.min(known, Math.floor((nextStart - 1) * this.nativePerModel)), known);
       }
       if (c === this.channels.length - 1) this.finalized = finalized;
-      this.options.onWindowsDone?.(count);
     }
     this.nextWindow = first + count;
   }

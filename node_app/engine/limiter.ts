@@ -7,28 +7,8 @@ export const LIMITER_CEILING = 10 ** (-1 / 20);
  * A look-ahead peak limiter, linked across channels so the stereo image does not move. The gain at each
  * sample is the mean of look-ahead minima that all include that sample, so it is never above what the sample
  * needs: peaks land at or under the ceiling without clipping, and the gain moves smoothly over `lookahead`
- * samples. Works in place; the arithmetic is the streaming limiter's, fed in slices.
- */
-export function limitPeaksInPlace(channels: Float32Array[], lookahead: number, ceiling = LIMITER_CEILING): void {
-  const length = channels[0]?.length ?? 0;
-  if (length === 0) return;
-  const limiter = new StreamingLimiter(channels.length, lookahead, ceiling);
-  const slice = 1 << 16;
-  let written = 0;
-  // Output trails input by the look-ahead, so it can overwrite samples the limiter has already copied.
-  const writeBack = (out: Float32Array[]): void => {
-    for (let c = 0; c < channels.length; c++) channels[c].set(out[c], written);
-    written += out[0]?.length ?? 0;
-  };
-  for (let from = 0; from < length; from += slice) {
-    writeBack(limiter.push(channels.map((c) => c.subarray(from, Math.min(length, from + slice)))));
-  }
-  writeBack(limiter.finish());
-}
-
-/**
- * The limiter over a stream: `push` takes planar slices and returns the samples that are final, which trail
- * the input by the look-ahead; `finish` returns the rest. Memory is O(lookahead + slice), not O(song).
+ * samples. It runs over a stream: `push` takes planar slices and returns the samples that are final, which
+ * trail the input by the look-ahead; `finish` returns the rest. Memory is O(lookahead + slice), not O(song).
  */
 export class StreamingLimiter {
   private readonly pending: SampleQueue[];

@@ -1,4 +1,4 @@
-export function isAbortError(error: unknown): boolean {
+export function isAbortError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'AbortError';
 }
 

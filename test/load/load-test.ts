@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeClip } from '../helpers/audio.js';
+import { statusKb } from '../helpers/memory.js';
 
 /**
  * Overload on 127.0.0.1: 8 × the server's capacity (workers + queue) of clients post songs in parallel for
@@ -95,8 +96,7 @@ await Promise.all([probeHealth(), ...Array.from({ length: clients }, (_, n) => c
 const elapsed = (Date.now() - startedAt) / 1000;
 
 // Peak resident memory of the server process, worker threads included.
-const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
-const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+const peakRssMb = (await statusKb(child.pid!, 'VmHWM').catch(() => 0)) / 1024;
 
 // A one-shot answer is the whole result: the server forgets the job and its files once it is sent.
 let keptAfterAnswer = 0;

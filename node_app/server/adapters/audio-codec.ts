@@ -10,6 +10,7 @@ import {
   type PcmEncoder,
   type PcmLayout,
 } from './ffmpeg.js';
+import { isAbortError } from '../errors.js';
 import { MediaError } from './media-error.js';
 import { ProcessLauncher } from './process-launcher.js';
 import { createWavWriter, looksLikeWav, openWavFile, type WavSource, type WavWriter } from './wav.js';
@@ -193,10 +194,9 @@ async function decodeFfmpeg(path: string, options: DecodeOptions, { ffmpegPath: 
 }
 
 function fromFfmpegError(error: unknown): Error {
+  if (isAbortError(error)) return error;
   if (!(error instanceof FfmpegError)) return new MediaError('undecodable', error instanceof Error ? error.message : String(error));
   switch (error.reason) {
-    case 'aborted':
-      return Object.assign(error, { name: 'AbortError' });
     case 'timeout':
       return new MediaError('decode-timeout', error.message);
     // A crash is this file's doing (the same file crashes it every time); a kill from outside is not.
@@ -212,8 +212,6 @@ function fromFfmpegError(error: unknown): Error {
 function fromEncodeError(error: unknown): Error {
   if (!(error instanceof FfmpegError)) return error instanceof Error ? error : new Error(String(error));
   switch (error.reason) {
-    case 'aborted':
-      return Object.assign(error, { name: 'AbortError' });
     case 'timeout':
       return new MediaError('encode-timeout', error.message);
     case 'unavailable':

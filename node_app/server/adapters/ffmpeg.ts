@@ -159,7 +159,7 @@ export interface FfmpegDecodeOptions {
  * killed: something outside killed it (SIGKILL from the OOM killer); unavailable: it could not start;
  * disk-full: it could not write its output.
  */
-export type FfmpegFailure = 'failed' | 'crashed' | 'killed' | 'unavailable' | 'disk-full' | 'timeout' | 'aborted';
+export type FfmpegFailure = 'failed' | 'crashed' | 'killed' | 'unavailable' | 'disk-full' | 'timeout';
 
 export class FfmpegError extends Error {
   constructor(
@@ -201,7 +201,8 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
     .format('f32le')
     .outputOptions(['-map', '0:a:0']);
 
-  let failure: FfmpegError | null = null;
+  // An FfmpegError, or the signal's AbortError when the caller cancels.
+  let failure: Error | null = null;
   let exited = false;
   // stdout reached its end: everything ffmpeg decoded has been read
   let drained = false;
@@ -210,11 +211,11 @@ export async function* streamWithFfmpeg(binary: string, input: string, options: 
     onExit = resolve;
   });
   const stream = command.pipe();
-  const fail = (error: FfmpegError): void => {
+  const fail = (error: Error): void => {
     failure ??= error;
     stream.destroy(failure);
   };
-  const onAbort = () => fail(new FfmpegError('decoding was cancelled', 'aborted'));
+  const onAbort = () => fail(options.signal?.reason);
   // The time limit counts only the time spent waiting for ffmpeg: while the consumer holds a slice (the model
   // is working on the song) ffmpeg is paused by the pipe, and that must not count as ffmpeg being slow.
   let remainingMs = options.timeoutMs;
@@ -410,13 +411,13 @@ export function streamEncodeWithFfmpeg(
 }
 
 async function superviseEncode(encoder: Launched, options: EncodeOptions): Promise<void> {
-  let failure: FfmpegError | null = null;
-  const stop = (error: FfmpegError): void => {
+  let failure: Error | null = null;
+  const stop = (error: Error): void => {
     failure ??= error;
     encoder.kill();
   };
   const timer = setTimeout(() => stop(new FfmpegError('ffmpeg took too long to encode', 'timeout')), options.timeoutMs);
-  const onAbort = (): void => stop(new FfmpegError('encoding was cancelled', 'aborted'));
+  const onAbort = (): void => stop(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const { code, signal, stderr } = await encoder.exited.catch((error: unknown) => {

@@ -119,7 +119,7 @@ export class InferencePool {
       released,
       release,
     };
-    const onAbort = () => this.fail(task, abortError());
+    const onAbort = () => this.fail(task, hooks.signal?.reason);
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     this.waiting.push(task);
     this.dispatch();
@@ -139,7 +139,7 @@ export class InferencePool {
       }
     } finally {
       hooks.signal?.removeEventListener('abort', onAbort);
-      if (!task.done) this.fail(task, abortError());
+      if (!task.done) this.fail(task, new DOMException('the reader stopped', 'AbortError'));
       // A job counts as over only once its workers have let go of it: shutting down terminates the workers,
       // and a worker terminated in the middle of a model call takes the process down with it.
       await task.released;
@@ -193,7 +193,7 @@ export class InferencePool {
         this.notify(task);
       }
     } else {
-      this.fail(task, Object.assign(new Error(message.message), message.aborted ? { name: 'AbortError' } : {}));
+      this.fail(task, message.aborted ? new DOMException(message.message, 'AbortError') : new Error(message.message));
     }
     this.dispatch();
   }
@@ -321,10 +321,6 @@ export class InferencePool {
 
 function sum(values: number[]): number {
   return values.reduce((total, v) => total + v, 0);
-}
-
-function abortError(): Error {
-  return Object.assign(new Error('cancelled'), { name: 'AbortError' });
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Messages between the inference pool (main thread) and its workers. */
 export interface EnrichRequest {
   amount: number;
-  style: Float32Array;
+  styleVector: Float32Array;
   seed: number;
 }
 

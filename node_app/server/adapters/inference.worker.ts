@@ -85,9 +85,7 @@ port.on('message', (message: ToWorker) => {
       if (!task) return;
       task.controller.abort();
       // A cancel with nothing in flight must still answer, or the pool would wait for a chunk that never comes.
-      enqueue(message.id, async () => {
-        throw new Error('cancelled');
-      });
+      enqueue(message.id, async ({ controller }) => controller.signal.throwIfAborted());
     }
   }
 });

@@ -24,12 +24,12 @@ export async function createOnnxGenerator(manifest: LoadedManifest): Promise<Sty
     overlap,
     margin,
     textures,
-    async generate({ audio, noise, texture, style }: GeneratorBatch): Promise<Float32Array[]> {
+    async generate({ audio, noise, texture, styleVector }: GeneratorBatch): Promise<Float32Array[]> {
       const batch = audio.length;
       const feeds: Record<string, ort.Tensor> = {
         [inputs.audio]: new ort.Tensor('float32', concat(audio, window), [batch, window]),
         [inputs.noise]: new ort.Tensor('float32', concat(noise, window), [batch, window]),
-        [inputs.style]: new ort.Tensor('float32', repeat(style, batch), [batch, styleCount]),
+        [inputs.style]: new ort.Tensor('float32', repeat(styleVector, batch), [batch, styleCount]),
       };
       if (inputs.texture && texture) feeds[inputs.texture] = new ort.Tensor('float32', concat(texture, window), [batch, window]);
       const results = await session.run(feeds);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /**
@@ -67,46 +67,4 @@ export async function waitForStatus(server: RunningServer, url: string, status: 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})`);
-}
-
-/**
- * Resident memory of a process and all its descendants, in kB (Linux /proc). A dyno's memory limit counts every
- * process in it, ffmpeg children included.
- */
-export function treeRssKb(rootPid: number): number {
-  const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      rss.set(Number(entry), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0));
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  let total = 0;
-  const pending = [rootPid];
-  while (pending.length > 0) {
-    const pid = pending.pop()!;
-    total += rss.get(pid) ?? 0;
-    pending.push(...(children.get(pid) ?? []));
-  }
-  return total;
-}
-
-/** Samples `treeRssKb` until stopped; `peakKb` is the highest seen. */
-export function watchMemory(rootPid: number, intervalMs = 100): { readonly peakKb: number; stop(): void } {
-  let peakKb = treeRssKb(rootPid);
-  const timer = setInterval(() => {
-    peakKb = Math.max(peakKb, treeRssKb(rootPid));
-  }, intervalMs);
-  return {
-    get peakKb() {
-      return peakKb;
-    },
-    stop: () => clearInterval(timer),
-  };
 }

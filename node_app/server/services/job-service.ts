@@ -308,7 +308,7 @@ export class JobService {
     };
     entry.meters = meters;
     const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input) };
-    const enriched = models.enrich(input, { amount: job.params.amount, style: styleVector, seed: job.params.seed }, { signal });
+    const enriched = models.enrich(input, { amount: job.params.amount, styleVector, seed: job.params.seed }, { signal });
     const layout = { sampleRate: input.sampleRate, channels: input.channels };
     let writer: WavWriter | null = null;
     let live: { encode: LiveEncode; release: () => void } | null = null;

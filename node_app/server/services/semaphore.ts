@@ -7,6 +7,7 @@ export class Semaphore {
 
   async acquire(signal?: AbortSignal): Promise<() => void> {
     if (this.active >= this.size) {
+      signal?.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
         const wake = () => {
           signal?.removeEventListener('abort', onAbort);
@@ -14,7 +15,7 @@ export class Semaphore {
         };
         const onAbort = () => {
           this.waiters.splice(this.waiters.indexOf(wake), 1);
-          reject(Object.assign(new Error('cancelled while waiting'), { name: 'AbortError' }));
+          reject(signal?.reason);
         };
         signal?.addEventListener('abort', onAbort, { once: true });
         this.waiters.push(wake);
