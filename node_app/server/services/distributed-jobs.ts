@@ -3,7 +3,6 @@ import path from 'node:path';
 import {
   AppError,
   errors,
-  randomSeed,
   type CompressedFormat,
   type EnrichParams,
   type JobPeaks,
@@ -84,12 +83,10 @@ export class DistributedJobs implements JobQueue {
       if ((await this.reachable(queue.waitingCount())) >= this.options.maxQueue) {
         throw errors.busy('The servers are busy with other songs. Try again in a minute.', 30);
       }
-      const seed = params.seed ?? randomSeed();
-      const mix = models.catalog().resolve(params.style, seed);
       const id = newJobId();
       const created = this.now();
       const data: QueuedEnrich = {
-        params: { style: mix.spec, weights: mix.weights, amount: params.amount, seed, format: params.format, start: params.start, end: params.end },
+        params: models.catalog().settle(params).params,
         input: { name: upload.originalName },
         createdAt: created.toISOString(),
         expiresAt: new Date(created.getTime() + this.options.ttlMs).toISOString(),

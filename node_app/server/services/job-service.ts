@@ -11,7 +11,6 @@ import {
   type JobStatus,
   type OutputFormat,
   type Rating,
-  randomSeed,
 } from '../../contract/index.js';
 import type { AudioCodec, PcmStream } from '../adapters/audio-codec.js';
 import type { PcmLayout } from '../adapters/ffmpeg.js';
@@ -103,8 +102,7 @@ export class JobService {
       if (this.activeCount >= this.options.concurrency + this.options.maxQueue) {
         throw errors.busy('The server is busy with other songs. Try again in a minute.', 30);
       }
-      const seed = params.seed ?? randomSeed();
-      const mix = this.options.models.catalog().resolve(params.style, seed);
+      const settled = this.options.models.catalog().settle(params);
       if ((await this.options.files.freeBytes()) < (this.options.minFreeBytes ?? 0)) throw errors.diskFull();
       const id = newJobId();
       try {
@@ -120,7 +118,7 @@ export class JobService {
         status: 'queued',
         stage: 'queued',
         progress: 0,
-        params: { style: mix.spec, weights: mix.weights, amount: params.amount, seed, format: params.format, start: params.start, end: params.end },
+        params: settled.params,
         input: { name: upload.originalName },
         createdAt: created,
         expiresAt: new Date(created.getTime() + this.options.ttlMs),
@@ -128,7 +126,7 @@ export class JobService {
       const controller = new AbortController();
       const entry: Entry = { job, controller, finished: Promise.resolve(), encodings: new Map() };
       this.entries.set(id, entry);
-      entry.finished = this.run(entry, mix.styleVector);
+      entry.finished = this.run(entry, settled.styleVector);
       return job;
     } finally {
       await this.options.files.removeFile(upload.path);

@@ -1,4 +1,4 @@
-import { normaliseWeights, parseStyleSpec, styleSpecOf, type Style } from '../../contract/index.js';
+import { normaliseWeights, parseStyleSpec, randomSeed, styleSpecOf, type EnrichParams, type JobParams, type Style } from '../../contract/index.js';
 import type { StyleEntry } from '../adapters/manifest.js';
 
 /** A resolved choice of styles: what the model receives and how the choice is written back to the user. */
@@ -23,6 +23,17 @@ export class StyleCatalog {
   /** The styles as clients see them: the model's bookkeeping (its index, its texture file) stays inside. */
   list(): Style[] {
     return this.entries.map(({ index: _index, texture: _texture, ...style }) => style);
+  }
+
+  /**
+   * A request's settled parameters, as the job keeps them: its seed (drawn when none was given) and its style
+   * field resolved to a canonical spec and weights, so that sending them back repeats the job exactly.
+   */
+  settle(params: EnrichParams): { params: JobParams; styleVector: Float32Array } {
+    const seed = params.seed ?? randomSeed();
+    const mix = this.resolve(params.style, seed);
+    const { amount, format, start, end } = params;
+    return { params: { style: mix.spec, weights: mix.weights, amount, seed, format, start, end }, styleVector: mix.styleVector };
   }
 
   /** Resolves a `style` field (the default style when there is none); `random` is a mix chosen by `seed`. */
