@@ -73,41 +73,98 @@ def _window():
     return np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * n / N_FFT))
 
 
-def _dft_kernel(row_scale, divisor):
-    """Windowed DFT rows as conv weights [2*N_BINS, 1, N_FFT]: real rows, then imaginary rows."""
-    w = _window()
-    k = np.arange(N_BINS)[:, None]
-    n = np.arange(N_FFT)[None, :]
-    ang = 2 * np.pi * k * n / N_FFT
-    kern = np.concatenate([row_scale * np.cos(ang) * w, -row_scale * np.sin(ang) * w], 0) / divisor
-    return torch.from_numpy(kern.astype(np.float32)[:, None, :])
+# The transforms are one radix-2 step of a Cooley-Tukey FFT followed by dense 256-point DFTs done as
+# strided convolutions (ORT runs those as plain GEMMs). With HOP = N_FFT/2 a frame is two consecutive
+# blocks lo, hi, and for bin k the hi block carries the factor (-1)^k:
+#     X[2m]   = DFT256(lo + hi)[m]                       (even bins: a 256-point real DFT)
+#     X[2m+1] = DFT256((lo - hi) * e^{-2 pi i n/512})[m] (odd bins: the same with a twiddle)
+# so each block goes through 2 x 256 rows instead of 514 x 512 - half the multiply-adds, and no frame is read
+# twice. ORT's own STFT/DFT kernels were measured 5x slower than this (models/README.md).
+BLOCK = N_FFT // 2
+EVEN = np.arange(0, N_BINS, 2)   # 129 even bins
+ODD = np.arange(1, N_BINS, 2)    # 128 odd bins
+
+
+def _half_dft(bins, scale=None):
+    """cos/sin rows of the 512-point DFT restricted to `bins`, over the first 256 samples: [2*len(bins), 256]."""
+    n = np.arange(BLOCK)[None, :]
+    ang = 2 * np.pi * bins[:, None] * n / N_FFT
+    s = np.ones((len(bins), 1)) if scale is None else scale[:, None]
+    return np.concatenate([s * np.cos(ang), -s * np.sin(ang)], 0)
+
+
+def _blocks(x):
+    """[B, (T+1)*BLOCK] -> [B, T+1, BLOCK]."""
+    return x.reshape(x.shape[0], -1, BLOCK)
 
 
 class FixedSTFT(nn.Module):
-    """STFT as a strided Conv1d with fixed DFT kernels (real rows then imaginary rows)."""
+    """STFT (n_fft 512, hop 256, sqrt-Hann, centred with HOP zeros each side) of [B,N], T = N/HOP + 1 frames.
+    Returns the spectrum as the two GEMMs leave it, a pair (even, odd): bins 0, 2, .., 256 as [B, 2*129, T]
+    and bins 1, 3, .., 255 as [B, 2*128, T], real rows then imaginary rows. The network works on the pair
+    as it is, so no bins are ever shuffled back into natural order."""
 
     def __init__(self):
         super().__init__()
-        self.register_buffer("kernel", _dft_kernel(np.ones((N_BINS, 1)), 1))
+        w = _window().astype(np.float32)
+        self.register_buffer("w_lo", torch.from_numpy(w[:BLOCK]), persistent=False)
+        self.register_buffer("w_hi", torch.from_numpy(w[BLOCK:]), persistent=False)
+        self.register_buffer("k_even", torch.from_numpy(_half_dft(EVEN).astype(np.float32)), persistent=False)
+        self.register_buffer("k_odd", torch.from_numpy(_half_dft(ODD).astype(np.float32)), persistent=False)
 
-    def forward(self, x):  # x [B,N] -> [B, 2*257, N/HOP + 1]
-        x = F.pad(x.unsqueeze(1), (HOP, HOP))
-        return F.conv1d(x, self.kernel, stride=HOP)
+    def forward(self, x):
+        blocks = _blocks(F.pad(x, (HOP, HOP)))
+        lo, hi = blocks[:, :-1] * self.w_lo, blocks[:, 1:] * self.w_hi
+        return (torch.matmul(self.k_even, (lo + hi).transpose(1, 2)),
+                torch.matmul(self.k_odd, (lo - hi).transpose(1, 2)))
 
 
 class FixedISTFT(nn.Module):
-    """Inverse of FixedSTFT: ConvTranspose1d with fixed kernels; sqrt-Hann^2 at 50 % overlap sums to 1."""
+    """Inverse of FixedSTFT (sqrt-Hann^2 at 50 % overlap sums to 1): (even, odd) over T frames -> [B, (T-1)*HOP].
+    Frame t is w * (E + O) on its lo block and w * (E - O) on its hi block, where E and O are the even- and
+    odd-bin halves of the inverse DFT, each one GEMM over all frames."""
 
     def __init__(self):
         super().__init__()
+        w = _window().astype(np.float32)
+        self.register_buffer("w_lo", torch.from_numpy(w[:BLOCK]), persistent=False)
+        self.register_buffer("w_hi", torch.from_numpy(w[BLOCK:]), persistent=False)
         # Bins other than DC and Nyquist stand for their mirrored twin too, so they count twice.
-        c = np.full((N_BINS, 1), 2.0)
+        c = np.full(N_BINS, 2.0)
         c[0] = c[-1] = 1.0
-        self.register_buffer("kernel", _dft_kernel(c, N_FFT))
+        k_even, k_odd = _half_dft(EVEN, c[EVEN]) / N_FFT, _half_dft(ODD, c[ODD]) / N_FFT
+        self.register_buffer("k_even", torch.from_numpy(k_even.astype(np.float32)), persistent=False)
+        self.register_buffer("k_odd", torch.from_numpy(k_odd.astype(np.float32)), persistent=False)
 
-    def forward(self, spec):  # [B, 514, T] -> [B, (T-1)*HOP]
-        y = F.conv_transpose1d(spec, self.kernel, stride=HOP)
-        return y[:, 0, HOP:-HOP]
+    def forward(self, even, odd):
+        e = torch.matmul(even.transpose(1, 2), self.k_even)  # [B, T, 256]
+        o = torch.matmul(odd.transpose(1, 2), self.k_odd)
+        lo, hi = (e + o) * self.w_lo, (e - o) * self.w_hi
+        y = F.pad(lo, (0, 0, 0, 1)) + F.pad(hi, (0, 0, 1, 0))  # overlap-add: block j = lo of j + hi of j-1
+        return y.reshape(even.shape[0], -1)[:, HOP:-HOP]
+
+
+class BinHead(nn.Conv1d):
+    """A 1x1 conv with one output per frequency bin. The weights keep natural bin order (checkpoints stay
+    compatible); the output is the (even, odd) pair the transforms use. The split folds into the exported
+    weights."""
+
+    def __init__(self, ch, bias):
+        super().__init__(ch, N_BINS, 1)
+        nn.init.zeros_(self.weight)
+        nn.init.constant_(self.bias, bias)
+        self.register_buffer("even", torch.from_numpy(EVEN), persistent=False)
+        self.register_buffer("odd", torch.from_numpy(ODD), persistent=False)
+
+    def forward(self, h):
+        return tuple(F.conv1d(h, self.weight.index_select(0, i), self.bias.index_select(0, i))
+                     for i in (self.even, self.odd))
+
+
+def power_spectrum(spec):
+    """|X|^2 of a half spectrum [B, 2*n, T] -> [B, n, T]."""
+    sq = spec * spec
+    return sq.reshape(sq.shape[0], 2, -1, sq.shape[2]).sum(1)
 
 
 class Block(nn.Module):
@@ -130,50 +187,48 @@ class EnricherNet(nn.Module):
         self.n_styles = n_styles
         self.stft = FixedSTFT()
         self.istft = FixedISTFT()
-        self.register_buffer("mel", torch.from_numpy(mel_filterbank(SR, N_FFT, N_MELS)))
-        perm = np.random.RandomState(1234).permutation(HOP)
-        self.register_buffer("perm", torch.from_numpy(perm.astype(np.int64)))
+        mel = torch.from_numpy(mel_filterbank(SR, N_FFT, N_MELS))
+        self.register_buffer("mel_even", mel[:, EVEN].contiguous(), persistent=False)
+        self.register_buffer("mel_odd", mel[:, ODD].contiguous(), persistent=False)
+        # rows of the noise spectrum, read from the noise frames plus one zero row (index HOP): bin k's real
+        # part is frame row k, its imaginary part row perm[k]; the Nyquist bin (k = HOP) is zero
+        perm = np.append(np.random.RandomState(1234).permutation(HOP), HOP)
+        rows = np.arange(HOP + 1)
+        for name, bins in (("noise_even", EVEN), ("noise_odd", ODD)):
+            self.register_buffer(name, torch.from_numpy(np.concatenate([rows[bins], perm[bins]])), persistent=False)
         self.style_emb = nn.Parameter(torch.randn(n_styles, emb) * 0.5)
         self.inp = nn.Conv1d(N_MELS + 3 + N_RAND + 3, ch, 3, padding=1)
         self.inp_e = nn.Linear(emb, ch)
         self.blocks = nn.ModuleList([Block(ch, emb, d) for d in dilations])
-        self.head_noise = nn.Conv1d(ch, N_BINS, 1)
-        self.head_click = nn.Conv1d(ch, N_BINS, 1)
-        self.head_music = nn.Conv1d(ch, N_BINS, 1)
-        self.head_drive = nn.Conv1d(ch, N_BINS, 1)
-        self.head_tex = nn.Conv1d(ch, N_BINS, 1)
+        self.head_noise = BinHead(ch, -2.0)
+        self.head_click = BinHead(ch, -4.0)
+        self.head_music = BinHead(ch, -3.0)
+        self.head_drive = BinHead(ch, -3.0)
+        self.head_tex = BinHead(ch, -2.0)
         self.drive = nn.Parameter(torch.tensor(2.0))
         tri = 1.0 - np.abs(np.arange(N_FFT) - (N_FFT - 1) / 2) / (N_FFT / 2)
-        self.register_buffer("upsample", torch.from_numpy(tri.astype(np.float32))[None, None, :])
-        nn.init.zeros_(self.head_noise.weight)
-        nn.init.constant_(self.head_noise.bias, -2.0)
-        nn.init.zeros_(self.head_click.weight)
-        nn.init.constant_(self.head_click.bias, -4.0)
-        nn.init.zeros_(self.head_music.weight)
-        nn.init.constant_(self.head_music.bias, -3.0)
-        nn.init.zeros_(self.head_drive.weight)
-        nn.init.constant_(self.head_drive.bias, -3.0)
-        nn.init.zeros_(self.head_tex.weight)
-        nn.init.constant_(self.head_tex.bias, -2.0)
+        # linear interpolation of a per-frame value across the block between two frame centres
+        self.register_buffer("tri_lo", torch.from_numpy(tri[:BLOCK].astype(np.float32)), persistent=False)
+        self.register_buffer("tri_hi", torch.from_numpy(tri[BLOCK:].astype(np.float32)), persistent=False)
 
     def noise_spectrum(self, noise):
         b = noise.shape[0]
         frames = noise.reshape(b, -1, HOP).transpose(1, 2)  # [B,256,N/256]
-        frames = F.pad(frames, (0, 1))  # one more frame: T = N/256 + 1
-        re = F.pad(frames, (0, 0, 0, 1))  # Nyquist bin real part = 0
-        im = F.pad(torch.index_select(frames, 1, self.perm), (0, 0, 0, 1))
+        frames = F.pad(frames, (0, 1, 0, 1))  # one more frame (T = N/256 + 1) and the zero row
         # independent frames overlap-added with sqrt-Hann keep half the variance: N_FFT/2 gives unit variance out
-        return torch.cat([re, im], 1) * math.sqrt(N_FFT / 2)
+        scale = math.sqrt(N_FFT / 2)
+        return (torch.index_select(frames, 1, self.noise_even) * scale,
+                torch.index_select(frames, 1, self.noise_odd) * scale)
 
     def forward(self, audio, style, noise, texture):
         spec = self.stft(audio)
-        re, im = spec[:, :N_BINS], spec[:, N_BINS:]
-        power = re * re + im * im
-        frame_pow = power.mean(1, keepdim=True) / (N_FFT / 2)  # ~ signal variance per frame
+        pow_even, pow_odd = power_spectrum(spec[0]), power_spectrum(spec[1])
+        power_sum = pow_even.sum(1, keepdim=True) + pow_odd.sum(1, keepdim=True)
+        frame_pow = power_sum / (N_BINS * N_FFT / 2)  # ~ signal variance per frame
         env_pow = F.avg_pool1d(frame_pow, 9, stride=1, padding=4, count_include_pad=False)
         slow_pow = F.avg_pool1d(frame_pow, 33, stride=1, padding=16, count_include_pad=False)
         env = torch.sqrt(env_pow + 1e-10)
-        melp = torch.matmul(self.mel, power) / (N_FFT / 2)
+        melp = (torch.matmul(self.mel_even, pow_even) + torch.matmul(self.mel_odd, pow_odd)) / (N_FFT / 2)
         log_env = torch.log(env_pow + 1e-8)
         k1, k2 = PHRASE_FRAMES
         ph1 = F.avg_pool1d(frame_pow, k1, stride=1, padding=k1 // 2, count_include_pad=False)
@@ -200,27 +255,48 @@ class EnricherNet(nn.Module):
         h = F.leaky_relu(h, 0.1)
         # v2: the excitations are scaled by the phrase loudness (2 s), not the 50 ms envelope, so the
         # layers no longer pump per beat; the heads may still follow beats where a style asks for it
-        g_noise = torch.exp(torch.clamp(self.head_noise(h), -15.0, 4.0)) * phrase
-        g_click = torch.exp(torch.clamp(self.head_click(h), -15.0, 4.0)) * phrase
-        g_tex = torch.exp(torch.clamp(self.head_tex(h), -15.0, 4.0)) * (phrase / TEX_RMS)
-        m_music = torch.exp(torch.clamp(self.head_music(h), -15.0, 2.0))
-        m_drive = torch.exp(torch.clamp(self.head_drive(h), -15.0, 2.0))
+        def gain(head, top, scale=None):  # a head's (even, odd) log-gains -> gains, bounded above by e^top
+            gains = (torch.exp(torch.clamp(x, -15.0, top)) for x in head(h))
+            return tuple(gains if scale is None else (g * scale for g in gains))
+
+        g_noise = gain(self.head_noise, 4.0, phrase)
+        g_click = gain(self.head_click, 4.0, phrase)
+        g_tex = gain(self.head_tex, 4.0, phrase / TEX_RMS)
+        m_music = gain(self.head_music, 2.0)
+        m_drive = gain(self.head_drive, 2.0)
         # harmonic source: the music driven through a level-normalised tanh (guitar-amp style),
         # gives the net partials the music does not have (distortion, octaves, intermodulation)
-        env_t = F.conv_transpose1d(env, self.upsample, stride=HOP)[:, 0, HOP:-HOP]
+        env_t = (env[:, 0, 1:, None] * self.tri_lo + env[:, 0, :-1, None] * self.tri_hi).reshape(b, -1)
         driven = torch.tanh(self.drive * audio / (env_t + 1e-4)) * env_t
         dspec = self.stft(driven)
         nspec = self.noise_spectrum(noise)
         clicks = noise * (noise.abs() > CLICK_SIGMA).to(noise.dtype) / CLICK_RMS
         kspec = self.stft(clicks)
-        g2 = torch.cat([g_noise, g_noise], 1)
-        c2 = torch.cat([g_click, g_click], 1)
-        m2 = torch.cat([m_music, m_music], 1)
-        d2 = torch.cat([m_drive, m_drive], 1)
-        t2 = torch.cat([g_tex, g_tex], 1)
         tspec = self.stft(texture)
-        out = m2 * spec + d2 * dspec + g2 * nspec + c2 * kspec + t2 * tspec
-        return self.istft(out)
+        # every gain applies to a bin's real and imaginary part alike: [B,n,T] against [B,2,n,T], per half
+        terms = ((m_music, spec), (m_drive, dspec), (g_noise, nspec), (g_click, kspec), (g_tex, tspec))
+        halves = []
+        for half in (0, 1):
+            out = None
+            for gains, sp in terms:
+                g = gains[half]
+                y = g.unsqueeze(1) * sp[half].reshape(b, 2, g.shape[1], -1)
+                out = y if out is None else out + y
+            halves.append(out.reshape(b, -1, out.shape[3]))
+        return self.istft(*halves)
+
+
+def load_weights(model, state):
+    """Loads a checkpoint's trained parameters. Buffers are fixed (transforms, filterbank, index tables) and
+    built by the constructor; checkpoints before v2.2.0 also hold the old dense DFT kernels, which are ignored."""
+    params = dict(model.named_parameters())
+    missing = [k for k in params if k not in state]
+    if missing:
+        raise KeyError(f"checkpoint does not fit EnricherNet: missing {missing}")
+    with torch.no_grad():
+        for k, p in params.items():
+            p.copy_(state[k])
+    return model
 
 
 def export_onnx(model, path, window=WINDOW):

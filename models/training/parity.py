@@ -1,6 +1,11 @@
 """Torch <-> ONNX parity of the exported model: the same windows through the PyTorch checkpoint and
 through models/enricher.onnx with onnxruntime-node (run_onnx.cjs, the app's runtime). Prints the max
-relative difference and onnxruntime-node's single-thread speed per window."""
+relative difference and onnxruntime-node's single-thread speed per window.
+
+It also checks the FFT transforms against the dense DFT they replaced in v2.2.0: the same checkpoint with its
+STFT/ISTFT swapped for the old dense matrices (DenseSTFT/DenseISTFT below, as v2.1.0 applied them) must give
+the same output to within 1e-4."""
+import copy
 import json
 import os
 import subprocess
@@ -12,16 +17,48 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from enricher_net import EnricherNet, WINDOW  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from enricher_net import (EnricherNet, load_weights, WINDOW, EVEN, ODD, HOP, N_BINS, N_FFT,  # noqa: E402
+                          _window)
 from train import load_bank, read_loop  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 ckpt = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "build", "enricher.pt")
 count = int(sys.argv[2]) if len(sys.argv) > 2 else 6
+
+
+def _dense_kernel(row_scale, divisor):
+    """The whole windowed DFT as conv weights [2*257, 1, 512]: real rows, then imaginary rows (v2.1.0)."""
+    ang = 2 * np.pi * np.arange(N_BINS)[:, None] * np.arange(N_FFT)[None, :] / N_FFT
+    kern = np.concatenate([row_scale * np.cos(ang), -row_scale * np.sin(ang)], 0) * _window() / divisor
+    return torch.from_numpy(kern.astype(np.float32)[:, None, :])
+
+
+def _halves():
+    return [torch.from_numpy(np.concatenate([b, b + N_BINS])) for b in (EVEN, ODD)]
+
+
+class DenseSTFT(nn.Module):
+    def forward(self, x):
+        spec = F.conv1d(F.pad(x.unsqueeze(1), (HOP, HOP)), _dense_kernel(np.ones((N_BINS, 1)), 1), stride=HOP)
+        return tuple(torch.index_select(spec, 1, rows) for rows in _halves())
+
+
+class DenseISTFT(nn.Module):
+    def forward(self, even, odd):
+        spec = torch.zeros(even.shape[0], 2 * N_BINS, even.shape[2])
+        for rows, half in zip(_halves(), (even, odd)):
+            spec[:, rows] = half
+        c = np.full((N_BINS, 1), 2.0)
+        c[0] = c[-1] = 1.0
+        return F.conv_transpose1d(spec, _dense_kernel(c, N_FFT), stride=HOP)[:, 0, HOP:-HOP]
+
+
 st = torch.load(ckpt)
 ids = list(st["styles"])
 model = EnricherNet(len(ids))
-model.load_state_dict(st["model"])
+load_weights(model, st["model"])
 model.eval()
 bank = load_bank(ids)
 rng = np.random.RandomState(0)
@@ -37,8 +74,15 @@ for i in range(count):
         if sid in bank and style[i, j] > 0:
             tex[i] += np.sqrt(style[i, j]) * read_loop(bank[sid], rng.randint(len(bank[sid])), WINDOW)
 noise = rng.standard_normal((count, WINDOW)).astype(np.float32)
+dense = copy.deepcopy(model)
+dense.stft, dense.istft = DenseSTFT(), DenseISTFT()
 with torch.no_grad():
     tw = model(*(torch.from_numpy(v) for v in (audio, style, noise, tex))).numpy()
+    dw = dense(*(torch.from_numpy(v) for v in (audio, style, noise, tex))).numpy()
+fft_diff = np.abs(tw - dw).max()
+print(f"FFT vs dense DFT transforms, same weights: max abs difference {fft_diff:.2e} (peak {np.abs(dw).max():.3f})")
+if fft_diff > 1e-4:
+    raise SystemExit("the FFT transforms do not match the dense DFT")
 with tempfile.TemporaryDirectory() as d:
     for name, v in (("audio", audio), ("style", style), ("noise", noise), ("texture", tex)):
         v.tofile(os.path.join(d, f"{name}.f32"))

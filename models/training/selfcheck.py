@@ -26,7 +26,7 @@ from scipy.io import wavfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from enricher_net import EnricherNet, WINDOW, OVERLAP, mel_filterbank, SR  # noqa: E402
+from enricher_net import EnricherNet, load_weights, WINDOW, OVERLAP, mel_filterbank, SR  # noqa: E402
 from train import load_bank, read_loop  # noqa: E402
 from styles import STYLES  # noqa: E402
 import textures  # noqa: E402
@@ -96,7 +96,7 @@ def main():
     st = torch.load(a.ckpt)
     style_ids = list(st["styles"])
     model = EnricherNet(len(style_ids))
-    model.load_state_dict(st["model"])
+    load_weights(model, st["model"])
     model.eval()
     bank = load_bank(style_ids)
     refs = {}

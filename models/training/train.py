@@ -18,7 +18,8 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from enricher_net import EnricherNet, export_onnx, mel_filterbank, SR, WINDOW, OVERLAP, MARGIN, HOP  # noqa: E402
+from enricher_net import (EnricherNet, export_onnx, load_weights, mel_filterbank, SR, WINDOW, OVERLAP,  # noqa: E402
+                          MARGIN, HOP)
 from styles import STYLES, DEFAULT_STYLE, CREDITS  # noqa: E402
 import targets  # noqa: E402
 
@@ -177,7 +178,7 @@ def main():
           flush=True)
     model = EnricherNet(S)
     if a.resume and os.path.exists(a.ckpt):
-        model.load_state_dict(torch.load(a.ckpt)["model"])
+        load_weights(model, torch.load(a.ckpt)["model"])
         print("resumed", a.ckpt)
     elif a.init:
         if a.init.endswith(".onnx"):
