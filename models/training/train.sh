@@ -10,8 +10,9 @@
 # Lineage: v2.0.0 was an 80-minute run warm-started from the v1.5.0 weights (git 86eb85c); v2.1.0 (this
 # script) fine-tunes the v2.0.0 weights, read from the ONNX file in git history (commit 2317a59) with
 # onnx_weights.py, for 40 minutes at a lower learning rate on the v2.1 levels (targets.py, styles.py: louder
-# wind, birds, hip-hop and blues; more of the real vinyl loop, less synthetic crackle). Without git history
-# the run starts from scratch (set INIT= to force that; then give it MINUTES=120 and LR=1e-3).
+# wind, birds, hip-hop and blues; more of the real vinyl loop, less synthetic crackle). v2.2.0 is v2.1.0's
+# weights exported into the FFT graph (export.py --version 2.2.0); this script exports into that graph too.
+# Without git history the run starts from scratch (set INIT= to force that; then give it MINUTES=120 and LR=1e-3).
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
@@ -26,6 +27,6 @@ if [ -n "$INIT" ] && [ ! -f "$INIT" ]; then
 fi
 $PY train.py --data build/train2.npz --minutes "${MINUTES:-40}" --steps "${STEPS:-1000000000}" --seed 22 \
   --crop 131072 --batch 3 --lr "${LR:-3e-4}" --threads "${THREADS:-2}" ${INIT:+--init "$INIT"} \
-  --vinyl-crackle 0.35 --ckpt build/enricher.pt --version "${VERSION:-2.1.0}"
+  --vinyl-crackle 0.35 --ckpt build/enricher.pt --version "${VERSION:-2.2.0}"
 $PY parity.py build/enricher.pt 6
 echo "models:train finished in $(( $(date +%s) - start )) s"
