@@ -217,6 +217,9 @@ try {
     const server = await BenchServer.start({ WORKERS: String(workers), DATA_DIR: path.join(scratch, `data-http-${workers}`), ...bigUpload });
     try {
       await server.waitFor('/readyz');
+      // A server's first song runs ONNX Runtime and the engine's JIT cold in every worker thread it reaches;
+      // a stereo song reaches both workers. Not counted: a dyno serves its first song once per boot.
+      await server.enrich(get('30s-stereo-wav'), { style: styleIds[0], seed: '7', format: 'wav' });
       for (const c of cases) {
         const input = get(c.input);
         log(`http, ${workers} worker(s): ${c.input} → ${c.format} ${c.style} ×${c.reps}`);
