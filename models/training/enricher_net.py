@@ -2,17 +2,20 @@
 
 Graph (everything below is exported to ONNX, opset 17):
 
-    audio [B,N] --fixed STFT conv (n_fft 512, hop 256, sqrt-Hann)--> X [B,257,T]
-        -> log-mel shape + smoothed loudness features
+    audio [B,N] --fixed STFT (FFT, n_fft 512, hop 256, sqrt-Hann)--> X [B,257,T]
+        -> log-mel shape + smoothed loudness and phrase features
         -> frame conv net (dilated residual blocks, FiLM-conditioned on the
            weighted style embedding  e = style @ E)
-        -> four heads per frame and bin:
-             noise gain  g_n  (applied to the spectrum of the engine's Gaussian noise,
-                               scaled by the music's local loudness)
-             click gain  g_c  (applied to the spectrum K of a sparse click train, same scaling)
-             music mask  m    (re-voices the music's own partials, keeps its phase)
-             drive mask  d    (shapes the spectrum D of tanh-driven music: new harmonics)
-    Y = m * X + d * D + env * (g_n * N + g_c * K)   --fixed ISTFT conv-transpose-->  wet [B,N]
+        -> five heads per frame and bin:
+             noise gain    g_n  (applied to the spectrum N of the engine's Gaussian noise)
+             click gain    g_c  (applied to the spectrum K of a sparse click train)
+             texture gain  g_t  (applied to the spectrum T of the style's recorded loop)
+             music mask    m    (re-voices the music's own partials, keeps its phase)
+             drive mask    d    (shapes the spectrum D of tanh-driven music: new harmonics)
+    Y = m * X + d * D + P * (g_n * N + g_c * K + g_t * T / TEX_RMS)   --fixed ISTFT-->  wet [B,N]
+
+P is the music's phrase loudness (2 s), so the added layers follow phrases rather than beats. Spectra are
+kept as the FFT's (even, odd) bin halves throughout (see FixedSTFT).
 
 The noise input is the only randomness: its samples are read directly as the
 real/imaginary parts of the noise spectrum (a white Gaussian signal has i.i.d.
@@ -73,8 +76,8 @@ def _window():
     return np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * n / N_FFT))
 
 
-# The transforms are one radix-2 step of a Cooley-Tukey FFT followed by dense 256-point DFTs done as
-# strided convolutions (ORT runs those as plain GEMMs). With HOP = N_FFT/2 a frame is two consecutive
+# The transforms are one radix-2 step of a Cooley-Tukey FFT followed by dense 256-point DFTs, each one
+# MatMul over all frames (ORT runs those as plain GEMMs). With HOP = N_FFT/2 a frame is two consecutive
 # blocks lo, hi, and for bin k the hi block carries the factor (-1)^k:
 #     X[2m]   = DFT256(lo + hi)[m]                       (even bins: a 256-point real DFT)
 #     X[2m+1] = DFT256((lo - hi) * e^{-2 pi i n/512})[m] (odd bins: the same with a twiddle)
