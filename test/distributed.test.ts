@@ -78,12 +78,15 @@ describe('distributed mode: two web and two worker processes on one queue and on
     }
   }
 
+  // A short lock, so a killed worker's job is taken up again within seconds instead of Heroku's 30; a short
+  // grace, so a worker stopped mid-song cannot finish it first (the long clip takes well over a second).
+  const workerEnv = { JOB_LOCK_S: '2', SHUTDOWN_GRACE_S: '0.25' };
   const finishedBy = (worker: WorkerProcess, id: string) => worker.output.some((line) => line.includes('"queued job done"') && line.includes(id));
 
   beforeAll(async () => {
     shortClip = await readFile(await makeClip({ seconds: 4, sampleRate: 44100, channels: 2, extension: 'wav' }));
     // Long enough to be caught mid-job (a few seconds of work) on an idle machine.
-    longClip = await readFile(await makeClip({ seconds: 90, sampleRate: 44100, channels: 1, extension: 'wav' }));
+    longClip = await readFile(await makeClip({ seconds: 180, sampleRate: 44100, channels: 1, extension: 'wav' }));
     // Songs that keep both workers busy while more are queued behind them.
     veryLongClip = await readFile(await makeClip({ seconds: 240, sampleRate: 44100, channels: 1, extension: 'wav' }));
     const embedded = await startTestServer();
@@ -99,8 +102,6 @@ describe('distributed mode: two web and two worker processes on one queue and on
     store = new ObjectStore(loadConfig({ ...backing.env }).distributed!.objectStore);
     const common = { MAX_QUEUE: '2', RATE_LIMIT_PER_MIN: '6', LOG_LEVEL: 'warn' };
     webs = await Promise.all([startWeb(backing.env, common), startWeb(backing.env, common)]);
-    // A short lock, so a killed worker's job is taken up again within seconds instead of Heroku's 30.
-    const workerEnv = { JOB_LOCK_S: '2', SHUTDOWN_GRACE_S: '1' };
     workers = await Promise.all([startWorker(backing.env, workerEnv), startWorker(backing.env, workerEnv)]);
   }, 180_000);
 
@@ -174,7 +175,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
     expect(finishedBy(workers[0], id)).toBe(true);
     expect((await download(web.a(), `/api/jobs/${id}/result`)).body.equals(reference)).toBe(true);
     expect(await workers[0].localFiles()).toEqual([]);
-    workers.push(await startWorker(backing.env, { JOB_LOCK_S: '2', SHUTDOWN_GRACE_S: '1' }));
+    workers.push(await startWorker(backing.env, workerEnv));
   });
 
   it('a worker stopped mid-job (SIGTERM) exits within its grace and hands the job back; it completes elsewhere', async () => {
@@ -184,17 +185,17 @@ describe('distributed mode: two web and two worker processes on one queue and on
     const exit = await leaving.stop('SIGTERM');
     workers = workers.filter((w) => w !== leaving);
     expect(exit.code).toBe(0);
-    // SHUTDOWN_GRACE_S=1, and Heroku's SIGKILL comes 30 s after its SIGTERM.
+    // SHUTDOWN_GRACE_S=0.25, and Heroku's SIGKILL comes 30 s after its SIGTERM.
     expect(exit.at - signalled).toBeLessThan(5_000);
     expect(leaving.output.some((line) => line.includes('"msg":"bye"'))).toBe(true);
 
     const done = await until(web.a(), id, (j) => j.status === 'done' || j.status === 'failed');
     expect(done.status).toBe('done');
-    // A second of grace is too short for this song: the job went back to the queue and the other worker ran it.
+    // A quarter second of grace is too short for this song: the job went back to the queue and the other worker ran it.
     expect(finishedBy(leaving, id)).toBe(false);
     expect(finishedBy(workers[0], id)).toBe(true);
     expect((await download(web.b(), `/api/jobs/${id}/result`)).body.equals(reference)).toBe(true);
-    workers.push(await startWorker(backing.env, { JOB_LOCK_S: '2', SHUTDOWN_GRACE_S: '1' }));
+    workers.push(await startWorker(backing.env, workerEnv));
   });
 
   it('a web process stopped (SIGTERM) right after accepting a job loses nothing: the job completes and is served by the other', async () => {
