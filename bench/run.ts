@@ -212,7 +212,7 @@ try {
         ...(quick ? [] : [{ ...inItsFormat('10min-mono-mp3'), reps: 1 }]),
       ],
     ],
-    [2, [inItsFormat('3min-stereo-wav'), { input: '3min-stereo-mp3', style: styleIds[0], format: 'wav', reps }, inItsFormat('3min-stereo-mp3')]],
+    [2, [inItsFormat('3min-mono-wav'), inItsFormat('3min-stereo-wav'), { input: '3min-stereo-mp3', style: styleIds[0], format: 'wav', reps }, inItsFormat('3min-stereo-mp3')]],
   ];
   for (const [workers, cases] of httpCases) {
     const server = await BenchServer.start({ WORKERS: String(workers), DATA_DIR: path.join(scratch, `data-http-${workers}`), ...bigUpload });

@@ -36,14 +36,15 @@ export interface EnrichOptions {
   /** One weight per style, in the model's order, summing to one. */
   styleVector: Float32Array;
   seed: number;
-  /** Windows per model call. Part of the output's identity: the same value gives the same bytes. */
+  /** Windows per generator call; with a generator whose windows do not depend on each other, any value gives the same bytes. */
   batchSize?: number;
   signal?: AbortSignal;
 }
 
 /**
- * One window per model call. ORT sizes its memory arena by the largest call: at batch 4 a session held 73 MB
- * more than at batch 1, for no speed (9.5–15.6 against 9.8–12.6 ms per window, model v2.2.0, one thread).
+ * Windows per generator call. The ONNX generator runs each window on its own (see onnx-generator.ts), so this
+ * changes neither the samples nor the memory; a worker with a spare worker beside it asks for two at a time
+ * and hands one of them over.
  */
 const DEFAULT_BATCH = 1;
 const LIMITER_LOOKAHEAD_SECONDS = 0.005;

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
 import { allChannels, SongLimiter } from '../../engine/enrich.js';
 import { transferList, type EnrichRequest, type FromWorker, type ToWorker } from './inference-protocol.js';
@@ -48,6 +48,8 @@ interface Part {
   /** Mixed slices the worker has answered, waiting for the other parts' answers to the same chunks. */
   answers: Float32Array[][];
   done: boolean;
+  /** A spare worker running every other window of this part; null when there is none, or once it is idle again. */
+  helper: Slot | null;
 }
 
 // How far the decoder may run ahead of the worker, and the worker ahead of the WAV writer: enough to keep the
@@ -179,6 +181,14 @@ export class InferencePool {
     const part = slot.part;
     if (!part || part.id !== message.id) return;
     const { task } = part;
+    if (message.type === 'served') {
+      this.logger.debug({ windows: message.windows }, 'spare inference worker done');
+      part.helper = null;
+      slot.part = null;
+      this.releaseIfIdle(task);
+      this.dispatch();
+      return;
+    }
     if (message.type === 'output') {
       part.answers.push(message.channels);
       this.join(task);
@@ -220,7 +230,11 @@ export class InferencePool {
   private letGo(part: Part): void {
     if (part.slot) part.slot.part = null;
     part.slot = null;
-    if (part.task.parts.every((p) => !p.slot)) part.task.release();
+    this.releaseIfIdle(part.task);
+  }
+
+  private releaseIfIdle(task: Task): void {
+    if (task.parts.every((p) => !p.slot && !p.helper)) task.release();
   }
 
   private onExit(slot: Slot, code: number): void {
@@ -230,7 +244,13 @@ export class InferencePool {
     const part = slot.part;
     if (part) {
       this.fail(part.task, new Error(`inference worker stopped unexpectedly (exit code ${code})`));
-      this.letGo(part);
+      if (part.helper === slot) {
+        // The part's worker sees its port to this one close and ends the part itself.
+        part.helper = null;
+        this.releaseIfIdle(part.task);
+      } else {
+        this.letGo(part);
+      }
     }
     if (!this.closing) {
       this.logger.warn({ code }, 'inference worker exited; starting a new one');
@@ -244,14 +264,26 @@ export class InferencePool {
       const task = this.waiting[0];
       if (!task || idle.length === 0) return;
       this.waiting.shift();
-      // Alone, a song takes a worker per channel while there are idle ones; with others waiting, one each.
-      const share = this.waiting.length === 0 ? Math.min(idle.length, task.input.channels) : 1;
+      // Alone, a song takes a worker per channel while there are idle ones, and a spare worker beside each of
+      // those while any are left (a mono song alone uses both cores); with others waiting, one worker each.
+      const alone = this.waiting.length === 0;
+      const share = alone ? Math.min(idle.length, task.input.channels) : 1;
+      const spares = alone ? idle.slice(share) : [];
       task.parts = idle.slice(0, share).map((slot, index) => {
         const channels = allChannels(task.input.channels).filter((c) => c % share === index);
-        const part: Part = { id: this.nextId++, task, slot, channels, answers: [], done: false };
+        const helper = spares[index] ?? null;
+        const part: Part = { id: this.nextId++, task, slot, channels, answers: [], done: false, helper };
         slot.part = part;
         const { sampleRate } = task.input;
-        slot.worker.postMessage({ type: 'start', id: part.id, sampleRate, channels, request: task.request } satisfies ToWorker);
+        const start: ToWorker = { type: 'start', id: part.id, sampleRate, channels, request: task.request };
+        if (helper) {
+          const { port1, port2 } = new MessageChannel();
+          helper.part = part;
+          helper.worker.postMessage({ type: 'serve', id: part.id, port: port2 } satisfies ToWorker, [port2]);
+          slot.worker.postMessage({ ...start, helper: port1 } satisfies ToWorker, [port1]);
+        } else {
+          slot.worker.postMessage(start);
+        }
         return part;
       });
       void this.pump(task);

@@ -1,3 +1,5 @@
+import type { MessagePort } from 'node:worker_threads';
+
 /** Messages between the inference pool (main thread) and its workers. */
 export interface EnrichRequest {
   amount: number;
@@ -10,9 +12,15 @@ export interface EnrichRequest {
  * every chunk with one `output` (possibly empty) of the mixed, not yet limited samples, which doubles as the
  * acknowledgement the pool paces its sending by, and `end` with a last `output` and `done`. `channels` are the
  * song's channel numbers that the chunks hold.
+ *
+ * A song alone with a spare worker: the spare gets `serve` with one end of a channel and the part's worker gets
+ * the other end as `start`'s `helper`; the part's worker then sends every other window there (helper-rows.ts).
+ * When the part's worker closes its end, the spare answers `served` (with how many windows it ran) once it is
+ * idle again.
  */
 export type ToWorker =
-  | { type: 'start'; id: number; sampleRate: number; channels: number[]; request: EnrichRequest }
+  | { type: 'start'; id: number; sampleRate: number; channels: number[]; request: EnrichRequest; helper?: MessagePort }
+  | { type: 'serve'; id: number; port: MessagePort }
   | { type: 'chunk'; id: number; channels: Float32Array[] }
   | { type: 'end'; id: number }
   | { type: 'cancel'; id: number };
@@ -22,7 +30,8 @@ export type FromWorker =
   | { type: 'load-failed'; message: string }
   | { type: 'output'; id: number; channels: Float32Array[] }
   | { type: 'done'; id: number }
-  | { type: 'failed'; id: number; message: string; aborted: boolean };
+  | { type: 'failed'; id: number; message: string; aborted: boolean }
+  | { type: 'served'; id: number; windows: number };
 
 /** Each underlying buffer once: a transfer list that names one twice is rejected. */
 export function transferList(channels: Float32Array[]): ArrayBuffer[] {

@@ -1,6 +1,7 @@
 import os from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { MixStream, type StyleGenerator } from '../../engine/enrich.js';
+import { serveRows, withHelper } from './helper-rows.js';
 import { createOnnxGenerator } from './onnx-generator.js';
 import { transferList, type FromWorker, type ToWorker } from './inference-protocol.js';
 import { loadManifest } from './manifest.js';
@@ -32,6 +33,8 @@ try {
 interface Running {
   stream: MixStream;
   controller: AbortController;
+  /** The port to a spare worker that runs every other window, closed when the part ends. */
+  helper?: MessagePort;
   /** Chunks are enriched strictly in order: each waits for the one before. */
   queue: Promise<void>;
   failed: boolean;
@@ -52,6 +55,7 @@ function enqueue(id: number, work: (task: Running) => Promise<void>): void {
       await work(task);
     } catch (error) {
       task.failed = true;
+      task.helper?.close();
       running.delete(id);
       post({ type: 'failed', id, message: error instanceof Error ? error.message : String(error), aborted: task.controller.signal.aborted });
     }
@@ -62,10 +66,20 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'start': {
       const controller = new AbortController();
-      const stream = new MixStream(message.sampleRate, message.channels, generator, { ...message.request, signal: controller.signal });
-      running.set(message.id, { stream, controller, queue: Promise.resolve(), failed: false });
+      const { helper } = message;
+      // With a spare worker, two windows per call: one runs here, the other there, at the same time.
+      const stream = new MixStream(
+        message.sampleRate,
+        message.channels,
+        helper ? withHelper(generator, helper, controller.signal) : generator,
+        { ...message.request, signal: controller.signal, batchSize: helper ? 2 : undefined },
+      );
+      running.set(message.id, { stream, controller, helper, queue: Promise.resolve(), failed: false });
       return;
     }
+    case 'serve':
+      serveRows(generator, message.port, (windows) => post({ type: 'served', id: message.id, windows }));
+      return;
     case 'chunk':
       enqueue(message.id, async ({ stream, controller }) => {
         controller.signal.throwIfAborted();
@@ -73,9 +87,10 @@ port.on('message', (message: ToWorker) => {
       });
       return;
     case 'end':
-      enqueue(message.id, async ({ stream, controller }) => {
+      enqueue(message.id, async ({ stream, controller, helper }) => {
         controller.signal.throwIfAborted();
         sendOutput(message.id, await stream.finish());
+        helper?.close();
         running.delete(message.id);
         post({ type: 'done', id: message.id });
       });

@@ -25,37 +25,18 @@ export async function createOnnxGenerator(manifest: LoadedManifest): Promise<Sty
     margin,
     textures,
     async generate({ audio, noise, texture, styleVector }: GeneratorBatch): Promise<Float32Array[]> {
-      const batch = audio.length;
-      const feeds: Record<string, ort.Tensor> = {
-        [inputs.audio]: new ort.Tensor('float32', concat(audio, window), [batch, window]),
-        [inputs.noise]: new ort.Tensor('float32', concat(noise, window), [batch, window]),
-        [inputs.style]: new ort.Tensor('float32', repeat(styleVector, batch), [batch, styleCount]),
-      };
-      if (inputs.texture && texture) feeds[inputs.texture] = new ort.Tensor('float32', concat(texture, window), [batch, window]);
-      const results = await session.run(feeds);
-      const data = results[output].data as Float32Array;
-      return Array.from({ length: batch }, (_, b) => data.subarray(b * window, (b + 1) * window));
+      const style = new ort.Tensor('float32', styleVector, [1, styleCount]);
+      const row = (block: Float32Array[], b: number) => new ort.Tensor('float32', block[b], [1, window]);
+      const wet: Float32Array[] = [];
+      // One window per run: ONNX Runtime's arena grows to the largest call and keeps it (73 MB more at four
+      // windows than at one), and a window then gives the same samples whichever windows it came with and
+      // whichever worker runs it, which is what lets a spare worker take every other window of a song.
+      for (let b = 0; b < audio.length; b++) {
+        const feeds: Record<string, ort.Tensor> = { [inputs.audio]: row(audio, b), [inputs.noise]: row(noise, b), [inputs.style]: style };
+        if (inputs.texture && texture) feeds[inputs.texture] = row(texture, b);
+        wet.push((await session.run(feeds))[output].data as Float32Array);
+      }
+      return wet;
     },
   };
-}
-
-/**
- * The rows as one [rows × width] block. The engine hands over rows that already sit back to back in one
- * buffer, and then the block is a view of it rather than a copy; anything else is copied together.
- */
-function concat(rows: Float32Array[], width: number): Float32Array {
-  const head = rows[0];
-  const adjacent = rows.every(
-    (row, i) => row.length === width && row.buffer === head.buffer && row.byteOffset === head.byteOffset + i * width * 4,
-  );
-  if (adjacent) return new Float32Array(head.buffer, head.byteOffset, rows.length * width);
-  const out = new Float32Array(rows.length * width);
-  rows.forEach((row, i) => out.set(row, i * width));
-  return out;
-}
-
-function repeat(row: Float32Array, times: number): Float32Array {
-  const out = new Float32Array(row.length * times);
-  for (let i = 0; i < times; i++) out.set(row, i * row.length);
-  return out;
 }
