@@ -218,9 +218,10 @@ try {
     const server = await BenchServer.start({ WORKERS: String(workers), DATA_DIR: path.join(scratch, `data-http-${workers}`), ...bigUpload });
     try {
       await server.waitFor('/readyz');
-      // A server's first song runs ONNX Runtime and the engine's JIT cold in every worker thread it reaches;
-      // a stereo song reaches both workers. Not counted: a dyno serves its first song once per boot.
-      await server.enrich(get('30s-stereo-wav'), { style: styleIds[0], seed: '7', format: 'wav' });
+      // A server's first songs run ONNX Runtime and the engine's JIT cold in every worker thread and code path
+      // they reach: a stereo song puts a channel on each worker, a mono one (on two workers) a spare beside
+      // the first. Not counted: a dyno serves its first songs once per boot.
+      for (const warmUp of ['30s-stereo-wav', '30s-mono-mp3']) await server.enrich(get(warmUp), { style: styleIds[0], seed: '7', format: 'wav' });
       for (const c of cases) {
         const input = get(c.input);
         log(`http, ${workers} worker(s): ${c.input} → ${c.format} ${c.style} ×${c.reps}`);
