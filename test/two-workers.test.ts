@@ -122,4 +122,31 @@ describe('one song on two workers', () => {
     for await (const chunk of pool.enrichStream(song(1), request)) frames += chunk[0].length;
     expect(frames).toBe(seconds * sampleRate);
   });
+
+  it('cancels a mono song and its spare together, and then has both workers free', async () => {
+    pool = new InferencePool(modelsDir, 2, createLogger('silent'));
+    await pool.ready;
+    const styleVector = new Float32Array((await loadManifest(modelsDir)).styles.length);
+    styleVector[0] = 1;
+    const request = { amount: 0.8, styleVector, seed: 42 };
+    const controller = new AbortController();
+    const cancelled = (async () => {
+      for await (const chunk of pool!.enrichStream(song(1), request, { signal: controller.signal })) {
+        if (chunk[0].length > 0) controller.abort();
+      }
+    })();
+    await expect(cancelled).rejects.toThrow(/abort/i);
+    // Both workers are free again: a stereo song puts a channel on each.
+    const starts = new Set<Worker>();
+    const post = Worker.prototype.postMessage;
+    const spy = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown, transfer) {
+      if ((message as { type?: string }).type === 'start') starts.add(this);
+      return post.call(this, message, transfer);
+    });
+    let frames = 0;
+    for await (const chunk of pool.enrichStream(song(2), request)) frames += chunk[0].length;
+    spy.mockRestore();
+    expect(frames).toBe(seconds * sampleRate);
+    expect(starts.size).toBe(2);
+  });
 });
