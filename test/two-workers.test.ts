@@ -36,117 +36,102 @@ afterEach(async () => {
   pool = null;
 });
 
+/** The workers the pool sends a message of one of `types` to, from now on. */
+function watchPosts(...types: string[]): Set<Worker> {
+  const workers = new Set<Worker>();
+  const post = Worker.prototype.postMessage;
+  vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown, transfer) {
+    if (types.includes((message as { type?: string }).type ?? '')) workers.add(this);
+    return post.call(this, message, transfer);
+  });
+  return workers;
+}
+
+async function startPool(workers: number): Promise<InferencePool> {
+  pool = new InferencePool(modelsDir, workers, createLogger('silent'));
+  await pool.ready;
+  return pool;
+}
+
+async function request() {
+  const styleVector = new Float32Array((await loadManifest(modelsDir)).styles.length);
+  styleVector[0] = 1;
+  return { amount: 0.8, styleVector, seed: 42 };
+}
+
 /**
  * The song enriched by a pool of `workers`: the SHA-256 of its samples, how many workers were started on it
  * (with a part of its channels, or as a spare beside one) and how many windows the spares ran.
  */
 async function enrichWith(workers: number, channels: 1 | 2): Promise<{ sha: string; frames: number; workersUsed: number; spareWindows: number }> {
-  pool = new InferencePool(modelsDir, workers, createLogger('silent'));
-  await pool.ready;
-  const starts = new Set<Worker>();
+  const running = await startPool(workers);
+  const used = watchPosts('start', 'serve');
   let spareWindows = 0;
-  const post = Worker.prototype.postMessage;
-  const spy = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown, transfer) {
-    const type = (message as { type?: string }).type;
-    if (type === 'start' || type === 'serve') starts.add(this);
-    return post.call(this, message, transfer);
-  });
   const emit = Worker.prototype.emit;
-  const heard = vi.spyOn(Worker.prototype, 'emit').mockImplementation(function (this: Worker, event: string | symbol, ...args: unknown[]) {
+  vi.spyOn(Worker.prototype, 'emit').mockImplementation(function (this: Worker, event: string | symbol, ...args: unknown[]) {
     const message = args[0] as { type?: string; windows?: number } | undefined;
     if (event === 'message' && message?.type === 'served') spareWindows += message.windows ?? 0;
     return emit.call(this, event, ...args);
   });
-  const styleVector = new Float32Array((await loadManifest(modelsDir)).styles.length);
-  styleVector[0] = 1;
   const hash = createHash('sha256');
   let frames = 0;
-  for await (const chunk of pool.enrichStream(song(channels), { amount: 0.8, styleVector, seed: 42 })) {
+  for await (const chunk of running.enrichStream(song(channels), await request())) {
     for (const channel of chunk) hash.update(new Uint8Array(channel.buffer, channel.byteOffset, channel.byteLength));
     frames += chunk[0].length;
   }
-  await pool.close();
-  spy.mockRestore();
-  heard.mockRestore();
+  await running.close();
+  vi.restoreAllMocks();
   pool = null;
-  return { sha: hash.digest('hex'), frames, workersUsed: starts.size, spareWindows };
+  return { sha: hash.digest('hex'), frames, workersUsed: used.size, spareWindows };
 }
 
 describe('one song on two workers', () => {
-  it('splits a stereo song alone over both workers and gives the same bytes as one worker', async () => {
-    const one = await enrichWith(1, 2);
-    const two = await enrichWith(2, 2);
+  // 14 s at the model's hop of 90112 samples is 7 windows; a mono song's spare takes the odd ones.
+  it.each<[string, 1 | 2, number]>([
+    ['splits a stereo song alone over both workers', 2, 0],
+    ['gives a mono song alone a spare worker that runs every other window', 1, 3],
+  ])('%s, with the same bytes as one worker', async (_how, channels, spareWindows) => {
+    const one = await enrichWith(1, channels);
+    const two = await enrichWith(2, channels);
     expect(one.workersUsed).toBe(1);
     expect(two.workersUsed).toBe(2);
-    expect(two.spareWindows).toBe(0);
-    expect(two.frames).toBe(seconds * sampleRate);
-    expect(two.sha).toBe(one.sha);
-  });
-
-  it('gives a mono song alone a spare worker that runs every other window, with the same bytes as one worker', async () => {
-    const one = await enrichWith(1, 1);
-    const two = await enrichWith(2, 1);
-    expect(one.workersUsed).toBe(1);
-    expect(two.workersUsed).toBe(2);
-    // 14 s at the model's hop of 90112 samples is 7 windows; the spare takes the odd ones.
-    expect(two.spareWindows).toBe(3);
+    expect(two.spareWindows).toBe(spareWindows);
     expect(two.frames).toBe(seconds * sampleRate);
     expect(two.sha).toBe(one.sha);
   });
 
   it('fails a mono song cleanly when its spare worker dies mid-song, and the pool goes on', async () => {
-    pool = new InferencePool(modelsDir, 2, createLogger('silent'));
-    await pool.ready;
-    let spare: Worker | null = null;
-    const post = Worker.prototype.postMessage;
-    const spy = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown, transfer) {
-      if ((message as { type?: string }).type === 'serve') spare = this;
-      return post.call(this, message, transfer);
-    });
-    const styleVector = new Float32Array((await loadManifest(modelsDir)).styles.length);
-    styleVector[0] = 1;
-    const request = { amount: 0.8, styleVector, seed: 42 };
+    const running = await startPool(2);
+    const spares = watchPosts('serve');
+    const params = await request();
     const read = async () => {
-      let frames = 0;
-      for await (const chunk of pool!.enrichStream(song(1), request)) {
-        frames += chunk[0].length;
-        if (frames > 0 && spare) await (spare as Worker).terminate();
+      for await (const chunk of running.enrichStream(song(1), params)) {
+        const [spare] = spares;
+        if (chunk[0].length > 0 && spare) await spare.terminate();
       }
-      return frames;
     };
     await expect(read()).rejects.toThrow(/stopped unexpectedly|helping inference worker stopped/);
-    spy.mockRestore();
-    spare = null;
     // The dead worker is replaced, and the next song runs to its end.
     let frames = 0;
-    for await (const chunk of pool.enrichStream(song(1), request)) frames += chunk[0].length;
+    for await (const chunk of running.enrichStream(song(1), params)) frames += chunk[0].length;
     expect(frames).toBe(seconds * sampleRate);
   });
 
   it('cancels a mono song and its spare together, and then has both workers free', async () => {
-    pool = new InferencePool(modelsDir, 2, createLogger('silent'));
-    await pool.ready;
-    const styleVector = new Float32Array((await loadManifest(modelsDir)).styles.length);
-    styleVector[0] = 1;
-    const request = { amount: 0.8, styleVector, seed: 42 };
+    const running = await startPool(2);
+    const params = await request();
     const controller = new AbortController();
     const cancelled = (async () => {
-      for await (const chunk of pool!.enrichStream(song(1), request, { signal: controller.signal })) {
+      for await (const chunk of running.enrichStream(song(1), params, { signal: controller.signal })) {
         if (chunk[0].length > 0) controller.abort();
       }
     })();
     await expect(cancelled).rejects.toThrow(/abort/i);
     // Both workers are free again: a stereo song puts a channel on each.
-    const starts = new Set<Worker>();
-    const post = Worker.prototype.postMessage;
-    const spy = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown, transfer) {
-      if ((message as { type?: string }).type === 'start') starts.add(this);
-      return post.call(this, message, transfer);
-    });
+    const started = watchPosts('start');
     let frames = 0;
-    for await (const chunk of pool.enrichStream(song(2), request)) frames += chunk[0].length;
-    spy.mockRestore();
+    for await (const chunk of running.enrichStream(song(2), params)) frames += chunk[0].length;
     expect(frames).toBe(seconds * sampleRate);
-    expect(starts.size).toBe(2);
+    expect(started.size).toBe(2);
   });
 });
