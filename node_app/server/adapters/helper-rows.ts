@@ -57,15 +57,15 @@ export function withHelper(local: StyleGenerator, port: MessagePort, signal: Abo
   return {
     ...local,
     async generate(batch) {
-      const pick = <T>(rows: T[] | undefined, parity: number) => rows?.filter((_, b) => b % 2 === parity);
+      const evenRows = (rows: Float32Array[]) => rows.filter((_, b) => b % 2 === 0);
       const odd = Array.from({ length: Math.floor(batch.audio.length / 2) }, (_, i) => remote(batch, 2 * i + 1));
       // Awaited below; if the local windows fail first, their rejections must not go unhandled meanwhile.
       for (const reply of odd) reply.catch(() => undefined);
       const even = await local.generate({
-        audio: pick(batch.audio, 0)!,
-        noise: pick(batch.noise, 0)!,
+        audio: evenRows(batch.audio),
+        noise: evenRows(batch.noise),
         styleVector: batch.styleVector,
-        ...(batch.texture ? { texture: pick(batch.texture, 0) } : {}),
+        ...(batch.texture ? { texture: evenRows(batch.texture) } : {}),
       });
       const oddWet = await Promise.all(odd);
       return batch.audio.map((_, b) => (b % 2 === 0 ? even[b / 2] : oddWet[(b - 1) / 2]));
