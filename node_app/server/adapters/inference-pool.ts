@@ -243,12 +243,12 @@ export class InferencePool {
     this.slots.splice(index, 1);
     const part = slot.part;
     if (part) {
-      this.fail(part.task, new Error(`inference worker stopped unexpectedly (exit code ${code})`));
       if (part.helper === slot) {
-        // The part's worker sees its port to this one close and ends the part itself.
+        // A spare: the part's worker sees its port to this one close and runs the windows itself.
         part.helper = null;
         this.releaseIfIdle(part.task);
       } else {
+        this.fail(part.task, new Error(`inference worker stopped unexpectedly (exit code ${code})`));
         this.letGo(part);
       }
     }
@@ -262,7 +262,14 @@ export class InferencePool {
     for (;;) {
       const idle = this.slots.filter((slot) => !slot.part);
       const task = this.waiting[0];
-      if (!task || idle.length === 0) return;
+      if (!task) return;
+      if (idle.length === 0) {
+        // A song waits: spares go back to the pool (their parts run those windows themselves from then on).
+        for (const slot of this.slots) {
+          if (slot.part?.helper === slot) slot.worker.postMessage({ type: 'unserve', id: slot.part.id } satisfies ToWorker);
+        }
+        return;
+      }
       this.waiting.shift();
       // Alone, a song takes a worker per channel while there are idle ones, and a spare worker beside each of
       // those while any are left (a mono song alone uses both cores); with others waiting, one worker each.

@@ -15,12 +15,13 @@ export interface EnrichRequest {
  *
  * A song alone with a spare worker: the spare gets `serve` with one end of a channel and the part's worker gets
  * the other end as `start`'s `helper`; the part's worker then sends every other window there (helper-rows.ts).
- * When the part's worker closes its end, the spare answers `served` (with how many windows it ran) once it is
- * idle again.
+ * When either end closes (the part is over, or `unserve` asks the spare back for another song; the part's worker
+ * then runs the windows itself), the spare answers `served` (with how many windows it ran) once it is idle.
  */
 export type ToWorker =
   | { type: 'start'; id: number; sampleRate: number; channels: number[]; request: EnrichRequest; helper?: MessagePort }
   | { type: 'serve'; id: number; port: MessagePort }
+  | { type: 'unserve'; id: number }
   | { type: 'chunk'; id: number; channels: Float32Array[] }
   | { type: 'end'; id: number }
   | { type: 'cancel'; id: number };

@@ -41,6 +41,8 @@ interface Running {
 }
 
 const running = new Map<number, Running>();
+/** Parts of other workers' songs that this worker runs every other window of, by part id. */
+const serving = new Map<number, { stop: () => void }>();
 
 function sendOutput(id: number, channels: Float32Array[]): void {
   post({ type: 'output', id, channels }, transferList(channels));
@@ -78,7 +80,16 @@ port.on('message', (message: ToWorker) => {
       return;
     }
     case 'serve':
-      serveRows(generator, message.port, (windows) => post({ type: 'served', id: message.id, windows }));
+      serving.set(
+        message.id,
+        serveRows(generator, message.port, (windows) => {
+          serving.delete(message.id);
+          post({ type: 'served', id: message.id, windows });
+        }),
+      );
+      return;
+    case 'unserve':
+      serving.get(message.id)?.stop();
       return;
     case 'chunk':
       enqueue(message.id, async ({ stream, controller }) => {
