@@ -49,7 +49,7 @@ interface Part {
   answers: Float32Array[][];
   done: boolean;
   /** A spare worker running every other window of this part; null when there is none, or once it is idle again. */
-  helper: Slot | null;
+  spare: Slot | null;
 }
 
 // How far the decoder may run ahead of the worker, and the worker ahead of the WAV writer: enough to keep the
@@ -183,7 +183,7 @@ export class InferencePool {
     const { task } = part;
     if (message.type === 'served') {
       this.logger.debug({ windows: message.windows }, 'spare inference worker done');
-      part.helper = null;
+      part.spare = null;
       slot.part = null;
       this.releaseIfIdle(task);
       this.dispatch();
@@ -234,7 +234,7 @@ export class InferencePool {
   }
 
   private releaseIfIdle(task: Task): void {
-    if (task.parts.every((p) => !p.slot && !p.helper)) task.release();
+    if (task.parts.every((p) => !p.slot && !p.spare)) task.release();
   }
 
   private onExit(slot: Slot, code: number): void {
@@ -243,9 +243,9 @@ export class InferencePool {
     this.slots.splice(index, 1);
     const part = slot.part;
     if (part) {
-      if (part.helper === slot) {
+      if (part.spare === slot) {
         // A spare: the part's worker sees its port to this one close and runs the windows itself.
-        part.helper = null;
+        part.spare = null;
         this.releaseIfIdle(part.task);
       } else {
         this.fail(part.task, new Error(`inference worker stopped unexpectedly (exit code ${code})`));
@@ -266,7 +266,7 @@ export class InferencePool {
       if (idle.length === 0) {
         // A song waits: spares go back to the pool (their parts run those windows themselves from then on).
         for (const slot of this.slots) {
-          if (slot.part?.helper === slot) slot.worker.postMessage({ type: 'unserve', id: slot.part.id } satisfies ToWorker);
+          if (slot.part?.spare === slot) slot.worker.postMessage({ type: 'unserve', id: slot.part.id } satisfies ToWorker);
         }
         return;
       }
@@ -278,16 +278,16 @@ export class InferencePool {
       const spares = alone ? idle.slice(share) : [];
       task.parts = idle.slice(0, share).map((slot, index) => {
         const channels = allChannels(task.input.channels).filter((c) => c % share === index);
-        const helper = spares[index] ?? null;
-        const part: Part = { id: this.nextId++, task, slot, channels, answers: [], done: false, helper };
+        const spare = spares[index] ?? null;
+        const part: Part = { id: this.nextId++, task, slot, channels, answers: [], done: false, spare };
         slot.part = part;
         const { sampleRate } = task.input;
         const start: ToWorker = { type: 'start', id: part.id, sampleRate, channels, request: task.request };
-        if (helper) {
+        if (spare) {
           const { port1, port2 } = new MessageChannel();
-          helper.part = part;
-          helper.worker.postMessage({ type: 'serve', id: part.id, port: port2 } satisfies ToWorker, [port2]);
-          slot.worker.postMessage({ ...start, helper: port1 } satisfies ToWorker, [port1]);
+          spare.part = part;
+          spare.worker.postMessage({ type: 'serve', id: part.id, port: port2 } satisfies ToWorker, [port2]);
+          slot.worker.postMessage({ ...start, spare: port1 } satisfies ToWorker, [port1]);
         } else {
           slot.worker.postMessage(start);
         }

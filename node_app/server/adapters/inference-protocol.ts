@@ -14,12 +14,12 @@ export interface EnrichRequest {
  * song's channel numbers that the chunks hold.
  *
  * A song alone with a spare worker: the spare gets `serve` with one end of a channel and the part's worker gets
- * the other end as `start`'s `helper`; the part's worker then sends every other window there (helper-rows.ts).
+ * the other end as `start`'s `spare`; the part's worker then sends every other window there (spare-rows.ts).
  * When either end closes (the part is over, or `unserve` asks the spare back for another song; the part's worker
  * then runs the windows itself), the spare answers `served` (with how many windows it ran) once it is idle.
  */
 export type ToWorker =
-  | { type: 'start'; id: number; sampleRate: number; channels: number[]; request: EnrichRequest; helper?: MessagePort }
+  | { type: 'start'; id: number; sampleRate: number; channels: number[]; request: EnrichRequest; spare?: MessagePort }
   | { type: 'serve'; id: number; port: MessagePort }
   | { type: 'unserve'; id: number }
   | { type: 'chunk'; id: number; channels: Float32Array[] }

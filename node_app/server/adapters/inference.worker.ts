@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { MixStream, type StyleGenerator } from '../../engine/enrich.js';
-import { serveRows, withHelper } from './helper-rows.js';
+import { serveRows, withSpare } from './spare-rows.js';
 import { createOnnxGenerator } from './onnx-generator.js';
 import { transferList, type FromWorker, type ToWorker } from './inference-protocol.js';
 import { loadManifest } from './manifest.js';
@@ -34,7 +34,7 @@ interface Running {
   stream: MixStream;
   controller: AbortController;
   /** The port to a spare worker that runs every other window, closed when the part ends. */
-  helper?: MessagePort;
+  spare?: MessagePort;
   /** Chunks are enriched strictly in order: each waits for the one before. */
   queue: Promise<void>;
   failed: boolean;
@@ -57,7 +57,7 @@ function enqueue(id: number, work: (task: Running) => Promise<void>): void {
       await work(task);
     } catch (error) {
       task.failed = true;
-      task.helper?.close();
+      task.spare?.close();
       running.delete(id);
       post({ type: 'failed', id, message: error instanceof Error ? error.message : String(error), aborted: task.controller.signal.aborted });
     }
@@ -68,15 +68,15 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'start': {
       const controller = new AbortController();
-      const { helper } = message;
+      const { spare } = message;
       // With a spare worker, two windows per call: one runs here, the other there, at the same time.
       const stream = new MixStream(
         message.sampleRate,
         message.channels,
-        helper ? withHelper(generator, helper, controller.signal) : generator,
-        { ...message.request, signal: controller.signal, batchSize: helper ? 2 : undefined },
+        spare ? withSpare(generator, spare, controller.signal) : generator,
+        { ...message.request, signal: controller.signal, batchSize: spare ? 2 : undefined },
       );
-      running.set(message.id, { stream, controller, helper, queue: Promise.resolve(), failed: false });
+      running.set(message.id, { stream, controller, spare, queue: Promise.resolve(), failed: false });
       return;
     }
     case 'serve':
@@ -98,10 +98,10 @@ port.on('message', (message: ToWorker) => {
       });
       return;
     case 'end':
-      enqueue(message.id, async ({ stream, controller, helper }) => {
+      enqueue(message.id, async ({ stream, controller, spare }) => {
         controller.signal.throwIfAborted();
         sendOutput(message.id, await stream.finish());
-        helper?.close();
+        spare?.close();
         running.delete(message.id);
         post({ type: 'done', id: message.id });
       });

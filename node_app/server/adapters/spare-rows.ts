@@ -26,7 +26,7 @@ function runRow(generator: StyleGenerator, { audio, noise, texture, styleVector 
 }
 
 /** The part's side: `local` runs the even windows of a call, the spare behind `port` the odd ones while it is there. */
-export function withHelper(local: StyleGenerator, port: MessagePort, signal: AbortSignal): StyleGenerator {
+export function withSpare(local: StyleGenerator, port: MessagePort, signal: AbortSignal): StyleGenerator {
   const pending = new Map<number, { row: Row; resolve: (wet: Float32Array) => void; reject: (error: unknown) => void }>();
   let nextSeq = 0;
   let open = true;
