@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { LoadedManifest } from '../node_app/server/adapters/manifest.js';
+import { sessionOptions } from '../node_app/server/adapters/onnx-generator.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface ModelRow {
@@ -20,13 +21,7 @@ export async function benchModel(manifest: LoadedManifest, reps: number, windows
   const styles = manifest.styles.length;
   const rows: ModelRow[] = [];
   for (const threads of [1, 2]) {
-    const session = await ort.InferenceSession.create(manifest.modelPath, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    const session = await ort.InferenceSession.create(manifest.modelPath, sessionOptions(threads));
     for (const batch of [1, 4, 8]) {
       const audio = Float32Array.from({ length: batch * window }, (_, i) => 0.3 * Math.sin(i * 0.05));
       const noise = Float32Array.from({ length: batch * window }, (_, i) => Math.sin(i * 12.9898) * 1.7);

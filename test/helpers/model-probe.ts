@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { fillGaussianAt } from '../../node_app/engine/random.js';
+import { sessionOptions } from '../../node_app/server/adapters/onnx-generator.js';
 
 /**
  * A fixed, seeded set of model inputs (two rows of 16384 samples: one pure style, one mix), and a plain run of
@@ -34,7 +35,7 @@ export function probeInputs(styleCount: number): ProbeInputs {
 }
 
 export async function runProbe(modelPath: string, inputs: ProbeInputs, styleCount: number): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(modelPath, sessionOptions());
   const shape = [PROBE_BATCH, PROBE_SAMPLES];
   const result = await session.run({
     audio: new ort.Tensor('float32', inputs.audio, shape),

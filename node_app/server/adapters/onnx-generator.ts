@@ -3,17 +3,16 @@ import type { GeneratorBatch, StyleGenerator } from '../../engine/enrich.js';
 import { readTextureLoops, type LoadedManifest } from './manifest.js';
 
 /**
- * The style model as the engine sees it, backed by one ONNX Runtime session. A dyno has one or two shared
- * cores and the pool already runs one worker per core, so each session gets a single intra-op thread.
+ * How the app runs the model: on the CPU, sequentially, with `threads` intra-op threads. A dyno has one or two
+ * shared cores and the pool already runs one worker per core, so the app's sessions take one.
  */
+export function sessionOptions(threads = 1): ort.InferenceSession.SessionOptions {
+  return { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+}
+
+/** The style model as the engine sees it, backed by one ONNX Runtime session. */
 export async function createOnnxGenerator(manifest: LoadedManifest): Promise<StyleGenerator> {
-  const session = await ort.InferenceSession.create(manifest.modelPath, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
+  const session = await ort.InferenceSession.create(manifest.modelPath, sessionOptions());
   const { inputs, output, window, overlap, margin } = manifest.model;
   const styleCount = manifest.styles.length;
   const textures = await readTextureLoops(manifest);
