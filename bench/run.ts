@@ -5,7 +5,8 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { createAudioCodec } from '../node_app/server/adapters/audio-codec.js';
 import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
-import { loadManifest } from '../node_app/server/adapters/manifest.js';
+import { bankFileReader } from '../node_app/server/adapters/bank-reader.js';
+import { loadManifest, readBanks } from '../node_app/server/adapters/manifest.js';
 import { createOnnxGenerator } from '../node_app/server/adapters/onnx-generator.js';
 import { createEngineBench, type StageTimes } from './engine-bench.js';
 import { benchModel, type ModelRow } from './model-bench.js';
@@ -157,7 +158,7 @@ try {
 
   // ---- the engine, in process ----
   const codec = createAudioCodec({ ffmpegPath: ffmpeg, timeoutMs: 600_000, stallTimeoutMs: 600_000 });
-  const engine = createEngineBench(manifest, await createOnnxGenerator(manifest), codec);
+  const engine = createEngineBench(manifest, await createOnnxGenerator(manifest, await readBanks(manifest, bankFileReader(ffmpeg))), codec);
   const engineCases: Array<{ input: string; style: string; reps: number }> = [];
   const perStyleIds = quick ? styleIds.slice(0, 3) : styleIds;
   for (const id of perStyleIds) engineCases.push({ input: '30s-stereo-wav', style: id, reps: 1 });

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InferencePool, type PcmInput } from '../node_app/server/adapters/inference-pool.js';
-import { loadManifest } from '../node_app/server/adapters/manifest.js';
+import { bankFileReader } from '../node_app/server/adapters/bank-reader.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { loadManifest, readBanks } from '../node_app/server/adapters/manifest.js';
 import { createLogger } from '../node_app/server/logger.js';
 
 const modelsDir = path.resolve('models');
@@ -66,7 +68,8 @@ const workersSent = (seen: Seen[], ...types: string[]) =>
   [...new Set(seen.filter((m) => m.way === 'to' && types.includes(m.type)).map((m) => m.worker))];
 
 async function startPool(workers: number): Promise<InferencePool> {
-  pool = new InferencePool(modelsDir, workers, createLogger('silent'));
+  const banks = await readBanks(await loadManifest(modelsDir), bankFileReader(resolveFfmpeg(undefined, { preferSystem: true }).path));
+  pool = new InferencePool(modelsDir, banks, workers, createLogger('silent'));
   await pool.ready;
   return pool;
 }

@@ -208,6 +208,11 @@ class EnricherNet(nn.Module):
         self.head_music = BinHead(ch, -3.0)
         self.head_drive = BinHead(ch, -3.0)
         self.head_tex = BinHead(ch, -2.0)
+        # v3: one broadband gain per frame for the event track (thunder, breaking waves, calls, pops): the net
+        # lets an event through where the music makes room for it and holds it back where it does not
+        self.head_event = nn.Conv1d(ch, 1, 1)
+        nn.init.zeros_(self.head_event.weight)
+        nn.init.constant_(self.head_event.bias, -1.0)
         self.drive = nn.Parameter(torch.tensor(2.0))
         tri = 1.0 - np.abs(np.arange(N_FFT) - (N_FFT - 1) / 2) / (N_FFT / 2)
         # linear interpolation of a per-frame value across the block between two frame centres
@@ -223,7 +228,11 @@ class EnricherNet(nn.Module):
         return (torch.index_select(frames, 1, self.noise_even) * scale,
                 torch.index_select(frames, 1, self.noise_odd) * scale)
 
-    def forward(self, audio, style, noise, texture):
+    def per_sample(self, frames):
+        """A per-frame value [B,1,T] spread linearly over the samples between frame centres: [B,N]."""
+        return (frames[:, 0, 1:, None] * self.tri_lo + frames[:, 0, :-1, None] * self.tri_hi).reshape(frames.shape[0], -1)
+
+    def forward(self, audio, style, noise, texture, events):
         spec = self.stft(audio)
         pow_even, pow_odd = power_spectrum(spec[0]), power_spectrum(spec[1])
         power_sum = pow_even.sum(1, keepdim=True) + pow_odd.sum(1, keepdim=True)
@@ -269,7 +278,7 @@ class EnricherNet(nn.Module):
         m_drive = gain(self.head_drive, 2.0)
         # harmonic source: the music driven through a level-normalised tanh (guitar-amp style),
         # gives the net partials the music does not have (distortion, octaves, intermodulation)
-        env_t = (env[:, 0, 1:, None] * self.tri_lo + env[:, 0, :-1, None] * self.tri_hi).reshape(b, -1)
+        env_t = self.per_sample(env)
         driven = torch.tanh(self.drive * audio / (env_t + 1e-4)) * env_t
         dspec = self.stft(driven)
         nspec = self.noise_spectrum(noise)
@@ -286,7 +295,8 @@ class EnricherNet(nn.Module):
                 y = g.unsqueeze(1) * sp[half].reshape(b, 2, g.shape[1], -1)
                 out = y if out is None else out + y
             halves.append(out.reshape(b, -1, out.shape[3]))
-        return self.istft(*halves)
+        g_event = torch.exp(torch.clamp(self.head_event(h), -15.0, 3.0)) * (phrase / TEX_RMS)
+        return self.istft(*halves) + self.per_sample(g_event) * events
 
 
 def load_weights(model, state):
@@ -309,10 +319,11 @@ def export_onnx(model, path, window=WINDOW):
     style = torch.full((1, s), 1.0 / s)
     noise = torch.randn(1, window)
     texture = torch.randn(1, window) * TEX_RMS
+    events = torch.randn(1, window) * TEX_RMS
     torch.onnx.export(
-        model, (audio, style, noise, texture), path, opset_version=17,
-        input_names=["audio", "style", "noise", "texture"], output_names=["wet"],
+        model, (audio, style, noise, texture, events), path, opset_version=17,
+        input_names=["audio", "style", "noise", "texture", "events"], output_names=["wet"],
         dynamic_axes={"audio": {0: "B", 1: "N"}, "style": {0: "B"}, "noise": {0: "B", 1: "N"},
-                      "texture": {0: "B", 1: "N"}, "wet": {0: "B", 1: "N"}},
+                      "texture": {0: "B", 1: "N"}, "events": {0: "B", 1: "N"}, "wet": {0: "B", 1: "N"}},
         do_constant_folding=True,
     )

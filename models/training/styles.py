@@ -15,18 +15,22 @@ STYLES = [
          description="Real bird calls that answer where the music rests."),
     dict(id="fire", label="Campfire", kind="nature", ratio=1.0,
          description="A real crackling campfire that grows when the music pushes."),
-    dict(id="blues", label="Blues", kind="genre", ratio=1.25,
+    dict(id="blues", label="Blues", kind="genre", ratio=1.6,
          description="A swung blues colour: shuffle rhythm, bass and bluesy drive on your chords."),
-    dict(id="hip-hop", label="Hip-hop", kind="genre", ratio=1.4,
+    dict(id="hip-hop", label="Hip-hop", kind="genre", ratio=1.9,
          description="A boom-bap beat feel with deep bass locked to your groove."),
-    dict(id="metal", label="Metal", kind="genre", ratio=1.0,
+    dict(id="metal", label="Metal", kind="genre", ratio=1.15,
          description="Distorted, palm-muted chug and double-kick drive on your riff."),
-    dict(id="piano", label="Piano", kind="instrument", ratio=1.0,
+    dict(id="piano", label="Piano", kind="instrument", ratio=1.45,
          description="A piano-like re-voicing of your melody and harmony."),
     dict(id="vinyl", label="Vinyl crackle", kind="texture", ratio=0.8,
          description="Real record hiss and rumble with crackle and a worn narrow-band colour."),
     dict(id="tape", label="Tape hiss & wobble", kind="texture", ratio=0.9,
          description="Cassette hiss with a wobbling, saturated copy of the music."),
+    # v3: a recording the user brings (the `texture` upload) is a bank of one; the network learned to shape
+    # any of the banks' recordings under this style
+    dict(id="own", label="Your own sound", kind="texture", ratio=1.0,
+         description="Your own recording, woven in like rain or surf: never looped, its loudest moments as events."),
 ]
 DEFAULT_STYLE = "rain"
 

@@ -28,6 +28,7 @@ TEXTURE_STYLES = {
     "birds": dict(offset_db=3.0, follow=0.4, dip_boost_db=5.0),
     "fire": dict(offset_db=-2.0, follow=0.6),
     "vinyl": dict(offset_db=-4.0, follow=0.3),
+    "own": dict(offset_db=-2.0, follow=0.6),  # a user's own recording, any sound: rain's shaping
 }
 
 
@@ -75,39 +76,25 @@ def gain_curve_db(dry, style):
     return g.astype(np.float32), float(lp)
 
 
-def thunder_events(dry, lp_db, clips, rng, level_db=-3.0, min_gap_s=6.0, min_rise_db=9.0):
-    """Real thunder (clips) placed on the strongest accents of the music: big rises in the 50 ms loudness
-    that reach the phrase's upper range. Returns a layer of len(dry)."""
+# v3: the event track's level re the style's bed (dB), and whether the style's events also answer accents
+EVENT_STYLES = {
+    "rain": dict(offset_db=-3.0), "thunderstorm": dict(offset_db=3.0, accents=True),
+    "sea-waves": dict(offset_db=0.0, accents=True), "wind": dict(offset_db=0.0), "birds": dict(offset_db=2.0),
+    "fire": dict(offset_db=0.0), "vinyl": dict(offset_db=-3.0), "own": dict(offset_db=0.0),
+}
+
+
+def room_db(dry, style):
+    """Where the music makes room for an event (dB per frame): up to +6 where it falls below its phrase level
+    (a rest, a phrase end), down to −9 where it pushes above it; styles that answer accents also get up to +6
+    on a sharp rise (a phrase start, a hit)."""
     p = frame_pow(kweight(np.asarray(dry, np.float64)))
-    db = 10 * np.log10(p)
-    st = 10 * np.log10(smooth(p, 9))
-    rise = st - np.concatenate([[st[0]] * 8, st[:-8]])
-    cand = np.where((rise > min_rise_db) & (db > lp_db - 2.0))[0]
-    out = np.zeros(len(dry), np.float64)
-    last = -10 ** 9
-    amp = 10 ** ((lp_db + level_db) / 20)
-    for c in cand:
-        if (c - last) * HOP < min_gap_s * SR:
-            continue
-        last = c
-        clip = clips[rng.randint(len(clips))]
-        a = c * HOP
-        n = min(len(clip), len(dry) - a)
-        out[a:a + n] += amp * clip[:n]
-    return out.astype(np.float32)
-
-
-def thunder_clips(paths_decoded):
-    """4.5 s pieces from the loudest part of each thunder recording, unit K-weighted RMS, faded out."""
-    clips = []
-    for x in paths_decoded:
-        p = frame_pow(x)
-        pk = int(np.argmax(smooth(p, 20))) * HOP
-        for start in (max(0, pk - int(0.3 * SR)), max(0, pk - int(0.1 * SR))):
-            c = x[start:start + int(4.5 * SR)].astype(np.float64)
-            f = int(1.0 * SR)
-            c[-f:] *= np.linspace(1, 0, f) ** 2
-            c[:64] *= np.linspace(0, 1, 64)
-            c /= 10 ** (kloud_db(c) / 20)
-            clips.append(c.astype(np.float32))
-    return clips
+    phr = 10 * np.log10(smooth(p, int(1.5 * SR / HOP)) + 1e-12)
+    short = 10 * np.log10(smooth(p, int(0.3 * SR / HOP)) + 1e-12)
+    room = np.clip(0.8 * (phr - short), -9.0, 6.0)
+    if EVENT_STYLES[style].get("accents"):
+        st = 10 * np.log10(smooth(p, 9))
+        lag = int(0.4 * SR / HOP)
+        rise = st - np.concatenate([[st[0]] * lag, st[:-lag]])
+        room = np.maximum(room, np.clip(rise - 6.0, 0.0, 6.0))
+    return smooth(room, int(0.25 * SR / HOP)).astype(np.float32)

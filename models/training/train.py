@@ -1,10 +1,12 @@
-"""Train EnricherNet v2, export models/enricher.onnx and models/manifest.json.
+"""Train EnricherNet v3, export models/enricher.onnx and models/manifest.json.
 
-Corpus: build/train2.npz (dry MIDI music + the MIDI/procedural layers of the styles without a texture
-loop: blues, hip-hop, metal, piano, tape, plus the v1.5 crackle part of vinyl) and the shipped texture
-loops models/textures/*.wav. The `texture` input is built exactly as the engine builds it (the shipped
-loop as int16/32768, a random start per style, sqrt(weight) for mixes) and the target of a texture style
-is that same loop segment times a phrase-level gain of the music (targets.py).
+Corpus: build/train3.npz (dry MIDI music + the MIDI/procedural layers of the styles without recordings:
+blues, hip-hop, metal, piano, tape, plus the v1.5 crackle part of vinyl) and the shipped banks of real
+recordings, models/banks/ (index.json). The `texture` and `events` inputs are made as the engine makes them
+(grains.py: random cross-faded segments of the bank, single events in slots; sqrt(weight) for mixes). The
+target of a recorded style is that same bed times a phrase-level gain of the music, plus the same events
+times that gain and the music's room for them (targets.py). The `own` style is trained on recordings drawn
+from every bank, one clip at a time, with events found in the clip itself: a user's upload is shaped the same.
 """
 import argparse
 import json
@@ -19,9 +21,12 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from enricher_net import (EnricherNet, export_onnx, load_weights, mel_filterbank, SR, WINDOW, OVERLAP,  # noqa: E402
-                          MARGIN, HOP)
+                          MARGIN, HOP, TEX_RMS)
 from styles import STYLES, DEFAULT_STYLE, CREDITS  # noqa: E402
+import grains  # noqa: E402
 import targets  # noqa: E402
+
+OWN = "own"
 
 MODELS = os.path.dirname(HERE)
 RESOLUTIONS = [(2048, 512, 96), (1024, 256, 64), (512, 128, 48), (256, 64, 32)]
@@ -73,24 +78,32 @@ class SpecLoss(torch.nn.Module):
         return loss / len(RESOLUTIONS)
 
 
-def write_manifest(style_ids, window, overlap, extra, textures=()):
+def write_manifest(style_ids, window, overlap, extra, banks):
+    """models/manifest.json: the styles, the model's contract, and each recorded style's bank."""
     styles = []
     for i, sid in enumerate(style_ids):
         st = next(s for s in STYLES if s["id"] == sid)
         d = dict(id=sid, label=st["label"], kind=st["kind"], description=st["description"], index=i)
-        if sid in textures:
-            d["texture"] = f"textures/{sid}.wav"
-            if sid in CREDITS:
-                d["credit"] = CREDITS[sid]
+        if sid in banks:
+            spec = banks[sid]
+            d["bank"] = {"bed": [f"banks/{f}" for f in spec["bed"]], "events": [f"banks/{f}" for f in spec["events"]],
+                         "eventEvery": grains.EVENT_EVERY[sid]}
+        if sid == OWN:
+            d["needsTexture"] = True
+        if sid in CREDITS:
+            d["credit"] = CREDITS[sid]
         styles.append(d)
     man = {
-        "version": extra.pop("version", "2.0.0"),
+        "version": extra.pop("version", "3.0.0"),
         "sampleRate": SR,
         "defaultStyle": DEFAULT_STYLE if DEFAULT_STYLE in style_ids else style_ids[0],
         "model": {"file": "enricher.onnx",
-                  "inputs": {"audio": "audio", "style": "style", "noise": "noise", "texture": "texture"},
+                  "inputs": {"audio": "audio", "style": "style", "noise": "noise", "texture": "texture",
+                             "events": "events"},
                   "output": "wet", "window": window, "overlap": overlap, "channels": 1,
-                  "defaultAmount": 0.5, "margin": MARGIN},
+                  "defaultAmount": 0.5, "margin": MARGIN,
+                  "grains": {"segment": grains.SEGMENT_S, "fade": grains.FADE_S, "eventSpreadDb": grains.EVENT_SPREAD_DB,
+                             "ownEventEvery": grains.OWN_EVENT_EVERY}},
         "styles": styles,
     }
     man.update(extra)
@@ -99,43 +112,53 @@ def write_manifest(style_ids, window, overlap, extra, textures=()):
         f.write("\n")
 
 
-def load_bank(style_ids):
-    """The shipped loops, read as the engine reads them: int16 / 32768, no other scaling."""
-    from scipy.io import wavfile
-    bank = {}
-    for sid in style_ids:
-        path = os.path.join(MODELS, "textures", f"{sid}.wav")
-        if os.path.exists(path):
-            sr, pcm = wavfile.read(path)
-            assert sr == SR and pcm.dtype == np.int16 and pcm.ndim == 1, path
-            bank[sid] = pcm.astype(np.float32) / 32768.0
-    return bank
+def bank_index(root):
+    with open(os.path.join(root, "index.json")) as f:
+        return json.load(f)["styles"]
 
 
-def read_loop(loop, off, n):
-    return loop[(off + np.arange(n)) % len(loop)]
-
-
-def prepare(dry, wet, corpus_ids, style_ids, bank, seed):
-    """Per piece: gain curves (per frame) of every texture style and the thunder-event layer."""
-    import textures
-    rng = np.random.RandomState(seed)
-    clips = targets.thunder_clips([textures.decode(p).astype(np.float32)
-                                   for p, _, _ in textures.BANK["thunderstorm"]["events"]])
-    tex_k = {sid: targets.kloud_db(bank[sid]) for sid in bank}
-    P = dry.shape[0]
-    gains = {}
-    events = np.zeros(dry.shape, np.float16)
-    for p in range(P):
+def prepare(dry, banks):
+    """Per piece and recorded style: the bed's amplitude and the events' amplitude per frame."""
+    tex_k = {sid: targets.kloud_db(np.concatenate(b["bed"])) for sid, b in banks.items()}
+    bed_amp, ev_amp = {}, {}
+    for p in range(dry.shape[0]):
         x = dry[p].astype(np.float64)
-        for sid in bank:
+        for sid in list(banks) + [OWN]:
             g_db, lp = targets.gain_curve_db(x, sid)
-            # amplitude on the loop: music loudness + gain, over the loop's own K-weighted loudness
-            gains.setdefault(sid, []).append((10 ** ((g_db + lp - tex_k[sid]) / 20)).astype(np.float32))
-        if "thunderstorm" in bank:
-            events[p] = targets.thunder_events(x, lp, clips, rng).astype(np.float16)
-    gains = {k: np.stack(v) for k, v in gains.items()}
-    return gains, events
+            # amplitude on the bed: music loudness + gain, over the bank's own K-weighted loudness (own: per clip)
+            bed_db = g_db + lp - tex_k.get(sid, 0.0)
+            ev_db = bed_db + targets.room_db(x, sid) + targets.EVENT_STYLES[sid]["offset_db"]
+            bed_amp.setdefault(sid, []).append((10 ** (bed_db / 20)).astype(np.float32))
+            ev_amp.setdefault(sid, []).append((10 ** (ev_db / 20)).astype(np.float32))
+    return ({k: np.stack(v) for k, v in bed_amp.items()}, {k: np.stack(v) for k, v in ev_amp.items()})
+
+
+def own_recording(banks, rng):
+    """A stand-in for a user's upload: one clip of one bank, 3–30 s of it, at the banks' level."""
+    sid = list(banks)[rng.randint(len(banks))]
+    clip = banks[sid]["bed"][rng.randint(len(banks[sid]["bed"]))]
+    n = min(len(clip), int(rng.uniform(3, 30) * SR))
+    o = rng.randint(len(clip) - n + 1)
+    pcm = clip[o:o + n].astype(np.float64)
+    pcm = (pcm * TEX_RMS / (np.sqrt(np.mean(pcm ** 2)) + 1e-9)).astype(np.float32)
+    return {"bed": [pcm], "events": grains.events_from_recording(pcm), "k": targets.kloud_db(pcm)}
+
+
+def unfold_heads(src):
+    """v2.2's ONNX file folds each spectral head into (even, odd) halves with generated names; in the order the
+    graph uses them (noise, click, texture, music, drive) they give back each head's weight and bias."""
+    folded = [k for k in src if k.startswith("onnx::Conv_")]
+    if len(folded) != 20:
+        return {}
+    from enricher_net import EVEN, ODD, N_BINS
+    out = {}
+    for h, name in enumerate(["head_noise", "head_click", "head_tex", "head_music", "head_drive"]):
+        we, be, wo, bo = (src[k] for k in folded[4 * h:4 * h + 4])
+        weight = torch.zeros(N_BINS, *we.shape[1:])
+        bias = torch.zeros(N_BINS)
+        weight[EVEN], bias[EVEN], weight[ODD], bias[ODD] = we, be, wo, bo
+        out[f"{name}.weight"], out[f"{name}.bias"] = weight, bias
+    return out
 
 
 def main():
@@ -151,6 +174,7 @@ def main():
     ap.add_argument("--mix-prob", type=float, default=0.15)
     ap.add_argument("--ckpt", default=os.path.join(HERE, "build", "enricher.pt"))
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--banks", default=os.path.join(MODELS, "banks"), help="a bank folder with index.json")
     ap.add_argument("--init", default="", help="warm start from a checkpoint (.pt) or ONNX file (missing layers stay fresh)")
     ap.add_argument("--version", default="2.0.0")
     ap.add_argument("--texture-loss", type=int, default=1)
@@ -169,13 +193,14 @@ def main():
     corpus_ids = [str(s) for s in d["styles"]]
     style_ids = [s["id"] for s in STYLES]
     S = len(style_ids)
-    bank = load_bank(style_ids)
+    banks = grains.load_banks(a.banks)
+    banks = {sid: banks[sid] for sid in style_ids if sid in banks}
     P, L = dry.shape
     t0 = time.time()
-    gains, events = prepare(dry, wet, corpus_ids, style_ids, bank, a.seed)
-    print(f"data: {P} pieces, {L / SR:.1f}s each; corpus layers {corpus_ids}; texture loops "
-          f"{ {k: round(len(v) / SR, 1) for k, v in bank.items()} }; targets prepared in {time.time() - t0:.0f}s",
-          flush=True)
+    bed_amp, ev_amp = prepare(dry, banks)
+    print(f"data: {P} pieces, {L / SR:.1f}s each; corpus layers {corpus_ids}; banks "
+          f"{ {k: (len(v['bed']), round(sum(map(len, v['bed'])) / SR), len(v['events'])) for k, v in banks.items()} } "
+          f"(clips, bed seconds, events); targets prepared in {time.time() - t0:.0f}s", flush=True)
     model = EnricherNet(S)
     if a.resume and os.path.exists(a.ckpt):
         load_weights(model, torch.load(a.ckpt)["model"])
@@ -184,6 +209,7 @@ def main():
         if a.init.endswith(".onnx"):
             from onnx_weights import read_initializers
             src = {k: torch.from_numpy(v) for k, v in read_initializers(a.init).items()}
+            src.update(unfold_heads(src))
         else:
             src = torch.load(a.init)["model"]
         own = model.state_dict()
@@ -210,56 +236,69 @@ def main():
     pick /= pick.sum()
     C = a.crop
     fr = np.arange(C) / HOP
+    own_i = style_ids.index(OWN)
 
-    def layer(sid, p, o, offs):
-        """Target layer of one style for piece p at sample offset o, given the loop starts offs."""
+    def along(curve, o):
+        return np.interp(o / HOP + fr, np.arange(len(curve)), curve).astype(np.float32)
+
+    def streams(bank, sid):
+        every = grains.OWN_EVENT_EVERY if sid == OWN else grains.EVENT_EVERY[sid]
+        return grains.bed_stream(bank["bed"], C, rng), grains.event_stream(bank["events"], C, every, rng)
+
+    def layer(sid, p, o, recorded, own_k):
+        """Target layer of one style for piece p at sample offset o, given the recorded streams fed."""
         t = np.zeros(C, np.float32)
-        if sid in bank:
-            g = gains[sid][p]
-            f0 = o / HOP
-            amp = np.interp(f0 + fr, np.arange(len(g)), g).astype(np.float32)
-            t += amp * read_loop(bank[sid], offs[sid], C)
-            if sid == "thunderstorm":
-                t += events[p, o:o + C].astype(np.float32)
+        if sid in recorded:
+            bed, ev = recorded[sid]
+            k = 10 ** (-own_k / 20) if sid == OWN else 1.0
+            t += k * (along(bed_amp[sid][p], o) * bed + along(ev_amp[sid][p], o) * ev)
         if sid in corpus_ids:
-            k = a.vinyl_crackle if sid == "vinyl" else 1.0
-            t += k * wet[p, corpus_ids.index(sid), o:o + C].astype(np.float32)
+            t += (a.vinyl_crackle if sid == "vinyl" else 1.0) * wet[p, corpus_ids.index(sid), o:o + C].astype(np.float32)
         return t
 
     while step < a.steps and time.time() - t0 < total_s:
         frac = max((time.time() - t0) / total_s, step / a.steps)
         for g in opt.param_groups:
             g["lr"] = a.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0))))
-        xs, ts, ss, txs = [], [], [], []
+        xs, ts, ss, txs, evs = [], [], [], [], []
         for _ in range(a.batch):
             p = rng.randint(P)
             o = rng.randint(L - C)
             x = dry[p, o:o + C].astype(np.float32)
-            offs = {sid: rng.randint(len(v)) for sid, v in bank.items()}
             s = rng.choice(S, p=pick) if a.oversample else rng.randint(S)
             w = eye[s]
-            t = layer(style_ids[s], p, o, offs)
+            chosen = [s]
             if rng.rand() < a.mix_prob:
                 s2 = (s + 1 + rng.randint(S - 1)) % S
                 lam = rng.uniform(0.25, 0.75)
                 w = lam * eye[s] + (1 - lam) * eye[s2]
-                t = lam * t + (1 - lam) * layer(style_ids[s2], p, o, offs)
-            tex = np.zeros(C, np.float32)
-            for sid, loop in bank.items():  # exactly the engine's texture input
-                wi = w[style_ids.index(sid)]
-                if wi > 0:
-                    tex += np.sqrt(wi) * read_loop(loop, offs[sid], C)
+                chosen.append(s2)
+            recorded, own_k = {}, 0.0
+            for i in chosen:
+                sid = style_ids[i]
+                if sid == OWN:
+                    bank = own_recording(banks, rng)
+                    own_k = bank["k"]
+                    recorded[sid] = streams(bank, sid)
+                elif sid in banks:
+                    recorded[sid] = streams(banks[sid], sid)
+            t = sum(w[i] * layer(style_ids[i], p, o, recorded, own_k) for i in chosen)
+            # exactly the engine's inputs: each recorded style's streams at sqrt(weight)
+            tex = sum((np.sqrt(w[style_ids.index(k)]) * v[0] for k, v in recorded.items()), np.zeros(C, np.float32))
+            ev = sum((np.sqrt(w[style_ids.index(k)]) * v[1] for k, v in recorded.items()), np.zeros(C, np.float32))
             g = 10 ** (rng.uniform(-8, 4) / 20)
             xs.append(x * g)
             ts.append(t * g)
             ss.append(w)
             txs.append(tex)
+            evs.append(ev)
         x = torch.from_numpy(np.stack(xs))
         t = torch.from_numpy(np.stack(ts))
         s = torch.from_numpy(np.stack(ss))
         tx = torch.from_numpy(np.stack(txs))
+        ev = torch.from_numpy(np.stack(evs))
         n = torch.randn_like(x)
-        y = model(x, s, n, tx)
+        y = model(x, s, n, tx, ev)
         loss = crit(y, t)
         opt.zero_grad()
         loss.backward()
@@ -279,8 +318,9 @@ def main():
     write_manifest(style_ids, WINDOW, OVERLAP, {
         "version": a.version,
         "training": {"steps": step, "seconds": round(train_s), "finalLoss": round(float(np.mean(run[-100:])), 4),
-                     "corpus": f"{P} pieces x {L / SR:.0f} s (MIDI) + {len(bank)} recorded texture loops", "seed": a.seed},
-    }, textures=bank)
+                     "corpus": f"{P} pieces x {L / SR:.0f} s (MIDI) + banks of real recordings for {len(banks)} styles",
+                     "seed": a.seed},
+    }, bank_index(a.banks))
     print(f"trained {step} steps in {train_s:.0f}s; exported {onnx_path} ({os.path.getsize(onnx_path)} bytes)")
 
 

@@ -16,6 +16,8 @@ export const styleSchema = z.object({
   description: z.string().check(z.minLength(1)),
   /** Who made the recording the style plays and under which licence, in one line shown with the style. */
   credit: z.optional(z.string()),
+  /** The style is the user's own recording: a request that uses it sends that recording as `texture`. */
+  needsTexture: z.optional(z.boolean()),
 });
 export type Style = z.infer<typeof styleSchema>;
 export type StyleKind = Style['kind'];

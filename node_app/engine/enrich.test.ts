@@ -4,6 +4,14 @@ import type { EnrichOptions, GeneratorBatch, StyleGenerator } from './enrich.js'
 import { LIMITER_CEILING } from './limiter.js';
 import { concatPlanar, type Pcm } from './pcm.js';
 import { channelKey, fillGaussianAt } from './random.js';
+import { TextureReader, type Bank, type GrainSettings } from './texture.js';
+
+const bank: Bank = {
+  bed: [Int16Array.from({ length: 9000 }, (_, i) => Math.round(3000 * Math.sin(i / 7))), Int16Array.from({ length: 7000 }, (_, i) => Math.round(2000 * Math.cos(i / 3)))],
+  events: [Int16Array.from({ length: 300 }, (_, i) => 8000 - 20 * i)],
+  eventEvery: 2500,
+};
+const grains: GrainSettings = { segment: 2000, fade: 500, eventSpreadDb: 6, ownEventEvery: 3000 };
 
 /** A test double that hands back its input, so overlap-add must reconstruct the music exactly. */
 function echoGenerator(sampleRate = 44100, window = 1024, overlap = 256): StyleGenerator {
@@ -142,27 +150,25 @@ describe('layers across window borders', () => {
     expect(worst).toBeLessThan(1e-6);
   });
 
-  it('feeds the model noise and textures that run on across windows, so shaping them leaves no seam', async () => {
-    const loop = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i / 7) * 0.1);
-    const textures = [loop];
+  it('feeds the model noise, beds and events that run on across windows, so shaping them leaves no seam', async () => {
     const shaped: StyleGenerator = {
-      sampleRate: 44100, window, overlap, textures,
-      generate: async ({ noise, texture }) => noise.map((n, b) => n.map((v, t) => 0.01 * v + (texture?.[b][t] ?? 0))),
+      sampleRate: 44100, window, overlap, banks: [bank], grains,
+      generate: async ({ noise, texture, events }) => noise.map((n, b) => n.map((v, t) => 0.01 * v + (texture?.[b][t] ?? 0) + (events?.[b][t] ?? 0))),
     };
     const length = 30_000;
     const out = await enrichPcm(pcmOf(44100, new Float32Array(length)), shaped, { amount: 1, styleVector, seed: 5, batchSize: 2 });
     const noise = fillGaussianAt(new Float32Array(length), channelKey(5, 0), 0);
-    const start = out.channels[0][0] - 0.01 * noise[0];
-    const first = loop.findIndex((v) => Math.abs(v - start) < 1e-7);
-    const worst = Math.max(...out.channels[0].map((v, i) => Math.abs(v - 0.01 * noise[i] - loop[(first + i) % loop.length])));
+    const reader = new TextureReader([bank], grains, styleVector, 5, 0);
+    const bed = reader.fillBed(new Float32Array(length), 0);
+    const events = reader.fillEvents(new Float32Array(length), 0);
+    const worst = Math.max(...out.channels[0].map((v, i) => Math.abs(v - 0.01 * noise[i] - bed[i] - events[i])));
     expect(worst).toBeLessThan(1e-5);
   });
 
-  it('gives each channel its own noise and its own place in the texture loop', async () => {
-    const loop = Float32Array.from({ length: 9000 }, (_, i) => Math.sin(i / 3) * Math.cos(i / 101));
+  it('gives each channel its own noise and its own draws from the bank', async () => {
     const seen: Float32Array[][] = [];
     const recorder: StyleGenerator = {
-      sampleRate: 44100, window, overlap, textures: [loop],
+      sampleRate: 44100, window, overlap, banks: [bank], grains,
       generate: async ({ noise, texture }) => {
         seen.push([noise[0].slice(), texture?.[0].slice() ?? new Float32Array(0)]);
         return noise.map(() => new Float32Array(window));
@@ -173,6 +179,24 @@ describe('layers across window borders', () => {
     expect(leftTexture.some((v) => v !== 0)).toBe(true);
     expect(leftTexture).not.toEqual(rightTexture);
     expect(leftNoise).not.toEqual(rightNoise);
+  });
+
+  it("uses the user's own recording as the own style's bank", async () => {
+    const seen: Float32Array[] = [];
+    const recorder: StyleGenerator = {
+      sampleRate: 44100, window, overlap, banks: [bank, undefined], grains, ownStyle: 1,
+      generate: async ({ noise, texture }) => {
+        seen.push(texture?.[0].slice() ?? new Float32Array(0));
+        return noise.map(() => new Float32Array(window));
+      },
+    };
+    // A level the built-in bank never reaches: away from the joins the texture is exactly the recording.
+    const ownTexture = new Int16Array(20_000).fill(12_000);
+    await enrichPcm(pcmOf(44100, new Float32Array(window)), recorder, { amount: 1, styleVector: Float32Array.of(0, 1), seed: 8, ownTexture });
+    expect(seen[0].filter((v) => Math.abs(v - 12_000 / 32768) < 1e-6).length).toBeGreaterThan(window / 4);
+    seen.length = 0;
+    await enrichPcm(pcmOf(44100, new Float32Array(window)), recorder, { amount: 1, styleVector: Float32Array.of(0, 1), seed: 8 });
+    expect(seen[0].every((v) => v === 0)).toBe(true);
   });
 });
 

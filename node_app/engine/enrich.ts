@@ -3,7 +3,7 @@ import { StreamingLimiter } from './limiter.js';
 import { channelKey, fillGaussianAt } from './random.js';
 import { readResampledFrom } from './resample.js';
 import { SampleQueue } from './sample-queue.js';
-import { TextureReader, type TextureLoops } from './texture.js';
+import { bankFromRecording, TextureReader, type GrainSettings, type StyleBanks } from './texture.js';
 
 /** What the engine needs from a style model: mono windows in, the generated layer out, at the model's rate. */
 export interface StyleGenerator {
@@ -14,8 +14,12 @@ export interface StyleGenerator {
   readonly overlap: number;
   /** Samples at each inner window edge whose output is dropped (see {@link WindowPlan.margin}); default 0. */
   readonly margin?: number;
-  /** Recorded loops the model shapes, by style index; a model without a texture input has none. */
-  readonly textures?: TextureLoops;
+  /** Banks of recordings the model shapes, by style index; a model without recorded inputs has none. */
+  readonly banks?: StyleBanks;
+  /** How beds are cut and events spread; present with `banks`. */
+  readonly grains?: GrainSettings;
+  /** The style whose bank is the user's own recording (`EnrichOptions.ownTexture`), if the model has one. */
+  readonly ownStyle?: number;
   generate(batch: GeneratorBatch): Promise<Float32Array[]>;
 }
 
@@ -24,8 +28,10 @@ export interface GeneratorBatch {
   audio: Float32Array[];
   /** Standard normal noise, one window per entry, continuous across windows (the same samples where they overlap). */
   noise: Float32Array[];
-  /** The style's recorded loops at seeded starts, continuous across windows; only for a generator with textures. */
+  /** The styles' beds, continuous across windows; only for a generator with banks. */
   texture?: Float32Array[];
+  /** The styles' events, continuous across windows; only for a generator with banks. */
+  events?: Float32Array[];
   /** Style weights, summing to one. */
   styleVector: Float32Array;
 }
@@ -36,6 +42,8 @@ export interface EnrichOptions {
   /** One weight per style, in the model's order, summing to one. */
   styleVector: Float32Array;
   seed: number;
+  /** The user's own recording at the model's rate (see {@link normaliseRecording}): the bank of the own style. */
+  ownTexture?: Int16Array;
   /** Windows per generator call; with a generator whose windows do not depend on each other, any value gives the same bytes. */
   batchSize?: number;
   signal?: AbortSignal;
@@ -78,6 +86,15 @@ export class SongLimiter {
   }
 }
 
+/** The generator's banks with the user's recording as the own style's, when there is one. */
+function withOwnBank(generator: StyleGenerator, ownTexture: Int16Array | undefined): StyleBanks | undefined {
+  const { banks, grains, ownStyle } = generator;
+  if (!banks || !grains || ownStyle === undefined || !ownTexture) return banks;
+  const all = [...banks];
+  all[ownStyle] = bankFromRecording(ownTexture, grains.ownEventEvery);
+  return all;
+}
+
 /** One channel's state: its dry input (mixed in place once final) and its stretch of the generated layer. */
 interface ChannelState {
   input: SampleQueue;
@@ -113,6 +130,7 @@ export class MixStream {
   private readonly audioBlock: Float32Array;
   private readonly noiseBlock: Float32Array;
   private readonly textureBlock?: Float32Array;
+  private readonly eventsBlock?: Float32Array;
   private readonly overlapGains: Float32Array;
   private received = 0;
   private nextWindow = 0;
@@ -133,19 +151,23 @@ export class MixStream {
     this.streamingPlan = { ...planWindows(generator.window, generator.window, generator.overlap, generator.margin), count: Number.MAX_SAFE_INTEGER };
     this.streamingFades = new CrossfadeSet(this.streamingPlan);
     const { size, hop } = this.streamingPlan;
-    const { textures } = generator;
+    const banks = withOwnBank(generator, options.ownTexture);
+    const { grains } = generator;
     this.channels = channels.map((channel) => ({
       input: new SampleQueue(),
       wet: new WetAccumulator(size + hop + Math.ceil(this.modelPerNative) + 2),
       noiseKey: channelKey(options.seed, channel),
-      texture: textures && new TextureReader(textures, options.styleVector, options.seed, channel),
+      texture: banks && grains && new TextureReader(banks, grains, options.styleVector, options.seed, channel),
       tail: new Float32Array(generator.overlap),
     }));
     // One block per batch, reused for every batch: the rows are views into it, so a generator can hand the
     // whole block to the model without concatenating, and a song allocates no per-window buffers.
     this.audioBlock = new Float32Array(this.batchSize * size);
     this.noiseBlock = new Float32Array(this.batchSize * size);
-    if (textures) this.textureBlock = new Float32Array(this.batchSize * size);
+    if (banks) {
+      this.textureBlock = new Float32Array(this.batchSize * size);
+      this.eventsBlock = new Float32Array(this.batchSize * size);
+    }
     this.overlapGains = new Float32Array(generator.overlap);
   }
 
@@ -190,18 +212,22 @@ export class MixStream {
       const audio: Float32Array[] = [];
       const noise: Float32Array[] = [];
       const textureRows: Float32Array[] = [];
+      const eventRows: Float32Array[] = [];
       for (let b = 0; b < count; b++) {
         const k = first + b;
         const row = (block: Float32Array) => block.subarray(b * size, (b + 1) * size);
         audio.push(readResampledFrom(input, known, k * hop, this.nativePerModel, row(this.audioBlock)));
         noise.push(fillGaussianAt(row(this.noiseBlock), noiseKey, k * hop));
-        if (texture && this.textureBlock) textureRows.push(texture.fill(row(this.textureBlock), k * hop));
+        if (texture && this.textureBlock && this.eventsBlock) {
+          textureRows.push(texture.fillBed(row(this.textureBlock), k * hop));
+          eventRows.push(texture.fillEvents(row(this.eventsBlock), k * hop));
+        }
       }
       const generated = await this.generator.generate({
         audio,
         noise,
         styleVector: this.options.styleVector,
-        ...(texture ? { texture: textureRows } : {}),
+        ...(texture ? { texture: textureRows, events: eventRows } : {}),
       });
       let finalized = this.finalized;
       for (let b = 0; b < count; b++) {

@@ -9,9 +9,9 @@ export function channelKey(seed: number, channel: number): number {
   return mix32(mix32(seed >>> 0) ^ Math.imul(channel + 1, 0x9e3779b1));
 }
 
-/** A value in [0, modulus) drawn from (seed, channel, slot): where a channel starts reading a style's loop. */
-export function seededOffset(seed: number, channel: number, slot: number, modulus: number): number {
-  return mix32(channelKey(seed, channel) ^ Math.imul(slot + 1, 0x85ebca6b)) % modulus;
+/** A 32-bit value drawn from (key, index): which recording, where in it and how loud, for segment or slot `index`. */
+export function hashAt(key: number, index: number): number {
+  return mix32(key ^ Math.imul(index + 1, 0x85ebca6b));
 }
 
 /**

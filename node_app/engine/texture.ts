@@ -1,36 +1,208 @@
-import { seededOffset } from './random.js';
+import { channelKey, hashAt } from './random.js';
 
 /**
- * The recorded textures a model shapes (rain, surf, crackle …), one seamless loop per style at the model's
- * rate; styles without a recording have none.
+ * A style's recordings at the model's rate, as 16-bit samples (read as value / 32768): the **bed** it is woven
+ * from (rain, surf, crackle …, several clips) and single **events** (a thunder clap, a breaking wave, a call).
  */
-export type TextureLoops = ReadonlyArray<Float32Array | undefined>;
+export interface Bank {
+  bed: readonly Int16Array[];
+  events: readonly Int16Array[];
+  /** Mean samples between two events. */
+  eventEvery: number;
+}
 
-/** Where one channel reads each style's loop: a seeded start per (seed, channel, style), fixed for the song. */
-export class TextureReader {
-  private readonly parts: { loop: Float32Array; gain: number; start: number }[];
+/** Banks by style index; styles the model makes without recordings (genres, tape) have none. */
+export type StyleBanks = ReadonlyArray<Bank | undefined>;
 
-  constructor(loops: TextureLoops, weights: Float32Array, seed: number, channel: number) {
-    // Square roots of the weights keep the power of a mix of uncorrelated recordings at that of one.
-    this.parts = loops.flatMap((loop, style) =>
-      loop && loop.length > 0 && weights[style] > 0
-        ? [{ loop, gain: Math.sqrt(weights[style]), start: seededOffset(seed, channel, style, loop.length) }]
-        : [],
-    );
+/** How the bed is cut and joined, and how much events vary, in samples and dB (manifest `model.grains`). */
+export interface GrainSettings {
+  segment: number;
+  fade: number;
+  eventSpreadDb: number;
+  /** Mean samples between events drawn from a user's own recording. */
+  ownEventEvery: number;
+}
+
+const PCM_SCALE = 1 / 32768;
+/** RMS of every bed clip in the banks (models/training/banks.py): the level the network was trained on. */
+export const BED_RMS = 0.1;
+/** A recording has events only where it stands this far above its median level. */
+const EVENT_RISE_DB = 9;
+const MAX_OWN_EVENTS = 8;
+
+/**
+ * A user's recording at the model's rate, brought to the banks' level and to the banks' 16-bit samples. A
+ * silent recording stays silent.
+ */
+export function normaliseRecording(pcm: Float32Array): Int16Array {
+  let power = 0;
+  for (const v of pcm) power += v * v;
+  const rms = Math.sqrt(power / Math.max(1, pcm.length));
+  const gain = rms > 1e-6 ? BED_RMS / rms : 0;
+  // Peaks past full scale are rare at −20 dBFS RMS; they are clipped rather than lowering the whole bed.
+  const out = new Int16Array(pcm.length);
+  for (let i = 0; i < pcm.length; i++) out[i] = Math.max(-32768, Math.min(32767, Math.round(pcm[i] * gain * 32768)));
+  return out;
+}
+
+/**
+ * A user's recording as a bank of one: the whole recording is the bed, and its own loudest moments — frames of
+ * 10 ms at least {@link EVENT_RISE_DB} over its median level, 0.5 s apart, loudest first, up to eight — are its
+ * events, each 0.6 s from 20 ms before the frame, faded out over its last 0.2 s. Training made the own style's
+ * events the same way (models/training/grains.py, `events_from_recording`).
+ */
+export function bankFromRecording(pcm: Int16Array, eventEvery: number, rate = 44100): Bank {
+  const frame = Math.round(rate / 100);
+  const frames = Math.floor(pcm.length / frame);
+  const level = new Float64Array(frames);
+  for (let f = 0; f < frames; f++) {
+    let sum = 0;
+    for (let i = f * frame; i < (f + 1) * frame; i++) sum += (pcm[i] * PCM_SCALE) ** 2;
+    level[f] = 10 * Math.log10(sum / frame + 1e-10);
+  }
+  const median = [...level].sort((a, b) => a - b)[Math.floor(frames / 2)] ?? 0;
+  const gap = Math.round((0.5 * rate) / frame);
+  const picked: number[] = [];
+  const loudestFirst = Array.from(level.keys()).sort((a, b) => level[b] - level[a] || a - b);
+  for (const f of loudestFirst) {
+    if (level[f] < median + EVENT_RISE_DB || picked.length === MAX_OWN_EVENTS) break;
+    if (picked.every((p) => Math.abs(f - p) >= gap)) picked.push(f);
+  }
+  const length = Math.round(0.6 * rate);
+  const events = picked
+    .sort((a, b) => a - b)
+    .map((f) => {
+      const start = Math.max(0, f * frame - Math.round(0.02 * rate));
+      const clip = Int16Array.from(pcm.subarray(start, start + length));
+      const fadeOut = Math.min(Math.floor(clip.length / 2), Math.round(0.2 * rate));
+      for (let t = 0; t < fadeOut; t++) clip[clip.length - 1 - t] = Math.round(clip[clip.length - 1 - t] * (t / fadeOut));
+      for (let t = 0; t < Math.min(32, clip.length); t++) clip[t] = Math.round(clip[t] * (t / 32));
+      return clip;
+    })
+    .filter((clip) => clip.length >= 64);
+  return { bed: [pcm], events, eventEvery };
+}
+
+/**
+ * A style's bed as one endless stream addressed by position: segment j covers [j·segment, (j+1)·segment + fade)
+ * and is read from a place in the bank drawn from a hash of (key, j), fading in over its first `fade` samples
+ * (segment 0 starts the song at full level) and out over its last. Neighbouring segments come from unrelated
+ * places, so equal-power fades (sin/cos) keep the level, and a song of any length never hears a stretch come
+ * round as a loop would. Any window, worker or section reads the same samples at the same positions.
+ */
+class BedStream {
+  private readonly segment: number;
+  private readonly fade: number;
+  private readonly fadeIn: Float32Array;
+  /** Where each clip's usable starts end, cumulated: a hash picks a start uniformly over the whole bank. */
+  private readonly ends: number[] = [];
+
+  constructor(
+    private readonly clips: readonly Int16Array[],
+    settings: GrainSettings,
+    private readonly key: number,
+  ) {
+    // A short clip (a 3-s recording of the user's) gets short segments, so its grains still land at many places.
+    const shortest = Math.min(...clips.map((c) => c.length));
+    this.segment = Math.min(settings.segment, Math.floor(shortest / 3));
+    this.fade = Math.min(settings.fade, Math.floor(this.segment / 2));
+    // sin(π/2 · t/fade) for t = 0 … fade: a segment fades in along it and out along it backwards (cos).
+    this.fadeIn = Float32Array.from({ length: this.fade + 1 }, (_, t) => Math.sin((Math.PI / 2) * (t / this.fade)));
+    let total = 0;
+    for (const clip of clips) this.ends.push((total += clip.length - this.segment - this.fade + 1));
   }
 
-  /** Fills `out` with the mix at positions [position, position + out.length), wrapping around each loop. */
-  fill(out: Float32Array, position: number): Float32Array {
-    out.fill(0);
-    for (const { loop, gain, start } of this.parts) {
-      let read = (start + position) % loop.length;
-      for (let t = 0; t < out.length; ) {
-        const run = Math.min(out.length - t, loop.length - read);
-        for (let i = 0; i < run; i++) out[t + i] += gain * loop[read + i];
-        t += run;
-        read = 0;
+  /** Adds `gain` × the stream at positions [position, position + out.length) to `out`. */
+  addTo(out: Float32Array, position: number, gain: number): void {
+    const { segment, fade, fadeIn } = this;
+    const end = position + out.length;
+    for (let j = Math.max(0, Math.floor((position - fade) / segment)); j * segment < end; j++) {
+      const start = j * segment;
+      const { clip, offset } = this.source(j);
+      const from = Math.max(position, start);
+      const to = Math.min(end, start + segment + fade);
+      for (let p = from; p < to; p++) {
+        const t = p - start;
+        let g = gain * PCM_SCALE;
+        if (t < fade && j > 0) g *= fadeIn[t];
+        else if (t >= segment) g *= fadeIn[fade - (t - segment)];
+        out[p - position] += g * clip[offset + t];
       }
     }
+  }
+
+  private source(j: number): { clip: Int16Array; offset: number } {
+    const total = this.ends[this.ends.length - 1];
+    const r = hashAt(this.key, j) % total;
+    let c = 0;
+    while (r >= this.ends[c]) c++;
+    return { clip: this.clips[c], offset: r - (c > 0 ? this.ends[c - 1] : 0) };
+  }
+}
+
+/**
+ * A style's events as one stream addressed by position: slot m of `eventEvery` samples holds one event, at a
+ * place in the slot, of a clip and at a level (0 to −eventSpreadDb) all drawn from a hash of (key, m). Events
+ * may run past their slot. The network decides how much of each is heard (its event gain follows the music).
+ */
+class EventStream {
+  private readonly longest: number;
+
+  constructor(
+    private readonly clips: readonly Int16Array[],
+    private readonly every: number,
+    private readonly spreadDb: number,
+    private readonly key: number,
+  ) {
+    this.longest = Math.max(...clips.map((c) => c.length));
+  }
+
+  addTo(out: Float32Array, position: number, gain: number): void {
+    const { every } = this;
+    const end = position + out.length;
+    for (let m = Math.floor((position - this.longest) / every) - 1; m * every < end; m++) {
+      const at = m * every + (hashAt(this.key, 3 * m) % every);
+      const clip = this.clips[hashAt(this.key, 3 * m + 1) % this.clips.length];
+      const level = gain * PCM_SCALE * 10 ** ((-this.spreadDb * (hashAt(this.key, 3 * m + 2) / 2 ** 32)) / 20);
+      const from = Math.max(position, at);
+      const to = Math.min(end, at + clip.length);
+      for (let p = from; p < to; p++) out[p - position] += level * clip[p - at];
+    }
+  }
+}
+
+/**
+ * What one channel of a song hears of its styles' recordings: for each style in the mix that has a bank, its
+ * bed and its events, each at √weight (the power of a mix of unrelated recordings stays that of one), each
+ * style's streams keyed by (seed, channel, style) so channels and styles never share a draw.
+ */
+export class TextureReader {
+  private readonly beds: { stream: BedStream; gain: number }[] = [];
+  private readonly events: { stream: EventStream; gain: number }[] = [];
+
+  constructor(banks: StyleBanks, settings: GrainSettings, weights: Float32Array, seed: number, channel: number) {
+    banks.forEach((bank, style) => {
+      if (!bank || !(weights[style] > 0) || bank.bed.length === 0) return;
+      const gain = Math.sqrt(weights[style]);
+      const key = hashAt(channelKey(seed, channel), style);
+      this.beds.push({ stream: new BedStream(bank.bed, settings, key), gain });
+      if (bank.events.length > 0) {
+        this.events.push({ stream: new EventStream(bank.events, bank.eventEvery, settings.eventSpreadDb, hashAt(key, -1)), gain });
+      }
+    });
+  }
+
+  /** The bed mix at positions [position, position + out.length). */
+  fillBed(out: Float32Array, position: number): Float32Array {
+    out.fill(0);
+    for (const { stream, gain } of this.beds) stream.addTo(out, position, gain);
+    return out;
+  }
+
+  /** The event mix at positions [position, position + out.length). */
+  fillEvents(out: Float32Array, position: number): Float32Array {
+    out.fill(0);
+    for (const { stream, gain } of this.events) stream.addTo(out, position, gain);
     return out;
   }
 }

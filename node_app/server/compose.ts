@@ -1,4 +1,5 @@
 import { createAudioCodec, type AudioCodec } from './adapters/audio-codec.js';
+import { bankFileReader } from './adapters/bank-reader.js';
 import { resolveFfmpeg, type FfmpegBinary } from './adapters/ffmpeg.js';
 import { FileStore } from './adapters/file-store.js';
 import { EnrichQueue, EnrichWorker } from './adapters/bullmq-queue.js';
@@ -41,7 +42,7 @@ export interface ServiceOverrides {
  */
 export async function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const { ffmpeg, files, codec } = await createAdapters(config, overrides);
-  const models = overrides.models?.() ?? new ModelService(config.modelsDir, config.workers, logger);
+  const models = overrides.models?.() ?? new ModelService(config.modelsDir, config.workers, logger, bankFileReader(ffmpeg.path));
   const jobs = new JobService({
     codec: overrides.codec?.(codec) ?? codec,
     models,
@@ -88,7 +89,7 @@ export interface WebServices extends Omit<Services, 'jobs'> {
 export async function createWebServices(config: Config, distributed: DistributedConfig, logger: Logger): Promise<WebServices> {
   const { ffmpeg, files, codec } = await createAdapters(config);
   // Workers enrich; this process only needs the style list.
-  const models = new ModelService(config.modelsDir, 0, logger);
+  const models = new ModelService(config.modelsDir, 0, logger, bankFileReader(ffmpeg.path));
   const store = new ObjectStore(distributed.objectStore);
   const redis = redisClient(distributed.redisUrl);
   const queue = new EnrichQueue<QueuedEnrich, EnrichOutcome>(distributed.redisUrl, redis);

@@ -14,6 +14,7 @@ export interface ProbeInputs {
   audio: Float32Array;
   noise: Float32Array;
   texture: Float32Array;
+  events: Float32Array;
   style: Float32Array;
 }
 
@@ -27,11 +28,13 @@ export function probeInputs(styleCount: number): ProbeInputs {
     audio[i] = swell * (0.3 * Math.sin(2 * Math.PI * 220 * t) + 0.15 * Math.sin(2 * Math.PI * 331 * t)) + 0.02 * hiss[i];
   }
   const texture = fillGaussianAt(new Float32Array(n), 13, 0).map((x) => 0.1 * x);
+  // Two decaying bursts per row, so the event gain has something to act on.
+  const events = texture.map((x, i) => ((i % 8192) < 2000 ? 3 * x * Math.exp(-(i % 8192) / 500) : 0));
   const style = new Float32Array(PROBE_BATCH * styleCount);
   style[0] = 1;
   const mix = [0.5, 0.3, 0.2];
   mix.forEach((w, k) => (style[styleCount + ((1 + 3 * k) % styleCount)] = w));
-  return { audio, noise: fillGaussianAt(new Float32Array(n), 12, 0), texture, style };
+  return { audio, noise: fillGaussianAt(new Float32Array(n), 12, 0), texture, events, style };
 }
 
 export async function runProbe(modelPath: string, inputs: ProbeInputs, styleCount: number): Promise<Float32Array> {
@@ -41,6 +44,7 @@ export async function runProbe(modelPath: string, inputs: ProbeInputs, styleCoun
     audio: new ort.Tensor('float32', inputs.audio, shape),
     noise: new ort.Tensor('float32', inputs.noise, shape),
     texture: new ort.Tensor('float32', inputs.texture, shape),
+    events: new ort.Tensor('float32', inputs.events, shape),
     style: new ort.Tensor('float32', inputs.style, [PROBE_BATCH, styleCount]),
   });
   const wet = result.wet.data as Float32Array;

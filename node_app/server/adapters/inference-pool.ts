@@ -1,6 +1,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
 import { allChannels, SongLimiter } from '../../engine/enrich.js';
+import type { StyleBanks } from '../../engine/texture.js';
 import { transferList, type EnrichRequest, type FromWorker, type ToWorker } from './inference-protocol.js';
 
 export type { EnrichRequest };
@@ -78,6 +79,8 @@ export class InferencePool {
 
   constructor(
     private readonly modelsDir: string,
+    /** The styles' recordings in shared memory: every worker reads this one copy. */
+    private readonly banks: StyleBanks,
     size: number,
     private readonly logger: Logger,
   ) {
@@ -154,7 +157,7 @@ export class InferencePool {
   }
 
   private spawn(): Promise<void> {
-    const worker = startWorker(new URL('./inference.worker', import.meta.url), { modelsDir: this.modelsDir });
+    const worker = startWorker(new URL('./inference.worker', import.meta.url), { modelsDir: this.modelsDir, banks: this.banks });
     const slot: Slot = { worker, part: null };
 
     return new Promise((resolve, reject) => {

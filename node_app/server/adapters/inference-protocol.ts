@@ -5,6 +5,8 @@ export interface EnrichRequest {
   amount: number;
   styleVector: Float32Array;
   seed: number;
+  /** The user's own recording, as the engine's bank of the own style wants it (normaliseRecording). */
+  ownTexture?: Int16Array;
 }
 
 /**

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { MixStream, type StyleGenerator } from '../../engine/enrich.js';
+import type { StyleBanks } from '../../engine/texture.js';
 import { serveRows, withSpare } from './spare-rows.js';
 import { createOnnxGenerator } from './onnx-generator.js';
 import { transferList, type FromWorker, type ToWorker } from './inference-protocol.js';
@@ -23,7 +24,8 @@ const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMes
 
 let generator: StyleGenerator;
 try {
-  generator = await createOnnxGenerator(await loadManifest((workerData as { modelsDir: string }).modelsDir));
+  const { modelsDir, banks } = workerData as { modelsDir: string; banks: StyleBanks };
+  generator = await createOnnxGenerator(await loadManifest(modelsDir), banks);
   post({ type: 'ready' });
 } catch (error) {
   post({ type: 'load-failed', message: error instanceof Error ? error.message : String(error) });

@@ -2,16 +2,23 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { styleSchema } from '../../contract/index.js';
-import type { TextureLoops } from '../../engine/texture.js';
-import { readWav } from './wav.js';
+import type { GrainSettings, StyleBanks } from '../../engine/texture.js';
+import type { PcmReader } from './bank-reader.js';
+
+/** A style's recordings, relative to the models folder: mono 16-bit FLAC at the manifest's rate. */
+const bankSchema = z.object({
+  bed: z.array(z.string()).min(1),
+  events: z.array(z.string()),
+  /** Mean seconds between events. */
+  eventEvery: z.number().positive(),
+});
 
 /** A style as clients see it, and the model's bookkeeping for it. */
 const styleEntrySchema = z.object({
   ...styleSchema.shape,
   /** The style's place in the model's style input. */
   index: z.number().int().min(0),
-  /** A seamless mono loop of the recording the model shapes for this style, relative to the models folder. */
-  texture: z.string().optional(),
+  bank: bankSchema.optional(),
 });
 
 const manifestSchema = z.object({
@@ -20,12 +27,14 @@ const manifestSchema = z.object({
   defaultStyle: z.string(),
   model: z.object({
     file: z.string(),
-    inputs: z.object({ audio: z.string(), style: z.string(), noise: z.string(), texture: z.string().optional() }),
+    inputs: z.object({ audio: z.string(), style: z.string(), noise: z.string(), texture: z.string().optional(), events: z.string().optional() }),
     output: z.string(),
     window: z.number().int().positive(),
     overlap: z.number().int().min(0),
     /** Samples at each inner window edge whose output the engine drops (the fade runs between them). */
     margin: z.number().int().min(0).optional(),
+    /** How beds are cut into segments and events spread, in seconds and dB (models/training/grains.py). */
+    grains: z.object({ segment: z.number().positive(), fade: z.number().positive(), eventSpreadDb: z.number().min(0), ownEventEvery: z.number().positive() }).optional(),
   }),
   styles: z.array(styleEntrySchema).min(1),
 });
@@ -52,21 +61,43 @@ export async function loadManifest(modelsDir: string): Promise<LoadedManifest> {
   return { ...manifest, modelsDir, modelPath: path.resolve(modelsDir, manifest.model.file) };
 }
 
+/** The manifest's grain settings in samples at the model's rate; undefined for a model without banks. */
+export function grainSettings(manifest: Manifest): GrainSettings | undefined {
+  const { grains } = manifest.model;
+  if (!grains) return undefined;
+  const samples = (seconds: number) => Math.round(seconds * manifest.sampleRate);
+  return { segment: samples(grains.segment), fade: samples(grains.fade), eventSpreadDb: grains.eventSpreadDb, ownEventEvery: samples(grains.ownEventEvery) };
+}
+
 /**
- * The styles' texture loops by style index, as floats at the model's rate; undefined for a model without a
- * texture input. Each file must be mono at the manifest's rate: the model was trained on exactly these samples.
+ * Every style's bank, by style index, read once: a file that several styles share (thunderstorm's bed is rain)
+ * is one array. `readPcm` decodes a file to 16-bit mono at the manifest's rate; the samples land in shared
+ * memory, so the inference workers read the process's one copy instead of holding their own.
  */
-export async function readTextureLoops(manifest: LoadedManifest): Promise<TextureLoops | undefined> {
-  if (!manifest.model.inputs.texture) return undefined;
-  const loops: (Float32Array | undefined)[] = new Array(manifest.styles.length).fill(undefined);
-  for (const style of manifest.styles) {
-    if (!style.texture) continue;
-    const file = path.resolve(manifest.modelsDir, style.texture);
-    const pcm = readWav(await readFile(file));
-    if (!pcm || pcm.channels.length !== 1 || pcm.sampleRate !== manifest.sampleRate) {
-      throw new Error(`${file} must be a mono WAV at ${manifest.sampleRate} Hz`);
+export async function readBanks(manifest: LoadedManifest, readPcm: PcmReader): Promise<StyleBanks> {
+  const files = new Map<string, Promise<Int16Array>>();
+  const read = (name: string) => {
+    const file = path.resolve(manifest.modelsDir, name);
+    let pcm = files.get(file);
+    if (!pcm) {
+      pcm = readPcm(file, manifest.sampleRate).then((samples) => {
+        const shared = new Int16Array(new SharedArrayBuffer(samples.byteLength));
+        shared.set(samples);
+        return shared;
+      });
+      files.set(file, pcm);
     }
-    loops[style.index] = pcm.channels[0];
+    return pcm;
+  };
+  const banks: (StyleBanks[number])[] = new Array(manifest.styles.length).fill(undefined);
+  for (const style of manifest.styles) {
+    if (!style.bank) continue;
+    const { bed, events, eventEvery } = style.bank;
+    banks[style.index] = {
+      bed: await Promise.all(bed.map(read)),
+      events: await Promise.all(events.map(read)),
+      eventEvery: Math.round(eventEvery * manifest.sampleRate),
+    };
   }
-  return loops;
+  return banks;
 }

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { GeneratorBatch, StyleGenerator } from '../../engine/enrich.js';
-import { readTextureLoops, type LoadedManifest } from './manifest.js';
+import type { StyleBanks } from '../../engine/texture.js';
+import { grainSettings, type LoadedManifest } from './manifest.js';
 
 /**
  * How the app runs the model: on the CPU, sequentially, with `threads` intra-op threads. A dyno has one or two
@@ -10,20 +11,24 @@ export function sessionOptions(threads = 1): ort.InferenceSession.SessionOptions
   return { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
 }
 
-/** The style model as the engine sees it, backed by one ONNX Runtime session. */
-export async function createOnnxGenerator(manifest: LoadedManifest): Promise<StyleGenerator> {
+/**
+ * The style model as the engine sees it, backed by one ONNX Runtime session; `banks` are the styles'
+ * recordings (readBanks), read once by the process and shared by its workers.
+ */
+export async function createOnnxGenerator(manifest: LoadedManifest, banks: StyleBanks): Promise<StyleGenerator> {
   const session = await ort.InferenceSession.create(manifest.modelPath, sessionOptions());
   const { inputs, output, window, overlap, margin } = manifest.model;
   const styleCount = manifest.styles.length;
-  const textures = await readTextureLoops(manifest);
+  const grains = grainSettings(manifest);
+  const ownStyle = manifest.styles.find((s) => s.needsTexture)?.index;
 
   return {
     sampleRate: manifest.sampleRate,
     window,
     overlap,
     margin,
-    textures,
-    async generate({ audio, noise, texture, styleVector }: GeneratorBatch): Promise<Float32Array[]> {
+    ...(grains && inputs.texture ? { banks, grains, ownStyle } : {}),
+    async generate({ audio, noise, texture, events, styleVector }: GeneratorBatch): Promise<Float32Array[]> {
       const style = new ort.Tensor('float32', styleVector, [1, styleCount]);
       const row = (block: Float32Array[], b: number) => new ort.Tensor('float32', block[b], [1, window]);
       const wet: Float32Array[] = [];
@@ -33,6 +38,7 @@ export async function createOnnxGenerator(manifest: LoadedManifest): Promise<Sty
       for (let b = 0; b < audio.length; b++) {
         const feeds: Record<string, ort.Tensor> = { [inputs.audio]: row(audio, b), [inputs.noise]: row(noise, b), [inputs.style]: style };
         if (inputs.texture && texture) feeds[inputs.texture] = row(texture, b);
+        if (inputs.events && events) feeds[inputs.events] = row(events, b);
         wet.push((await session.run(feeds))[output].data as Float32Array);
       }
       return wet;

@@ -1,6 +1,7 @@
 import { errors } from '../../contract/index.js';
 import { InferencePool, type EnrichHooks, type EnrichRequest, type PcmInput } from '../adapters/inference-pool.js';
-import { loadManifest, type LoadedManifest } from '../adapters/manifest.js';
+import type { PcmReader } from '../adapters/bank-reader.js';
+import { loadManifest, readBanks, type LoadedManifest } from '../adapters/manifest.js';
 import type { Logger } from '../logger.js';
 import { StyleCatalog } from './style-catalog.js';
 
@@ -23,6 +24,8 @@ export class ModelService {
     private readonly modelsDir: string,
     private readonly workers: number,
     private readonly logger: Logger,
+    /** Decodes one of the banks' recordings (bankFileReader); only a process with workers reads them. */
+    private readonly readPcm: PcmReader,
   ) {}
 
   async start(): Promise<void> {
@@ -31,7 +34,7 @@ export class ModelService {
       this.styleCatalog = new StyleCatalog(this.manifest.styles, this.manifest.defaultStyle);
       // A distributed mode's web process (no workers) only lists and checks styles; its workers enrich.
       if (this.workers > 0) {
-        this.pool = new InferencePool(this.modelsDir, this.workers, this.logger);
+        this.pool = new InferencePool(this.modelsDir, await readBanks(this.manifest, this.readPcm), this.workers, this.logger);
         await this.pool.ready;
       }
       this.logger.info({ version: this.manifest.version, styles: this.manifest.styles.length, workers: this.workers }, 'models ready');

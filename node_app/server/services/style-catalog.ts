@@ -20,9 +20,9 @@ export class StyleCatalog {
     this.ids = entries.map((e) => e.id);
   }
 
-  /** The styles as clients see them: the model's bookkeeping (its index, its texture file) stays inside. */
+  /** The styles as clients see them: the model's bookkeeping (its index, its bank of recordings) stays inside. */
   list(): Style[] {
-    return this.entries.map(({ index: _index, texture: _texture, ...style }) => style);
+    return this.entries.map(({ index: _index, bank: _bank, ...style }) => style);
   }
 
   /**
@@ -51,7 +51,8 @@ export class StyleCatalog {
       state ^= state << 5;
       return (state >>> 0) / 4294967296;
     };
-    const pool = [...this.entries];
+    // A random mix never asks for a recording the request may not have.
+    const pool = this.entries.filter((e) => !e.needsTexture);
     const count = Math.min(pool.length, 2 + Math.floor(next() * 2));
     const weights = new Map<string, number>();
     for (let i = 0; i < count; i++) {
