@@ -38,7 +38,7 @@ SEED = 7
 # style -> classes that count as a hit (None: no real class exists for it here)
 STYLE_CLASS = {"rain": ["rain"], "thunderstorm": ["thunder", "rain"], "sea-waves": ["surf"], "wind": ["wind"],
                "birds": ["birds"], "fire": ["fire"], "metal": ["metal"], "vinyl": ["crackle"], "tape": ["hiss"]}
-TARGETS = {"top1": 0.8, "level": -15.0, "logmel": 3.0, "pair": 3.0, "corr": 0.8, "dip": 0.5}
+TARGETS = {"top1": 0.7, "level": -20.0, "logmel": 3.0, "pair": 3.0, "corr": 0.8, "dip": 0.5, "repeat": 0.15}
 
 
 # ------------------------------------------------------------------ inputs
@@ -195,6 +195,43 @@ def border_dip(d, window, overlap, sr_model):
     return out
 
 
+def fine_grain(x):
+    """Log-mel bands (dB per frame of 512 samples) with each band's 1-s envelope and each frame's common level
+    removed: what is left is the texture's fine grain, which a loop repeats and unrelated recordings do not."""
+    m = C.logmel(x)
+    k = int(round(SR / C.HOP))
+    c = np.cumsum(np.pad(m, ((k // 2 + 1, k - k // 2 - 1), (0, 0)), mode="edge"), axis=0)
+    m = m - (c[k:] - c[:-k]) / k
+    return m - m.mean(1, keepdims=True)
+
+
+def repetition(x, lags_s=(3.0, 300.0), step_s=0.25):
+    """The largest correlation of the fine grain with itself at any lag from 3 s to 300 s, and that lag."""
+    f = fine_grain(x)
+    fps = SR / C.HOP
+    best, at = -1.0, 0.0
+    for lag in np.arange(lags_s[0], min(lags_s[1], len(f) / fps - 30), step_s):
+        n = int(round(lag * fps))
+        a, b = f[:-n].ravel(), f[n:].ravel()
+        r = float(np.dot(a - a.mean(), b - b.mean()) / (np.std(a) * np.std(b) * len(a) + 1e-12))
+        if r > best:
+            best, at = r, float(lag)
+    return best, at
+
+
+def long_input(root, seconds=600):
+    """A 10-minute song: the held-out pieces played through, one after another, without repeating any."""
+    p = os.path.join(root, "long-music.wav")
+    if not os.path.exists(p):
+        parts = [D.decode(pkg, path) for _, _, pkg, path, _, _ in D.HELDOUT_MUSIC]
+        x = np.concatenate(parts)[:seconds * SR].astype(np.float64)
+        if len(x) < seconds * SR:
+            raise SystemExit(f"the held-out music is only {len(x) / SR:.0f} s long, not {seconds} s")
+        x *= 10 ** (-18 / 20) / C.rms(x)
+        sf.write(p, np.clip(x, -0.98, 0.98), SR, subtype="PCM_16")
+    return p
+
+
 # ------------------------------------------------------------------ evaluation
 def evaluate(app, amount, use_cli=False, clf=None):
     manifest = json.load(open(os.path.join(app, "models", "manifest.json")))
@@ -202,11 +239,12 @@ def evaluate(app, amount, use_cli=False, clf=None):
     model = manifest.get("model", {})
     window, overlap = int(model.get("window", 0)), int(model.get("overlap", 0))
     sr_model = int(manifest.get("sampleRate", SR))
-    styles = [s["id"] for s in manifest["styles"]]
+    # a style made of the user's own recording needs one: it is judged on its own below
+    styles = [s["id"] for s in manifest["styles"] if not s.get("needsTexture")]
     work = os.path.join(D.BUILD, "eval-run", f"{os.path.basename(os.path.normpath(app))}-{version}-a{amount}")
     stamp = os.path.join(work, "model.stamp")
     onnx = os.path.join(app, "models", model.get("file", "enricher.onnx"))
-    paths = ["node_app", "models/manifest.json", "models/textures", "package-lock.json"]
+    paths = ["node_app", "models/manifest.json", "models/banks", "package-lock.json"]
     head = subprocess.run(["git", "-C", app, "log", "-1", "--format=%H", "--"] + paths, capture_output=True, text=True).stdout.strip()
     diff = subprocess.run(["git", "-C", app, "diff", "HEAD", "--"] + paths, capture_output=True, text=True).stdout
     # re-run the app when its model, manifest or code changed (outputs are cached per app state)
@@ -219,6 +257,10 @@ def evaluate(app, amount, use_cli=False, clf=None):
     inputs = prepare_inputs(os.path.join(D.BUILD, "eval-run", "inputs"))
     jobs = [{"input": i["path"], "style": s, "amount": amount, "seed": SEED,
              "output": os.path.join(work, "out", f"{i['name']}.{s}.wav")} for i in inputs for s in styles]
+    long_path = long_input(os.path.join(D.BUILD, "eval-run", "inputs"))
+    recorded = [st["id"] for st in manifest["styles"] if (st.get("bank") or st.get("texture")) and not st.get("needsTexture")]
+    jobs += [{"input": long_path, "style": s, "amount": amount, "seed": SEED,
+              "output": os.path.join(work, "out", f"long.{s}.wav")} for s in recorded]
     t = time.time()
     run_app(app, jobs, work, use_cli)
     print(f"app runs: {len(jobs)} jobs ({time.time() - t:.0f} s)", file=sys.stderr)
@@ -271,12 +313,23 @@ def evaluate(app, amount, use_cli=False, clf=None):
             counts = np.bincount(preds, minlength=len(D.CLASSES))
             R[s]["top1"][k] = None if hits is None else float(sum(counts[D.CLASSES.index(h)] for h in hits) / len(preds))
             R[s].setdefault("heard", {})[k] = [(D.CLASSES[c], counts[c] / len(preds)) for c in np.argsort(-counts)[:2] if counts[c]]
-    # the judge on each style's own recording, unprocessed: what a perfect pass-through of the loop would score
+    # the judge on each style's own recordings, unprocessed (its bank's bed clips one after another, or v2's
+    # loop): what a perfect pass-through of the recordings would score
     for st in manifest["styles"]:
-        if st.get("texture") and st["id"] in STYLE_CLASS:
-            loop, _, _ = read(os.path.join(app, "models", st["texture"]))
-            pred = clf.predict(np.array([C.features(g) for g in C.segments(loop)]))
+        files = st["bank"]["bed"] if st.get("bank") else [st["texture"]] if st.get("texture") else []
+        if files and st["id"] in STYLE_CLASS:
+            bed = np.concatenate([read(os.path.join(app, "models", f))[0] for f in files])
+            pred = clf.predict(np.array([C.features(g) for g in C.segments(bed)]))
             R[st["id"]]["loop"] = float(np.mean([D.CLASSES[c] in STYLE_CLASS[st["id"]] for c in pred]))
+    # ten minutes of music: does the layer's fine grain repeat (a loop), and how often is thunder heard
+    xl = read(long_path)[0]
+    for s in recorded:
+        d = read(os.path.join(work, "out", f"long.{s}.wav"))[0][:len(xl)] - xl
+        R[s]["repeat"] = repetition(d)
+        if s == "thunderstorm":
+            segs = C.segments(d)
+            pred = clf.predict(np.array([C.features(g) for g in segs]))
+            R[s]["thunder_per_min"] = float(np.sum(pred == D.CLASSES.index("thunder")) * 60 / (len(d) / SR))
     rev = subprocess.run(["git", "-C", app, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", app, "status", "--porcelain", "--", "models/manifest.json", "models/*.onnx", "models/textures", "node_app"], capture_output=True, text=True).stdout.strip()
     rev = (rev or "?") + (" + uncommitted changes to the model, textures, manifest or node_app/" if dirty else "")
@@ -302,9 +355,9 @@ def median(v):
 def table(E, cv):
     R, styles = E["R"], E["styles"]
     h = ("| style | real class | class ceiling (file / package CV) | top-1 on added layer, music | heard as (music) "
-         "| top-1, the style's own loop alone | top-1, speech | layer re input, music: RMS dB / LUFS-like dB | layer re input, speech (LUFS-like dB) "
+         "| top-1, the style's bank alone | top-1, speech | layer re input, music: RMS dB / LUFS-like dB | layer re input, speech (LUFS-like dB) "
          "| log-mel change in→out (dB) | nearest style (dB apart) | loudness-envelope corr in↔out "
-         "| window-border level (dB) | NaN / clip / duration |")
+         "| window-border level (dB) | fine grain repeats, 10 min (corr @ lag) | NaN / clip / duration |")
     lines = [h, "|" + "---|" * (h.count("|") - 1)]
     for s in styles:
         r = R[s]
@@ -319,7 +372,10 @@ def table(E, cv):
         heard = ", ".join(f"{c} {p:.0%}" for c, p in r.get("heard", {}).get("music", []))
         t1m = fmt(r["top1"].get("music"), "{:.0%}", "n/a")
         t1s = fmt(r["top1"].get("speech"), "{:.0%}", "n/a")
-        t1l = fmt(r.get("loop"), "{:.0%}", "no loop")
+        t1l = fmt(r.get("loop"), "{:.0%}", "no recordings")
+        rep = f"{r['repeat'][0]:.2f} @ {r['repeat'][1]:.1f} s" if r.get("repeat") else "–"
+        if r.get("thunder_per_min") is not None:
+            rep += f"; thunder in {r['thunder_per_min']:.1f} segments/min"
         lvl = f"{fmt(mean(r['level'].get('music', [])), '{:+.1f}')} / {fmt(mean(r['lufs'].get('music', [])), '{:+.1f}')}"
         lsp = fmt(mean(r["lufs"].get("speech", [])), "{:+.1f}")
         lm = fmt(mean(r["logmel"].get("music", [])))
@@ -327,7 +383,7 @@ def table(E, cv):
         dip = fmt(median(r["dip"]), "{:+.2f}") + (f" (±{1.25 * np.std(r['dip']) / np.sqrt(len(r['dip'])):.2f})" if r["dip"] else "")
         cor = fmt(mean(r["corr"].get("music", [])), "{:.2f}")
         ok = f"{r['nan']} / {r['clip']} / {'exact' if r['dur'] == 0 else str(r['dur']) + ' off'}"
-        lines.append(f"| {s} | {cname} | {ceil} | {t1m} | {heard} | {t1l} | {t1s} | {lvl} | {lsp} | {lm} | {ns} ({nd:.1f}) | {cor} | {dip} | {ok} |")
+        lines.append(f"| {s} | {cname} | {ceil} | {t1m} | {heard} | {t1l} | {t1s} | {lvl} | {lsp} | {lm} | {ns} ({nd:.1f}) | {cor} | {dip} | {rep} | {ok} |")
     return "\n".join(lines)
 
 
@@ -342,11 +398,11 @@ def misses(E, cv):
             m.append(f"top-1 {t:.0%} not conclusive: the judge's ceiling for {STYLE_CLASS[s][0]} is {ceil:.0%}"
                      + (f" (its own recording, unprocessed: {r['loop']:.0%})" if r.get("loop") is not None else ""))
         elif t is not None and t < TARGETS["top1"] and (ceil is None or t < ceil - 0.10):
-            m.append(f"top-1 {t:.0%} < 80 % and > 10 points under the class ceiling {fmt(ceil, '{:.0%}')}"
+            m.append(f"top-1 {t:.0%} < 70 % and > 10 points under the class ceiling {fmt(ceil, '{:.0%}')}"
                      + (f" (the judge gives the style's own recording, unprocessed, {r['loop']:.0%})" if r.get("loop") is not None else ""))
         lv = mean(r["lufs"].get("music", []))
         if lv is not None and lv < TARGETS["level"]:
-            m.append(f"layer {lv:+.1f} dB < −15 dB")
+            m.append(f"layer {lv:+.1f} dB < −20 dB")
         lm = mean(r["logmel"].get("music", []))
         if lm is not None and lm < TARGETS["logmel"]:
             m.append(f"log-mel change {lm:.1f} dB < 3 dB")
@@ -359,6 +415,8 @@ def misses(E, cv):
         se = 1.25 * np.std(r["dip"]) / np.sqrt(len(r["dip"])) if r["dip"] else 0
         if dp is not None and abs(dp) > TARGETS["dip"] and abs(dp) > 2 * se:
             m.append(f"border level {dp:+.2f} ± {se:.2f} dB (|…| > 0.5 dB)")
+        if r.get("repeat") and r["repeat"][0] > TARGETS["repeat"]:
+            m.append(f"fine grain repeats: {r['repeat'][0]:.2f} at {r['repeat'][1]:.1f} s (> {TARGETS['repeat']})")
         if r["nan"] or r["clip"] or r["dur"]:
             m.append("NaN/clip/duration")
         out.append(f"- **{s}**: " + ("; ".join(m) if m else "meets the targets measured here"))
@@ -461,7 +519,7 @@ def main():
         tab, miss = table(E, cv), misses(E, cv)
         print(f"\n## v{E['version']} ({root}), amount {a.amount}, seed {SEED}\n")
         print(tab)
-        print("\nMisses against issue 13's targets:\n" + miss)
+        print("\nMisses against issue 22's targets:\n" + miss)
         out[E["version"]] = {"app": root, "R": {s: {k: v for k, v in r.items() if k != "pred"} for s, r in E["R"].items()}}
         if a.write:
             import eval_report

@@ -12,7 +12,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from enricher_net import EnricherNet, export_onnx, load_weights, WINDOW, OVERLAP  # noqa: E402
-from train import MODELS, write_manifest, load_bank  # noqa: E402
+from train import MODELS, write_manifest, bank_index  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--ckpt", default=os.path.join(HERE, "build", "enricher.pt"))
@@ -27,5 +27,5 @@ if training.get("steps") != st["step"]:
     raise SystemExit(f"models/manifest.json records {training.get('steps')} training steps, the checkpoint "
                      f"{st['step']}: export the checkpoint that manifest describes, or train anew")
 write_manifest(list(st["styles"]), WINDOW, OVERLAP, {"version": a.version, "training": training},
-               textures=load_bank(list(st["styles"])))
+               bank_index(os.path.join(MODELS, "banks")))
 print("exported step", st["step"], "as", a.version)

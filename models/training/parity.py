@@ -21,7 +21,8 @@ import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from enricher_net import (EnricherNet, load_weights, WINDOW, EVEN, ODD, HOP, N_BINS, N_FFT,  # noqa: E402
                           _window)
-from train import load_bank, read_loop  # noqa: E402
+import grains  # noqa: E402
+from enricher_net import export_onnx  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 ckpt = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "build", "enricher.pt")
@@ -60,31 +61,37 @@ ids = list(st["styles"])
 model = EnricherNet(len(ids))
 load_weights(model, st["model"])
 model.eval()
-bank = load_bank(ids)
+banks = grains.load_banks(os.path.join(REPO, "models", "banks"))
 rng = np.random.RandomState(0)
 S = len(ids)
 audio = (rng.standard_normal((count, WINDOW)) * 0.1 * np.sin(np.linspace(0, 20, WINDOW)) ** 2).astype(np.float32)
 style = np.zeros((count, S), np.float32)
 tex = np.zeros((count, WINDOW), np.float32)
+ev = np.zeros((count, WINDOW), np.float32)
 for i in range(count):
     a, b = i % S, (i * 5 + 3) % S
     style[i, a] += 0.6 if i % 2 else 1.0
     style[i, b] += 0.4 if i % 2 else 0.0
     for j, sid in enumerate(ids):
-        if sid in bank and style[i, j] > 0:
-            tex[i] += np.sqrt(style[i, j]) * read_loop(bank[sid], rng.randint(len(bank[sid])), WINDOW)
+        if sid in banks and style[i, j] > 0:
+            tex[i] += np.sqrt(style[i, j]) * grains.bed_stream(banks[sid]["bed"], WINDOW, rng)
+            ev[i] += np.sqrt(style[i, j]) * grains.event_stream(banks[sid]["events"], WINDOW, grains.EVENT_EVERY[sid], rng)
 noise = rng.standard_normal((count, WINDOW)).astype(np.float32)
 dense = copy.deepcopy(model)
 dense.stft, dense.istft = DenseSTFT(), DenseISTFT()
 with torch.no_grad():
-    tw = model(*(torch.from_numpy(v) for v in (audio, style, noise, tex))).numpy()
-    dw = dense(*(torch.from_numpy(v) for v in (audio, style, noise, tex))).numpy()
+    tw = model(*(torch.from_numpy(v) for v in (audio, style, noise, tex, ev))).numpy()
+    dw = dense(*(torch.from_numpy(v) for v in (audio, style, noise, tex, ev))).numpy()
 fft_diff = np.abs(tw - dw).max()
 print(f"FFT vs dense DFT transforms, same weights: max abs difference {fft_diff:.2e} (peak {np.abs(dw).max():.3f})")
 if fft_diff > 1e-4:
     raise SystemExit("the FFT transforms do not match the dense DFT")
+# the same weights in the dense graph, for test/fixtures/make-dense-dft-reference.ts
+dense_path = os.path.join(HERE, "build", "enricher-dense.onnx")
+export_onnx(dense, dense_path)
+print(f"wrote {dense_path}: make the fixture with `npx tsx test/fixtures/make-dense-dft-reference.ts {dense_path}`")
 with tempfile.TemporaryDirectory() as d:
-    for name, v in (("audio", audio), ("style", style), ("noise", noise), ("texture", tex)):
+    for name, v in (("audio", audio), ("style", style), ("noise", noise), ("texture", tex), ("events", ev)):
         v.tofile(os.path.join(d, f"{name}.f32"))
     json.dump({"count": count, "window": WINDOW, "styles": S}, open(os.path.join(d, "meta.json"), "w"))
     subprocess.run(["node", os.path.join(HERE, "run_onnx.cjs"), os.path.join(REPO, "models", "enricher.onnx"), d],

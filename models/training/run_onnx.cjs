@@ -25,6 +25,11 @@ async function main() {
   const texFile = path.join(dir, "texture.f32");
   const texture = wantsTexture
     ? (fs.existsSync(texFile) ? readF32(texFile) : new Float32Array(count * w)) : null;
+  // v3 models take the engine's event track too
+  const wantsEvents = session.inputNames.includes("events");
+  const eventsFile = path.join(dir, "events.f32");
+  const events = wantsEvents
+    ? (fs.existsSync(eventsFile) ? readF32(eventsFile) : new Float32Array(count * w)) : null;
   const out = new Float32Array(count * w);
   let runMs = 0;
   const perWindowMs = [];
@@ -36,6 +41,7 @@ async function main() {
       noise: new ort.Tensor("float32", noise.slice(i * w, (i + b) * w), [b, w]),
     };
     if (texture) feeds.texture = new ort.Tensor("float32", texture.slice(i * w, (i + b) * w), [b, w]);
+    if (events) feeds.events = new ort.Tensor("float32", events.slice(i * w, (i + b) * w), [b, w]);
     const t0 = process.hrtime.bigint();
     const res = await session.run(feeds);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;

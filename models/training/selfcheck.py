@@ -1,12 +1,12 @@
-"""Listening proxies for v2 while it trains (not the independent evaluation, which lives on `eval`).
+"""Listening proxies for v3 while it trains (not the independent evaluation, which lives on `eval`).
 
 Input: 20 s of real recorded game music from the packages cleared for training (never trained on: the
 training music is MIDI). Each style is run the way the engine runs it: windows of WINDOW with OVERLAP,
-one continuous noise stream and one continuous texture stream (identical in overlaps), the overlaps
+one continuous noise stream and one continuous bed and event stream (grains.py; identical in overlaps), the overlaps
 cross-faded, added at amount 0.5. Printed per style:
   level   the added layer (0.5 * wet) re the input, RMS dB (target >= -15 dB)
-  loop    the shipped real loop whose mean log-mel spectrum (level-free, 60 Hz-11 kHz) is closest to the
-          added layer's, per music clip, and the distance to the style's own loop (dB)
+  loop    the bank (its bed clips together) whose mean log-mel spectrum (level-free, 60 Hz-11 kHz) is closest to
+          the added layer's, per music clip, and the distance to the style's own bank (dB)
   held    distance to the nearest held-out real recording of the style's class (build/heldout/, never in
           the bank) and, in brackets, the same distance for the style's own loop (what a perfect pass-through
           of the loop would score)
@@ -27,9 +27,8 @@ from scipy.io import wavfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from enricher_net import EnricherNet, load_weights, WINDOW, OVERLAP, mel_filterbank, SR  # noqa: E402
-from train import load_bank, read_loop  # noqa: E402
 from styles import STYLES  # noqa: E402
-import textures  # noqa: E402
+import grains  # noqa: E402
 
 MUSIC = ["ardentryst/usr/share/games/ardentryst/Music/battle.ogg",
          "ardentryst/usr/share/games/ardentryst/Music/Story.ogg",
@@ -62,22 +61,33 @@ def run_engine(model, audio, w, bank, style_ids, seed=0):
     x[:len(audio)] = audio
     noise = rng.standard_normal(total).astype(np.float32)
     tex = np.zeros(total, np.float32)
+    ev = np.zeros(total, np.float32)
     for i, sid in enumerate(style_ids):
         if sid in bank and w[i] > 0:
-            tex += np.sqrt(w[i]) * read_loop(bank[sid], rng.randint(len(bank[sid])), total)
+            tex += np.sqrt(w[i]) * grains.bed_stream(bank[sid]["bed"], total, rng)
+            ev += np.sqrt(w[i]) * grains.event_stream(bank[sid]["events"], total, grains.EVENT_EVERY[sid], rng)
     out = np.zeros(total, np.float32)
     fade = np.sin(np.linspace(0, np.pi / 2, OVERLAP)) ** 2
     with torch.no_grad():
         for k in range(nwin):
             a = k * hop
             y = model(torch.from_numpy(x[None, a:a + WINDOW]), torch.from_numpy(w[None].astype(np.float32)),
-                       torch.from_numpy(noise[None, a:a + WINDOW]), torch.from_numpy(tex[None, a:a + WINDOW]))[0].numpy()
+                       torch.from_numpy(noise[None, a:a + WINDOW]), torch.from_numpy(tex[None, a:a + WINDOW]),
+                       torch.from_numpy(ev[None, a:a + WINDOW]))[0].numpy()
             if k > 0:
                 y[:OVERLAP] *= fade
             if k < nwin - 1:
                 y[-OVERLAP:] *= fade[::-1]
             out[a:a + WINDOW] += y
     return out[:len(audio)]
+
+
+def decode(path):
+    """A recording unpacked by banks.py under build/x, as mono float at the model's rate."""
+    import subprocess
+    b = subprocess.run(["ffmpeg", "-v", "error", "-i", os.path.join(HERE, "build", "x", path), "-ac", "1", "-ar", str(SR),
+                        "-f", "f32le", "-"], capture_output=True, check=True).stdout
+    return np.frombuffer(b, np.float32)
 
 
 def db_frames(x, n):
@@ -98,20 +108,20 @@ def main():
     model = EnricherNet(len(style_ids))
     load_weights(model, st["model"])
     model.eval()
-    bank = load_bank(style_ids)
+    bank = grains.load_banks(os.path.join(os.path.dirname(HERE), "banks"))
     refs = {}
     for f in sorted(glob.glob(os.path.join(HERE, "build", "heldout", "*.wav"))):
         cls = os.path.basename(f).rsplit("_", 1)[0]
         sr, y = wavfile.read(f)
         refs.setdefault(cls, []).append(shape(y))
-    loops = {sid: shape(v) for sid, v in bank.items()}
+    loops = {sid: shape(np.concatenate(v["bed"])) for sid, v in bank.items()}
     loop_held = {sid: min(np.abs(loops[sid] - r).mean() for r in refs[sid]) for sid in loops if refs.get(sid)}
-    music = [textures.decode(p)[10 * SR:int((10 + a.seconds) * SR)].astype(np.float32) for p in MUSIC]
+    music = [decode(p)[10 * SR:int((10 + a.seconds) * SR)].astype(np.float32) for p in MUSIC]
     print(f"step {st['step']}; music: {len(music)} real clips x {a.seconds:.0f} s; refs: "
           f"{ {k: len(v) for k, v in refs.items()} }")
     print(f"{'style':13s} {'level dB':>8s} {'nearest loop per clip, dist to own':>44s} {'held (loop)':>12s} "
           f"{'pump corr':>9s} {'swing 50ms/2s':>13s}")
-    ids = style_ids if a.styles == "all" else a.styles.split(",")
+    ids = [s for s in style_ids if s != "own"] if a.styles == "all" else a.styles.split(",")
     mels = {}
     for sid in ids:
         w = np.zeros(len(style_ids))

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import {
   AppError,
   errors,
@@ -272,7 +271,7 @@ export class DistributedJobs implements JobQueue {
 
   private async encode(id: string, format: CompressedFormat): Promise<void> {
     const { store, codec, files, logger } = this.options;
-    const scratch = path.join(files.uploadsDir, newJobId());
+    const scratch = await files.scratchPath();
     const master = `${scratch}.wav`;
     const encoded = `${scratch}.${format}`;
     let release: (() => void) | null = null;
