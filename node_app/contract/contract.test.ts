@@ -110,6 +110,10 @@ describe('recipes', () => {
 describe('error codes', () => {
   const ARGUMENTS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
     missingAudio: [],
+    missingTexture: [],
+    unusedTexture: [],
+    textureTooShort: [1.2],
+    textureTooLong: [],
     emptyFile: [],
     unexpectedFile: [],
     badUpload: ['LIMIT_FIELD_COUNT'],

@@ -7,6 +7,10 @@ export const MAX_OFFSET_SECONDS = 86_400;
 export const MAX_SEED = 0xffffffff;
 /** The shortest section worth enriching; below it a section can hold less than one frame of a compressed file. */
 export const MIN_SECTION_SECONDS = 0.1;
+/** How long a user's own recording (the `texture` file of the style "own") may be, in seconds. */
+export const OWN_TEXTURE_SECONDS = { min: 3, max: 120 } as const;
+/** The style whose sound is the user's own recording. */
+export const OWN_STYLE = 'own';
 
 /** Whether start…end is shorter than {@link MIN_SECTION_SECONDS}; the margin keeps 10.1 − 10 (0.0999… in floats) allowed. */
 export function isSectionTooShort(start: number | undefined, end: number): boolean {

@@ -1,0 +1,59 @@
+import { AppError, errors, OWN_TEXTURE_SECONDS } from '../../contract/index.js';
+import { normaliseRecording } from '../../engine/texture.js';
+import type { AudioCodec } from '../adapters/audio-codec.js';
+import { toKnownError } from './media-failures.js';
+
+/**
+ * A user's own recording (the `texture` upload) as the own style's bank wants it: decoded with the same checks
+ * as the song, mixed to mono, brought to the model's rate (linear interpolation: the recording is a texture
+ * the network reshapes, not the music) and to the banks' level as 16-bit samples. Its problems are answered
+ * with the field named, so the user knows which of the two files to fix.
+ */
+export async function readOwnTexture(codec: AudioCodec, path: string, modelRate: number, signal?: AbortSignal): Promise<Int16Array> {
+  const { mono, sampleRate } = await decodeMono(codec, path, signal).catch((error: unknown) => {
+    throw aboutTexture(error);
+  });
+  const seconds = mono.length / sampleRate;
+  if (seconds < OWN_TEXTURE_SECONDS.min) throw errors.textureTooShort(seconds);
+  return normaliseRecording(resample(mono, sampleRate, modelRate));
+}
+
+async function decodeMono(codec: AudioCodec, path: string, signal?: AbortSignal): Promise<{ mono: Float32Array; sampleRate: number }> {
+  const stream = await codec.decode(path, { maxSeconds: OWN_TEXTURE_SECONDS.max, signal });
+  const parts: Float32Array[] = [];
+  let frames = 0;
+  for await (const chunk of stream.chunks) {
+    const mono = new Float32Array(chunk[0].length);
+    for (const channel of chunk) for (let i = 0; i < mono.length; i++) mono[i] += channel[i] / chunk.length;
+    parts.push(mono);
+    frames += mono.length;
+  }
+  const mono = new Float32Array(frames);
+  let at = 0;
+  for (const part of parts) {
+    mono.set(part, at);
+    at += part.length;
+  }
+  return { mono, sampleRate: stream.sampleRate };
+}
+
+function resample(pcm: Float32Array, from: number, to: number): Float32Array {
+  if (from === to) return pcm;
+  const step = from / to;
+  const out = new Float32Array(Math.floor(pcm.length / step));
+  for (let i = 0; i < out.length; i++) {
+    const position = i * step;
+    const index = Math.floor(position);
+    const next = index + 1 < pcm.length ? pcm[index + 1] : 0;
+    out[i] = pcm[index] + (position - index) * (next - pcm[index]);
+  }
+  return out;
+}
+
+/** The same answer as for the song, said of the texture. */
+function aboutTexture(error: unknown): unknown {
+  const known = toKnownError(error);
+  if (!known) return error;
+  if (known.code === 'TOO_LONG') return errors.textureTooLong();
+  return new AppError(known.code, `The texture file: ${known.message}`, known.headers, known.status);
+}
