@@ -111,9 +111,6 @@ describe('error codes', () => {
   const ARGUMENTS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
     missingAudio: [],
     missingTexture: [],
-    unusedTexture: [],
-    textureTooShort: [1.2],
-    textureTooLong: [],
     emptyFile: [],
     unexpectedFile: [],
     badUpload: ['LIMIT_FIELD_COUNT'],

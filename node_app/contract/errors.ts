@@ -1,5 +1,3 @@
-import { OWN_TEXTURE_SECONDS } from './params.js';
-
 /**
  * Every error the API answers with: its stable code and its status. docs/api.md's error table is checked
  * against this list (node_app/contract/contract.test.ts); the messages may be reworded, the codes may not.
@@ -114,13 +112,7 @@ export const errors = {
       `This file is ${found}, which is not accepted: playlists, stream descriptions and image sequences are never opened. Upload the audio file itself: ${ACCEPTED_AUDIO}.`,
     ),
   missingTexture: () =>
-    new AppError('MISSING_TEXTURE', 'The style "own" weaves in your own recording: send it as the file field "texture" (3 s to 2 min).'),
-  unusedTexture: () =>
-    new AppError('INVALID_PARAMETER', 'texture: a texture file is only used by the style "own" (alone or in a mix such as own:0.6,rain:0.4).'),
-  textureTooShort: (seconds: number) =>
-    new AppError('INVALID_PARAMETER', `texture: the recording is ${Math.round(seconds * 10) / 10} s long; a texture must be at least ${OWN_TEXTURE_SECONDS.min} s.`),
-  textureTooLong: () =>
-    new AppError('TOO_LONG', `texture: the recording is longer than ${OWN_TEXTURE_SECONDS.max / 60} minutes. Send ${OWN_TEXTURE_SECONDS.min} s to ${OWN_TEXTURE_SECONDS.max / 60} min of it.`),
+    new AppError('MISSING_TEXTURE', 'The style "own" weaves in your own recording: send it as the file field "texture" (3 s to 2 minutes).'),
   noAudio: () => new AppError('NO_AUDIO', 'The file decodes to no audio samples. Upload a recording with sound in it.'),
   undecodable: () => new AppError('UNDECODABLE', 'The audio in this file could not be decoded; it may be damaged or truncated.'),
   decodeTimeout: () => new AppError('DECODE_TIMEOUT', 'Decoding this file took too long. Try a shorter or simpler file.'),

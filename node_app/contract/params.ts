@@ -1,5 +1,5 @@
 import { z } from 'zod/mini';
-import { errors, type AppError } from './errors.js';
+import { AppError, errors } from './errors.js';
 import { DEFAULT_FORMAT, outputFormatSchema } from './formats.js';
 
 /** A day: any section of any recording worth uploading starts and ends within it. */
@@ -11,6 +11,18 @@ export const MIN_SECTION_SECONDS = 0.1;
 export const OWN_TEXTURE_SECONDS = { min: 3, max: 120 } as const;
 /** The style whose sound is the user's own recording. */
 export const OWN_STYLE = 'own';
+
+/** The texture-specific refusals: the same codes as for the song, with the field named. */
+export const textureErrors = {
+  unused: () => errors.invalidParameter('texture', `a texture file is only used by the style "${OWN_STYLE}" (alone or in a mix such as ${OWN_STYLE}:0.6,rain:0.4).`),
+  tooShort: (seconds: number) =>
+    errors.invalidParameter('texture', `the recording is ${Math.round(seconds * 10) / 10} s long; a texture must be at least ${OWN_TEXTURE_SECONDS.min} s.`),
+  tooLong: () => {
+    const { code, headers, status } = errors.tooLong(OWN_TEXTURE_SECONDS.max);
+    const minutes = OWN_TEXTURE_SECONDS.max / 60;
+    return new AppError(code, `texture: the recording is longer than ${minutes} minutes. Send ${OWN_TEXTURE_SECONDS.min} s to ${minutes} minutes of it.`, headers, status);
+  },
+};
 
 /** Whether start…end is shorter than {@link MIN_SECTION_SECONDS}; the margin keeps 10.1 − 10 (0.0999… in floats) allowed. */
 export function isSectionTooShort(start: number | undefined, end: number): boolean {

@@ -1,4 +1,4 @@
-import { AppError, errors, OWN_TEXTURE_SECONDS } from '../../contract/index.js';
+import { AppError, ErrorCode, OWN_TEXTURE_SECONDS, textureErrors } from '../../contract/index.js';
 import { normaliseRecording } from '../../engine/texture.js';
 import type { AudioCodec } from '../adapters/audio-codec.js';
 import { toKnownError } from './media-failures.js';
@@ -14,7 +14,7 @@ export async function readOwnTexture(codec: AudioCodec, path: string, modelRate:
     throw aboutTexture(error);
   });
   const seconds = mono.length / sampleRate;
-  if (seconds < OWN_TEXTURE_SECONDS.min) throw errors.textureTooShort(seconds);
+  if (seconds < OWN_TEXTURE_SECONDS.min) throw textureErrors.tooShort(seconds);
   return normaliseRecording(resample(mono, sampleRate, modelRate));
 }
 
@@ -54,6 +54,6 @@ function resample(pcm: Float32Array, from: number, to: number): Float32Array {
 function aboutTexture(error: unknown): unknown {
   const known = toKnownError(error);
   if (!known) return error;
-  if (known.code === 'TOO_LONG') return errors.textureTooLong();
+  if (known.code === ErrorCode.TOO_LONG) return textureErrors.tooLong();
   return new AppError(known.code, `The texture file: ${known.message}`, known.headers, known.status);
 }
