@@ -65,10 +65,16 @@ export function createJob(
   audio: Blob,
   fileName: string,
   fields: EnrichFields,
-  { onProgress, signal }: { onProgress?: (progress: UploadProgress) => void; signal?: AbortSignal } = {},
+  {
+    onProgress,
+    signal,
+    texture,
+  }: { onProgress?: (progress: UploadProgress) => void; signal?: AbortSignal; texture?: { blob: Blob; name: string } } = {},
 ): Promise<Job> {
   const form = new FormData();
   form.append('audio', audio, fileName);
+  // The style "own" weaves in this recording.
+  if (texture) form.append('texture', texture.blob, texture.name);
   if (fields.style !== undefined) form.append('style', fields.style);
   form.append('amount', String(fields.amount));
   form.append('format', fields.format);

@@ -5,6 +5,7 @@ import { BeforeAfter } from '../components/BeforeAfter';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Examples } from '../components/Examples';
 import { FilePicker } from '../components/FilePicker';
+import { OwnSoundPicker } from '../components/OwnSoundPicker';
 import { ProPanel } from '../components/ProPanel';
 import { Recorder } from '../components/Recorder';
 import { StylePicker } from '../components/StylePicker';
@@ -34,6 +35,11 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
   const [error, setError] = useState<ApiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [proOpen, setProOpen] = useState(false);
+  const [texture, setTexture] = useState<AudioSource | null>(null);
+  // A mix with the style "own" sends the person's own recording with the song.
+  const ownStyle = styles.find((s) => s.needsTexture);
+  const wantsTexture = ownStyle !== undefined && !settings.surprise && (settings.mix[ownStyle.id] ?? 0) > 0;
+  const missingTexture = wantsTexture && texture === null;
   const uploading = useRef<AbortController | null>(null);
   const chosen = useRef<AudioSource | null>(null);
   const sending = upload !== null;
@@ -67,7 +73,13 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
     setError(null);
     setNotice(null);
     try {
-      onStarted(await createJob(chosen.blob, chosen.name, settingsToFields(settings), { onProgress: setUpload, signal: controller.signal }));
+      onStarted(
+        await createJob(chosen.blob, chosen.name, settingsToFields(settings), {
+          onProgress: setUpload,
+          signal: controller.signal,
+          texture: wantsTexture && texture ? texture : undefined,
+        }),
+      );
     } catch (e) {
       if (controller.signal.aborted) setNotice('Upload cancelled. Nothing was sent on to be enriched.');
       else setError(e instanceof ApiError ? e : new ApiError('NETWORK', 'The upload failed. Check your connection and try again.', 0));
@@ -79,7 +91,7 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (source && !problem && duration !== 'probing') void enrich(source);
+    if (source && !problem && !missingTexture && duration !== 'probing') void enrich(source);
   };
 
   const pickSection = () => {
@@ -132,6 +144,7 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
         <section aria-labelledby="style-title" className="card">
           <h2 id="style-title">2. Your style</h2>
           <StylePicker styles={styles} settings={settings} onChange={onSettings} />
+          {wantsTexture && <OwnSoundPicker texture={texture} onChoose={setTexture} />}
           <ProPanel styles={styles} settings={settings} source={source} open={proOpen} onOpen={setProOpen} onChange={onSettings} />
         </section>
         <div className="actions">
@@ -149,11 +162,17 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
             </div>
           ) : (
             <>
-              <button type="submit" className="primary" disabled={!source || problem !== null || duration === 'probing'} aria-describedby="enrich-hint">
+              <button type="submit" className="primary" disabled={!source || problem !== null || missingTexture || duration === 'probing'} aria-describedby="enrich-hint">
                 Enrich
               </button>
               <p id="enrich-hint" className="hint">
-                {!source ? 'Choose a file, record, or try an example first.' : problem ? 'Fix the problem above first.' : notice ?? `Ready: ${source.name}`}
+                {!source
+                  ? 'Choose a file, record, or try an example first.'
+                  : problem
+                    ? 'Fix the problem above first.'
+                    : missingTexture
+                      ? 'Choose or record your own sound first.'
+                      : (notice ?? `Ready: ${source.name}`)}
               </p>
             </>
           )}
