@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { createAudioCodec } from '../node_app/server/adapters/audio-codec.js';
 import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { loadConfig } from '../node_app/server/config.js';
 import { bankFileReader } from '../node_app/server/adapters/bank-reader.js';
 import { loadManifest, readBanks } from '../node_app/server/adapters/manifest.js';
 import { createOnnxGenerator } from '../node_app/server/adapters/onnx-generator.js';
@@ -44,7 +45,12 @@ const quick = values.quick;
 const only = new Set(values.only ? values.only.split(',').map((x) => x.trim()) : SECTIONS);
 const wants = (section: (typeof SECTIONS)[number]) => only.has(section);
 const reps = Math.max(1, Number(values.reps ?? (quick ? 2 : 3)));
-const ffmpeg = resolveFfmpeg(process.env.FFMPEG_PATH).path;
+// The ffmpeg the app itself runs, chosen as the server chooses it (FFMPEG_PATH, else USE_SYSTEM_FFMPEG): every
+// floor below is that binary with the app's own settings, so a ratio compares like with like.
+const appConfig = loadConfig(process.env);
+const ffmpegBinary = resolveFfmpeg(appConfig.ffmpegPath, { preferSystem: appConfig.useSystemFfmpeg });
+const ffmpeg = ffmpegBinary.path;
+const ffmpegFirstLine = (await promisify(execFile)(ffmpeg, ['-version'])).stdout.split('\n')[0].trim();
 const modelsDir = path.resolve(process.env.MODELS_DIR ?? 'models');
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'enricher-bench-'));
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -87,6 +93,7 @@ const results = {
   mode: quick ? 'quick' : 'full',
   reps,
   machine: machine(),
+  ffmpeg: { path: ffmpeg, source: ffmpegBinary.source, version: ffmpegFirstLine },
   loadBefore: os.loadavg(),
   loadAfter: [] as number[],
   model: {} as Record<string, unknown>,
@@ -356,6 +363,7 @@ function renderReport(r: typeof results): string {
   const out: string[] = [];
   out.push(`Machine: ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memoryGb} GB, ${r.machine.os}, Node ${r.machine.node}`);
   out.push(`Load average (1/5/15 min): before ${load(r.loadBefore)}, after ${load(r.loadAfter)}. Mode: ${r.mode}, ${r.reps} repetitions; median ±half the spread.`);
+  out.push(`ffmpeg (the app's own, ${r.ffmpeg.source}; every floor is this binary): ${r.ffmpeg.path}, ${r.ffmpeg.version}`);
   out.push(`Model: ${String(r.model.file)} v${String(r.model.version)}, ${((r.model.bytes as number) / 1e6).toFixed(1)} MB, window ${String(r.model.window)}, overlap ${String(r.model.overlap)}.`);
   out.push('');
   const section = (title: string, rows: unknown[], table: () => string) => {
