@@ -13,6 +13,7 @@ interface Row {
   audio: Float32Array;
   noise: Float32Array;
   texture?: Float32Array;
+  events?: Float32Array;
   styleVector: Float32Array;
 }
 
@@ -21,8 +22,9 @@ interface RowReply {
   wet: Float32Array;
 }
 
-function runRow(generator: StyleGenerator, { audio, noise, texture, styleVector }: Row): Promise<Float32Array> {
-  return generator.generate({ audio: [audio], noise: [noise], styleVector, ...(texture ? { texture: [texture] } : {}) }).then(([wet]) => wet);
+function runRow(generator: StyleGenerator, { audio, noise, texture, events, styleVector }: Row): Promise<Float32Array> {
+  const recorded = texture && events ? { texture: [texture], events: [events] } : {};
+  return generator.generate({ audio: [audio], noise: [noise], styleVector, ...recorded }).then(([wet]) => wet);
 }
 
 /** The part's side: `local` runs the even windows of a call, the spare behind `port` the odd ones while it is there. */
@@ -58,7 +60,10 @@ export function withSpare(local: StyleGenerator, port: MessagePort, signal: Abor
     ...local,
     async generate(batch: GeneratorBatch) {
       signal.throwIfAborted();
-      const rows = (parity: number) => batch.audio.flatMap((audio, b) => (b % 2 === parity ? [{ audio, noise: batch.noise[b], texture: batch.texture?.[b], styleVector: batch.styleVector }] : []));
+      const rows = (parity: number) =>
+        batch.audio.flatMap((audio, b) =>
+          b % 2 === parity ? [{ audio, noise: batch.noise[b], texture: batch.texture?.[b], events: batch.events?.[b], styleVector: batch.styleVector }] : [],
+        );
       const odd = rows(1).map(remote);
       // Awaited below; if the local windows fail first, their rejections must not go unhandled meanwhile.
       for (const reply of odd) reply.catch(() => undefined);
