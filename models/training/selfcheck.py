@@ -29,7 +29,7 @@ sys.path.insert(0, HERE)
 from enricher_net import EnricherNet, load_weights, WINDOW, OVERLAP, mel_filterbank, SR  # noqa: E402
 from train import load_bank, read_loop  # noqa: E402
 from styles import STYLES  # noqa: E402
-import textures  # noqa: E402
+import banks  # noqa: E402
 
 MUSIC = ["ardentryst/usr/share/games/ardentryst/Music/battle.ogg",
          "ardentryst/usr/share/games/ardentryst/Music/Story.ogg",
@@ -106,7 +106,7 @@ def main():
         refs.setdefault(cls, []).append(shape(y))
     loops = {sid: shape(v) for sid, v in bank.items()}
     loop_held = {sid: min(np.abs(loops[sid] - r).mean() for r in refs[sid]) for sid in loops if refs.get(sid)}
-    music = [textures.decode(p)[10 * SR:int((10 + a.seconds) * SR)].astype(np.float32) for p in MUSIC]
+    music = [banks.decode(p)[10 * SR:int((10 + a.seconds) * SR)].astype(np.float32) for p in MUSIC]
     print(f"step {st['step']}; music: {len(music)} real clips x {a.seconds:.0f} s; refs: "
           f"{ {k: len(v) for k, v in refs.items()} }")
     print(f"{'style':13s} {'level dB':>8s} {'nearest loop per clip, dist to own':>44s} {'held (loop)':>12s} "

@@ -118,10 +118,9 @@ def read_loop(loop, off, n):
 
 def prepare(dry, wet, corpus_ids, style_ids, bank, seed):
     """Per piece: gain curves (per frame) of every texture style and the thunder-event layer."""
-    import textures
+    import banks
     rng = np.random.RandomState(seed)
-    clips = targets.thunder_clips([textures.decode(p).astype(np.float32)
-                                   for p, _, _ in textures.BANK["thunderstorm"]["events"]])
+    clips = targets.thunder_clips([x.astype(np.float32) for x in banks.load_events("thunderstorm")])
     tex_k = {sid: targets.kloud_db(bank[sid]) for sid in bank}
     P = dry.shape[0]
     gains = {}

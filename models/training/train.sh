@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Rebuild models v2 from Debian packages: the texture bank models/textures/*.wav, the MIDI corpus, the
+# Rebuild models v2 from Debian packages: the sound banks models/banks/ (banks.py), the MIDI corpus, the
 # training run and models/enricher.onnx + models/manifest.json (seeded). Needs Debian's python3-torch,
 # python3-mido, python3-scipy, fluidsynth, ffmpeg, unzip, the fluid-soundfont-gm / timgm6mb-soundfont
-# packages, and apt access for `apt-get download` of the sound packages (textures.py). CPU only.
+# packages, and apt access for `apt-get download` of the sound packages (banks.py). CPU only.
 #   MINUTES   wall-clock length of the training run (default 40; the cosine schedule follows it)
 #   LR        peak learning rate (default 3e-4, a fine-tune)
 #   STEPS     optional step cap
@@ -18,7 +18,7 @@ cd "$(dirname "$0")"
 PY=/usr/bin/python3
 mkdir -p build
 start=$(date +%s)
-$PY textures.py
+$PY banks.py
 $PY build_dataset.py --pieces "${PIECES:-64}" --seconds 12 --seed 1 \
   --styles blues,hip-hop,metal,piano,vinyl,tape --out build/train2.npz
 INIT=${INIT-build/enricher-v2.0.0.onnx}
