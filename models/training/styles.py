@@ -32,17 +32,18 @@ DEFAULT_STYLE = "rain"
 
 # One line per recorded texture, shown with the style (manifest "credit"); full list: models/banks/ATTRIBUTION.md
 CREDITS = {
-    "rain": "Rain recordings from 0 A.D. (0ad-data, Wildfire Games, CC BY-SA 3.0) and OpenClonk (openclonk-data, "
-            "The OpenClonk Team, CC BY 3.0)",
-    "thunderstorm": "Rain and thunder recordings from 0 A.D. (Wildfire Games, CC BY-SA 3.0), OpenClonk (xerana, "
-                    "infopablo, nicStage, jrosin, shaka9 on freesound.org; CC BY 3.0) and UFO:AI (ufoai-sound, "
-                    "CC BY-SA 3.0)",
-    "sea-waves": "Surf recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
+    "rain": "Rain recordings from OpenClonk (openclonk-data, The OpenClonk Team, CC BY 3.0), Ardentryst (Freesound.org "
+            "users et al., CC BY-SA 3.0) and 0 A.D. (Wildfire Games, CC BY-SA 3.0)",
+    "thunderstorm": "Rain as in Rain; thunder from OpenClonk (xerana, infopablo, nicStage, jrosin, shaka9 on "
+                    "freesound.org; CC BY 3.0), UFO:AI (Baklund, Gren, Hoffmann, Slippycurb; CC BY-SA 3.0) and "
+                    "0 A.D. (Wildfire Games, CC BY-SA 3.0)",
+    "sea-waves": "Surf recordings from 0 A.D. (Wildfire Games, CC BY-SA 3.0) and TripleA (GPL-2+)",
     "wind": "Wind recordings from 0 A.D. (Wildfire Games, CC BY-SA 3.0), OpenClonk (ERH on freesound.org, CC BY 3.0), "
-            "UFO:AI (CC BY-SA 3.0) and Red Eclipse (Quinton Reeves, Alex Anguix, CC BY-SA 3.0)",
-    "birds": "Bird recordings from 0 A.D. (Wildfire Games, CC BY-SA 3.0), OpenClonk and Red Eclipse (Dob \"dobroide\" "
-             "Roide on freesound.org, CC BY 3.0)",
-    "fire": "Fire recordings from UFO:AI (CC BY-SA 3.0; GPL-2), OpenClonk (dobroide, CC BY 3.0), Ardentryst (Kendra "
-            "Pietruszewski, Amy Dunwoodie, Freesound.org users, CC BY-SA 3.0) and 0 A.D. (CC BY-SA 3.0)",
+            "UFO:AI (CC BY-SA 3.0), Lugaru (Wolfire Games, CC BY-SA 3.0) and OpenSFX (Anton, CC BY 3.0)",
+    "birds": "Bird recordings from OpenClonk and Red Eclipse (Dob \"dobroide\" Roide, CC BY 3.0), 0 A.D. (Wildfire "
+             "Games, CC BY-SA 3.0), OpenSFX (SpaceJoe, CC0), Sonic Pi (davidworksonline, CC0) and qabcs (DanSoft, "
+             "GPL-3+)",
+    "fire": "Fire recordings from UFO:AI (CC BY-SA 3.0; GPL-2), OpenClonk (dobroide, CC BY 3.0), 0 A.D. (Wildfire "
+            "Games, CC BY-SA 3.0) and Lugaru (Wolfire Games, CC BY-SA 3.0)",
     "vinyl": "Vinyl hiss recording by veezay (Sonic Pi samples, freesound.org), CC0",
 }
