@@ -292,7 +292,9 @@ def fetch():
         subprocess.run(["apt-get", "download", *need], cwd=DEBS, check=True)
     for p in PKGS:
         if not os.path.isdir(os.path.join(X, p)):
-            subprocess.run(["dpkg", "-x", os.path.join(DEBS, deb_of(p)), os.path.join(X, p)], check=True)
+            os.makedirs(X, exist_ok=True)
+            subprocess.run(["dpkg", "-x", os.path.join(DEBS, deb_of(p)), os.path.join(X, p) + ".tmp"], check=True)
+            os.rename(os.path.join(X, p) + ".tmp", os.path.join(X, p))
     for pkg, arc, kind, members, folder in ARCHIVES:
         dest = os.path.join(X, folder)
         if os.path.isdir(dest):
