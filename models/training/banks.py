@@ -371,8 +371,8 @@ def band(y, lo, hi):
 
 def finish_event(y):
     """(event, samples trimmed from its start). Trim silence (10-ms frames 50 dB under the loudest), fade 5 ms in
-    and 30 ms out, loudest 50 ms at EVENT_RMS, soft-limit. An event cut while still sounding (a rumble longer than its cut) would stop with a
-    click after 30 ms, so it fades over its last quarter instead (at most 1.5 s)."""
+    and 30 ms out, loudest 50 ms at EVENT_RMS, soft-limit. An event cut while still sounding (a rumble longer
+    than its cut) would stop with a click after 30 ms, so it fades over its last quarter instead (at most 1.5 s)."""
     y = y - y.mean()
     h = min(int(0.01 * SR), len(y) // 10)  # pops and clicks: tenths
     e = frames_rms(y, h)
@@ -615,7 +615,8 @@ def write_attribution(index):
               "Licence texts: https://creativecommons.org/licenses/by-sa/3.0/,",
               "https://creativecommons.org/licenses/by/3.0/, https://creativecommons.org/publicdomain/zero/1.0/;",
               "GPL-2 / GPL-2+ and GPL-3+: `/usr/share/common-licenses/GPL-2` and `GPL-3` on Debian systems",
-              "(https://www.gnu.org/licenses/old-licenses/gpl-2.0.html, https://www.gnu.org/licenses/gpl-3.0.html).", ""]
+              "(https://www.gnu.org/licenses/old-licenses/gpl-2.0.html,",
+              "https://www.gnu.org/licenses/gpl-3.0.html).", ""]
     with open(os.path.join(OUT, "ATTRIBUTION.md"), "w") as fh:
         fh.write("\n".join(lines))
 
