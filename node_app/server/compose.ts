@@ -104,7 +104,14 @@ export async function createWebServices(config: Config, distributed: Distributed
     encodeConcurrency: config.encodeWorkers,
     maxEncodeQueue: config.maxEncodeQueue,
   });
-  const readiness = new Readiness(models, codec, files, { redis: () => queue.ping(), objectStorage: () => store.check() });
+  const readiness = new Readiness(models, codec, files, {
+    redis: () => queue.ping(),
+    objectStorage: () => store.check(),
+    workers: async () => {
+      // Jobs would be accepted and wait for ever: this process cannot run a job end to end without one.
+      if ((await queue.workerCount()) === 0) throw new Error('no worker is connected to the queue, so jobs wait: start one (npm run worker; on Heroku, heroku ps:scale worker=1)');
+    },
+  });
   const rateLimitStore = new RedisStore({
     prefix: 'enricher:rate:',
     sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
