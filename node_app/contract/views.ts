@@ -16,6 +16,8 @@ export const styleSchema = z.object({
   description: z.string().check(z.minLength(1)),
   /** Who made the recording the style plays and under which licence, in one line shown with the style. */
   credit: z.optional(z.string()),
+  /** The licence that recording is shared under, as an SPDX id ("CC-BY-SA-3.0"); set whenever `credit` is. */
+  license: z.optional(z.string().check(z.regex(/^[A-Za-z0-9.+-]+$/))),
 });
 export type Style = z.infer<typeof styleSchema>;
 export type StyleKind = Style['kind'];
@@ -57,6 +59,8 @@ export const jobViewSchema = z.object({
   input: z.object({ name: z.string() }),
   output: z.optional(jobOutputSchema),
   error: z.optional(z.object({ code: z.enum(ERROR_CODES), message: z.string() })),
+  /** Why a queued job is held up by something other than the songs ahead of it, e.g. no worker to take it. */
+  notice: z.optional(z.string()),
   feedback: z.optional(z.enum(RATINGS)),
   createdAt: z.string(),
   expiresAt: z.string(),

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { RunOutcome, RunningJob } from '../adapters/bullmq-queue.js';
-import { newJobId, type FileStore } from '../adapters/file-store.js';
+import type { FileStore } from '../adapters/file-store.js';
 import type { ObjectStore } from '../adapters/object-store.js';
 import { AppError, CONTENT_TYPES, ErrorCode } from '../../contract/index.js';
 import type { Logger } from '../logger.js';
@@ -34,7 +33,7 @@ export class QueuedJobRunner {
     const { jobs, store, files, logger } = this.options;
     const { id, data } = queued;
     if (await queued.cancelled()) return this.discard(id);
-    const upload = path.join(files.uploadsDir, newJobId());
+    const upload = await files.scratchPath();
     const found = await store.getFile(objectKey(id, 'input'), upload).catch(async (error: unknown) => {
       await files.removeFile(upload);
       throw error;
