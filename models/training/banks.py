@@ -66,6 +66,7 @@ AR = "ardentryst/usr/share/games/ardentryst/Sounds"
 SP = "sonic-pi-samples/usr/share/sonic-pi/samples"
 QN = "qabcs-data/usr/share/qabcs/abcs/all/noises"
 LU = "lugaru-data/usr/share/games/lugaru/Sounds"
+TA = "triplea/usr/share/games/triplea/assets/sounds/generic/placed_sea"
 
 # Bed clips per style: (name, source under build/x, start s, seconds). A name already cut for an earlier style
 # is reused, not cut again (thunderstorm's bed is rain). Chosen by the measures in character() and repeats():
@@ -76,6 +77,8 @@ LU = "lugaru-data/usr/share/games/lugaru/Sounds"
 #   Ardentryst's rain, whose drops are audible).
 # - OpenClonk's Fire.ogg and Ardentryst's fire_loop.ogg are one recording (dobroide, freesound 4211; r 0.9):
 #   only OpenClonk's is used.
+# - No GPL-licensed recording (UFO:AI's fire1/fire2, qabcs-data's bird calls, TripleA's splash): a style's layer
+#   mixes its clips, and GPL does not mix with CC BY-SA 3.0.
 BEDS = {
     "rain": [
         ("openclonk-stereorain-a", f"{OC}/Liquids.ocg/StereoRain.ogg", 1.0, 14.5),
@@ -114,7 +117,7 @@ BEDS = {
     "fire": [
         ("ufoai-fire", f"{UF}/fire.ogg", 0.3, 10.5),
         ("ufoai-smallfire", f"{UF}/smallfire.ogg", 0.1, 10.0),
-        ("ufoai-fire2", f"{UF}/fire2.ogg", 0.1, 6.7),
+        ("openclonk-furnace", f"{OC}/Structures.ocg/Furnace.ocg/Loop.ogg", 0.0, 12.0),
         ("openclonk-fire", f"{OC}/Fire.ocg/Fire.ogg", 0.1, 9.2),
     ],
     "vinyl": [
@@ -142,8 +145,6 @@ EVENTS = {
     "sea-waves": [
         ("0ad-wavecrash21", f"{OAD}/water/wavecrash_21.ogg", "auto", 3, (60, 8000), 2.0, 7.0),
         ("0ad-waverocky21", f"{OAD}/water/waverocky_21.ogg", "auto", 3, (60, 8000), 2.0, 7.0),
-        ("triplea-splash-and-waves", "triplea/usr/share/games/triplea/assets/sounds/generic/placed_sea/"
-         "placed_sea_01_splash_and_waves.mp3", 0.0, 2.2),
     ],
     "wind": [
         ("0ad-windgust11", f"{OAD}/weather/windgust_11.ogg", 0.0, 6.0),
@@ -154,11 +155,6 @@ EVENTS = {
         ("opensfx-tropical-bird1", "opensfx/66.wav", 0.0, 2.2),
         ("opensfx-tropical-bird2", "opensfx/72.wav", 0.0, 3.0),
         ("sonicpi-crow", f"{SP}/misc_crow.flac", 0.0, 1.0),
-        ("qabcs-sparrow", f"{QN}/sparrow.ogg", 0.0, 3.0),
-        ("qabcs-iora", f"{QN}/iora.ogg", 0.0, 1.5),
-        ("qabcs-quail", f"{QN}/quail.ogg", 0.0, 2.2),
-        ("qabcs-quetzal", f"{QN}/quetzal.ogg", 0.0, 2.3),
-        ("qabcs-crow", f"{QN}/crow.ogg", 0.0, 2.3),
         ("redeclipse-forest3", f"{RE}/forest3.ogg", "auto", 5, (1500, 10000), 0.3, 4.0),
     ],
     "fire": [
@@ -176,7 +172,7 @@ EVENTS = {
 HELDOUT = {
     "rain": ["plee-the-bear-data/usr/share/games/plee-the-bear/sound/weather/rain.ogg"],
     "thunderstorm": [],
-    "sea-waves": [],
+    "sea-waves": [f"{TA}/placed_sea_01_splash_and_waves.mp3"],
     "wind": [f"{LU}/Wind.ogg", f"{RE}/wind.ogg"],
     "birds": [f"{QN}/bird.ogg"],
     "fire": [f"{QN}/fire.ogg", f"{RE}/fire.ogg"],
@@ -202,10 +198,8 @@ COPYRIGHT = [
     ("openclonk-data", "*WindLoop.ogg", f"ERH ({_FS}/people/ERH/sounds/34338)", "CC-BY-3.0"),
     ("openclonk-data", "*Fire.ocg/Fire.ogg", f"Dob \"dobroide\" Roide ({_FS}/people/dobroide/sounds/4211)",
      "CC-BY-3.0"),
+    ("openclonk-data", "*Furnace.ocg/Loop.ogg", f"tc630 ({_FS}/people/tc630/sounds/47835)", "CC0"),
     ("openclonk-data", "*", "2009-2016 The OpenClonk Team and contributors", "CC-BY-3.0"),
-    ("ufoai-sound", "*ambience/cricket_loop.ogg", "The UFO:AI Team", "GPL-2+"),
-    ("ufoai-sound", "*ambience/fire[12].ogg", "OpenArena, Al Riddoch, Simon Green (Psymong), Alex Parker, Paul Bee, "
-     "Karen Rei Pease, Draikon, Nexuiz GPLed Data", "GPL-2"),
     ("ufoai-sound", "*", "\"Marine\" Baklund, Gren, Christian Hoffmann, Slippycurb", "CC-BY-SA-3.0"),
     ("redeclipse-data", "*/forest*.ogg", "2005, 2007 Dob \"dobroide\" Roide (freesound.org)", "CC-BY-3.0"),
     ("redeclipse-data", "*/wind.ogg", "Batuhan Bozkurt (freesound.org)", "CC-BY-SA-3.0"),
@@ -216,14 +210,19 @@ COPYRIGHT = [
      "www.digifishmusic.com", "CC-BY-SA-3.0"),
     ("lugaru-data", "*", "2003, 2010 Wolfire Games", "CC-BY-SA-3.0"),
     ("sonic-pi-samples", "*vinyl_hiss.flac", f"2011 veezay ({_FS}/people/veezay/sounds/130393)", "CC0"),
-    ("triplea", "*", "2002-2011 Sean Bridges, 2007-2011 \"ComradeKev\", 2009-2011 \"veqryn\"", "GPL-2+"),
-    ("qabcs-data", "*", "2019-2020 DanSoft", "GPL-3+"),
     ("sonic-pi-samples", "*misc_crow.flac", f"2008 davidworksonline ({_FS}/people/davidworksonline/sounds/54973)",
      "CC0"),
     ("openttd-opensfx", "*!66.wav", "\"Bird Noise - 1.wav\" by SpaceJoe, edited by Wuzzy (OpenSFX)", "CC0"),
     ("openttd-opensfx", "*!72.wav", "\"Bird Noise - 12.wav\" by SpaceJoe, edited by Wuzzy (OpenSFX)", "CC0"),
     ("openttd-opensfx", "*!57.wav", "\"wind1.wav\" by Anton, edited by Janis Lukss (OpenSFX)", "CC-BY-3.0"),
 ]
+
+
+LICENCE_TEXT = {
+    "CC-BY-SA-3.0": "https://creativecommons.org/licenses/by-sa/3.0/",
+    "CC-BY-3.0": "https://creativecommons.org/licenses/by/3.0/",
+    "CC0": "https://creativecommons.org/publicdomain/zero/1.0/",
+}
 
 
 # ---------- fetching and unpacking ----------
@@ -611,12 +610,9 @@ def write_attribution(index):
     for rel, f in index["files"].items():
         lines.append(f"| `{rel}` | {f['package']} {f['version']} | `{f['path']}` | {f['start']:g} + {f['seconds']:g} "
                      f"| {f['copyright']} | {f['licence']} |")
-    lines += ["", "The clips are adaptations of the works above and are shared under the same licences.",
-              "Licence texts: https://creativecommons.org/licenses/by-sa/3.0/,",
-              "https://creativecommons.org/licenses/by/3.0/, https://creativecommons.org/publicdomain/zero/1.0/;",
-              "GPL-2 / GPL-2+ and GPL-3+: `/usr/share/common-licenses/GPL-2` and `GPL-3` on Debian systems",
-              "(https://www.gnu.org/licenses/old-licenses/gpl-2.0.html,",
-              "https://www.gnu.org/licenses/gpl-3.0.html).", ""]
+    used = sorted({f["licence"] for f in index["files"].values()})
+    lines += ["", "The clips are adaptations of the works above and are shared under the same licences. Licence texts:"]
+    lines += [f"- {lic}: {LICENCE_TEXT[lic]}" for lic in used] + [""]
     with open(os.path.join(OUT, "ATTRIBUTION.md"), "w") as fh:
         fh.write("\n".join(lines))
 

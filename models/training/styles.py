@@ -37,14 +37,13 @@ CREDITS = {
     "thunderstorm": "Rain as in Rain; thunder from OpenClonk (xerana, infopablo, nicStage, jrosin, shaka9 on "
                     "freesound.org; CC BY 3.0), UFO:AI (Baklund, Gren, Hoffmann, Slippycurb; CC BY-SA 3.0) and "
                     "0 A.D. (Wildfire Games, CC BY-SA 3.0)",
-    "sea-waves": "Surf recordings from 0 A.D. (Wildfire Games, CC BY-SA 3.0) and TripleA (GPL-2+)",
+    "sea-waves": "Surf recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
     "wind": "Wind recordings from 0 A.D. (Wildfire Games, CC BY-SA 3.0), OpenClonk (ERH on freesound.org, CC BY 3.0), "
             "UFO:AI (CC BY-SA 3.0), Lugaru (Wolfire Games, CC BY-SA 3.0) and OpenSFX (Anton, CC BY 3.0)",
     "birds": "Bird recordings from OpenClonk and Red Eclipse (Dob \"dobroide\" Roide, CC BY 3.0), 0 A.D. (Wildfire "
-             "Games, CC BY-SA 3.0), OpenSFX (SpaceJoe, CC0), Sonic Pi (davidworksonline, CC0) and qabcs (DanSoft, "
-             "GPL-3+)",
-    "fire": "Fire recordings from UFO:AI (CC BY-SA 3.0; GPL-2), OpenClonk (dobroide, CC BY 3.0), 0 A.D. (Wildfire "
-            "Games, CC BY-SA 3.0) and Lugaru (Wolfire Games, CC BY-SA 3.0)",
+             "Games, CC BY-SA 3.0), OpenSFX (SpaceJoe, CC0) and Sonic Pi (davidworksonline, CC0)",
+    "fire": "Fire recordings from UFO:AI (CC BY-SA 3.0), OpenClonk (dobroide, CC BY 3.0; tc630, CC0), 0 A.D. "
+            "(Wildfire Games, CC BY-SA 3.0) and Lugaru (Wolfire Games, CC BY-SA 3.0)",
     "vinyl": "Vinyl hiss recording by veezay (Sonic Pi samples, freesound.org), CC0",
 }
 # The licence each loop is shared under (manifest "license", an SPDX id): CC BY-SA 3.0 where any part is.
