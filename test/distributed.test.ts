@@ -101,8 +101,9 @@ describe('distributed mode: two web and two worker processes on one queue and on
     backing = await startBackingServices();
     store = new ObjectStore(loadConfig({ ...backing.env }).distributed!.objectStore);
     const common = { MAX_QUEUE: '2', RATE_LIMIT_PER_MIN: '6', LOG_LEVEL: 'warn' };
-    webs = await Promise.all([startWeb(backing.env, common), startWeb(backing.env, common)]);
+    // Workers first: a web process is ready only once a worker is connected to take its jobs.
     workers = await Promise.all([startWorker(backing.env, workerEnv), startWorker(backing.env, workerEnv)]);
+    webs = await Promise.all([startWeb(backing.env, common), startWeb(backing.env, common)]);
   }, 180_000);
 
   afterAll(async () => {

@@ -27,7 +27,7 @@ SR = 44100
 MODEL_SIDE = ["0ad-data", "0ad-data-common", "redeclipse-data", "ardentryst", "sonic-pi-samples", "lmms-common",
               "plee-the-bear-data", "lugaru-data", "hydrogen-drumkits", "hydrogen-data", "triplea", "krank",
               "caveexpress-data", "qabcs-data", "freepats", "fluid-soundfont-gm", "musescore-general-soundfont",
-              "timgm6mb-soundfont", "cube2-data"]
+              "timgm6mb-soundfont", "cube2-data", "openclonk-data", "ufoai-sound", "openttd-opensfx"]
 RESERVED = ["flightgear-data-base", "scorched3d-data", "megaglest-data", "widelands-data", "minetest-data",
             "flare-game", "flare-data", "supertux-data", "supertuxkart-data", "wesnoth", "fretsonfire-songs",
             "singularity-music", "drascula-music", "hyperrogue-music", "tuxpaint-stamps-default", "csoundqt-examples",

@@ -34,16 +34,20 @@ STYLES = [
 ]
 DEFAULT_STYLE = "rain"
 
-# One line per recorded texture, shown with the style (manifest "credit"); full list: models/textures/ATTRIBUTION.md
+# One line per recorded texture, shown with the style (manifest "credit"); full list: models/banks/ATTRIBUTION.md
 CREDITS = {
-    "rain": "Rain recording from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
-    "thunderstorm": "Rain and thunder recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
+    "rain": "Rain recordings from OpenClonk (openclonk-data, The OpenClonk Team, CC BY 3.0), Ardentryst (Freesound.org "
+            "users et al., CC BY-SA 3.0) and 0 A.D. (Wildfire Games, CC BY-SA 3.0)",
+    "thunderstorm": "Rain as in Rain; thunder from OpenClonk (xerana, infopablo, nicStage, jrosin, shaka9 on "
+                    "freesound.org; CC BY 3.0), UFO:AI (Baklund, Gren, Hoffmann, Slippycurb; CC BY-SA 3.0) and "
+                    "0 A.D. (Wildfire Games, CC BY-SA 3.0)",
     "sea-waves": "Surf recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
-    "wind": "Wind recording from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
-    "birds": "Bird recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0, and Red Eclipse "
-             "(redeclipse-data), Dob \"dobroide\" Roide, CC BY 3.0",
-    "fire": "Fire recordings from Ardentryst (Kendra Pietruszewski, Amy Dunwoodie, Freesound.org users) and "
-            "Lugaru (Wolfire Games), CC BY-SA 3.0",
+    "wind": "Wind recordings from 0 A.D. (Wildfire Games, CC BY-SA 3.0), OpenClonk (ERH on freesound.org, CC BY 3.0), "
+            "UFO:AI (CC BY-SA 3.0), Lugaru (Wolfire Games, CC BY-SA 3.0) and OpenSFX (Anton, CC BY 3.0)",
+    "birds": "Bird recordings from OpenClonk and Red Eclipse (Dob \"dobroide\" Roide, CC BY 3.0), 0 A.D. (Wildfire "
+             "Games, CC BY-SA 3.0), OpenSFX (SpaceJoe, CC0) and Sonic Pi (davidworksonline, CC0)",
+    "fire": "Fire recordings from UFO:AI (CC BY-SA 3.0), OpenClonk (dobroide, CC BY 3.0; tc630, CC0), 0 A.D. "
+            "(Wildfire Games, CC BY-SA 3.0) and Lugaru (Wolfire Games, CC BY-SA 3.0)",
     "vinyl": "Vinyl hiss recording by veezay (Sonic Pi samples, freesound.org), CC0",
 }
 # The licence each loop is shared under (manifest "license", an SPDX id): CC BY-SA 3.0 where any part is.

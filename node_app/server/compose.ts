@@ -2,9 +2,7 @@ import { createAudioCodec, type AudioCodec } from './adapters/audio-codec.js';
 import { bankFileReader } from './adapters/bank-reader.js';
 import { resolveFfmpeg, type FfmpegBinary } from './adapters/ffmpeg.js';
 import { FileStore } from './adapters/file-store.js';
-import { EnrichQueue, EnrichWorker } from './adapters/bullmq-queue.js';
-import { ObjectStore } from './adapters/object-store.js';
-import { redisClient } from './adapters/redis.js';
+import type { EnrichWorker } from './adapters/bullmq-queue.js';
 import type { DistributedConfig } from './config-distributed.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -17,7 +15,7 @@ import type { EnrichOutcome, QueuedEnrich } from './services/queued-job.js';
 import { QueuedJobRunner } from './services/queued-job-runner.js';
 import { Readiness } from './services/readiness.js';
 import type { Store } from 'express-rate-limit';
-import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import type { RedisReply } from 'rate-limit-redis';
 
 export interface Services {
   ffmpeg: FfmpegBinary;
@@ -86,7 +84,22 @@ export interface WebServices extends Omit<Services, 'jobs'> {
   rateLimitStore: Store;
 }
 
+/**
+ * The distributed mode's adapters, loaded only when it is configured: the AWS SDK, BullMQ and ioredis hold
+ * about 45 MB of resident memory that an embedded server would carry for nothing.
+ */
+async function distributedAdapters() {
+  const [{ EnrichQueue, EnrichWorker }, { ObjectStore }, { redisClient }, { RedisStore }] = await Promise.all([
+    import('./adapters/bullmq-queue.js'),
+    import('./adapters/object-store.js'),
+    import('./adapters/redis.js'),
+    import('rate-limit-redis'),
+  ]);
+  return { EnrichQueue, EnrichWorker, ObjectStore, redisClient, RedisStore };
+}
+
 export async function createWebServices(config: Config, distributed: DistributedConfig, logger: Logger): Promise<WebServices> {
+  const { EnrichQueue, ObjectStore, redisClient, RedisStore } = await distributedAdapters();
   const { ffmpeg, files, codec } = await createAdapters(config);
   // Workers enrich; this process only needs the style list.
   const models = new ModelService(config.modelsDir, 0, logger, bankFileReader(ffmpeg.path));
@@ -105,7 +118,14 @@ export async function createWebServices(config: Config, distributed: Distributed
     encodeConcurrency: config.encodeWorkers,
     maxEncodeQueue: config.maxEncodeQueue,
   });
-  const readiness = new Readiness(models, codec, files, { redis: () => queue.ping(), objectStorage: () => store.check() });
+  const readiness = new Readiness(models, codec, files, {
+    redis: () => queue.ping(),
+    objectStorage: () => store.check(),
+    workers: async () => {
+      // Jobs would be accepted and wait for ever: this process cannot run a job end to end without one.
+      if ((await queue.workerCount()) === 0) throw new Error('no worker is connected to the queue, so jobs wait: start one (npm run worker; on Heroku, heroku ps:scale worker=1)');
+    },
+  });
   const rateLimitStore = new RedisStore({
     prefix: 'enricher:rate:',
     sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
@@ -119,6 +139,7 @@ export interface WorkerServices extends Services {
 }
 
 export async function createWorkerServices(config: Config, distributed: DistributedConfig, logger: Logger): Promise<WorkerServices> {
+  const { EnrichWorker, ObjectStore, redisClient } = await distributedAdapters();
   const services = await createServices(config, logger);
   const store = new ObjectStore(distributed.objectStore);
   const runner = new QueuedJobRunner({ jobs: services.jobs, store, files: services.files, logger });

@@ -7,6 +7,8 @@ const QUEUE_NAME = 'enrich';
 const CANCEL_TTL_S = 86_400;
 /** Queue events kept in Redis: enough for every listener to catch up, small on a 25 MB Key-Value Store plan. */
 const EVENTS_MAX_LEN = 2_000;
+/** Workers are listed with CLIENT LIST; every poll of a waiting job asks, so one answer serves this long. */
+const WORKERS_CACHE_MS = 2_000;
 
 export type QueuedState = 'waiting' | 'active' | 'completed' | 'failed';
 
@@ -31,6 +33,7 @@ export type QueueChange = 'waiting' | 'active' | 'progress' | 'completed' | 'fai
 export class EnrichQueue<D, R> {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
+  private workers: { at: number; count: Promise<number> } | null = null;
 
   /** `redis` is a plain client this queue takes over (and closes) for its cancellation marks and health checks. */
   constructor(
@@ -60,6 +63,20 @@ export class EnrichQueue<D, R> {
   async waitingCount(): Promise<number> {
     const counts = await this.queue.getJobCounts('wait', 'prioritized', 'delayed');
     return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  /** Worker processes connected to the queue now, whether busy or idle (BullMQ names their connections). */
+  async workerCount(): Promise<number> {
+    const now = Date.now();
+    if (!this.workers || now - this.workers.at > WORKERS_CACHE_MS) {
+      const count = this.queue.getWorkersCount();
+      // A failed look is not kept: the next question asks Redis again.
+      count.catch(() => {
+        if (this.workers?.count === count) this.workers = null;
+      });
+      this.workers = { at: now, count };
+    }
+    return this.workers.count;
   }
 
   async update(id: string, data: D): Promise<void> {

@@ -43,6 +43,7 @@ export interface DistributedJobsOptions {
 const ORPHAN_AGE_MS = 15 * 60_000;
 /** Changes can be missed while Redis reconnects; a waiting request looks again this often anyway. */
 const RECHECK_MS = 5_000;
+const NO_WORKER = 'No worker is connected to take this job; it waits until one starts.';
 
 /**
  * Jobs in distributed mode, as a web process sees them: uploads go to object storage and onto the BullMQ
@@ -110,6 +111,8 @@ export class DistributedJobs implements JobQueue {
     if (queued.state === 'active' && (await this.options.queue.isCancelled(id))) throw errors.jobNotFound();
     const job = jobOf(queued);
     if ((job.status === 'done' || job.status === 'failed') && job.expiresAt <= this.now()) throw errors.jobNotFound();
+    // Workers that cannot be listed (Redis trouble) are not reported as missing: /readyz says what is wrong.
+    if (job.status === 'queued' && (await this.options.queue.workerCount().catch(() => 1)) === 0) return { ...job, notice: NO_WORKER };
     return job;
   }
 

@@ -56,7 +56,7 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
   return (
     <section className="working" aria-labelledby="working-title">
       <h1 id="working-title">Enriching {job.input.name}</h1>
-      <p role="status">{STAGES[job.stage] ?? job.stage}</p>
+      <p role="status">{job.notice ?? STAGES[job.stage] ?? job.stage}</p>
       <label className="progress">
         Progress: {percent} %
         <progress max={100} value={percent} />
