@@ -27,9 +27,14 @@ EVENT_EVERY = {"rain": 3.0, "thunderstorm": 9.0, "sea-waves": 8.0, "wind": 10.0,
 OWN_EVENT_EVERY = 4.0
 
 
-def segment_lengths(shortest):
-    """(segment, fade) in samples for a bank whose shortest clip has `shortest` samples."""
-    segment = min(int(SEGMENT_S * SR), shortest // 3)
+# seconds per bed segment where a style wants longer ones than SEGMENT_S: surf keeps whole swells
+SEGMENT_BY_STYLE = {"sea-waves": 8.0}
+
+
+def segment_lengths(clips, segment_s=SEGMENT_S):
+    """(segment, fade) in samples: segments fit twice into the shortest clip (three times for a bank of one)."""
+    shortest = min(len(c) for c in clips)
+    segment = min(int(round(segment_s * SR)), shortest // (2 if len(clips) > 1 else 3))
     fade = min(int(FADE_S * SR), segment // 2)
     return segment, fade
 
@@ -57,9 +62,9 @@ def load_banks(root):
             for sid, spec in index["styles"].items()}
 
 
-def bed_stream(clips, n, rng):
+def bed_stream(clips, n, rng, segment_s=SEGMENT_S):
     """n samples of bed: segments at random places in random clips, equal-power cross-faded."""
-    segment, fade = segment_lengths(min(len(c) for c in clips))
+    segment, fade = segment_lengths(clips, segment_s)
     span = segment + fade
     usable = np.array([len(c) - span + 1 for c in clips], np.float64)
     phase = rng.randint(segment)  # where the crop falls in the segment grid

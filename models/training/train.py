@@ -88,6 +88,8 @@ def write_manifest(style_ids, window, overlap, extra, banks):
             spec = banks[sid]
             d["bank"] = {"bed": [f"banks/{f}" for f in spec["bed"]], "events": [f"banks/{f}" for f in spec["events"]],
                          "eventEvery": grains.EVENT_EVERY[sid]}
+            if sid in grains.SEGMENT_BY_STYLE:
+                d["bank"]["segment"] = grains.SEGMENT_BY_STYLE[sid]
         if sid == OWN:
             d["needsTexture"] = True
         if sid in CREDITS:
@@ -244,7 +246,8 @@ def main():
 
     def streams(bank, sid):
         every = grains.OWN_EVENT_EVERY if sid == OWN else grains.EVENT_EVERY[sid]
-        return grains.bed_stream(bank["bed"], C, rng), grains.event_stream(bank["events"], C, every, rng)
+        segment = grains.SEGMENT_BY_STYLE.get(sid, grains.SEGMENT_S)
+        return grains.bed_stream(bank["bed"], C, rng, segment), grains.event_stream(bank["events"], C, every, rng)
 
     def layer(sid, p, o, recorded, own_k):
         """Target layer of one style for piece p at sample offset o, given the recorded streams fed."""

@@ -9,6 +9,8 @@ export interface Bank {
   events: readonly Int16Array[];
   /** Mean samples between two events. */
   eventEvery: number;
+  /** Samples per bed segment, where the style wants other than {@link GrainSettings.segment} (surf: whole swells). */
+  segment?: number;
 }
 
 /** Banks by style index; styles the model makes without recordings (genres, tape) have none. */
@@ -99,12 +101,14 @@ class BedStream {
 
   constructor(
     private readonly clips: readonly Int16Array[],
+    segment: number,
     settings: GrainSettings,
     private readonly key: number,
   ) {
-    // A short clip (a 3-s recording of the user's) gets short segments, so its grains still land at many places.
+    // Segments fit twice into the shortest clip, so each is drawn from several places; a bank of one clip (a
+    // user's 3-s recording) takes three, so its grains still land at many places.
     const shortest = Math.min(...clips.map((c) => c.length));
-    this.segment = Math.min(settings.segment, Math.floor(shortest / 3));
+    this.segment = Math.min(segment, Math.floor(shortest / (clips.length > 1 ? 2 : 3)));
     this.fade = Math.min(settings.fade, Math.floor(this.segment / 2));
     // sin(π/2 · t/fade) for t = 0 … fade: a segment fades in along it and out along it backwards (cos).
     this.fadeIn = Float32Array.from({ length: this.fade + 1 }, (_, t) => Math.sin((Math.PI / 2) * (t / this.fade)));
@@ -185,7 +189,7 @@ export class TextureReader {
       if (!bank || !(weights[style] > 0) || bank.bed.length === 0) return;
       const gain = Math.sqrt(weights[style]);
       const key = hashAt(channelKey(seed, channel), style);
-      this.beds.push({ stream: new BedStream(bank.bed, settings, key), gain });
+      this.beds.push({ stream: new BedStream(bank.bed, bank.segment ?? settings.segment, settings, key), gain });
       if (bank.events.length > 0) {
         this.events.push({ stream: new EventStream(bank.events, bank.eventEvery, settings.eventSpreadDb, hashAt(key, -1)), gain });
       }

@@ -11,6 +11,8 @@ const bankSchema = z.object({
   events: z.array(z.string()),
   /** Mean seconds between events. */
   eventEvery: z.number().positive(),
+  /** Seconds per bed segment, where the style wants other than the model's `grains.segment`. */
+  segment: z.number().positive().optional(),
 });
 
 /** A style as clients see it, and the model's bookkeeping for it. */
@@ -94,11 +96,12 @@ export async function readBanks(manifest: LoadedManifest, readPcm: PcmReader): P
   const banks: (StyleBanks[number])[] = new Array(manifest.styles.length).fill(undefined);
   for (const style of manifest.styles) {
     if (!style.bank) continue;
-    const { bed, events, eventEvery } = style.bank;
+    const { bed, events, eventEvery, segment } = style.bank;
     banks[style.index] = {
       bed: await Promise.all(bed.map(read)),
       events: await Promise.all(events.map(read)),
       eventEvery: Math.round(eventEvery * manifest.sampleRate),
+      ...(segment ? { segment: Math.round(segment * manifest.sampleRate) } : {}),
     };
   }
   return banks;
