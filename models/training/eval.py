@@ -14,6 +14,7 @@ usage: npm run models:eval -- [--app /path/to/checkout] [--also /path/to/another
 * Table: markdown on stdout; with --write also models/EVALUATION.md and the spectrogram sheet models/eval-sheet.png.
 """
 import argparse
+import glob
 import hashlib
 import json
 import os
@@ -232,6 +233,23 @@ def long_input(root, seconds=600):
     return p
 
 
+# a user's own recording as the style `own`: held-out clips that no bank holds and no training used
+# (banks.py writes them to build/heldout/), judged as their own class in the added layer
+OWN_CLASS = {"rain": "rain", "sea-waves": "surf", "wind": "wind", "birds": "birds", "fire": "fire"}
+OWN_MIN_SECONDS = 3.0
+
+
+def own_textures():
+    out = []
+    for p in sorted(glob.glob(os.path.join(D.BUILD, "..", "build", "heldout", "*.wav"))):
+        style = os.path.basename(p).rsplit("_", 1)[0]
+        seconds = sf.info(p).duration
+        if style in OWN_CLASS:
+            out.append({"path": os.path.abspath(p), "name": os.path.basename(p)[:-4], "cls": OWN_CLASS[style],
+                        "seconds": seconds, "usable": seconds >= OWN_MIN_SECONDS})
+    return out
+
+
 # ------------------------------------------------------------------ evaluation
 def evaluate(app, amount, use_cli=False, clf=None):
     manifest = json.load(open(os.path.join(app, "models", "manifest.json")))
@@ -258,6 +276,11 @@ def evaluate(app, amount, use_cli=False, clf=None):
     jobs = [{"input": i["path"], "style": s, "amount": amount, "seed": SEED,
              "output": os.path.join(work, "out", f"{i['name']}.{s}.wav")} for i in inputs for s in styles]
     long_path = long_input(os.path.join(D.BUILD, "eval-run", "inputs"))
+    own = own_textures() if any(st.get("needsTexture") for st in manifest["styles"]) else []
+    music_inputs = [i for i in inputs if i["kind"] == "music"]
+    jobs += [{"input": i["path"], "style": "own", "texture": t["path"], "amount": amount, "seed": SEED,
+              "output": os.path.join(work, "out", f"{i['name']}.own-{t['name']}.wav")}
+             for t in own if t["usable"] for i in music_inputs]
     recorded = [st["id"] for st in manifest["styles"] if (st.get("bank") or st.get("texture")) and not st.get("needsTexture")]
     jobs += [{"input": long_path, "style": s, "amount": amount, "seed": SEED,
               "output": os.path.join(work, "out", f"long.{s}.wav")} for s in recorded]
@@ -330,11 +353,26 @@ def evaluate(app, amount, use_cli=False, clf=None):
             segs = C.segments(d)
             pred = clf.predict(np.array([C.features(g) for g in segs]))
             R[s]["thunder_per_min"] = float(np.sum(pred == D.CLASSES.index("thunder")) * 60 / (len(d) / SR))
+    # the style `own` with each held-out recording: heard as its class in the layer, against the recording alone
+    own_rows = []
+    for t in own:
+        rec = read(t["path"])[0]
+        alone = clf.predict(np.array([C.features(g) for g in C.segments(rec)])) if len(rec) >= C.SEG * SR else []
+        row = {"name": t["name"], "cls": t["cls"], "seconds": t["seconds"],
+               "alone": float(np.mean([D.CLASSES[c] == t["cls"] for c in alone])) if len(alone) else None}
+        if t["usable"]:
+            preds = []
+            for i in music_inputs:
+                x = read(i["path"])[0]
+                d = read(os.path.join(work, "out", f"{i['name']}.own-{t['name']}.wav"))[0][:len(x)] - x
+                preds += clf.predict(np.array([C.features(g) for g in C.segments(d)])).tolist()
+            row["layer"] = float(np.mean([D.CLASSES[c] == t["cls"] for c in preds]))
+        own_rows.append(row)
     rev = subprocess.run(["git", "-C", app, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", app, "status", "--porcelain", "--", "models/manifest.json", "models/*.onnx", "models/textures", "node_app"], capture_output=True, text=True).stdout.strip()
     rev = (rev or "?") + (" + uncommitted changes to the model, textures, manifest or node_app/" if dirty else "")
     return {"version": version, "app": app, "rev": rev, "styles": styles, "R": R, "inputs": inputs, "layers": layers,
-            "window": window, "overlap": overlap, "sr_model": sr_model, "amount": amount, "pair": pair}
+            "window": window, "overlap": overlap, "sr_model": sr_model, "amount": amount, "pair": pair, "own": own_rows}
 
 
 # ------------------------------------------------------------------ report
@@ -421,6 +459,15 @@ def misses(E, cv):
             m.append("NaN/clip/duration")
         out.append(f"- **{s}**: " + ("; ".join(m) if m else "meets the targets measured here"))
     return "\n".join(out)
+
+
+def own_table(E):
+    lines = ["| recording (held out) | class | seconds | heard as its class: the recording alone | in the added layer, style `own` on music |",
+             "|---|---|---|---|---|"]
+    for r in E["own"]:
+        layer = fmt(r.get("layer"), "{:.0%}") if "layer" in r else f"not run (under {OWN_MIN_SECONDS:.0f} s, the texture minimum)"
+        lines.append(f"| {r['name']} | {r['cls']} | {r['seconds']:.1f} | {fmt(r['alone'], '{:.0%}', 'too short to judge')} | {layer} |")
+    return "\n".join(lines)
 
 
 def ceilings_table(cv):
@@ -517,6 +564,8 @@ def main():
         E = evaluate(root, a.amount, a.cli, clf)
         Es.append(E)
         tab, miss = table(E, cv), misses(E, cv)
+        if E["own"]:
+            tab += "\n\nYour own sound (the style `own` with a held-out recording as `texture`, on the six pieces):\n\n" + own_table(E)
         print(f"\n## v{E['version']} ({root}), amount {a.amount}, seed {SEED}\n")
         print(tab)
         print("\nMisses against issue 22's targets:\n" + miss)

@@ -44,7 +44,13 @@ try {
     const staged = path.join(scratch, `input-${i}`);
     await copyFile(j.input, staged);
     const params = parseEnrichParams({ style: j.style, amount: String(j.amount), seed: String(j.seed), format: 'wav' });
-    const submitted = await jobs.submit({ path: staged, originalName: path.basename(j.input) }, params);
+    let texture;
+    if (j.texture) {
+      // the style `own`: a held-out recording given as the user's own texture
+      texture = { path: path.join(scratch, `texture-${i}`), originalName: path.basename(j.texture) };
+      await copyFile(j.texture, texture.path);
+    }
+    const submitted = await jobs.submit({ path: staged, originalName: path.basename(j.input) }, params, texture);
     const job = await jobs.settled(submitted.id);
     if (job.status === 'failed') {
       failed += 1;
