@@ -13,6 +13,7 @@ const STYLES: Style[] = [
   { id: 'rain', label: 'Rain', kind: 'nature', description: 'Rain on the roof.' },
   { id: 'blues', label: 'Blues', kind: 'genre', description: 'A shuffle.' },
   { id: 'vinyl', label: 'Vinyl crackle', kind: 'texture', description: 'Crackle.' },
+  { id: 'own', label: 'Your own sound', kind: 'texture', description: 'Your recording.', needsTexture: true },
 ];
 
 // jsdom's audio element never loads metadata; the browser tests cover the real probe.
@@ -110,6 +111,20 @@ describe('Landing', () => {
     expect(onStarted).not.toHaveBeenCalled();
     expect(FakeXhr.last!.body!.get('style')).toBe('blues');
     await waitFor(() => expect(document.activeElement?.textContent).toBe('This recording is too long'));
+  });
+
+  it('asks for your own sound when the style is "own", and sends it as texture', async () => {
+    render(<StatefulLanding onStarted={vi.fn()} />);
+    chooseFile(new File(['RIFF'], 'song.wav', { type: 'audio/wav' }));
+    fireEvent.click(screen.getByRole('radio', { name: /^Your own sound/ }));
+    await waitFor(() => expect(screen.getByText('Choose or record your own sound first.')).toBeTruthy());
+    expect(enrichButton().disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText('Choose a recording'), { target: { files: [new File(['OggS'], 'kettle.ogg', { type: 'audio/ogg' })] } });
+    await waitFor(() => expect(enrichButton().disabled).toBe(false));
+    fireEvent.click(enrichButton());
+    const sent = FakeXhr.last!.body!;
+    expect(sent.get('style')).toBe('own');
+    expect((sent.get('texture') as File).name).toBe('kettle.ogg');
   });
 
   it('shows how much has been uploaded and cancels the upload', async () => {
