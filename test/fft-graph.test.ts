@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { loadManifest } from '../node_app/server/adapters/manifest.js';
 import { probeInputs, runProbe } from './helpers/model-probe.js';
 
-// v2.2.0 computes its STFT and inverse STFT with a radix-2 FFT step and two half-size DFT GEMMs instead of
-// dense 514 x 512 DFT matrices applied as convolutions. The weights are v2.1.0's, so the output must be what
-// v2.1.0's graph gave on the same inputs (test/fixtures/make-dense-dft-reference.ts made the reference).
+// Since v2.2.0 the model computes its STFT and inverse STFT with a radix-2 FFT step and two half-size DFT GEMMs
+// instead of dense 514 x 512 DFT matrices applied as convolutions. The output must be what the dense graph of
+// the same weights gives on the same inputs (test/fixtures/make-dense-dft-reference.ts made the reference).
 describe('the FFT graph', () => {
   it('gives the dense-DFT graph output of the same weights to within 1e-4', async () => {
     const manifest = await loadManifest(path.resolve('models'));

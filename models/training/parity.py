@@ -48,9 +48,10 @@ class DenseSTFT(nn.Module):
 
 class DenseISTFT(nn.Module):
     def forward(self, even, odd):
-        spec = torch.zeros(even.shape[0], 2 * N_BINS, even.shape[2])
-        for rows, half in zip(_halves(), (even, odd)):
-            spec[:, rows] = half
+        # the halves' rows back in natural order, by a gather rather than an in-place write, so the exported
+        # dense graph keeps dynamic batch and length (the fixture runs it on the probe's 2 x 16384)
+        order = torch.from_numpy(np.argsort(np.concatenate([r.numpy() for r in _halves()])))
+        spec = torch.index_select(torch.cat([even, odd], 1), 1, order)
         c = np.full((N_BINS, 1), 2.0)
         c[0] = c[-1] = 1.0
         return F.conv_transpose1d(spec, _dense_kernel(c, N_FFT), stride=HOP)[:, 0, HOP:-HOP]

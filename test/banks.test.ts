@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bankFileReader } from '../node_app/server/adapters/bank-reader.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { loadManifest } from '../node_app/server/adapters/manifest.js';
+
+const modelsDir = path.resolve('models');
+const manifest = await loadManifest(modelsDir);
+const files = [...new Set(manifest.styles.flatMap((s) => (s.bank ? [...s.bank.bed, ...s.bank.events] : [])))];
+const hash = (pcm: Int16Array) => createHash('sha256').update(new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength)).digest('hex');
+
+describe('the banks of recordings', () => {
+  it('give every recorded style at least one bed clip, and thunderstorm its thunder', () => {
+    const recorded = manifest.styles.filter((s) => s.bank);
+    expect(recorded.map((s) => s.id)).toEqual(expect.arrayContaining(['rain', 'thunderstorm', 'sea-waves', 'wind', 'birds', 'fire']));
+    expect(manifest.styles.find((s) => s.id === 'thunderstorm')?.bank?.events.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('fit with the model in 30 MB', async () => {
+    const sizes = await Promise.all([manifest.modelPath, ...files.map((f) => path.resolve(modelsDir, f))].map(async (f) => (await stat(f)).size));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(30 * 1024 * 1024);
+  });
+
+  // FLAC is lossless, so every ffmpeg decodes a bank to the same samples: the model hears on every machine what
+  // it was trained on, and a seed gives the same bytes on a dyno with Debian's ffmpeg as with the bundled one.
+  it('decode to the same 16-bit samples with the bundled ffmpeg and the system one', async () => {
+    const bundled = bankFileReader(resolveFfmpeg(undefined, { preferSystem: false }).path);
+    const system = bankFileReader(resolveFfmpeg(undefined, { preferSystem: true }).path);
+    for (const file of files.slice(0, 6)) {
+      const full = path.resolve(modelsDir, file);
+      const [a, b] = await Promise.all([bundled(full, manifest.sampleRate), system(full, manifest.sampleRate)]);
+      expect(a.length, file).toBeGreaterThan(manifest.sampleRate / 100);
+      expect(hash(a), file).toBe(hash(b));
+    }
+  });
+});
