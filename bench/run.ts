@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { createAudioCodec } from '../node_app/server/adapters/audio-codec.js';
-import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
-import { loadManifest } from '../node_app/server/adapters/manifest.js';
-import { createOnnxGenerator } from '../node_app/server/adapters/onnx-generator.js';
+import { createAudioCodec } from '../node_app/server/adapters/media/audio-codec.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg.js';
+import { loadManifest } from '../node_app/server/adapters/inference/manifest.js';
+import { createOnnxGenerator } from '../node_app/server/adapters/inference/onnx-generator.js';
 import { createEngineBench, type StageTimes } from './engine-bench.js';
 import { benchModel, type ModelRow } from './model-bench.js';
 import { ffmpegFloor, makeInput, type BenchInput } from './inputs.js';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectStore } from '../node_app/server/adapters/object-store.js';
+import { ObjectStore } from '../node_app/server/adapters/storage/object-store.js';
 import { loadConfig } from '../node_app/server/config.js';
 import { makeClip } from './helpers/audio.js';
 import { startBackingServices, type BackingServices } from './helpers/backing-services.js';

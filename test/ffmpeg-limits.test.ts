@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeWithFfmpeg, FfmpegError, probeAudio, resolveFfmpeg, streamWithFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
-import { ProcessLauncher } from '../node_app/server/adapters/process-launcher.js';
+import { encodeWithFfmpeg, FfmpegError, probeAudio, resolveFfmpeg, streamWithFfmpeg } from '../node_app/server/adapters/media/ffmpeg.js';
+import { ProcessLauncher } from '../node_app/server/adapters/media/process-launcher.js';
 import { makeClip } from './helpers/audio.js';
 
 const ffmpeg = resolveFfmpeg(process.env.FFMPEG_PATH).path;

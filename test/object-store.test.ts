@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectStore } from '../node_app/server/adapters/object-store.js';
+import { ObjectStore } from '../node_app/server/adapters/storage/object-store.js';
 import { loadConfig } from '../node_app/server/config.js';
 import { startBackingServices, type BackingServices } from './helpers/backing-services.js';
 

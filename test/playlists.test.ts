@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeAudio, resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { probeAudio, resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg.js';
 import { binaryParser, makeClip } from './helpers/audio.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 

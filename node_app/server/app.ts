@@ -9,7 +9,7 @@ import { enrichRoutes } from './routes/enrich.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
 import { workRateLimit } from './routes/rate-limit.js';
-import type { FileStore } from './adapters/file-store.js';
+import type { FileStore } from './adapters/storage/file-store.js';
 import type { JobQueue } from './services/job-queue.js';
 import type { Models } from './services/models.js';
 import type { Readiness } from './services/readiness.js';

@@ -1,9 +1,9 @@
-import { createAudioCodec, type AudioCodec } from './adapters/audio-codec.js';
-import { resolveFfmpeg, type FfmpegBinary } from './adapters/ffmpeg.js';
-import { FileStore } from './adapters/file-store.js';
-import { EnrichQueue, EnrichWorker } from './adapters/bullmq-queue.js';
-import { ObjectStore } from './adapters/object-store.js';
-import { redisClient } from './adapters/redis.js';
+import { createAudioCodec, type AudioCodec } from './adapters/media/audio-codec.js';
+import { resolveFfmpeg, type FfmpegBinary } from './adapters/media/ffmpeg.js';
+import { FileStore } from './adapters/storage/file-store.js';
+import { EnrichQueue, EnrichWorker } from './adapters/queue/bullmq-queue.js';
+import { ObjectStore } from './adapters/storage/object-store.js';
+import { redisClient } from './adapters/queue/redis.js';
 import type { DistributedConfig } from './config-distributed.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';

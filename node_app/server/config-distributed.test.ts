@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redisOptions } from './adapters/redis.js';
+import { redisOptions } from './adapters/queue/redis.js';
 import { loadConfig } from './config.js';
 
 const s3 = { S3_BUCKET: 'songs', AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' };

@@ -1,6 +1,6 @@
 import { concatPlanar, type Pcm } from '../../node_app/engine/pcm.js';
-import { streamWithFfmpeg, type FfmpegDecodeOptions } from '../../node_app/server/adapters/ffmpeg.js';
-import { createWavWriter, openWavFile } from '../../node_app/server/adapters/wav.js';
+import { streamWithFfmpeg, type FfmpegDecodeOptions } from '../../node_app/server/adapters/media/ffmpeg.js';
+import { createWavWriter, openWavFile } from '../../node_app/server/adapters/media/wav.js';
 
 /**
  * Whole songs in memory, for tests, benches and scripts: the server itself only ever streams, so these live

@@ -9,10 +9,10 @@ import {
   type OutputFormat,
   type Rating,
 } from '../../contract/index.js';
-import type { AudioCodec } from '../adapters/audio-codec.js';
-import type { EnrichQueue, QueuedJob } from '../adapters/bullmq-queue.js';
-import { isJobId, newJobId, type FileStore } from '../adapters/file-store.js';
-import type { ObjectStore, StoredObjectRead } from '../adapters/object-store.js';
+import type { AudioCodec } from '../adapters/media/audio-codec.js';
+import type { EnrichQueue, QueuedJob } from '../adapters/queue/bullmq-queue.js';
+import { isJobId, newJobId, type FileStore } from '../adapters/storage/file-store.js';
+import type { ObjectStore, StoredObjectRead } from '../adapters/storage/object-store.js';
 import { isAbortError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FileLocation, JobQueue, RemoteFile } from './job-queue.js';

@@ -1,5 +1,5 @@
 import type { EnrichParams, JobPeaks, OutputFormat, Rating } from '../../contract/index.js';
-import type { StoredObjectRead } from '../adapters/object-store.js';
+import type { StoredObjectRead } from '../adapters/storage/object-store.js';
 import type { Job, Upload } from './job-service.js';
 
 type Awaitable<T> = T | Promise<T>;

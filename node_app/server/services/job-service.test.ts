@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobPeaksSchema, jobViewSchema } from '../../contract/index.js';
-import { createWavWriter } from '../adapters/wav.js';
+import { createWavWriter } from '../adapters/media/wav.js';
 import { createServices } from '../compose.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';

@@ -12,11 +12,11 @@ import {
   type OutputFormat,
   type Rating,
 } from '../../contract/index.js';
-import type { AudioCodec, PcmStream } from '../adapters/audio-codec.js';
-import type { PcmLayout } from '../adapters/ffmpeg.js';
-import type { WavWriter } from '../adapters/wav.js';
+import type { AudioCodec, PcmStream } from '../adapters/media/audio-codec.js';
+import type { PcmLayout } from '../adapters/media/ffmpeg.js';
+import type { WavWriter } from '../adapters/media/wav.js';
 import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
-import { newJobId, type FileStore } from '../adapters/file-store.js';
+import { newJobId, type FileStore } from '../adapters/storage/file-store.js';
 import { isAbortError, isDiskFull } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { LiveEncode } from './live-encode.js';

@@ -1,7 +1,7 @@
-import type { AudioCodec } from '../adapters/audio-codec.js';
+import type { AudioCodec } from '../adapters/media/audio-codec.js';
 import type { CompressedFormat } from '../../contract/index.js';
-import type { PcmEncoder, PcmLayout } from '../adapters/ffmpeg.js';
-import type { FileStore } from '../adapters/file-store.js';
+import type { PcmEncoder, PcmLayout } from '../adapters/media/ffmpeg.js';
+import type { FileStore } from '../adapters/storage/file-store.js';
 import { isAbortError } from '../errors.js';
 import type { Logger } from '../logger.js';
 

@@ -1,5 +1,5 @@
 import { AppError, errors } from '../../contract/index.js';
-import { MediaError } from '../adapters/media-error.js';
+import { MediaError } from '../adapters/media/media-error.js';
 import { isDiskFull } from '../errors.js';
 
 /** The API's answer to a media problem: what the client can do about it, with a stable code. */

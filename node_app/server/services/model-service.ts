@@ -1,6 +1,6 @@
 import { errors } from '../../contract/index.js';
-import { InferencePool, type EnrichHooks, type EnrichRequest, type PcmInput } from '../adapters/inference-pool.js';
-import { loadManifest, type LoadedManifest } from '../adapters/manifest.js';
+import { InferencePool, type EnrichHooks, type EnrichRequest, type PcmInput } from '../adapters/inference/inference-pool.js';
+import { loadManifest, type LoadedManifest } from '../adapters/inference/manifest.js';
 import type { Logger } from '../logger.js';
 import { StyleCatalog } from './style-catalog.js';
 

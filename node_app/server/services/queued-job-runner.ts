@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { RunOutcome, RunningJob } from '../adapters/bullmq-queue.js';
-import { newJobId, type FileStore } from '../adapters/file-store.js';
-import type { ObjectStore } from '../adapters/object-store.js';
+import type { RunOutcome, RunningJob } from '../adapters/queue/bullmq-queue.js';
+import { newJobId, type FileStore } from '../adapters/storage/file-store.js';
+import type { ObjectStore } from '../adapters/storage/object-store.js';
 import { AppError, CONTENT_TYPES, ErrorCode } from '../../contract/index.js';
 import type { Logger } from '../logger.js';
 import type { Job, JobService } from './job-service.js';

@@ -1,5 +1,5 @@
 import { AppError, ERROR_CODES, errors, type ErrorCode, type JobOutput, type JobPeaks, type JobStage } from '../../contract/index.js';
-import type { QueuedJob } from '../adapters/bullmq-queue.js';
+import type { QueuedJob } from '../adapters/queue/bullmq-queue.js';
 import type { Job } from './job-service.js';
 
 /** A job's record in the shared queue, written by the web process that accepted it. */

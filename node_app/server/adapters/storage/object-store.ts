@@ -11,7 +11,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ObjectStoreConfig } from '../config-distributed.js';
+import type { ObjectStoreConfig } from '../../config-distributed.js';
 
 export interface StoredObjectRead {
   body: Readable;

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { CompressedFormat } from '../../contract/index.js';
+import type { CompressedFormat } from '../../../contract/index.js';
 import {
   ffmpegVersion,
   encodeWithFfmpeg,
@@ -10,7 +10,7 @@ import {
   type PcmEncoder,
   type PcmLayout,
 } from './ffmpeg.js';
-import { isAbortError } from '../errors.js';
+import { isAbortError } from '../../errors.js';
 import { MediaError } from './media-error.js';
 import { ProcessLauncher } from './process-launcher.js';
 import { createWavWriter, looksLikeWav, openWavFile, type WavSource, type WavWriter } from './wav.js';

@@ -4,8 +4,8 @@ import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { sanitizeInPlace } from '../../engine/pcm.js';
-import type { CompressedFormat } from '../../contract/index.js';
+import { sanitizeInPlace } from '../../../engine/pcm.js';
+import type { CompressedFormat } from '../../../contract/index.js';
 import type { Launched, ProcessLauncher } from './process-launcher.js';
 import { interleave16 } from './wav.js';
 
