@@ -44,7 +44,7 @@ describe('Heroku deploy files', () => {
   it('the server starts with app.json\'s config vars, using the system ffmpeg', () => {
     const env = Object.fromEntries(Object.entries(appJson.env).map(([k, v]) => [k, v.value ?? '']));
     const config = loadConfig(env);
-    expect(config).toMatchObject({ env: 'production', useSystemFfmpeg: true, workers: 1, distributed: undefined });
+    expect(config).toMatchObject({ env: 'production', useSystemFfmpeg: true, workers: 1, redis: undefined, fileStorage: 'local' });
     expect(env.ONNXRUNTIME_NODE_INSTALL).toBe('skip');
   });
 

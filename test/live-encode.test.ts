@@ -51,7 +51,7 @@ describe('encoding while enriching', () => {
     const id = await submit(clip, 'mp3');
     const deadline = Date.now() + 15_000;
     while ((await ffmpegChildren()).length === 0 && Date.now() < deadline) await sleep(10);
-    expect(server.jobs.get(id).status).toBe('running');
+    expect((await server.jobs.get(id)).status).toBe('running');
     expect(await ffmpegChildren()).toHaveLength(1);
 
     expect((await request(server.app).delete(`/api/jobs/${id}`)).status).toBe(204);

@@ -13,7 +13,7 @@ describe('object storage (S3 API, against s3rver)', () => {
   let dir: string;
   beforeAll(async () => {
     backing = await startBackingServices();
-    store = new ObjectStore(loadConfig({ ...backing.env }).distributed!.objectStore);
+    store = new ObjectStore(loadConfig({ ...backing.env }).objectStore!);
     dir = await mkdtemp(path.join(os.tmpdir(), 'enricher-store-'));
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod/mini';
 import { ERROR_CODES } from './errors.js';
 import { outputFormatSchema } from './formats.js';
+import { JOB_STAGES, JOB_STATUSES } from './job-state.js';
 import { RATINGS } from './params.js';
 import { STYLE_ID } from './style-spec.js';
 
@@ -26,11 +27,6 @@ export type StyleList = z.infer<typeof styleListSchema>;
 /** `GET /api/limits`: what uploads are held to, so a client can refuse a file before sending it. */
 export const limitsSchema = z.object({ maxUploadBytes: z.number(), maxDurationSeconds: z.number() });
 export type Limits = z.infer<typeof limitsSchema>;
-
-export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-export const JOB_STAGES = ['queued', 'decoding', 'enriching', 'encoding', 'done', 'failed'] as const;
-export type JobStage = (typeof JOB_STAGES)[number];
 
 /** A job's parameters as resolved: the canonical style, its weights, and the seed actually used. */
 export const jobParamsSchema = z.object({

@@ -10,7 +10,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
 import { workRateLimit } from './routes/rate-limit.js';
 import type { FileStore } from './adapters/storage/file-store.js';
-import type { JobQueue } from './services/job-queue.js';
+import type { JobService } from './services/job-service.js';
 import type { Models } from './services/models.js';
 import type { Readiness } from './services/readiness.js';
 import { contentSecurityPolicy, webAssets } from './web-assets.js';
@@ -20,7 +20,7 @@ export interface AppDeps {
   logger: Logger;
   files: FileStore;
   models: Models;
-  jobs: JobQueue;
+  jobs: JobService;
   readiness: Readiness;
   /** Where the rate limit counts, shared by every web process in distributed mode; this process's memory if unset. */
   rateLimitStore?: Store;

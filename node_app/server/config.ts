@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { distributedConfig, distributedSchema, type DistributedConfig } from './config-distributed.js';
+import { distributedConfig, distributedSchema, type JobPartsConfig } from './config-distributed.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -45,7 +45,7 @@ const schema = z.object({
   ...distributedSchema,
 });
 
-export interface Config {
+export interface Config extends JobPartsConfig {
   env: 'development' | 'production' | 'test';
   port: number;
   dataDir: string;
@@ -68,8 +68,6 @@ export interface Config {
   minFreeDiskBytes: number;
   shutdownGraceMs: number;
   logLevel: string;
-  /** Set when REDIS_URL is: web and worker processes share a BullMQ queue and object storage. */
-  distributed?: DistributedConfig;
 }
 
 /** Reads and validates the environment once, at start; a bad value stops the process with a clear message. */
@@ -103,6 +101,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minFreeDiskBytes: Math.round(e.MIN_FREE_DISK_MB * 1024 * 1024),
     shutdownGraceMs: e.SHUTDOWN_GRACE_S * 1000,
     logLevel: e.LOG_LEVEL,
-    distributed: distributedConfig.from(e),
+    ...distributedConfig.from(e),
   };
 }

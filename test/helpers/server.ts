@@ -35,6 +35,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
   let clockOffset = 0;
   const { files, models, jobs, readiness } = await createServices(config, logger, { ...overrides, now: () => new Date(Date.now() + clockOffset) });
   await models.start();
+  jobs.start();
   return {
     app: createApp({ config, logger, files, models, jobs, readiness }),
     config,

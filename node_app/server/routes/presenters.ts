@@ -1,5 +1,5 @@
 import type { JobView, Recipe } from '../../contract/index.js';
-import type { Job } from '../services/job-service.js';
+import type { Job } from '../services/job-record.js';
 
 export function presentJob(job: Job): JobView {
   const base = `/api/jobs/${job.id}`;

@@ -61,6 +61,7 @@ async function setup(env: Record<string, string> = {}) {
   const models = new FakeModels();
   let clock = Date.now();
   const { jobs, files } = await createServices(config, createLogger('silent'), { models: () => models, now: () => new Date(clock) });
+  jobs.start();
   cleanup.push(() => rm(dataDir, { recursive: true, force: true }), () => jobs.shutdown(0));
   let uploads = 0;
   /** A one-second stereo WAV upload, as multer leaves it in the uploads folder. */
@@ -107,7 +108,7 @@ describe('JobService', () => {
     expect(stages).toEqual(['decoding', 'enriching', 'encoding', 'done']);
     expect(done).toMatchObject({ status: 'done', progress: 1, output: { sampleRate: 8000, channels: 2, durationSeconds: 1 } });
     expect(jobViewSchema.safeParse(presentJob(done)).success).toBe(true);
-    expect(path.basename(await jobs.resultPath(job.id, 'wav'))).toBe('result.wav');
+    expect((await jobs.result(job.id, 'wav')).name).toBe('result.wav');
     const peaks = await jobs.peaks(job.id);
     expect(jobPeaksSchema.safeParse(peaks).success).toBe(true);
     expect(peaks.complete).toBe(true);
@@ -130,7 +131,7 @@ describe('JobService', () => {
     const { jobs, models, submit } = await setup();
     models.hold();
     const job = await submit();
-    expect(await failureOf(() => jobs.resultPath(job.id, 'wav'))).toMatchObject({ status: 409, code: 'JOB_NOT_DONE' });
+    expect(await failureOf(() => jobs.result(job.id, 'wav'))).toMatchObject({ status: 409, code: 'JOB_NOT_DONE' });
     expect(await failureOf(() => jobs.get('0'.repeat(32)))).toMatchObject({ status: 404, code: 'JOB_NOT_FOUND' });
     models.let();
   });
@@ -140,7 +141,7 @@ describe('JobService', () => {
     models.failure = new Error('the model broke');
     const job = await jobs.settled((await submit()).id);
     expect(job).toMatchObject({ status: 'failed', stage: 'failed', error: { status: 500, code: 'ENRICH_FAILED' } });
-    expect(await failureOf(() => jobs.inputPath(job.id))).toMatchObject({ status: 409, code: 'JOB_FAILED' });
+    expect(await failureOf(() => jobs.input(job.id))).toMatchObject({ status: 409, code: 'JOB_FAILED' });
     expect(await readdir(path.dirname(files.uploadsDir), { recursive: true })).not.toContain(path.join('jobs', job.id));
   });
 
@@ -166,7 +167,7 @@ describe('JobService', () => {
     expect(await failureOf(() => submit())).toMatchObject({ status: 503, code: 'SHUTTING_DOWN' });
     models.let();
     await stopped;
-    expect(jobs.get(running.id).status).toBe('done');
+    expect((await jobs.get(running.id)).status).toBe('done');
   });
 
   it('forgets jobs and their files once their time is up', async () => {

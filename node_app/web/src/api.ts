@@ -1,7 +1,7 @@
 /** The one place the front end talks to the server; it follows the HTTP contract in node_app/contract and docs/api.md. */
-import type { EnrichParams, ErrorBody, ErrorCode, JobPeaks, JobView, Limits, OutputFormat, Rating, StyleList } from '../../contract';
+import { isFinished, type EnrichParams, type ErrorBody, type ErrorCode, type JobPeaks, type JobView, type Limits, type OutputFormat, type Rating, type StyleList } from '../../contract';
 
-export { OUTPUT_FORMATS, type JobPeaks, type Limits, type OutputFormat, type Style, type StyleKind, type StyleList } from '../../contract';
+export { OUTPUT_FORMATS, STAGE_RULES, type JobPeaks, type Limits, type OutputFormat, type Style, type StyleKind, type StyleList } from '../../contract';
 
 export type Job = JobView;
 
@@ -27,8 +27,6 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 }
-
-export const isFinished = (job: Job): boolean => job.status === 'done' || job.status === 'failed';
 
 async function call<T>(url: string, init?: RequestInit): Promise<T> {
   let response: Response;
@@ -154,7 +152,7 @@ export function watchJob(id: string, onUpdate: (job: Job) => void, onGone: (erro
   source.addEventListener('job', (event) => {
     const job = JSON.parse((event as MessageEvent<string>).data) as Job;
     onUpdate(job);
-    if (isFinished(job)) {
+    if (isFinished(job.status)) {
       finished = true;
       source.close();
     }

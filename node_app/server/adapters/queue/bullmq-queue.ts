@@ -1,5 +1,6 @@
 import { DelayedError, Job as BullJob, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ChangeListener, JobQueue, JobRunner, ProgressReport, QueuedJob, QueuedState, RunningJob, RunOutcome } from './job-queue.js';
 import { redisOptions } from './redis.js';
 
 const QUEUE_NAME = 'enrich';
@@ -7,39 +8,27 @@ const QUEUE_NAME = 'enrich';
 const CANCEL_TTL_S = 86_400;
 /** Queue events kept in Redis: enough for every listener to catch up, small on a 25 MB Key-Value Store plan. */
 const EVENTS_MAX_LEN = 2_000;
-
-export type QueuedState = 'waiting' | 'active' | 'completed' | 'failed';
-
-/** A job as the queue holds it: its data, where it is, and what the worker reported. */
-export interface QueuedJob<D, R> {
-  id: string;
-  state: QueuedState;
-  data: D;
-  progress: unknown;
-  result?: R;
-  /** Why the job failed, as the worker put it. */
-  failure?: string;
-}
-
-/** What the queue tells its listeners: a job's state or progress changed. */
-export type QueueChange = 'waiting' | 'active' | 'progress' | 'completed' | 'failed' | 'removed';
+/** Progress goes to Redis and out to every web process: a few updates a second is plenty for a progress bar. */
+const PROGRESS_EVERY_MS = 500;
+/** How often a running job looks whether it was deleted meanwhile. */
+const CANCEL_POLL_MS = 1_000;
 
 /**
- * The enrichment queue on BullMQ over Redis, as web processes use it: add and look up jobs, hear of their
- * changes from whichever process made them (BullMQ's QueueEvents), mark jobs as deleted for their worker.
+ * The queue of the distributed mode, on BullMQ over Redis: every web process adds and looks up jobs, hears of
+ * their changes from whichever process made them (BullMQ's QueueEvents), and marks jobs as deleted for their
+ * worker.
  */
-export class EnrichQueue<D, R> {
+export class BullQueue<D, R> implements JobQueue<D, R> {
   private readonly queue: Queue;
-  private readonly events: QueueEvents;
+  /** Made on the first listener: a worker process, which listens to nothing, holds no connection for it. */
+  private events: QueueEvents | null = null;
 
   /** `redis` is a plain client this queue takes over (and closes) for its cancellation marks and health checks. */
   constructor(
-    redisUrl: string,
+    private readonly redisUrl: string,
     private readonly redis: Redis,
   ) {
-    const connection = redisOptions(redisUrl);
-    this.queue = new Queue(QUEUE_NAME, { connection, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
-    this.events = new QueueEvents(QUEUE_NAME, { connection });
+    this.queue = new Queue(QUEUE_NAME, { connection: redisOptions(redisUrl), streams: { events: { maxLen: EVENTS_MAX_LEN } } });
   }
 
   async add(id: string, data: D): Promise<void> {
@@ -56,17 +45,16 @@ export class EnrichQueue<D, R> {
     return toQueued(job, state === 'active' || state === 'completed' || state === 'failed' ? state : 'waiting');
   }
 
-  /** Jobs that no worker has taken yet. */
-  async waitingCount(): Promise<number> {
+  /** Workers in other processes cannot be counted as free: every job not taken yet waits. */
+  async backlog(): Promise<{ waiting: number; idleRunners: number }> {
     const counts = await this.queue.getJobCounts('wait', 'prioritized', 'delayed');
-    return Object.values(counts).reduce((a, b) => a + b, 0);
+    return { waiting: Object.values(counts).reduce((a, b) => a + b, 0), idleRunners: 0 };
   }
 
   async update(id: string, data: D): Promise<void> {
     await this.queue.getJob(id).then((job) => job?.updateData(data));
   }
 
-  /** Removes the job's record; false while a worker holds the job (it is removed when the worker lets go). */
   async remove(id: string): Promise<boolean> {
     return (await this.queue.remove(id)) === 1;
   }
@@ -79,7 +67,6 @@ export class EnrichQueue<D, R> {
     return (await this.redis.exists(cancelKey(id))) === 1;
   }
 
-  /** Ids and data of the jobs that have finished, done or failed. */
   async *finished(): AsyncGenerator<{ id: string; data: D }> {
     const PAGE = 200;
     for (let start = 0; ; start += PAGE) {
@@ -93,98 +80,64 @@ export class EnrichQueue<D, R> {
     return (await this.queue.getJob(id)) !== undefined;
   }
 
-  /** Calls `listener` with each change to any job, from whichever process made it. */
-  onChange(listener: (id: string, change: QueueChange) => void): void {
+  onChange(listener: ChangeListener<D, R>): void {
+    this.events ??= new QueueEvents(QUEUE_NAME, { connection: redisOptions(this.redisUrl) });
     for (const change of ['waiting', 'active', 'progress', 'completed', 'failed', 'removed'] as const) {
-      this.events.on(change, ({ jobId }: { jobId: string }) => listener(jobId, change));
+      this.events.on(change, ({ jobId }: { jobId: string }) => listener(jobId, null));
     }
   }
+
+  /** Jobs stay in Redis for the other workers. */
+  async release(): Promise<void> {}
 
   async ping(): Promise<void> {
     await this.redis.ping();
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.queue.close(), this.events.close()]);
+    await Promise.allSettled([this.queue.close(), this.events?.close()]);
     this.redis.disconnect();
   }
 }
 
-/** What a worker gets to run one job. */
-export interface RunningJob<D> {
-  id: string;
-  data: D;
-  /** Reports progress to every web process listening. */
-  progress(value: object): Promise<void>;
-  /** True once a web process has deleted the job. */
-  cancelled(): Promise<boolean>;
-}
-
-/** How a run ended: the result; a failure to record; back in the queue for another worker; or thrown away (deleted). */
-export type RunOutcome<R> =
-  | { kind: 'done'; result: R }
-  | { kind: 'failed'; reason: string }
-  | { kind: 'requeue'; afterMs: number }
-  | { kind: 'discard' };
-
 /** Marks a run whose job was deleted, so its record goes once BullMQ has let go of it. */
 class Discarded extends Error {}
 
-export interface EnrichWorkerOptions {
+export interface BullRunnerOptions {
   /** Jobs run at once by this process. */
   concurrency: number;
   /** How long a worker's claim on a job lasts unless renewed; a killed worker's jobs run again after it lapses. */
   lockMs: number;
 }
 
-/** A worker process's side of the queue: takes jobs one `concurrency` at a time and runs them. */
-export class EnrichWorker<D, R> {
+/** A worker process's runner: takes jobs from the BullMQ queue, `concurrency` at a time. */
+export class BullRunner<D, R> implements JobRunner<D, R> {
   private readonly worker: Worker;
-  private readonly redis: Redis;
+  private run: ((job: RunningJob<D>) => Promise<RunOutcome<R>>) | null = null;
 
-  constructor(redisUrl: string, redis: Redis, options: EnrichWorkerOptions, run: (job: RunningJob<D>) => Promise<RunOutcome<R>>) {
-    this.redis = redis;
-    this.worker = new Worker(
-      QUEUE_NAME,
-      async (job: BullJob, token?: string) => {
-        const outcome = await run({
-          id: job.id!,
-          data: job.data as D,
-          progress: (value) => job.updateProgress(value),
-          cancelled: async () => (await redis.exists(cancelKey(job.id!))) === 1,
-        });
-        switch (outcome.kind) {
-          case 'done':
-            return outcome.result;
-          case 'failed':
-            throw new Error(outcome.reason);
-          case 'discard':
-            throw new Discarded('deleted');
-          case 'requeue':
-            // Back to the queue without counting as an attempt: the job did nothing wrong.
-            await job.moveToDelayed(Date.now() + outcome.afterMs, token);
-            throw new DelayedError();
-        }
-      },
-      {
-        connection: redisOptions(redisUrl),
-        concurrency: options.concurrency,
-        lockDuration: options.lockMs,
-        stalledInterval: options.lockMs,
-        autorun: false,
-      },
-    );
+  /** `redis` is a plain client this runner takes over (and closes) to look for cancellation marks. */
+  constructor(
+    redisUrl: string,
+    private readonly redis: Redis,
+    options: BullRunnerOptions,
+  ) {
+    this.worker = new Worker(QUEUE_NAME, (job: BullJob, token?: string) => this.process(job, token), {
+      connection: redisOptions(redisUrl),
+      concurrency: options.concurrency,
+      lockDuration: options.lockMs,
+      stalledInterval: options.lockMs,
+      autorun: false,
+    });
     this.worker.on('failed', (job, error) => {
       if (job && error instanceof Discarded) void job.remove().catch(() => undefined);
     });
   }
 
-  /** Starts taking jobs (once the models are loaded). */
-  start(): void {
+  start(run: (job: RunningJob<D>) => Promise<RunOutcome<R>>): void {
+    this.run = run;
     this.worker.run().catch((error: unknown) => this.worker.emit('error', error instanceof Error ? error : new Error(String(error))));
   }
 
-  /** Takes no more jobs; resolves when the ones running have ended. */
   async close(): Promise<void> {
     await this.worker.close();
     this.redis.disconnect();
@@ -192,6 +145,48 @@ export class EnrichWorker<D, R> {
 
   onError(listener: (error: Error) => void): void {
     this.worker.on('error', listener);
+  }
+
+  private async process(job: BullJob, token?: string): Promise<R> {
+    const run = this.run;
+    if (!run) throw new Error('the runner has not started');
+    const controller = new AbortController();
+    const cancelled = async () => (await this.redis.exists(cancelKey(job.id!))) === 1;
+    const poll = setInterval(() => {
+      cancelled().then(
+        (yes) => yes && controller.abort(),
+        () => undefined,
+      );
+    }, CANCEL_POLL_MS);
+    let last = { at: 0, stage: '' };
+    try {
+      const outcome = await run({
+        id: job.id!,
+        data: job.data as D,
+        signal: controller.signal,
+        cancelled,
+        progress: async (report: ProgressReport) => {
+          const at = Date.now();
+          if (report.stage === last.stage && at - last.at < PROGRESS_EVERY_MS) return;
+          last = { at, stage: report.stage };
+          await job.updateProgress({ ...report });
+        },
+      });
+      switch (outcome.kind) {
+        case 'done':
+          return outcome.result;
+        case 'failed':
+          throw new Error(outcome.reason);
+        case 'discard':
+          throw new Discarded('deleted');
+        case 'requeue':
+          // Back to the queue without counting as an attempt: the job did nothing wrong.
+          await job.moveToDelayed(Date.now() + outcome.afterMs, token);
+          throw new DelayedError();
+      }
+    } finally {
+      clearInterval(poll);
+    }
   }
 }
 

@@ -12,14 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ObjectStoreConfig } from '../../config-distributed.js';
-
-export interface StoredObjectRead {
-  body: Readable;
-  /** Bytes in this answer: the whole object, or the range asked for. */
-  length: number;
-  /** `bytes first-last/total` when a range was asked for and served. */
-  contentRange?: string;
-}
+import type { BlobRead } from './blob-store.js';
 
 export interface StoredObject {
   key: string;
@@ -68,7 +61,7 @@ export class ObjectStore {
   }
 
   /** The object (or the byte range, in HTTP `Range` syntax), or null if there is none. */
-  async get(key: string, range?: string): Promise<StoredObjectRead | null> {
+  async get(key: string, range?: string): Promise<BlobRead | null> {
     try {
       const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }));
       return { body: answer.Body as Readable, length: answer.ContentLength ?? 0, contentRange: answer.ContentRange };
