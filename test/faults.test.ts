@@ -36,8 +36,11 @@ function enospc(): NodeJS.ErrnoException {
 }
 
 describe('rate limiting per client IP', () => {
-  it('answers 429 RATE_LIMITED past the limit, per address behind the proxy, and only on work', async () => {
-    const { app } = await start({ RATE_LIMIT_PER_MIN: '3' });
+  it.each([
+    ['on Heroku (DYNO set)', { DYNO: 'web.1' }],
+    ['behind a proxy named by TRUST_PROXY', { TRUST_PROXY: 'loopback' }],
+  ])('%s: answers 429 RATE_LIMITED past the limit, per address behind the proxy, and only on work', async (_where, env) => {
+    const { app } = await start({ RATE_LIMIT_PER_MIN: '3', ...env });
     const from = (ip: string) => request(app).post('/api/enrich').set('X-Forwarded-For', ip).field('style', 'rain');
     for (let i = 0; i < 3; i++) expect((await from('203.0.113.7')).body.error.code).toBe('MISSING_AUDIO');
     const limited = await from('203.0.113.7');
@@ -50,6 +53,16 @@ describe('rate limiting per client IP', () => {
     // Reading is never limited.
     expect((await request(app).get('/api/styles').set('X-Forwarded-For', '203.0.113.7')).status).toBe(200);
     expect((await request(app).get('/healthz').set('X-Forwarded-For', '203.0.113.7')).status).toBe(200);
+  });
+
+  it.each([
+    ['with no proxy configured', {}],
+    ['with TRUST_PROXY=0 on a dyno', { DYNO: 'web.1', TRUST_PROXY: '0' }],
+  ])('%s, a client that names a new address in X-Forwarded-For on every request is still limited', async (_where, env) => {
+    const { app } = await start({ RATE_LIMIT_PER_MIN: '3', ...env });
+    const statuses: number[] = [];
+    for (let i = 1; i <= 5; i++) statuses.push((await request(app).post('/api/enrich').set('X-Forwarded-For', `198.51.100.${i}`)).status);
+    expect(statuses).toEqual([400, 400, 400, 429, 429]);
   });
 });
 
@@ -162,19 +175,46 @@ describe('no ffmpeg at all', () => {
 });
 
 describe('readiness checks what a job needs', () => {
-  it('ready with models, ffmpeg and a writable data dir; not ready once the data dir is gone', async () => {
-    const { app, config } = await start();
+  it.each([
+    ['the whole data dir', ''],
+    ['its uploads folder', 'uploads'],
+  ])('ready with models, ffmpeg and a writable data dir; %s removed at run time is made again', async (_name, folder) => {
+    const { app, config, dataFiles } = await start();
     const ready = await request(app).get('/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body.checks).toEqual({ models: 'ok', ffmpeg: 'ok', dataDir: 'ok' });
 
+    // A tmp cleaner deletes it under the running server: the next upload puts it back.
+    await rm(path.join(config.dataDir, folder), { recursive: true, force: true });
+    const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    expect((await request(app).post('/api/enrich').attach('audio', wav)).status).toBe(200);
+    const id = (await request(app).post('/api/jobs').attach('audio', wav)).body.id as string;
+    await server!.jobs.settled(id);
+    expect((await request(app).get(`/api/jobs/${id}/result?format=mp3`)).status).toBe(200);
+    await request(app).delete(`/api/jobs/${id}`);
+    expect(await dataFiles()).toEqual([]);
+  });
+
+  it('while the data dir cannot be written: /readyz 503 naming it, uploads 503 STORAGE_UNAVAILABLE, nothing crashes; ready again once it can', async () => {
+    const { app, config } = await start();
+    // Something that is not a folder where the data dir should be: no folder can be made there.
     await rm(config.dataDir, { recursive: true, force: true });
+    await writeFile(config.dataDir, 'not a folder');
+    const blocked = await request(app).get('/readyz');
+    expect(blocked.status).toBe(503);
+    expect(blocked.headers['retry-after']).toBeDefined();
+    expect(blocked.body).toMatchObject({ status: 'unavailable', message: expect.stringMatching(/data dir/), checks: { ffmpeg: 'ok' } });
+    const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const refused = await request(app).post('/api/enrich').attach('audio', wav);
+    expect(errorCode(refused)).toEqual({ status: 503, code: 'STORAGE_UNAVAILABLE' });
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect((await request(app).get('/healthz')).status).toBe(200);
+
+    await rm(config.dataDir, { force: true });
     // Readiness is cached for 5 s, so polling it never costs more than one ffmpeg run per 5 s.
     await new Promise((resolve) => setTimeout(resolve, 5100));
-    const gone = await request(app).get('/readyz');
-    expect(gone.status).toBe(503);
-    expect(gone.headers['retry-after']).toBeDefined();
-    expect(gone.body).toMatchObject({ status: 'unavailable', message: expect.stringMatching(/data dir/), checks: { ffmpeg: 'ok' } });
+    expect((await request(app).get('/readyz')).status).toBe(200);
+    expect((await request(app).post('/api/enrich').attach('audio', wav)).status).toBe(200);
   });
 });
 

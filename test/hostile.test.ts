@@ -168,6 +168,37 @@ describe('files that are not usable audio are refused with a JSON error', () => 
   });
 });
 
+describe('the common audio containers are enriched; what names other files is refused by what it is', () => {
+  it.each<[string, string, number, string[]]>([
+    ['wma (asf)', 'wma', 2, ['-c:a', 'wmav2']],
+    ['ac3', 'ac3', 2, ['-c:a', 'ac3']],
+    ['eac3', 'eac3', 2, ['-c:a', 'eac3']],
+    ['amr', 'amr', 1, ['-c:a', 'libopencore_amrnb', '-ar', '8000']],
+    ['mka', 'mka', 2, ['-c:a', 'libvorbis']],
+    ['3gp', '3gp', 1, ['-c:a', 'aac', '-ar', '16000']],
+  ])('%s: 200, the same length and channels', async (_name, extension, channels, codec) => {
+    const layout = channels === 2 ? 'stereo' : 'mono';
+    const file = await renderLavfi(`common.${extension}`, `sine=f=330:r=44100:d=2,aformat=channel_layouts=${layout}`, ['-ac', String(channels), ...codec]);
+    const res = await enrich(file, { seed: '1' });
+    expect(res.status).toBe(200);
+    const out = readWavBytes(res.body as Buffer);
+    expect(out.channels).toBe(channels);
+    // Frame-based codecs pad the last frame: up to one frame (AC-3's 1536 samples) more than was encoded.
+    expect(out.seconds).toBeGreaterThan(1.95);
+    expect(out.seconds).toBeLessThan(2.1);
+  });
+
+  it.each([
+    ['an ffconcat script', () => writeFixture('list.mp3', "ffconcat version 1.0\nfile '/etc/hostname'\n"), /an ffconcat script/],
+    ['an AVI file', () => renderLavfi('clip.avi', 'sine=d=1', ['-c:a', 'pcm_s16le', '-f', 'avi']), /"avi"/],
+  ])('%s: 415 UNSUPPORTED_FORMAT, and the message names what the file is', async (_name, make, named) => {
+    const res = await enrich(await make());
+    expect(errorOf(res)).toEqual({ status: 415, code: 'UNSUPPORTED_FORMAT' });
+    expect(JSON.parse((res.body as Buffer).toString('utf8')).error.message).toMatch(named);
+    expect(await uploadsLeft()).toEqual([]);
+  });
+});
+
 describe('odd but real audio is enriched, and the answer is sound', () => {
   it('an mp3 cut short is enriched up to where its audio stops, as a player would play it', async () => {
     const full = await makeClip({ seconds: 4, sampleRate: 44100, channels: 2, extension: 'mp3', codec: ['-c:a', 'libmp3lame'] });
@@ -240,6 +271,17 @@ describe('odd but real audio is enriched, and the answer is sound', () => {
     const res = await enrich(await makeClip(spec), { start: '5' });
     expect(errorOf(res)).toEqual({ status: 400, code: 'INVALID_PARAMETER' });
     expect(JSON.parse((res.body as Buffer).toString('utf8')).error.message).toMatch(/^start: .*past the end/);
+  });
+
+  it.each([
+    [{ end: '0.0000005' }],
+    [{ start: '1', end: '1.05' }],
+  ])('a section shorter than 0.1 s, %o: 400 INVALID_PARAMETER naming start and end, nothing kept', async (fields) => {
+    const mp3 = await makeClip({ seconds: 2, sampleRate: 22050, channels: 1, extension: 'mp3', codec: ['-c:a', 'libmp3lame'] });
+    const res = await enrich(mp3, fields);
+    expect(errorOf(res)).toEqual({ status: 400, code: 'INVALID_PARAMETER' });
+    expect(JSON.parse((res.body as Buffer).toString('utf8')).error.message).toMatch(/^end: .*0\.1 s after start/);
+    expect(await uploadsLeft()).toEqual([]);
   });
 
   it.each([

@@ -93,9 +93,11 @@ describe('health and styles', () => {
     const styles = await request(server.app).get('/api/styles');
     expect(styles.body.styles.length).toBeGreaterThan(0);
     for (const style of styles.body.styles) {
-      const { credit, ...rest } = style as { credit?: unknown };
+      const { credit, license, ...rest } = style as { credit?: unknown; license?: unknown };
       expect(rest).toEqual({ id: expect.any(String), label: expect.any(String), kind: expect.stringMatching(/^(genre|nature|instrument|texture)$/), description: expect.any(String) });
-      if (credit !== undefined) expect(credit).toEqual(expect.any(String));
+      // A credit always comes with its licence.
+      expect(license === undefined).toBe(credit === undefined);
+      if (credit !== undefined) expect([credit, license]).toEqual([expect.any(String), expect.any(String)]);
     }
   });
 });

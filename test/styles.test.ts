@@ -32,12 +32,17 @@ function distance(a: WavSummary, b: WavSummary): number {
 }
 
 describe('every bundled style', () => {
-  it('credits every recording it plays, in the style list that the About page shows', async () => {
+  it('credits every recording it plays with its licence, in the style list that the About page shows', async () => {
     const res = await request(server.app).get('/api/styles');
-    const listed = new Map((res.body as { styles: { id: string; credit?: string; texture?: string }[] }).styles.map((s) => [s.id, s]));
+    const listed = new Map((res.body as { styles: { id: string; credit?: string; license?: string; texture?: string }[] }).styles.map((s) => [s.id, s]));
     const recorded = manifest.styles.filter((s) => s.texture);
     expect(recorded.length).toBeGreaterThan(0);
-    for (const style of recorded) expect(listed.get(style.id)?.credit, style.id).toMatch(/CC|public domain/i);
+    for (const style of recorded) {
+      expect(listed.get(style.id)?.credit, style.id).toMatch(/CC|public domain/i);
+      // The licence the credit line names, as an SPDX id: CC BY-SA wins over CC BY in a loop that holds both.
+      const named = /BY-SA 3\.0/.test(style.credit!) ? 'CC-BY-SA-3.0' : /CC0/.test(style.credit!) ? 'CC0-1.0' : 'CC-BY-3.0';
+      expect(listed.get(style.id)?.license, style.id).toBe(named);
+    }
     for (const style of listed.values()) expect(style.texture).toBeUndefined();
   });
 

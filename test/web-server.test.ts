@@ -22,7 +22,8 @@ beforeAll(async () => {
   await writeFile(path.join(webDir, 'assets/index-abc123.js.br'), brotliCompressSync(SCRIPT));
   await writeFile(path.join(webDir, 'assets/index-abc123.js.gz'), gzipSync(SCRIPT));
   await writeFile(path.join(webDir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
-  server = await startTestServer({ WEB_DIR: webDir, MAX_DURATION_S: String(MAX_SECONDS) });
+  // DYNO as on Heroku, whose router is the proxy that reports https in X-Forwarded-Proto.
+  server = await startTestServer({ WEB_DIR: webDir, MAX_DURATION_S: String(MAX_SECONDS), DYNO: 'web.1' });
 });
 
 afterAll(async () => {

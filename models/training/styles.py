@@ -42,3 +42,5 @@ CREDITS = {
             "Lugaru (Wolfire Games), CC BY-SA 3.0",
     "vinyl": "Vinyl hiss recording by veezay (Sonic Pi samples, freesound.org), CC0",
 }
+# The licence each loop is shared under (manifest "license", an SPDX id): CC BY-SA 3.0 where any part is.
+LICENSES = {sid: "CC0-1.0" if sid == "vinyl" else "CC-BY-SA-3.0" for sid in CREDITS}

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from enricher_net import (EnricherNet, export_onnx, load_weights, mel_filterbank, SR, WINDOW, OVERLAP,  # noqa: E402
                           MARGIN, HOP)
-from styles import STYLES, DEFAULT_STYLE, CREDITS  # noqa: E402
+from styles import STYLES, DEFAULT_STYLE, CREDITS, LICENSES  # noqa: E402
 import targets  # noqa: E402
 
 MODELS = os.path.dirname(HERE)
@@ -82,6 +82,7 @@ def write_manifest(style_ids, window, overlap, extra, textures=()):
             d["texture"] = f"textures/{sid}.wav"
             if sid in CREDITS:
                 d["credit"] = CREDITS[sid]
+                d["license"] = LICENSES[sid]
         styles.append(d)
     man = {
         "version": extra.pop("version", "2.0.0"),

@@ -51,6 +51,8 @@ describe('the enrich form', () => {
     [{ start: '3', end: '1' }, 'start: must be before end'],
     [{ start: '1e21' }, 'start: must be a number of seconds from 0 to 86400'],
     [{ end: '0' }, 'end: must be more than 0 seconds'],
+    [{ end: '0.0000005' }, 'end: must be at least 0.1 s after start (0 when not given): a shorter section has too little audio to enrich'],
+    [{ start: '2', end: '2.05' }, 'end: must be at least 0.1 s after start (0 when not given): a shorter section has too little audio to enrich'],
   ])('names the field and what is wrong with it: %j', (fields, message) => {
     const error = failure(() => parseEnrichParams(fields));
     expect([error.status, error.code, error.message]).toEqual([400, 'INVALID_PARAMETER', message]);
@@ -123,7 +125,7 @@ describe('error codes', () => {
     fileTooLarge: [50 * 1024 * 1024],
     tooLong: [600],
     notAudio: [],
-    unsupportedFormat: [],
+    unsupportedFormat: ['an HLS playlist'],
     noAudio: [],
     undecodable: [],
     decodeTimeout: [],

@@ -64,6 +64,8 @@ export class AppError extends Error {
 }
 
 const retryAfter = (seconds: number) => ({ 'Retry-After': String(seconds) });
+/** What to upload instead, in the words of the two 415s that are about the kind of file. */
+const ACCEPTED_AUDIO = 'mp3, wav, flac, ogg, m4a, webm, wma, ac3, amr, mka or 3gp';
 const megabytes = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 /** One factory per code: the one place each error's words are written. */
@@ -101,11 +103,12 @@ export const errors = {
     new AppError('FILE_TOO_LARGE', `The file is larger than ${megabytes(maxBytes)} MB. Upload a shorter or compressed file.`),
   tooLong: (maxSeconds: number) =>
     new AppError('TOO_LONG', `The audio is longer than ${Math.round(maxSeconds)} seconds. Cut a section with start/end or upload a shorter file.`),
-  notAudio: () => new AppError('NOT_AUDIO', 'This file is not audio that can be decoded. Try mp3, wav, flac, ogg, m4a or webm.'),
-  unsupportedFormat: () =>
+  notAudio: () => new AppError('NOT_AUDIO', `This file is not audio that can be decoded. Try ${ACCEPTED_AUDIO}.`),
+  /** `found`: what the file was recognised as, e.g. "an HLS playlist". */
+  unsupportedFormat: (found: string) =>
     new AppError(
       'UNSUPPORTED_FORMAT',
-      'Playlists, stream descriptions and image sequences are not accepted. Upload the audio file itself: mp3, wav, flac, ogg, m4a or webm.',
+      `This file is ${found}, which is not accepted: playlists, stream descriptions and image sequences are never opened. Upload the audio file itself: ${ACCEPTED_AUDIO}.`,
     ),
   noAudio: () => new AppError('NO_AUDIO', 'The file decodes to no audio samples. Upload a recording with sound in it.'),
   undecodable: () => new AppError('UNDECODABLE', 'The audio in this file could not be decoded; it may be damaged or truncated.'),

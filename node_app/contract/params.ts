@@ -5,6 +5,13 @@ import { DEFAULT_FORMAT, outputFormatSchema } from './formats.js';
 /** A day: any section of any recording worth uploading starts and ends within it. */
 export const MAX_OFFSET_SECONDS = 86_400;
 export const MAX_SEED = 0xffffffff;
+/** The shortest section worth enriching; below it a section can hold less than one frame of a compressed file. */
+export const MIN_SECTION_SECONDS = 0.1;
+
+/** Whether start…end is shorter than {@link MIN_SECTION_SECONDS}; the margin keeps 10.1 − 10 (0.0999… in floats) allowed. */
+export function isSectionTooShort(start: number | undefined, end: number): boolean {
+  return end - (start ?? 0) < MIN_SECTION_SECONDS - 1e-9;
+}
 
 /** A seed for a job whose client chose none: any of the seeds the `seed` field accepts. */
 export function randomSeed(): number {
@@ -30,7 +37,13 @@ export const enrichParamsSchema = z
     start: field(z.optional(seconds().check(z.minimum(0, SECONDS)))),
     end: field(z.optional(seconds().check(z.positive('must be more than 0 seconds')))),
   })
-  .check(z.refine((p) => p.start === undefined || p.end === undefined || p.start < p.end, { message: 'must be before end', path: ['start'] }));
+  .check(
+    z.refine((p) => p.start === undefined || p.end === undefined || p.start < p.end, { message: 'must be before end', path: ['start'] }),
+    z.refine((p) => p.end === undefined || !isSectionTooShort(p.start, p.end), {
+      message: `must be at least ${MIN_SECTION_SECONDS} s after start (0 when not given): a shorter section has too little audio to enrich`,
+      path: ['end'],
+    }),
+  );
 
 /** What a job is asked to do: the enrich form, validated. */
 export type EnrichParams = z.output<typeof enrichParamsSchema>;

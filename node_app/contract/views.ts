@@ -17,6 +17,8 @@ export const styleSchema = z.object({
   description: z.string().check(z.minLength(1)),
   /** Who made the recording the style plays and under which licence, in one line shown with the style. */
   credit: z.optional(z.string()),
+  /** The licence that recording is shared under, as an SPDX id ("CC-BY-SA-3.0"); set whenever `credit` is. */
+  license: z.optional(z.string().check(z.regex(/^[A-Za-z0-9.+-]+$/))),
 });
 export type Style = z.infer<typeof styleSchema>;
 export type StyleKind = Style['kind'];

@@ -30,8 +30,8 @@ export interface AppDeps {
 export function createApp({ config, logger, files, models, jobs, readiness, rateLimitStore }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  // Heroku's router is the one proxy in front of the dyno.
-  app.set('trust proxy', 1);
+  // req.ip (the rate limit's key) and req.secure come from X-Forwarded-* only through the proxies configured.
+  app.set('trust proxy', config.trustProxy);
 
   app.use(
     pinoHttp({
@@ -55,6 +55,7 @@ export function createApp({ config, logger, files, models, jobs, readiness, rate
 
   const limits = {
     dir: files.uploadsDir,
+    ensureDir: () => files.ensureFolders(),
     maxBytes: config.maxUploadBytes,
     idleTimeoutMs: config.uploadIdleTimeoutMs,
     totalTimeoutMs: config.uploadTimeoutMs,

@@ -37,6 +37,15 @@ const schema = z.object({
   // A trickle that never stalls would otherwise hold a connection and a temp file up to Node's 300 s
   // requestTimeout; 50 MB at 4 Mbit/s takes 100 s.
   UPLOAD_TIMEOUT_S: z.coerce.number().positive().default(120),
+  // Which proxies' X-Forwarded-For and X-Forwarded-Proto to believe: a number of hops, or their addresses and
+  // subnets as Express reads them ("loopback, 10.0.0.0/8"). Unset: one hop on Heroku (DYNO is set there, and its
+  // router is the one proxy), none elsewhere, where a client could otherwise name its own address.
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .refine((v) => v !== 'true', 'trusting every hop lets a client name its own address; give a number of hops or the proxies\' addresses')
+    .optional(),
+  DYNO: z.string().optional(),
   // Uploads are refused before the disk is completely full, so results in progress still have room to be written.
   MIN_FREE_DISK_MB: z.coerce.number().min(0).default(100),
   // Heroku sends SIGTERM and SIGKILLs 30 s later; work still running after the grace is cancelled.
@@ -66,6 +75,8 @@ export interface Config extends JobPartsConfig {
   uploadIdleTimeoutMs: number;
   uploadTimeoutMs: number;
   minFreeDiskBytes: number;
+  /** Express's `trust proxy`: hops to trust, the proxies' addresses, or false for none. */
+  trustProxy: number | string | false;
   shutdownGraceMs: number;
   logLevel: string;
 }
@@ -99,8 +110,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_S * 1000,
     uploadTimeoutMs: e.UPLOAD_TIMEOUT_S * 1000,
     minFreeDiskBytes: Math.round(e.MIN_FREE_DISK_MB * 1024 * 1024),
+    trustProxy: trustProxy(e.TRUST_PROXY, e.DYNO),
     shutdownGraceMs: e.SHUTDOWN_GRACE_S * 1000,
     logLevel: e.LOG_LEVEL,
     ...distributedConfig.from(e),
   };
+}
+
+function trustProxy(setting: string | undefined, dyno: string | undefined): number | string | false {
+  if (setting === undefined || setting === '') return dyno ? 1 : false;
+  if (setting === 'false') return false;
+  return /^\d+$/.test(setting) ? Number(setting) || false : setting;
 }

@@ -37,7 +37,7 @@ export function contentSecurityPolicy(): RequestHandler {
     contentSecurityPolicy: { directives: { ...directives, 'upgrade-insecure-requests': null } },
     strictTransportSecurity: false,
   });
-  // req.secure reads X-Forwarded-Proto from the one proxy `trust proxy` allows (Heroku's router).
+  // req.secure reads X-Forwarded-Proto only from a proxy `TRUST_PROXY` allows (Heroku's router on a dyno).
   return (req, res, next) => (req.secure ? overHttps : overHttp)(req, res, next);
 }
 

@@ -15,7 +15,8 @@ export interface WorkerProcess extends RunningServer {
 
 /** A distributed mode's web process (`web:` line), from the source, against the given Redis and bucket. */
 export function startWeb(backing: Record<string, string>, env: Record<string, string> = {}): Promise<ProcessServer> {
-  return startProcessServer({ ...backing, ...env });
+  // As on a dyno behind Heroku's router: the tests tell clients apart by X-Forwarded-For.
+  return startProcessServer({ TRUST_PROXY: '1', ...backing, ...env });
 }
 
 /** A `worker:` process from the source; resolves once it takes jobs. */

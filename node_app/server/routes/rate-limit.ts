@@ -5,9 +5,9 @@ import { errors } from '../../contract/index.js';
 const WINDOW_MS = 60_000;
 
 /**
- * Limits how often one client IP may start work. The IP is Express's `req.ip`, which honours one proxy hop
- * (`trust proxy` is 1 for Heroku's router), so clients behind the router are told apart by X-Forwarded-For
- * and one client cannot dodge the limit by sending its own header through it.
+ * Limits how often one client IP may start work. The IP is Express's `req.ip`, which reads X-Forwarded-For
+ * only through the proxies `TRUST_PROXY` names (Heroku's router on a dyno): clients behind the router are told
+ * apart, and a client cannot dodge the limit by sending its own header, through the router or without one.
  */
 export function workRateLimit(perMinute: number, store?: Store): RequestHandler {
   return rateLimit({
@@ -16,6 +16,8 @@ export function workRateLimit(perMinute: number, store?: Store): RequestHandler 
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // Without a trusted proxy X-Forwarded-For is ignored on purpose; any client could set off this warning's stack trace.
+    validate: { xForwardedForHeader: false },
     handler: (req, _res, next) => {
       const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;

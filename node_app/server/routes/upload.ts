@@ -9,6 +9,8 @@ import type { Upload } from '../services/job-record.js';
 
 export interface UploadLimits {
   dir: string;
+  /** Makes `dir` again if it was removed under the running server. */
+  ensureDir(): Promise<void>;
   maxBytes: number;
   /** The upload is abandoned when no byte arrives for this long. */
   idleTimeoutMs: number;
@@ -35,10 +37,16 @@ const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
  * than the limit is refused before a byte of it is read, an upload that stalls is cut off, and the temporary
  * file is deleted when the response ends unless a job has taken it.
  */
-export function audioUpload({ dir, maxBytes, idleTimeoutMs, totalTimeoutMs, freeBytes, minFreeBytes }: UploadLimits): RequestHandler {
+export function audioUpload({ dir, ensureDir, maxBytes, idleTimeoutMs, totalTimeoutMs, freeBytes, minFreeBytes }: UploadLimits): RequestHandler {
   const upload = multer({
     storage: multer.diskStorage({
-      destination: dir,
+      // A folder given by name is made once, when multer is set up; a cleaner that removes it later would
+      // fail every upload until a restart. A folder that cannot be made is the server's trouble, not the upload's.
+      destination: (_req, _file, done) =>
+        void ensureDir().then(
+          () => done(null, dir),
+          (error: unknown) => done(isDiskFull(error) ? (error as Error) : errors.storageUnavailable(), dir),
+        ),
       // The client's file name never reaches the file system.
       filename: (req, _file, done) => {
         const name = randomBytes(16).toString('hex');

@@ -8,22 +8,22 @@ export function fromMediaError(error: MediaError): AppError {
     case 'not-audio':
       return errors.notAudio();
     case 'unsupported-container':
-      return errors.unsupportedFormat();
+      return errors.unsupportedFormat(error.details.container ?? 'a container outside the accepted ones');
     case 'no-audio':
       return errors.noAudio();
     case 'start-past-end':
       return errors.invalidParameter(
         'start',
-        error.limitSeconds === undefined
+        error.details.limitSeconds === undefined
           ? 'is past the end of the audio. Pick a start inside the recording.'
-          : `is past the end of the audio, which is ${Math.round(error.limitSeconds * 1000) / 1000} s long.`,
+          : `is past the end of the audio, which is ${Math.round(error.details.limitSeconds * 1000) / 1000} s long.`,
       );
     case 'undecodable':
       return errors.undecodable();
     case 'decode-timeout':
       return errors.decodeTimeout();
     case 'too-long':
-      return errors.tooLong(error.limitSeconds ?? 0);
+      return errors.tooLong(error.details.limitSeconds ?? 0);
     case 'decoder-killed':
       return errors.decoderFailed();
     case 'ffmpeg-unavailable':

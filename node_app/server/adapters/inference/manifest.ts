@@ -46,6 +46,8 @@ export async function loadManifest(modelsDir: string): Promise<LoadedManifest> {
   const parsed = manifestSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
   if (!parsed.success) throw new Error(`${file} is not a valid manifest: ${parsed.error.message}`);
   const manifest = parsed.data;
+  const unlicensed = manifest.styles.find((s) => s.credit && !s.license);
+  if (unlicensed) throw new Error(`${file}: style "${unlicensed.id}" credits a recording but names no license`);
   if (!manifest.styles.some((s) => s.id === manifest.defaultStyle)) {
     throw new Error(`${file}: defaultStyle "${manifest.defaultStyle}" is not one of the styles`);
   }

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { CompressedFormat } from '../../../contract/index.js';
 import {
+  describeContainer,
   ffmpegVersion,
   encodeWithFfmpeg,
   streamEncodeWithFfmpeg,
@@ -143,7 +144,9 @@ async function decodeFfmpeg(path: string, options: DecodeOptions, { ffmpegPath: 
   if (probe.kind === 'refused') {
     // A picture is refused for the same reason as a playlist, but what the user needs to hear is that it is not audio.
     if (probe.demuxer && /^image2|_pipe\b/.test(probe.demuxer)) throw new MediaError('not-audio', `ffmpeg reads the file as ${probe.demuxer}`);
-    throw new MediaError('unsupported-container', `ffmpeg reads the file as ${probe.demuxer ?? 'a container outside the whitelist'}`);
+    throw new MediaError('unsupported-container', `ffmpeg reads the file as ${probe.demuxer ?? 'a container outside the whitelist'}`, {
+      container: describeContainer(probe.demuxer),
+    });
   }
   if (probe.kind === 'not-audio') throw new MediaError('not-audio', 'ffmpeg finds no audio stream in the file');
   const sampleRate = Math.min(probe.sampleRate ?? 44100, MAX_SAMPLE_RATE);
@@ -224,9 +227,9 @@ function fromEncodeError(error: unknown): Error {
 }
 
 function startPastEnd(durationSeconds: number): MediaError {
-  return new MediaError('start-past-end', 'start is past the end of the audio', durationSeconds);
+  return new MediaError('start-past-end', 'start is past the end of the audio', { limitSeconds: durationSeconds });
 }
 
 function tooLong(maxSeconds: number): MediaError {
-  return new MediaError('too-long', `the audio is longer than ${maxSeconds} seconds`, maxSeconds);
+  return new MediaError('too-long', `the audio is longer than ${maxSeconds} seconds`, { limitSeconds: maxSeconds });
 }

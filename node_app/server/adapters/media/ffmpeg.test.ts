@@ -2,7 +2,7 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseProbe, resolveFfmpeg, streamWithFfmpeg } from './ffmpeg.js';
+import { describeContainer, parseProbe, resolveFfmpeg, streamWithFfmpeg } from './ffmpeg.js';
 
 async function folderWith(name: string, mode: number): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ffmpeg-lookup-'));
@@ -52,6 +52,13 @@ describe('parseProbe', () => {
   it('reports a refused container with the name ffmpeg gives it', () => {
     const stderr = "[hls,applehttp @ 0x2985fc00] Format not on whitelist 'wav,mp3'\nfile:/x: Invalid argument\n";
     expect(parseProbe(stderr)).toEqual({ kind: 'refused', demuxer: 'hls,applehttp' });
+  });
+
+  it('says what a refused file is, in words for the refusal', () => {
+    expect(describeContainer('hls,applehttp')).toBe('an HLS (m3u8) playlist');
+    expect(describeContainer('concat')).toBe('an ffconcat script');
+    expect(describeContainer('avi')).toBe('of the kind ffmpeg calls "avi"');
+    expect(describeContainer(null)).toBe('in a container that is not accepted');
   });
 
   it('reports a file with no audio stream as not audio', () => {

@@ -64,8 +64,31 @@ export function findExecutable(name: string, searchPath: string): string | null 
  * sdp/rtp, image sequences, …) name other files or network addresses, which ffmpeg would open on the
  * uploader's behalf: a 120-byte playlist could fetch any file the server can read. With this list ffmpeg
  * refuses any other container as soon as it has recognised it, before it opens anything the upload names.
+ * Every container listed holds its own audio (mov's references to other files stay off, ffmpeg's default):
+ * mov also covers m4a and 3gp, matroska mka and webm, asf wma; ac3, eac3 and amr are bare streams of frames.
  */
-export const AUDIO_DEMUXERS = ['wav', 'w64', 'mp3', 'flac', 'ogg', 'mov', 'matroska', 'aac', 'aiff', 'caf', 'au', 'wv'] as const;
+export const AUDIO_DEMUXERS = ['wav', 'w64', 'mp3', 'flac', 'ogg', 'mov', 'matroska', 'aac', 'aiff', 'caf', 'au', 'wv', 'asf', 'ac3', 'eac3', 'amr'] as const;
+
+/** The containers a refusal most often meets, in the words a user knows them by. */
+const REFUSED_CONTAINERS: Record<string, string> = {
+  hls: 'an HLS (m3u8) playlist',
+  applehttp: 'an HLS (m3u8) playlist',
+  concat: 'an ffconcat script',
+  dash: 'a DASH manifest',
+  sdp: 'an SDP stream description',
+  rtp: 'an RTP stream description',
+};
+
+/**
+ * What a refused file was recognised as, for the message that refuses it: "an HLS (m3u8) playlist", or
+ * ffmpeg's own name for a container that is not in the list above.
+ */
+export function describeContainer(demuxer: string | null): string {
+  if (!demuxer) return 'in a container that is not accepted';
+  const names = demuxer.split(',');
+  const known = names.map((name) => REFUSED_CONTAINERS[name]).find(Boolean);
+  return known ?? `of the kind ffmpeg calls "${names[0]}"`;
+}
 
 /**
  * Input options for every ffmpeg that reads a file: containers from {@link AUDIO_DEMUXERS} only (pinned to

@@ -27,8 +27,12 @@ export class MediaError extends Error {
   constructor(
     readonly problem: MediaProblem,
     message: string,
-    /** For too-long: the limit that was passed; for start-past-end: how long the audio is (when known). */
-    readonly limitSeconds?: number,
+    readonly details: {
+      /** For too-long: the limit that was passed; for start-past-end: how long the audio is (when known). */
+      limitSeconds?: number;
+      /** For unsupported-container: what the file was recognised as, in words a user knows ("an HLS playlist"). */
+      container?: string;
+    } = {},
   ) {
     super(message);
     this.name = 'MediaError';

@@ -21,8 +21,7 @@ export class FileStore {
   async reset(): Promise<void> {
     await rm(this.uploadsDir, { recursive: true, force: true });
     await rm(this.jobsDir, { recursive: true, force: true });
-    await mkdir(this.uploadsDir, { recursive: true });
-    await mkdir(this.jobsDir, { recursive: true });
+    await this.ensureFolders();
   }
 
   async createJobDir(id: string): Promise<string> {
@@ -62,8 +61,18 @@ export class FileStore {
     return stats.bavail * stats.bsize;
   }
 
-  /** Writes and deletes a small file where jobs are written; throws if that cannot be done. */
+  /**
+   * Makes the uploads and jobs folders again if they are gone: a tmp cleaner may delete the data dir under a
+   * running server, and each upload and readiness check then puts it back rather than failing until a restart.
+   */
+  async ensureFolders(): Promise<void> {
+    await mkdir(this.uploadsDir, { recursive: true });
+    await mkdir(this.jobsDir, { recursive: true });
+  }
+
+  /** Writes and deletes a small file where jobs are written, after making the folders again if they are gone; throws if that cannot be done. */
   async checkWritable(): Promise<void> {
+    await this.ensureFolders();
     const probe = path.join(this.jobsDir, `.writable-${randomBytes(4).toString('hex')}`);
     await writeFile(probe, 'ok');
     await rm(probe, { force: true });

@@ -30,7 +30,7 @@ export function FilePicker({ onChoose }: { onChoose: (source: AudioSource) => vo
         className="visually-hidden"
         type="file"
         aria-label="Audio file"
-        accept="audio/*,video/*,.mp3,.wav,.flac,.ogg,.opus,.m4a,.aac,.webm"
+        accept="audio/*,video/*,.mp3,.wav,.flac,.ogg,.opus,.m4a,.aac,.webm,.wma,.ac3,.eac3,.amr,.mka,.3gp"
         aria-describedby="audio-file-hint"
         onChange={(e) => {
           choose(e.target.files?.[0]);
@@ -40,7 +40,7 @@ export function FilePicker({ onChoose }: { onChoose: (source: AudioSource) => vo
       />
       <span className="dropzone-title">Choose an audio file</span>
       <span id="audio-file-hint" className="hint">
-        Tap here, or drop a song, a voice memo or a loop — mp3, wav, flac, ogg, m4a or webm.
+        Tap here, or drop a song, a voice memo or a loop — mp3, wav, flac, ogg, m4a, webm, wma, amr and more.
       </span>
     </label>
   );

@@ -148,11 +148,12 @@ describe('Landing', () => {
 });
 
 describe('About', () => {
-  it('credits the recording of every style that plays one, and only those', () => {
-    const styles: Style[] = [{ ...STYLES[0], credit: 'rain_11.ogg from 0 A.D. (Wildfire Games), CC BY-SA 3.0' }, STYLES[1]];
+  it('credits the recording of every style that plays one, with its licence, and only those', () => {
+    const styles: Style[] = [{ ...STYLES[0], credit: 'rain_11.ogg from 0 A.D. (Wildfire Games), CC BY-SA 3.0', license: 'CC-BY-SA-3.0' }, STYLES[1]];
     render(<About styles={styles} />);
     const credits = screen.getByRole('region', { name: 'Recordings' });
-    expect(credits.textContent).toContain('Rain: rain_11.ogg from 0 A.D. (Wildfire Games), CC BY-SA 3.0');
+    expect(credits.textContent).toContain('Rain: rain_11.ogg from 0 A.D. (Wildfire Games), CC BY-SA 3.0 (CC-BY-SA-3.0)');
+    expect(screen.getByRole('link', { name: 'CC-BY-SA-3.0' }).getAttribute('href')).toBe('https://spdx.org/licenses/CC-BY-SA-3.0.html');
     expect(credits.textContent).not.toContain('Blues');
   });
 });

@@ -17,8 +17,11 @@ describe('checking a file before upload', () => {
     expect(checkSource({ ...long, start: 800 }, LIMITS)).toBeNull();
   });
 
-  it('refuses a section that ends before it starts or starts after the audio ends', () => {
+  it('refuses a section that ends before it starts, is shorter than 0.1 s, or starts after the audio ends', () => {
     expect(checkSource({ bytes: 1000, duration: 30, start: 10, end: 5 }, LIMITS)?.code).toBe('INVALID_SECTION');
+    expect(checkSource({ bytes: 1000, duration: 30, start: 10, end: 10.05 }, LIMITS)?.code).toBe('INVALID_SECTION');
+    expect(checkSource({ bytes: 1000, duration: 30, end: 0.0000005 }, LIMITS)?.code).toBe('INVALID_SECTION');
+    expect(checkSource({ bytes: 1000, duration: 30, start: 10, end: 10.1 }, LIMITS)).toBeNull();
     expect(checkSource({ bytes: 1000, duration: 30, start: 31 }, LIMITS)?.code).toBe('INVALID_SECTION');
   });
 

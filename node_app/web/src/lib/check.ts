@@ -1,4 +1,4 @@
-import { ErrorCode } from '../../../contract';
+import { ErrorCode, isSectionTooShort, MIN_SECTION_SECONDS } from '../../../contract';
 import type { Limits } from '../api';
 
 /** Why a chosen file would be refused by the server, found before a byte is uploaded: the server's code for it. */
@@ -29,6 +29,9 @@ export function checkSource({ bytes, duration, start, end }: SourceFacts, limits
   }
   if (start !== undefined && end !== undefined && start >= end) {
     return { code: 'INVALID_SECTION', message: 'The section’s start must be before its end.' };
+  }
+  if (end !== undefined && isSectionTooShort(start, end)) {
+    return { code: 'INVALID_SECTION', message: `The section must be at least ${MIN_SECTION_SECONDS} s long.` };
   }
   if (duration === null) return null;
   if (start !== undefined && start >= duration) {

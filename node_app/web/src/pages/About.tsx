@@ -47,6 +47,12 @@ export function About({ styles }: { styles: Style[] }) {
             {credited.map((style) => (
               <li key={style.id}>
                 <strong>{style.label}</strong>: {style.credit}
+                {style.license && (
+                  <>
+                    {' '}
+                    (<a href={`https://spdx.org/licenses/${style.license}.html`}>{style.license}</a>)
+                  </>
+                )}
               </li>
             ))}
           </ul>

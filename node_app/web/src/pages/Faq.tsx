@@ -3,7 +3,7 @@ import { usePageTitle } from '../lib/title';
 const QUESTIONS: ReadonlyArray<{ q: string; a: string }> = [
   {
     q: 'Which formats can I upload?',
-    a: 'Anything the server can decode: mp3, wav, flac, ogg and opus, m4a and aac, and the webm a browser records. The server judges a file by decoding it, not by its name.',
+    a: 'Anything the server can decode: mp3, wav, flac, ogg and opus, m4a and aac, wma, ac3, amr, mka and 3gp, and the webm a browser records. The server judges a file by decoding it, not by its name.',
   },
   { q: 'Which formats can I download?', a: 'WAV (16-bit), MP3, FLAC and OGG. Pick one next to the Download link; you can download the same result in several.' },
   {
