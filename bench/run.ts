@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { createAudioCodec } from '../node_app/server/adapters/media/audio-codec.js';
-import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
 import { loadManifest } from '../node_app/server/adapters/inference/manifest.js';
 import { createOnnxGenerator } from '../node_app/server/adapters/inference/onnx-generator.js';
 import { createEngineBench, type StageTimes } from './engine-bench.js';

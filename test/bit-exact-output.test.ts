@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import wavefile from 'wavefile';
 import type { StyleGenerator } from '../node_app/engine/enrich.js';
 import type { Pcm } from '../node_app/engine/pcm.js';
-import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
 import { readWav } from '../node_app/server/adapters/media/wav.js';
 import { decodeWithFfmpeg, readWavPcm, writeWav16 } from './helpers/pcm.js';
 import { fixtureDir, makeClip } from './helpers/audio.js';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
 import { decodeWithFfmpeg } from './helpers/pcm.js';
 import { binaryParser, makeClip, probe, readWavBytes, type ToneSpec } from './helpers/audio.js';
 import { emptyZip, floatSine, pngImage, renderLavfi, truncated, wavBytes, writeFixture } from './helpers/corpus.js';

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAudioCodec } from '../node_app/server/adapters/media/audio-codec.js';
-import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
 import { binaryParser, makeClip } from './helpers/audio.js';
 import { ffmpegChildren } from './helpers/processes.js';
 import { startTestServer, type TestServer } from './helpers/server.js';

@@ -1,7 +1,7 @@
 import type { Store } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { createAudioCodec, type AudioCodec } from './adapters/media/audio-codec.js';
-import { resolveFfmpeg, type FfmpegBinary } from './adapters/media/ffmpeg.js';
+import { resolveFfmpeg, type FfmpegBinary } from './adapters/media/ffmpeg/binary.js';
 import { BullQueue, BullRunner } from './adapters/queue/bullmq-queue.js';
 import { noRunner, type JobQueue, type JobRunner } from './adapters/queue/job-queue.js';
 import { MemoryQueue } from './adapters/queue/memory-queue.js';

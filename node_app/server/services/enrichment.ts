@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { CONTENT_TYPES, type JobOutput, type JobPeaks, type JobStage } from '../../contract/index.js';
 import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
 import type { AudioCodec, PcmStream } from '../adapters/media/audio-codec.js';
-import type { PcmLayout } from '../adapters/media/ffmpeg.js';
+import type { PcmLayout } from '../adapters/media/ffmpeg/policy.js';
 import type { WavWriter } from '../adapters/media/wav.js';
 import type { BlobStore } from '../adapters/storage/blob-store.js';
 import type { FileStore } from '../adapters/storage/file-store.js';

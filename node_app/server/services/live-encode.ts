@@ -1,6 +1,7 @@
 import { CONTENT_TYPES, type CompressedFormat } from '../../contract/index.js';
 import type { AudioCodec } from '../adapters/media/audio-codec.js';
-import type { PcmEncoder, PcmLayout } from '../adapters/media/ffmpeg.js';
+import type { PcmEncoder } from '../adapters/media/ffmpeg/encode.js';
+import type { PcmLayout } from '../adapters/media/ffmpeg/policy.js';
 import type { BlobStore } from '../adapters/storage/blob-store.js';
 import type { FileStore } from '../adapters/storage/file-store.js';
 import { jobFiles } from '../adapters/storage/job-files.js';

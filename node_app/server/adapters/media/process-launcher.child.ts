@@ -9,8 +9,8 @@ import type { FromLauncher, ToLauncher } from './process-launcher.js';
  */
 const children = new Map<number, ChildProcess>();
 
-function send(message: FromLauncher, handle?: Socket): void {
-  process.send?.(message, handle);
+function send(message: FromLauncher, handle?: Socket, sent?: () => void): void {
+  process.send?.(message, handle, {}, sent);
 }
 
 process.on('message', (message: ToLauncher) => {
@@ -18,17 +18,17 @@ process.on('message', (message: ToLauncher) => {
     children.get(message.id)?.kill('SIGKILL');
     return;
   }
-  const { id, command, args, niceness, captureStdout, pipeStdin } = message;
-  const child = spawn(command, args, { stdio: [pipeStdin ? 'pipe' : 'ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'] });
+  const { id, command, args, niceness, captureStdout, pipe } = message;
+  const child = spawn(command, args, { stdio: [pipe === 'stdin' ? 'pipe' : 'ignore', captureStdout || pipe === 'stdout' ? 'pipe' : 'ignore', 'pipe'] });
   if (child.pid !== undefined) children.set(id, child);
-  let stderr = '';
+  const stderr = new HeadAndTail();
   let stdout = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    if (stdout.length < 2000) stdout = (stdout + chunk.toString('utf8')).slice(0, 2000);
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-2000);
-  });
+  if (captureStdout) {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (stdout.length < 2000) stdout = (stdout + chunk.toString('utf8')).slice(0, 2000);
+    });
+  }
+  child.stderr?.on('data', (chunk: Buffer) => stderr.add(chunk.toString('utf8')));
   child.once('spawn', () => {
     if (niceness && child.pid !== undefined) {
       try {
@@ -37,9 +37,14 @@ process.on('message', (message: ToLauncher) => {
         // A platform that refuses a lower priority still runs the command, only at normal priority.
       }
     }
-    // The stdin handle moves to the server, which streams into it; this process keeps no copy.
+    // The pipe's handle moves to the server, which streams into or out of it; this process keeps no copy.
     // A spawned child's pipes are sockets, whatever the typings say.
-    send({ type: 'spawned', id, pid: child.pid ?? 0 }, (child.stdin as Socket | null) ?? undefined);
+    const handle = pipe === 'stdin' ? child.stdin : pipe === 'stdout' ? child.stdout : null;
+    // Node waits for a child's readable pipes to close before it reports the child closed; a stdout that went
+    // to the server is closed here once sent, or this process would never report the exit.
+    send({ type: 'spawned', id, pid: child.pid ?? 0 }, (handle as Socket | null) ?? undefined, () => {
+      if (pipe === 'stdout') child.stdout?.destroy();
+    });
   });
   child.once('error', (error: NodeJS.ErrnoException) => {
     // Only a failed start leaves no process behind; any other error is followed by 'close'.
@@ -47,9 +52,28 @@ process.on('message', (message: ToLauncher) => {
   });
   child.once('close', (code, signal) => {
     children.delete(id);
-    send({ type: 'exit', id, code, signal, stderr, stdout });
+    send({ type: 'exit', id, code, signal, stderr: stderr.text(), stdout });
   });
 });
+
+/**
+ * What a command wrote to stderr, bounded: its start says what ffmpeg read (the probe's report), its end why it
+ * stopped (an encode's last error); a long run's progress in between is dropped.
+ */
+class HeadAndTail {
+  private head = '';
+  private tail = '';
+
+  add(text: string): void {
+    const room = 12_000 - this.head.length;
+    this.head += text.slice(0, Math.max(0, room));
+    if (room < text.length) this.tail = (this.tail + text.slice(Math.max(0, room))).slice(-4_000);
+  }
+
+  text(): string {
+    return this.tail ? `${this.head}\n…\n${this.tail}` : this.head;
+  }
+}
 
 process.on('disconnect', () => {
   for (const child of children.values()) child.kill('SIGKILL');
