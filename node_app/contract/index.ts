@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './formats.js';
 export * from './job-state.js';
 export * from './params.js';
+export * from './paths.js';
 export * from './recipe.js';
 export * from './style-spec.js';
 export * from './views.js';

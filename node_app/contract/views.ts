@@ -9,6 +9,10 @@ import { STYLE_ID } from './style-spec.js';
 
 export const STYLE_KINDS = ['genre', 'nature', 'instrument', 'texture'] as const;
 
+/** The body of every error answer. */
+export const errorBodySchema = z.object({ error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }) });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
 /** A style as clients see it (`GET /api/styles`). */
 export const styleSchema = z.object({
   id: z.string().check(z.regex(STYLE_ID)),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
+import { API_PATHS } from '../contract/index.js';
 import type { Config } from './config.js';
 import { apiNotFound, errorHandler } from './error-handler.js';
 import type { Logger } from './logger.js';
@@ -63,7 +64,7 @@ export function createApp({ config, logger, files, models, jobs, readiness, rate
     minFreeBytes: config.minFreeDiskBytes,
   };
   app.use(metaRoutes(models, readiness, { maxUploadBytes: config.maxUploadBytes, maxDurationSeconds: config.maxDurationSeconds }));
-  app.post(['/api/enrich', '/api/jobs'], workRateLimit(config.rateLimitPerMinute, rateLimitStore));
+  app.post([API_PATHS.enrich, API_PATHS.jobs], workRateLimit(config.rateLimitPerMinute, rateLimitStore));
   app.use(enrichRoutes(jobs, limits));
   app.use(jobRoutes(jobs, limits));
   app.use('/api', apiNotFound);

@@ -13,7 +13,7 @@ import { ObjectStore } from './adapters/storage/object-store.js';
 import { S3BlobStore } from './adapters/storage/s3-blob-store.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { JobData, JobResult } from './services/job-record.js';
+import { jobPayloads, type JobData, type JobResult } from './services/job-record.js';
 import { JobService } from './services/job-service.js';
 import { ModelService } from './services/model-service.js';
 import type { Models } from './services/models.js';
@@ -106,9 +106,9 @@ function queueParts(config: Config, logger: Logger, role: Role): QueueParts {
   const { url, lockMs } = config.redis;
   // One plain client for the queue's cancellation marks and the rate limit; the queue closes it.
   const redis = redisClient(url);
-  const queue = new BullQueue<JobData, JobResult>(url, redis);
+  const queue = new BullQueue<JobData, JobResult>(url, redis, jobPayloads);
   if (role === 'worker') {
-    const runner = new BullRunner<JobData, JobResult>(url, redisClient(url), { concurrency: config.workers, lockMs });
+    const runner = new BullRunner<JobData, JobResult>(url, redisClient(url), jobPayloads, { concurrency: config.workers, lockMs });
     runner.onError((error) => logger.error({ err: error }, 'queue connection error'));
     return { queue, runner };
   }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { AppError, enrichParamsSchema } from '../../contract/index.js';
+import { API_PATHS, AppError, enrichParamsSchema } from '../../contract/index.js';
 import type { JobService } from '../services/job-service.js';
 import { sendResult } from './send-result.js';
 import { audioUpload, discardUploadOnError, requireUpload, type UploadLimits } from './upload.js';
@@ -12,7 +12,7 @@ import { validate } from './validate.js';
 export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
   const router = Router();
   const form = validate('body', enrichParamsSchema);
-  router.post('/api/enrich', audioUpload(limits), form, async (req, res) => {
+  router.post(API_PATHS.enrich, audioUpload(limits), form, async (req, res) => {
     const upload = requireUpload(req);
     const job = await jobs.submit(upload, form.of(req));
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { enrichParamsSchema, errors, feedbackSchema, isFinished, resultQuerySchema } from '../../contract/index.js';
+import { API_PATHS, enrichParamsSchema, errors, feedbackSchema, isFinished, resultQuerySchema, safeFileName } from '../../contract/index.js';
 import type { Job, JobService } from '../services/job-service.js';
 import { presentJob, presentRecipe } from './presenters.js';
 import { sendResult, sendStored } from './send-result.js';
@@ -13,16 +13,16 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
   const resultQuery = validate('query', resultQuerySchema);
   const feedback = validate('body', feedbackSchema);
 
-  router.post('/api/jobs', audioUpload(limits), form, async (req, res) => {
+  router.post(API_PATHS.jobs, audioUpload(limits), form, async (req, res) => {
     const job = await jobs.submit(requireUpload(req), form.of(req));
-    res.status(202).location(`/api/jobs/${job.id}`).json(presentJob(job));
+    res.status(202).location(API_PATHS.job(job.id)).json(presentJob(job));
   });
 
-  router.get('/api/jobs/:id', async (req, res) => {
+  router.get(API_PATHS.job(':id'), async (req, res) => {
     res.json(presentJob(await jobs.get(req.params.id)));
   });
 
-  router.get('/api/jobs/:id/events', async (req, res) => {
+  router.get(API_PATHS.events(':id'), async (req, res) => {
     const job = await jobs.get(req.params.id);
     res.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
@@ -44,21 +44,21 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
     await jobs.get(job.id).then(send, () => res.end());
   });
 
-  router.get('/api/jobs/:id/result', resultQuery, async (req, res) => {
+  router.get(API_PATHS.result(':id'), resultQuery, async (req, res) => {
     const job = await jobs.get(req.params.id);
     await sendResult(res, jobs, job, resultQuery.of(req).format ?? job.params.format);
   });
 
-  router.get('/api/jobs/:id/input', async (req, res) => {
+  router.get(API_PATHS.input(':id'), async (req, res) => {
     const job = await jobs.get(req.params.id);
     const file = await jobs.input(job.id);
     // Served as a download, never rendered: it is a stranger's file.
-    res.attachment(job.input.name.replace(/[^A-Za-z0-9 ._-]+/g, '_').slice(0, 100) || 'input');
+    res.attachment(safeFileName(job.input.name).slice(0, 100) || 'input');
     res.set({ 'Content-Type': 'application/octet-stream', 'X-Content-Type-Options': 'nosniff' });
     await sendStored(res, file);
   });
 
-  router.get('/api/jobs/:id/peaks', async (req, res) => {
+  router.get(API_PATHS.peaks(':id'), async (req, res) => {
     const job = await jobs.get(req.params.id);
     const peaks = await jobs.peaks(job.id).catch(() => {
       throw errors.jobNotFound();
@@ -67,17 +67,17 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
     res.set('Cache-Control', peaks.complete ? 'private, max-age=3600' : 'no-store').json(peaks);
   });
 
-  router.get('/api/jobs/:id/recipe', async (req, res) => {
+  router.get(API_PATHS.recipe(':id'), async (req, res) => {
     const job = await jobs.get(req.params.id);
     res.attachment(`${job.id}.recipe.json`).json(presentRecipe(job));
   });
 
-  router.post('/api/jobs/:id/feedback', feedback, async (req, res) => {
+  router.post(API_PATHS.feedback(':id'), feedback, async (req, res) => {
     const job = await jobs.get(req.params.id);
     res.json(presentJob(await jobs.setFeedback(job.id, feedback.of(req).rating)));
   });
 
-  router.delete('/api/jobs/:id', async (req, res) => {
+  router.delete(API_PATHS.job(':id'), async (req, res) => {
     const job = await jobs.get(req.params.id);
     await jobs.remove(job.id);
     res.status(204).end();

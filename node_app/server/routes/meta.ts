@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { API_PATHS } from '../../contract/index.js';
 import type { Models } from '../services/models.js';
 import type { Readiness } from '../services/readiness.js';
 
@@ -29,12 +30,12 @@ export function metaRoutes(models: Models, readiness: Readiness, limits: PublicL
     res.status(503).set('Retry-After', '5').json({ status, ...(problem ? { message: problem } : {}), checks });
   });
 
-  router.get('/api/styles', (_req, res) => {
+  router.get(API_PATHS.styles, (_req, res) => {
     const catalog = models.catalog();
     res.json({ styles: catalog.list(), defaultStyle: catalog.defaultStyle });
   });
 
-  router.get('/api/limits', (_req, res) => {
+  router.get(API_PATHS.limits, (_req, res) => {
     res.json(limits);
   });
 

@@ -1,9 +1,13 @@
+import { z } from 'zod/mini';
 import {
   AppError,
   ERROR_CODES,
   errors,
   JOB_STAGES,
+  jobOutputSchema,
+  jobParamsSchema,
   progressAt,
+  RATINGS,
   STAGE_RULES,
   type ErrorCode,
   type JobOutput,
@@ -36,21 +40,34 @@ export interface Upload {
   originalName: string;
 }
 
-/** A job's record in the queue, written by the process that accepted it: all a runner needs to run it. */
-export interface JobData {
-  params: JobParams;
+/**
+ * A job's record in the queue, written by the process that accepted it: all a runner needs to run it. A queue
+ * shared between processes parses it with this schema on the way out, so a record that is not one is refused
+ * instead of trusted.
+ */
+export const jobDataSchema = z.object({
+  params: jobParamsSchema,
   /** The model's style weights, settled once when the job was accepted. */
-  styleVector: number[];
-  input: Job['input'];
-  createdAt: string;
-  expiresAt: string;
-  feedback?: Rating;
-}
+  styleVector: z.array(z.number()),
+  input: z.object({ name: z.string() }),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  feedback: z.optional(z.enum(RATINGS)),
+});
+export type JobData = z.infer<typeof jobDataSchema>;
 
 /** What a runner leaves in the queue when the job is done; its files are in the blob store. */
-export interface JobResult {
-  output: JobOutput;
-}
+export const jobResultSchema = z.object({ output: jobOutputSchema });
+export type JobResult = z.infer<typeof jobResultSchema>;
+
+/** A runner's progress report: the stage it is in, and the fraction of that stage done. */
+const progressSchema = z.object({ stage: z.enum(JOB_STAGES), fraction: z.number().check(z.minimum(0), z.maximum(1)) });
+
+/** How a shared queue reads what it holds. */
+export const jobPayloads = {
+  data: (raw: unknown): JobData => jobDataSchema.parse(raw),
+  result: (raw: unknown): JobResult => jobResultSchema.parse(raw),
+};
 
 export type JobRecord = QueuedJob<JobData, JobResult>;
 
@@ -107,9 +124,8 @@ function stageOf(record: JobRecord): { stage: JobStage; fraction: number } {
 
 /** A runner's progress report, or null for anything that is not one. */
 function reportOf(progress: unknown): { stage: JobStage; fraction: number } | null {
-  const { stage, fraction } = (progress ?? {}) as { stage?: unknown; fraction?: unknown };
-  const known = JOB_STAGES.find((s) => s === stage);
-  return known && typeof fraction === 'number' ? { stage: known, fraction } : null;
+  const parsed = progressSchema.safeParse(progress);
+  return parsed.success ? parsed.data : null;
 }
 
 /** A runner records a failure as JSON; anything else (a job stalled past its limit) is the server's fault. */

@@ -6,6 +6,7 @@ import {
   ErrorCode,
   errors,
   isFinished,
+  jobPeaksSchema,
   type CompressedFormat,
   type EnrichParams,
   type JobPeaks,
@@ -209,7 +210,7 @@ export class JobService {
     const job = await this.get(id);
     if (job.status === 'done') {
       const stored = await this.stored(jobFiles.peaks(job.id)).open();
-      return JSON.parse(await text(stored.body)) as JobPeaks;
+      return jobPeaksSchema.parse(JSON.parse(await text(stored.body)));
     }
     // Runners elsewhere report progress, not the growing waveform: the picture comes with the result.
     return this.runs.get(job.id)?.enrichment?.peaks() ?? EMPTY_PEAKS;

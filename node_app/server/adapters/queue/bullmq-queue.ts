@@ -13,6 +13,12 @@ const PROGRESS_EVERY_MS = 500;
 /** How often a running job looks whether it was deleted meanwhile. */
 const CANCEL_POLL_MS = 1_000;
 
+/** How the queue reads the jobs' data and results out of Redis: it parses them, never casts them. */
+export interface Payloads<D, R> {
+  data(raw: unknown): D;
+  result(raw: unknown): R;
+}
+
 /**
  * The queue of the distributed mode, on BullMQ over Redis: every web process adds and looks up jobs, hears of
  * their changes from whichever process made them (BullMQ's QueueEvents), and marks jobs as deleted for their
@@ -27,6 +33,7 @@ export class BullQueue<D, R> implements JobQueue<D, R> {
   constructor(
     private readonly redisUrl: string,
     private readonly redis: Redis,
+    private readonly payloads: Payloads<D, R>,
   ) {
     this.queue = new Queue(QUEUE_NAME, { connection: redisOptions(redisUrl), streams: { events: { maxLen: EVENTS_MAX_LEN } } });
   }
@@ -42,7 +49,7 @@ export class BullQueue<D, R> implements JobQueue<D, R> {
     if (!job) return null;
     const state = await job.getState();
     if (state === 'unknown') return null;
-    return toQueued(job, state === 'active' || state === 'completed' || state === 'failed' ? state : 'waiting');
+    return toQueued(job, state === 'active' || state === 'completed' || state === 'failed' ? state : 'waiting', this.payloads);
   }
 
   /** Workers in other processes cannot be counted as free: every job not taken yet waits. */
@@ -71,7 +78,7 @@ export class BullQueue<D, R> implements JobQueue<D, R> {
     const PAGE = 200;
     for (let start = 0; ; start += PAGE) {
       const jobs = await this.queue.getJobs(['completed', 'failed'], start, start + PAGE - 1, true);
-      for (const job of jobs) if (job?.id) yield { id: job.id, data: job.data as D };
+      for (const job of jobs) if (job?.id) yield { id: job.id, data: this.payloads.data(job.data) };
       if (jobs.length < PAGE) return;
     }
   }
@@ -119,6 +126,7 @@ export class BullRunner<D, R> implements JobRunner<D, R> {
   constructor(
     redisUrl: string,
     private readonly redis: Redis,
+    private readonly payloads: Pick<Payloads<D, R>, 'data'>,
     options: BullRunnerOptions,
   ) {
     this.worker = new Worker(QUEUE_NAME, (job: BullJob, token?: string) => this.process(job, token), {
@@ -162,7 +170,7 @@ export class BullRunner<D, R> implements JobRunner<D, R> {
     try {
       const outcome = await run({
         id: job.id!,
-        data: job.data as D,
+        data: this.payloads.data(job.data),
         signal: controller.signal,
         cancelled,
         progress: async (report: ProgressReport) => {
@@ -190,13 +198,13 @@ export class BullRunner<D, R> implements JobRunner<D, R> {
   }
 }
 
-function toQueued<D, R>(job: BullJob, state: QueuedState): QueuedJob<D, R> {
+function toQueued<D, R>(job: BullJob, state: QueuedState, payloads: Payloads<D, R>): QueuedJob<D, R> {
   return {
     id: job.id!,
     state,
-    data: job.data as D,
+    data: payloads.data(job.data),
     progress: job.progress,
-    result: state === 'completed' ? (job.returnvalue as R) : undefined,
+    result: state === 'completed' ? payloads.result(job.returnvalue) : undefined,
     failure: state === 'failed' ? job.failedReason : undefined,
   };
 }

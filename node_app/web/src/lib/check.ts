@@ -1,4 +1,4 @@
-import { ErrorCode, isSectionTooShort, MIN_SECTION_SECONDS } from '../../../contract';
+import { ErrorCode, isSectionOrdered, isSectionTooShort, MIN_SECTION_SECONDS } from '../../../contract';
 import type { Limits } from '../api';
 
 /** Why a chosen file would be refused by the server, found before a byte is uploaded: the server's code for it. */
@@ -15,8 +15,9 @@ export interface SourceFacts {
   end?: number;
 }
 
-const minutes = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
-const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+/** Seconds as m:ss, the way a player shows a length. */
+export const minutes = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
+export const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 
 /** The same limits the server applies (GET /api/limits), in the order a person can act on them. */
 export function checkSource({ bytes, duration, start, end }: SourceFacts, limits: Limits): SourceProblem | null {
@@ -27,7 +28,7 @@ export function checkSource({ bytes, duration, start, end }: SourceFacts, limits
       message: `The file is ${megabytes(bytes)}; the limit is ${megabytes(limits.maxUploadBytes)}. Choose a shorter file or a compressed one (mp3, ogg, m4a).`,
     };
   }
-  if (start !== undefined && end !== undefined && start >= end) {
+  if (!isSectionOrdered(start, end)) {
     return { code: 'INVALID_SECTION', message: 'The section’s start must be before its end.' };
   }
   if (end !== undefined && isSectionTooShort(start, end)) {
