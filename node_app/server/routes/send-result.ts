@@ -22,18 +22,20 @@ export async function sendResult(res: Response, jobs: JobService, job: Job, form
 /** Streams a job's stored file, honouring `Range`. */
 export async function sendStored(res: Response, file: StoredFile, headers: Record<string, string> = {}): Promise<void> {
   const object = await file.open(res.req.headers.range);
-  res.status(object.contentRange ? 206 : 200).set({
-    ...headers,
-    'Accept-Ranges': 'bytes',
-    'Content-Length': String(object.length),
-    ...(object.contentRange ? { 'Content-Range': object.contentRange } : {}),
-  });
-  // A one-shot enrich's response already carries the upload's, the job's and the logger's close listeners; the
-  // pipeline's own would otherwise trip Node's leak warning (ten per emitter) on every such answer.
-  setMaxListeners(20, res);
-  // A client that hangs up mid-download ends the pipeline early; that is its choice, not a server error.
-  await pipeline(object.body, res).catch((error: unknown) => {
-    if (!res.headersSent) throw error;
+  try {
+    res.status(object.contentRange ? 206 : 200).set({
+      ...headers,
+      'Accept-Ranges': 'bytes',
+      'Content-Length': String(object.length),
+      ...(object.contentRange ? { 'Content-Range': object.contentRange } : {}),
+    });
+    // A one-shot enrich's response already carries the upload's, the job's and the logger's close listeners; the
+    // pipeline's own would otherwise trip Node's leak warning (ten per emitter) on every such answer.
+    setMaxListeners(20, res);
+    await pipeline(object.body, res);
+  } catch (error) {
+    // The file is closed whatever happened; a client that hangs up mid-download is its choice, not a server error.
     object.body.destroy();
-  });
+    if (!res.headersSent) throw error;
+  }
 }
