@@ -9,45 +9,7 @@ import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { presentJob } from '../routes/presenters.js';
 import type { Job, JobService } from './job-service.js';
-import type { Models } from './models.js';
-import { StyleCatalog } from './style-catalog.js';
-
-/**
- * The job state machine with a fake model (it halves the music, and waits while `held`): no ONNX Runtime and,
- * for WAV input, no ffmpeg. The real file store and WAV codec run underneath.
- */
-class FakeModels implements Models {
-  readonly state = { status: 'ready', version: 'fake', styles: 2 } as const;
-  private readonly styles = new StyleCatalog(
-    ['rain', 'blues'].map((id, index) => ({ id, index, label: id, kind: 'nature' as const, description: id })),
-    'rain',
-  );
-  private release: () => void = () => undefined;
-  private held: Promise<void> | null = null;
-  failure: Error | null = null;
-
-  hold(): void {
-    this.held = new Promise((resolve) => (this.release = resolve));
-  }
-
-  let(): void {
-    this.held = null;
-    this.release();
-  }
-
-  start = async () => undefined;
-  close = async () => undefined;
-  catalog = () => this.styles;
-
-  async *enrich(input: { chunks: AsyncIterable<Float32Array[]> }, _request: unknown, hooks: { signal?: AbortSignal }): AsyncGenerator<Float32Array[]> {
-    for await (const chunk of input.chunks) {
-      await this.held;
-      hooks.signal?.throwIfAborted();
-      if (this.failure) throw this.failure;
-      yield chunk.map((channel) => channel.map((v) => v / 2));
-    }
-  }
-}
+import { FakeModels } from '../../../test/helpers/fakes.js';
 
 let cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -93,6 +55,8 @@ function stagesOf(jobs: JobService, id: string): string[] {
   return stages;
 }
 
+// The job state machine in the embedded mode (jobs in memory, files on local disk) with a fake model: no ONNX
+// Runtime and, for WAV input, no ffmpeg. The real file store and WAV codec run underneath.
 describe('JobService', () => {
   it('takes a job from queued through decoding, enriching and encoding to done, and keeps its result', async () => {
     const { jobs, models, submit } = await setup();

@@ -18,13 +18,13 @@ interface Consumer<D, R> {
 /**
  * The queue of the embedded mode: records in this process's memory, taken by this process's own runner, so
  * they go when the process goes. A job is handed to a free runner slot the moment it is added, so `waiting`
- * counts only jobs that really wait.
+ * counts only jobs that really wait. (Tests stand it in for a shared queue, with several runners.)
  */
 export class MemoryQueue<D, R> implements JobQueue<D, R> {
   private readonly entries = new Map<string, Entry<D, R>>();
   private readonly waiting: string[] = [];
   private readonly changes = new EventEmitter();
-  private consumer: Consumer<D, R> | null = null;
+  private readonly consumers: Array<Consumer<D, R>> = [];
   private strand: ((id: string) => Promise<string>) | null = null;
 
   constructor() {
@@ -44,7 +44,7 @@ export class MemoryQueue<D, R> implements JobQueue<D, R> {
   }
 
   async backlog(): Promise<{ waiting: number; idleRunners: number }> {
-    const idle = this.consumer && !this.consumer.closed ? this.consumer.free : 0;
+    const idle = this.consumers.reduce((sum, consumer) => sum + (consumer.closed ? 0 : consumer.free), 0);
     return { waiting: this.waiting.length, idleRunners: idle };
   }
 
@@ -95,22 +95,25 @@ export class MemoryQueue<D, R> implements JobQueue<D, R> {
 
   /** This process's runner: takes the queue's jobs, `concurrency` at a time, in the order they came. */
   runner(concurrency: number): JobRunner<D, R> {
+    let consumer: Consumer<D, R> | null = null;
     return {
       start: (run) => {
-        this.consumer = { run, free: concurrency, closed: false, active: new Set() };
+        consumer = { run, free: concurrency, closed: false, active: new Set() };
+        this.consumers.push(consumer);
         this.dispatch();
       },
       close: async () => {
-        if (!this.consumer) return;
-        this.consumer.closed = true;
-        await Promise.all(this.consumer.active);
+        if (!consumer) return;
+        consumer.closed = true;
+        await Promise.all(consumer.active);
       },
     };
   }
 
   private dispatch(): void {
-    const consumer = this.consumer;
-    while (consumer && !consumer.closed && consumer.free > 0 && this.waiting.length > 0) {
+    for (;;) {
+      const consumer = this.consumers.find((c) => !c.closed && c.free > 0);
+      if (!consumer || this.waiting.length === 0) return;
       const entry = this.entries.get(this.waiting.shift()!);
       if (!entry) continue;
       consumer.free--;

@@ -23,6 +23,9 @@ export interface StoredObject {
 const PART_BYTES = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
 
+/** A bucket, as the S3 blob store uses it; tests stand an in-memory one in for it. */
+export type ObjectStorage = Pick<ObjectStore, 'putFile' | 'get' | 'getFile' | 'exists' | 'list' | 'removePrefix' | 'check' | 'close'>;
+
 /**
  * Files in an S3 bucket (AWS, Bucketeer, or an S3-compatible server at `endpoint`), always streamed: to and
  * from files on the local disk or an HTTP response, never whole in memory.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RangeNotSatisfiable, type BlobRead, type BlobStore, type LocalCopy } from './blob-store.js';
 import type { FileStore } from './file-store.js';
 import { jobIdOfKey, jobPrefix, JOBS_FOLDER, keyOf, type JobFile } from './job-files.js';
-import type { ObjectStore } from './object-store.js';
+import type { ObjectStorage } from './object-store.js';
 
 /**
  * `FILE_STORAGE=s3`: a job's files in a bucket, under the same names as on local storage, where every web and
@@ -11,7 +11,7 @@ import type { ObjectStore } from './object-store.js';
  */
 export class S3BlobStore implements BlobStore {
   constructor(
-    private readonly objects: ObjectStore,
+    private readonly objects: ObjectStorage,
     private readonly files: FileStore,
   ) {}
 
