@@ -6,6 +6,8 @@ import type { OutputFormat } from './formats.js';
  * them and the web app calls them (with an id it has encoded).
  */
 export const API_PATHS = {
+  health: '/healthz',
+  ready: '/readyz',
   styles: '/api/styles',
   limits: '/api/limits',
   enrich: '/api/enrich',

@@ -9,6 +9,19 @@ import { STYLE_ID } from './style-spec.js';
 
 export const STYLE_KINDS = ['genre', 'nature', 'instrument', 'texture'] as const;
 
+/** `GET /healthz`: the port is bound. */
+export const healthSchema = z.object({ status: z.literal('ok') });
+export type HealthView = z.infer<typeof healthSchema>;
+
+/** `GET /readyz`: whether a job can run end to end, and each thing it needs ("ok", or why not). */
+export const readinessSchema = z.object({
+  status: z.enum(['ready', 'loading', 'failed', 'unavailable']),
+  models: z.optional(z.object({ version: z.string(), styles: z.number() })),
+  message: z.optional(z.string()),
+  checks: z.record(z.string(), z.string()),
+});
+export type ReadinessView = z.infer<typeof readinessSchema>;
+
 /** The body of every error answer. */
 export const errorBodySchema = z.object({ error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }) });
 export type ErrorBody = z.infer<typeof errorBodySchema>;

@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import { enrichRoutes } from './routes/enrich.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { workRateLimit } from './routes/rate-limit.js';
 import type { FileStore } from './adapters/storage/file-store.js';
 import type { JobService } from './services/job-service.js';
@@ -67,6 +68,7 @@ export function createApp({ config, logger, files, models, jobs, readiness, rate
   app.post([API_PATHS.enrich, API_PATHS.jobs], workRateLimit(config.rateLimitPerMinute, rateLimitStore));
   app.use(enrichRoutes(jobs, limits));
   app.use(jobRoutes(jobs, limits));
+  app.use(openApiRoutes());
   app.use('/api', apiNotFound);
 
   const web = webAssets(config.webDir);
