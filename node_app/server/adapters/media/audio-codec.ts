@@ -5,9 +5,9 @@ import { streamWithFfmpeg } from './ffmpeg/decode.js';
 import { encodeWithFfmpeg, streamEncodeWithFfmpeg, type PcmEncoder } from './ffmpeg/encode.js';
 import { describeContainer, type PcmLayout } from './ffmpeg/policy.js';
 import { probeAudio } from './ffmpeg/probe.js';
-import { FfmpegError } from './ffmpeg/run.js';
+import { FfmpegError, type FfmpegFailure } from './ffmpeg/run.js';
 import { isAbortError } from '../../errors.js';
-import { MediaError } from './media-error.js';
+import { MediaError, type MediaProblem } from './media-error.js';
 import { ProcessLauncher } from './process-launcher.js';
 import { createWavWriter, looksLikeWav, openWavFile, type WavSource, type WavWriter } from './wav.js';
 
@@ -196,34 +196,36 @@ async function decodeFfmpeg(
   };
 }
 
+/**
+ * What each way ffmpeg fails means for a decode and for an encode. A crash while decoding is this file's doing
+ * (the same file crashes it every time); a kill from outside is not.
+ */
+const DECODE_PROBLEMS: Record<FfmpegFailure, MediaProblem> = {
+  timeout: 'decode-timeout',
+  killed: 'decoder-killed',
+  unavailable: 'ffmpeg-unavailable',
+  crashed: 'undecodable',
+  failed: 'undecodable',
+  'disk-full': 'undecodable',
+};
+const ENCODE_PROBLEMS: Record<FfmpegFailure, MediaProblem> = {
+  timeout: 'encode-timeout',
+  unavailable: 'ffmpeg-unavailable',
+  'disk-full': 'disk-full',
+  killed: 'encode-failed',
+  crashed: 'encode-failed',
+  failed: 'encode-failed',
+};
+
 function fromFfmpegError(error: unknown): Error {
   if (isAbortError(error)) return error;
   if (!(error instanceof FfmpegError)) return new MediaError('undecodable', error instanceof Error ? error.message : String(error));
-  switch (error.reason) {
-    case 'timeout':
-      return new MediaError('decode-timeout', error.message);
-    // A crash is this file's doing (the same file crashes it every time); a kill from outside is not.
-    case 'killed':
-      return new MediaError('decoder-killed', error.message);
-    case 'unavailable':
-      return new MediaError('ffmpeg-unavailable', error.message);
-    default:
-      return new MediaError('undecodable', error.message);
-  }
+  return new MediaError(DECODE_PROBLEMS[error.reason], error.message);
 }
 
 function fromEncodeError(error: unknown): Error {
   if (!(error instanceof FfmpegError)) return error instanceof Error ? error : new Error(String(error));
-  switch (error.reason) {
-    case 'timeout':
-      return new MediaError('encode-timeout', error.message);
-    case 'unavailable':
-      return new MediaError('ffmpeg-unavailable', error.message);
-    case 'disk-full':
-      return new MediaError('disk-full', error.message);
-    default:
-      return new MediaError('encode-failed', error.message);
-  }
+  return new MediaError(ENCODE_PROBLEMS[error.reason], error.message);
 }
 
 function startPastEnd(durationSeconds: number): MediaError {
