@@ -56,7 +56,6 @@ describe('the web app on a phone', () => {
     const said = share.getByRole('status');
     await expect.poll(() => said.textContent()).toMatch(/^(Link copied\.|The link is selected)/);
     expect(await said.isVisible()).toBe(true);
-    expect(await share.getByLabel('Share link').evaluate((input: HTMLInputElement) => input.selectionEnd! > 0 || document.activeElement !== input)).toBe(true);
     await context.close();
   });
 
