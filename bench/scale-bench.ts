@@ -48,7 +48,8 @@ export async function benchScale(input: BenchInput, style: string, options: Scal
   const backing = await startBackingServices();
   const web = await BenchServer.start({ ...backing.env, ...UNLIMITED, DATA_DIR: path.join(scratch, 'scale-web') });
   try {
-    await web.waitFor('/readyz');
+    // Its style list, not /readyz: a web process is ready only once a worker is connected, and none is yet.
+    await web.waitFor('/api/styles');
     for (const count of workerCounts) {
       const workers = await Promise.all(
         Array.from({ length: count }, (_, i) => BenchWorker.start({ ...backing.env, WORKERS: '1', DATA_DIR: path.join(scratch, `scale-worker-${count}-${i}`) })),

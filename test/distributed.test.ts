@@ -101,8 +101,9 @@ describe('distributed mode: two web and two worker processes on one queue and on
     backing = await startBackingServices();
     store = new ObjectStore(loadConfig({ ...backing.env }).objectStore!);
     const common = { MAX_QUEUE: '2', RATE_LIMIT_PER_MIN: '6', LOG_LEVEL: 'warn' };
-    webs = await Promise.all([startWeb(backing.env, common), startWeb(backing.env, common)]);
+    // Workers first: a web process is ready only once a worker is connected to take its jobs.
     workers = await Promise.all([startWorker(backing.env, workerEnv), startWorker(backing.env, workerEnv)]);
+    webs = await Promise.all([startWeb(backing.env, common), startWeb(backing.env, common)]);
   }, 180_000);
 
   afterAll(async () => {
@@ -262,11 +263,14 @@ describe('distributed mode: two web and two worker processes on one queue and on
   it('the per-address rate limit is shared by the web processes', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const res = await fetch(`${webs[i % 2].base}/api/jobs`, { method: 'POST', headers: { 'X-Forwarded-For': '198.51.100.9' } });
+      // Only work taken on counts; a file that is decoded and found not to be audio was work.
+      const form = new FormData();
+      form.append('audio', new Blob(['not a song, but it has to be read to know']), 'notes.mp3');
+      const res = await fetch(`${webs[i % 2].base}/api/enrich`, { method: 'POST', body: form, headers: { 'X-Forwarded-For': '198.51.100.9' } });
       statuses.push(res.status);
     }
     // Six a minute: three through each process would pass two separate limits, not one shared one.
-    expect(statuses.slice(0, 6).every((s) => s === 400)).toBe(true);
+    expect(statuses.slice(0, 6).every((s) => s === 415)).toBe(true);
     expect(statuses[6]).toBe(429);
   });
 

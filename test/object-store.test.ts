@@ -36,6 +36,20 @@ describe('object storage (S3 API, against s3rver)', () => {
     expect(part!.contentRange).toBe(`bytes 100-199/${bytes.length}`);
   });
 
+  it('a missing bucket is named, not reported as UnknownError; the app can create it', async () => {
+    const config = loadConfig({ ...backing.env, S3_BUCKET: 'not-made-yet' }).objectStore!;
+    const missing = new ObjectStore(config);
+    try {
+      await expect(missing.check()).rejects.toThrow(`the bucket "not-made-yet" does not exist at ${backing.env.S3_ENDPOINT}: create it (npm run bucket:create)`);
+      expect(await missing.createBucket()).toBe(true);
+      await missing.check();
+      // Creating it again is harmless.
+      expect(await missing.createBucket()).toBe(false);
+    } finally {
+      missing.close();
+    }
+  });
+
   it('removing a prefix removes every object under it and nothing else', async () => {
     await writeFile(path.join(dir, 'small'), 'x');
     for (const key of ['jobs/b/input', 'jobs/b/result.wav', 'jobs/c/input']) await store.putFile(key, path.join(dir, 'small'));

@@ -17,7 +17,10 @@ function mountedRoutes(app: Express): string[] {
   const walk = (stack: Layer[]): void => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const path of [layer.route.path].flat()) for (const method of Object.keys(layer.route.methods)) found.push(`${method} ${path}`);
+        for (const path of [layer.route.path].flat()) for (const method of Object.keys(layer.route.methods)) {
+          // `_all` is the 405 answer to the methods a path does not take, not a route of its own.
+          if (method !== '_all') found.push(`${method} ${path}`);
+        }
       } else if (layer.handle?.stack) walk(layer.handle.stack);
     }
   };

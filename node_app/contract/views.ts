@@ -72,6 +72,8 @@ export const jobViewSchema = z.object({
   input: z.object({ name: z.string() }),
   output: z.optional(jobOutputSchema),
   error: z.optional(z.object({ code: z.enum(ERROR_CODES), message: z.string() })),
+  /** Why a queued job is held up by something other than the songs ahead of it, e.g. no worker to take it. */
+  notice: z.optional(z.string()),
   feedback: z.optional(z.enum(RATINGS)),
   createdAt: z.string(),
   expiresAt: z.string(),

@@ -1,15 +1,12 @@
 import type { Store } from 'express-rate-limit';
-import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import type { RedisReply } from 'rate-limit-redis';
 import { createAudioCodec, type AudioCodec } from './adapters/media/audio-codec.js';
 import { resolveFfmpeg, type FfmpegBinary } from './adapters/media/ffmpeg/binary.js';
-import { BullQueue, BullRunner } from './adapters/queue/bullmq-queue.js';
 import { noRunner, type JobQueue, type JobRunner } from './adapters/queue/job-queue.js';
 import { MemoryQueue } from './adapters/queue/memory-queue.js';
-import { redisClient } from './adapters/queue/redis.js';
 import type { BlobStore } from './adapters/storage/blob-store.js';
 import { FileStore } from './adapters/storage/file-store.js';
 import { LocalBlobStore } from './adapters/storage/local-blob-store.js';
-import { ObjectStore } from './adapters/storage/object-store.js';
 import { S3BlobStore } from './adapters/storage/s3-blob-store.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -69,11 +66,17 @@ async function compose(config: Config, logger: Logger, role: Role, overrides: Se
   const codec = overrides.codec?.(realCodec) ?? realCodec;
   const probes: Record<string, ReadinessProbe> = {};
 
-  const blobs: BlobStore = config.objectStore ? new S3BlobStore(new ObjectStore(config.objectStore), files) : new LocalBlobStore(files);
+  const blobs = await blobStore(config, files);
   if (config.objectStore) probes.objectStorage = () => blobs.check();
 
-  const { queue, runner, rateLimitStore } = queueParts(config, logger, role);
+  const { queue, runner, rateLimitStore } = await queueParts(config, logger, role);
   if (config.redis) probes.redis = () => queue.ping();
+  if (role === 'web' && config.redis) {
+    probes.workers = async () => {
+      // Jobs would be accepted and wait for ever: this process cannot run a job end to end without one.
+      if ((await queue.runnerCount()) === 0) throw new Error('no worker is connected to the queue, so jobs wait: start one (npm run worker; on Heroku, heroku ps:scale worker=1)');
+    };
+  }
 
   const runsJobs = role === 'worker' || !config.redis;
   const models = overrides.models?.() ?? new ModelService(config.modelsDir, logger, runsJobs ? { workers: config.workers } : undefined);
@@ -97,12 +100,27 @@ interface QueueParts {
   rateLimitStore?: Store;
 }
 
+/**
+ * The files on this machine's disk, or in S3. The AWS SDK, BullMQ and ioredis are loaded only where they are
+ * configured: they hold about 45 MB of resident memory that an embedded server would carry for nothing.
+ */
+async function blobStore(config: Config, files: FileStore): Promise<BlobStore> {
+  if (!config.objectStore) return new LocalBlobStore(files);
+  const { ObjectStore } = await import('./adapters/storage/object-store.js');
+  return new S3BlobStore(new ObjectStore(config.objectStore), files);
+}
+
 /** Records and queue in memory with a runner in this process, or in Redis with worker processes as the runners. */
-function queueParts(config: Config, logger: Logger, role: Role): QueueParts {
+async function queueParts(config: Config, logger: Logger, role: Role): Promise<QueueParts> {
   if (!config.redis) {
     const queue = new MemoryQueue<JobData, JobResult>();
     return { queue, runner: queue.runner(config.workers) };
   }
+  const [{ BullQueue, BullRunner }, { redisClient }, { RedisStore }] = await Promise.all([
+    import('./adapters/queue/bullmq-queue.js'),
+    import('./adapters/queue/redis.js'),
+    import('rate-limit-redis'),
+  ]);
   const { url, lockMs } = config.redis;
   // One plain client for the queue's cancellation marks and the rate limit; the queue closes it.
   const redis = redisClient(url);

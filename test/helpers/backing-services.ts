@@ -13,20 +13,19 @@ export interface BackingServices {
   close(): Promise<void>;
 }
 
-const BUCKET = 'enricher-test';
-
 /**
  * What Heroku's add-ons provide, on this machine: Debian's redis-server on a free 127.0.0.1 port (no disk
- * persistence) and s3rver, an S3-compatible server, in this process. Both start empty and are removed by `close`.
+ * persistence) and s3rver, an S3-compatible server, in this process, with `bucket` made. Both start empty and
+ * are removed by `close`.
  */
-export async function startBackingServices(): Promise<BackingServices> {
+export async function startBackingServices(bucket = 'enricher-test'): Promise<BackingServices> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'enricher-backing-'));
   const redisPort = await freePort();
   const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: 'ignore',
   });
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
-  const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: path.join(dir, 's3'), configureBuckets: [{ name: BUCKET }] });
+  const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: path.join(dir, 's3'), configureBuckets: [{ name: bucket }] });
   try {
     await waitForRedis(redisUrl);
     const { port } = await s3.run();
@@ -34,7 +33,7 @@ export async function startBackingServices(): Promise<BackingServices> {
       redisUrl,
       env: {
         REDIS_URL: redisUrl,
-        S3_BUCKET: BUCKET,
+        S3_BUCKET: bucket,
         S3_ENDPOINT: `http://127.0.0.1:${port}`,
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'S3RVER',

@@ -1,10 +1,11 @@
 import { Router } from 'express';
-import { API_PATHS, enrichParamsSchema, errors, feedbackSchema, isFinished, resultQuerySchema, safeFileName } from '../../contract/index.js';
+import { API_PATHS, attachmentDisposition, enrichParamsSchema, errors, feedbackSchema, isFinished, resultQuerySchema, safeFileName } from '../../contract/index.js';
 import type { Job, JobService } from '../services/job-service.js';
 import { presentJob, presentRecipe } from './presenters.js';
 import { sendResult, sendStored } from './send-result.js';
 import { audioUpload, discardUploadOnError, requireUpload, type UploadLimits } from './upload.js';
 import { validate } from './validate.js';
+import { refuseOtherMethods } from './method-not-allowed.js';
 
 /** The jobs API: for the browser and for files too long for one request through Heroku's router. */
 export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
@@ -53,8 +54,11 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
     const job = await jobs.get(req.params.id);
     const file = await jobs.input(job.id);
     // Served as a download, never rendered: it is a stranger's file.
-    res.attachment(safeFileName(job.input.name).slice(0, 100) || 'input');
-    res.set({ 'Content-Type': 'application/octet-stream', 'X-Content-Type-Options': 'nosniff' });
+    res.set({
+      'Content-Disposition': attachmentDisposition(safeFileName(job.input.name, 100) || 'input'),
+      'Content-Type': 'application/octet-stream',
+      'X-Content-Type-Options': 'nosniff',
+    });
     await sendStored(res, file);
   });
 
@@ -84,5 +88,5 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
   });
 
   router.use(discardUploadOnError);
-  return router;
+  return refuseOtherMethods(router);
 }

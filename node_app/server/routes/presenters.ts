@@ -11,6 +11,7 @@ export function presentJob(job: Job): JobView {
     input: job.input,
     output: job.output,
     error: job.error ? { code: job.error.code, message: job.error.message } : undefined,
+    notice: job.notice,
     feedback: job.feedback,
     createdAt: job.createdAt.toISOString(),
     expiresAt: job.expiresAt.toISOString(),

@@ -29,6 +29,8 @@ export interface Job {
   output?: JobOutput;
   /** Why the job failed, as its client will be told. */
   error?: AppError;
+  /** Why a queued job is held up by something other than the songs ahead of it (no runner to take it). */
+  notice?: string;
   feedback?: Rating;
   createdAt: Date;
   expiresAt: Date;

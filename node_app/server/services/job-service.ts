@@ -68,6 +68,7 @@ export interface StoredFile {
 const ORPHAN_AGE_MS = 15 * 60_000;
 /** Changes can be missed while Redis reconnects; a waiting request looks again this often anyway. */
 const RECHECK_MS = 5_000;
+const NO_RUNNER = 'No worker is connected to take this job; it waits until one starts.';
 
 /** This process's share of a job: its run, and the encodes of its downloads. */
 interface Run {
@@ -148,7 +149,10 @@ export class JobService {
   }
 
   async get(id: string): Promise<Job> {
-    return jobOf(await this.record(id));
+    const job = jobOf(await this.record(id));
+    // Runners that cannot be counted (Redis trouble) are not reported as missing: /readyz says what is wrong.
+    if (job.status === 'queued' && (await this.parts.queue.runnerCount().catch(() => 1)) === 0) return { ...job, notice: NO_RUNNER };
+    return job;
   }
 
   /** Resolves once the job is done or failed; a job deleted meanwhile ends as CANCELLED. */

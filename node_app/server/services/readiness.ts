@@ -42,9 +42,9 @@ export class Readiness {
   private async probe(): Promise<{ ffmpeg: string; dataDir: string } & Record<string, string>> {
     const others = Object.entries(this.probes).map(([name, probe]) =>
       // A service that is down may not refuse at once (a client retrying its connection): silence is an answer too.
-      Promise.race([probe(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), PROBE_TIMEOUT_MS).unref())]).then(
+      Promise.race([probe(), new Promise((_, reject) => setTimeout(() => reject(new Error('does not answer within 3 s')), PROBE_TIMEOUT_MS).unref())]).then(
         () => [name, 'ok'] as const,
-        (error: unknown) => [name, `${name} does not answer: ${error instanceof Error ? error.message : String(error)}`] as const,
+        (error: unknown) => [name, `${name}: ${error instanceof Error ? error.message : String(error)}`] as const,
       ),
     );
     const [ffmpeg, dataDir] = await Promise.all([

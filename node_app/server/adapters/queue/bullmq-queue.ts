@@ -12,6 +12,8 @@ const EVENTS_MAX_LEN = 2_000;
 const PROGRESS_EVERY_MS = 500;
 /** How often a running job looks whether it was deleted meanwhile. */
 const CANCEL_POLL_MS = 1_000;
+/** Workers are listed with CLIENT LIST; every look at a waiting job asks, so one answer serves this long. */
+const WORKERS_CACHE_MS = 2_000;
 
 /** How the queue reads the jobs' data and results out of Redis: it parses them, never casts them. */
 export interface Payloads<D, R> {
@@ -28,6 +30,7 @@ export class BullQueue<D, R> implements JobQueue<D, R> {
   private readonly queue: Queue;
   /** Made on the first listener: a worker process, which listens to nothing, holds no connection for it. */
   private events: QueueEvents | null = null;
+  private workers: { at: number; count: Promise<number> } | null = null;
 
   /** `redis` is a plain client this queue takes over (and closes) for its cancellation marks and health checks. */
   constructor(
@@ -56,6 +59,20 @@ export class BullQueue<D, R> implements JobQueue<D, R> {
   async backlog(): Promise<{ waiting: number; idleRunners: number }> {
     const counts = await this.queue.getJobCounts('wait', 'prioritized', 'delayed');
     return { waiting: Object.values(counts).reduce((a, b) => a + b, 0), idleRunners: 0 };
+  }
+
+  /** Worker processes connected to the queue now, whether busy or idle (BullMQ names their connections). */
+  async runnerCount(): Promise<number> {
+    const now = Date.now();
+    if (!this.workers || now - this.workers.at > WORKERS_CACHE_MS) {
+      const count = this.queue.getWorkersCount();
+      // A failed look is not kept: the next question asks Redis again.
+      count.catch(() => {
+        if (this.workers?.count === count) this.workers = null;
+      });
+      this.workers = { at: now, count };
+    }
+    return this.workers.count;
   }
 
   async update(id: string, data: D): Promise<void> {

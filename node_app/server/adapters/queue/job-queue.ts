@@ -27,6 +27,8 @@ export interface JobQueue<D, R> {
   find(id: string): Promise<QueuedJob<D, R> | null>;
   /** Jobs no runner has taken yet, and runners of this queue known to be free for a new one. */
   backlog(): Promise<{ waiting: number; idleRunners: number }>;
+  /** Runners taking this queue's jobs now, busy or idle, in any process. */
+  runnerCount(): Promise<number>;
   /** Replaces the job's data (a rating given later). */
   update(id: string, data: D): Promise<void>;
   /** Marks the job deleted, so that the runner holding it stops. */

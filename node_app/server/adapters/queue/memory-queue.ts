@@ -48,6 +48,10 @@ export class MemoryQueue<D, R> implements JobQueue<D, R> {
     return { waiting: this.waiting.length, idleRunners: idle };
   }
 
+  async runnerCount(): Promise<number> {
+    return this.consumers.filter((consumer) => !consumer.closed).length;
+  }
+
   async update(id: string, data: D): Promise<void> {
     const entry = this.entries.get(id);
     if (entry) entry.job.data = data;

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CreateBucketCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -33,9 +34,12 @@ export type ObjectStorage = Pick<ObjectStore, 'putFile' | 'get' | 'getFile' | 'e
 export class ObjectStore {
   private readonly client: S3Client;
   private readonly bucket: string;
+  /** Where the bucket is looked for, in a problem's message. */
+  private readonly where: string;
 
   constructor(config: ObjectStoreConfig) {
     this.bucket = config.bucket;
+    this.where = config.endpoint ?? `AWS region ${config.region}`;
     this.client = new S3Client({
       region: config.region,
       credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
@@ -115,9 +119,39 @@ export class ObjectStore {
     }
   }
 
-  /** Throws unless the bucket answers with these credentials. */
+  /**
+   * Throws unless the bucket answers with these credentials, saying what is wrong: S3 answers a HEAD without a
+   * body, so the SDK's own error for a missing bucket reads only "UnknownError".
+   */
   async check(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      if (!(error instanceof S3ServiceException)) throw error;
+      const bucket = `the bucket "${this.bucket}"`;
+      switch (error.$metadata.httpStatusCode) {
+        case 404:
+          throw new Error(`${bucket} does not exist at ${this.where}: create it (npm run bucket:create) or set S3_BUCKET to one that does`);
+        case 403:
+          throw new Error(`${bucket} at ${this.where} refuses these credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)`);
+        case 301:
+          throw new Error(`${bucket} is in another region than AWS_REGION says (${this.where})`);
+        default:
+          throw new Error(`${bucket} at ${this.where} answers ${error.$metadata.httpStatusCode ?? 'nothing'} (${error.name})`);
+      }
+    }
+  }
+
+  /** Creates the bucket for a new local or S3-compatible setup, unless it already answers; true if it was made. */
+  async createBucket(): Promise<boolean> {
+    try {
+      await this.check();
+      return false;
+    } catch {
+      // Missing, or not ours: creating it says which, in the server's own words.
+    }
+    await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+    return true;
   }
 
   close(): void {

@@ -1,12 +1,12 @@
 import type { Limits } from '../api';
-import { megabytes, minutes } from '../lib/check';
+import { formatBytes, formatDuration } from '../lib/format';
 import { usePageTitle } from '../lib/title';
 
 /** This server's own limits, as GET /api/limits states them; until they have come, only what always holds. */
 function sizeAnswer(limits: Limits | null): string {
   const pick = 'For longer pieces, choose a section in the Pro panel.';
   if (!limits) return `The server says so before uploading when a file is over its limits. ${pick}`;
-  return `Up to ${megabytes(limits.maxUploadBytes)} and ${minutes(limits.maxDurationSeconds)} (minutes:seconds) of audio on this server; it says so before uploading when a file is over. ${pick}`;
+  return `Up to ${formatBytes(limits.maxUploadBytes)} and ${formatDuration(limits.maxDurationSeconds)} (minutes:seconds) of audio on this server; it says so before uploading when a file is over. ${pick}`;
 }
 
 const questions = (limits: Limits | null): ReadonlyArray<{ q: string; a: string }> => [

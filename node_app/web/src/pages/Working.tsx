@@ -49,7 +49,7 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
   return (
     <section className="working" aria-labelledby="working-title">
       <h1 id="working-title">Enriching {job.input.name}</h1>
-      <p role="status">{STAGE_RULES[job.stage].label}</p>
+      <p role="status">{job.notice ?? STAGE_RULES[job.stage].label}</p>
       <label className="progress">
         Progress: {percent} %
         <progress max={100} value={percent} />
