@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bankFileReader } from '../node_app/server/adapters/bank-reader.js';
-import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
-import { loadManifest } from '../node_app/server/adapters/manifest.js';
+import { bankFileReader } from '../node_app/server/adapters/inference/bank-reader.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
+import { loadManifest } from '../node_app/server/adapters/inference/manifest.js';
 
 const modelsDir = path.resolve('models');
 const manifest = await loadManifest(modelsDir);

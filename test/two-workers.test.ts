@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InferencePool, type PcmInput } from '../node_app/server/adapters/inference-pool.js';
-import { bankFileReader } from '../node_app/server/adapters/bank-reader.js';
-import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
-import { loadManifest, readBanks } from '../node_app/server/adapters/manifest.js';
+import { InferencePool, type PcmInput } from '../node_app/server/adapters/inference/inference-pool.js';
+import { bankFileReader } from '../node_app/server/adapters/inference/bank-reader.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
+import { loadManifest, readBanks } from '../node_app/server/adapters/inference/manifest.js';
 import { createLogger } from '../node_app/server/logger.js';
 
 const modelsDir = path.resolve('models');

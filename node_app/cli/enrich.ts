@@ -1,7 +1,8 @@
-import { constants } from 'node:fs';
+import { constants, createWriteStream } from 'node:fs';
 import { access, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { AppError, downloadName, OUTPUT_FORMATS, parseEnrichParams, RANDOM_STYLE } from '../contract/index.js';
 import { createServices } from '../server/compose.js';
@@ -11,7 +12,13 @@ import { createLogger } from '../server/logger.js';
 const USAGE = `Usage: npm run enrich -- <input> [--style rain|rain:0.7,blues:0.3|${RANDOM_STYLE}] [--amount 0.5] [--seed N]
                      [--format ${OUTPUT_FORMATS.join('|')}] [--start S] [--end S] [-o output]`;
 
-/** Batch use of the same service the API runs: one file in, one enriched file out. */
+/**
+ * The folder the person typed the command in. `npm run` starts scripts in the package's root and says where it
+ * was called from in INIT_CWD; read only when npm ran this script, since a parent's INIT_CWD is inherited.
+ */
+const workingDir = process.env.npm_lifecycle_event === 'enrich' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
+
+/** Batch use of the same service the API runs: one file in, one enriched file out, beside it unless `-o` says where. */
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -26,11 +33,11 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const input = positionals[0];
-  if (values.help || !input) {
+  if (values.help || !positionals[0]) {
     console.log(USAGE);
-    return input || values.help ? 0 : 2;
+    return values.help ? 0 : 2;
   }
+  const input = path.resolve(workingDir, positionals[0]);
   const { output, help: _help, ...fields } = values;
   const params = parseEnrichParams({ format: output ? path.extname(output).slice(1) : undefined, ...fields });
   // Checked before the models load, so a mistyped name is reported at once.
@@ -46,19 +53,23 @@ async function main(): Promise<number> {
     // A file on your own machine: no upload limits, and no reserve for other users' jobs.
     MAX_DURATION_S: String(6 * 3600),
     MIN_FREE_DISK_MB: '0',
+    // This process runs the job itself, whatever queue a server configured in the same environment uses.
+    REDIS_URL: '',
+    FILE_STORAGE: 'local',
   });
   const { models, jobs } = await createServices(config, createLogger(config.logLevel));
   try {
     await models.start();
+    jobs.start();
     // The service takes ownership of what it is given, so it gets a copy of the user's file.
     const staged = path.join(scratch, 'input');
     await copyFile(input, staged);
     const submitted = await jobs.submit({ path: staged, originalName: path.basename(input) }, params);
     const job = await jobs.settled(submitted.id);
     if (job.error) throw job.error;
-    const target = output ?? downloadName(path.basename(input), job.params.weights, params.format);
-    await copyFile(await jobs.resultPath(job.id, params.format), target);
-    console.log(`${target}  style=${job.params.style} amount=${job.params.amount} seed=${job.params.seed}`);
+    const target = path.resolve(workingDir, output ?? path.join(path.dirname(input), downloadName(path.basename(input), job.params.weights, params.format)));
+    await pipeline((await (await jobs.result(job.id, params.format)).open()).body, createWriteStream(target));
+    console.log(`${path.relative(workingDir, target)}  style=${job.params.style} amount=${job.params.amount} seed=${job.params.seed}`);
     return 0;
   } catch (error) {
     console.error(describeFailure(error));
@@ -77,7 +88,7 @@ function describeFailure(error: unknown): string {
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return `${message}\n${USAGE}`;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
     const file = (error as { path?: string }).path;
-    return `Cannot read ${file ?? 'the input'}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : 'permission denied'}.`;
+    return `Cannot read ${file ? path.relative(workingDir, file) : 'the input'}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : 'permission denied'}.`;
   }
   return `Enrichment failed: ${message}`;
 }

@@ -1,6 +1,6 @@
 import { AppError, ErrorCode, OWN_TEXTURE_SECONDS, textureErrors } from '../../contract/index.js';
 import { normaliseRecording } from '../../engine/texture.js';
-import type { AudioCodec } from '../adapters/audio-codec.js';
+import type { AudioCodec } from '../adapters/media/audio-codec.js';
 import { toKnownError } from './media-failures.js';
 
 /**

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { fileUrl } from './ffmpeg.js';
+import { fileUrl } from '../media/ffmpeg/policy.js';
 
 /** Reads a recording as 16-bit mono samples at `rate`. */
 export type PcmReader = (file: string, rate: number) => Promise<Int16Array>;

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { styleSchema } from '../../contract/index.js';
-import type { GrainSettings, StyleBanks } from '../../engine/texture.js';
+import { styleSchema } from '../../../contract/index.js';
+import type { GrainSettings, StyleBanks } from '../../../engine/texture.js';
 import type { PcmReader } from './bank-reader.js';
 
 /** A style's recordings, relative to the models folder: mono 16-bit FLAC at the manifest's rate. */

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
-import type { GeneratorBatch, StyleGenerator } from '../../engine/enrich.js';
-import type { StyleBanks } from '../../engine/texture.js';
+import type { GeneratorBatch, StyleGenerator } from '../../../engine/enrich.js';
+import type { StyleBanks } from '../../../engine/texture.js';
 import { grainSettings, type LoadedManifest } from './manifest.js';
 
 /**
@@ -11,12 +11,24 @@ export function sessionOptions(threads = 1): ort.InferenceSession.SessionOptions
   return { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
 }
 
+/** The style model backed by one ONNX Runtime session, which can be let go while there is no work. */
+export interface OnnxGenerator extends StyleGenerator {
+  /**
+   * Frees the session and with it ONNX Runtime's memory arena, which keeps the most a run has needed (≈ 25 MB)
+   * for as long as the session lives; the next window makes a new session (≈ 0.2 s) and gives the same samples.
+   */
+  release(): Promise<void>;
+}
+
 /**
- * The style model as the engine sees it, backed by one ONNX Runtime session; `banks` are the styles'
- * recordings (readBanks), read once by the process and shared by its workers.
+ * The style model as the engine sees it; `banks` are the styles' recordings (readBanks), read once by the process
+ * and shared by its workers.
  */
-export async function createOnnxGenerator(manifest: LoadedManifest, banks: StyleBanks): Promise<StyleGenerator> {
-  const session = await ort.InferenceSession.create(manifest.modelPath, sessionOptions());
+export async function createOnnxGenerator(manifest: LoadedManifest, banks: StyleBanks): Promise<OnnxGenerator> {
+  const create = () => ort.InferenceSession.create(manifest.modelPath, sessionOptions());
+  let session: Promise<ort.InferenceSession> | null = create();
+  // A model that does not load fails here, at start, rather than at the first window.
+  await session;
   const { inputs, output, window, overlap, margin } = manifest.model;
   const styleCount = manifest.styles.length;
   const grains = grainSettings(manifest);
@@ -28,7 +40,13 @@ export async function createOnnxGenerator(manifest: LoadedManifest, banks: Style
     overlap,
     margin,
     ...(grains && inputs.texture ? { banks, grains, ownStyle } : {}),
+    async release() {
+      const released = session;
+      session = null;
+      await (await released)?.release();
+    },
     async generate({ audio, noise, texture, events, styleVector }: GeneratorBatch): Promise<Float32Array[]> {
+      const model = await (session ??= create());
       const style = new ort.Tensor('float32', styleVector, [1, styleCount]);
       const row = (block: Float32Array[], b: number) => new ort.Tensor('float32', block[b], [1, window]);
       const wet: Float32Array[] = [];
@@ -39,7 +57,7 @@ export async function createOnnxGenerator(manifest: LoadedManifest, banks: Style
         const feeds: Record<string, ort.Tensor> = { [inputs.audio]: row(audio, b), [inputs.noise]: row(noise, b), [inputs.style]: style };
         if (inputs.texture && texture) feeds[inputs.texture] = row(texture, b);
         if (inputs.events && events) feeds[inputs.events] = row(events, b);
-        wet.push((await session.run(feeds))[output].data as Float32Array);
+        wet.push((await model.run(feeds))[output].data as Float32Array);
       }
       return wet;
     },
