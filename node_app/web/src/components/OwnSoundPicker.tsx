@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { OWN_TEXTURE_SECONDS } from '../../../contract';
-import { probeDuration } from '../lib/check';
+import { probeAudio } from '../lib/check';
 import type { AudioSource } from '../lib/source';
 import { Recorder } from './Recorder';
 
@@ -17,7 +17,12 @@ export function OwnSoundPicker({ texture, onChoose }: Props) {
   const [problem, setProblem] = useState<string | null>(null);
   const choose = async (next: AudioSource) => {
     setProblem(null);
-    const seconds = await probeDuration(next.blob);
+    const { duration: seconds, audio } = await probeAudio(next.blob);
+    if (!audio) {
+      setProblem(`${next.name} is not audio this page can read. Choose a recording (mp3, wav, m4a, ogg …).`);
+      onChoose(null);
+      return;
+    }
     if (seconds !== null && (seconds < OWN_TEXTURE_SECONDS.min || seconds > OWN_TEXTURE_SECONDS.max)) {
       setProblem(`${next.name} is ${Math.round(seconds)} s long; your own sound must be ${OWN_TEXTURE_SECONDS.min} s to ${OWN_TEXTURE_SECONDS.max / 60} minutes.`);
       onChoose(null);
