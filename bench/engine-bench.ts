@@ -33,10 +33,10 @@ export interface EngineBench {
  * same work a worker does), then the WAV master and, for MP3 uploads, an MP3 encode like the API's.
  */
 export function createEngineBench(manifest: LoadedManifest, generator: StyleGenerator, codec: AudioCodec): EngineBench {
-  const catalog = new StyleCatalog(manifest.styles, manifest.defaultStyle);
+  const catalog = new StyleCatalog(manifest.styles, manifest.defaultStyle, manifest.sampleRate);
   let inferenceSeconds = 0;
   let windows = 0;
-  // Everything the engine reads from a generator (margin, texture loops) but with `generate` timed.
+  // Everything the engine reads from a generator (margin, banks) but with `generate` timed.
   const timed: StyleGenerator = {
     ...generator,
     async generate(batch) {

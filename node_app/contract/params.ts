@@ -14,6 +14,7 @@ export const OWN_STYLE = 'own';
 
 /** The texture-specific refusals: the same codes as for the song, with the field named. */
 export const textureErrors = {
+  empty: () => errors.invalidParameter('texture', 'the file is empty. Send a recording of 3 s to 2 minutes.'),
   unused: () => errors.invalidParameter('texture', `a texture file is only used by the style "${OWN_STYLE}" (alone or in a mix such as ${OWN_STYLE}:0.6,rain:0.4).`),
   tooShort: (seconds: number) =>
     errors.invalidParameter('texture', `the recording is ${Math.round(seconds * 10) / 10} s long; a texture must be at least ${OWN_TEXTURE_SECONDS.min} s.`),

@@ -14,5 +14,8 @@ export const recipeSchema = z.object({
   end: z.optional(z.number().check(z.positive())),
   /** The name of the file the job enriched, as a reminder: the recipe holds no audio. */
   input: z.optional(z.string()),
+  /** The style "own" needs the same recording again as `texture`: its name, and its SHA-256 to check it by. */
+  texture: z.optional(z.string()),
+  textureSha256: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
 }).check(z.refine((r) => isSectionOrdered(r.start, r.end), { message: 'start must be before end', path: ['start'] }));
 export type Recipe = z.infer<typeof recipeSchema>;

@@ -72,6 +72,8 @@ export const jobViewSchema = z.object({
   progress: z.number().check(z.minimum(0), z.maximum(1)),
   params: jobParamsSchema,
   input: z.object({ name: z.string() }),
+  /** The user's own recording that the style "own" wove in: its name and SHA-256. */
+  texture: z.optional(z.object({ name: z.string(), sha256: z.string() })),
   output: z.optional(jobOutputSchema),
   error: z.optional(z.object({ code: z.enum(ERROR_CODES), message: z.string() })),
   /** Why a queued job is held up by something other than the songs ahead of it, e.g. no worker to take it. */

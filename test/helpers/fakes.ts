@@ -21,6 +21,7 @@ export class FakeModels implements Models {
   private readonly styles = new StyleCatalog(
     ['rain', 'blues'].map((id, index) => ({ id, index, label: id, kind: 'nature' as const, description: id })),
     'rain',
+    44100,
   );
   private release: () => void = () => undefined;
   private held: Promise<void> | null = null;

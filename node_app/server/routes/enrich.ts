@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { API_PATHS, AppError, enrichParamsSchema } from '../../contract/index.js';
 import type { JobService } from '../services/job-service.js';
 import { sendResult } from './send-result.js';
-import { audioUpload, discardUploadOnError, requireUpload, type UploadLimits } from './upload.js';
+import { audioUpload, discardUploadOnError, optionalTexture, requireUpload, type UploadLimits } from './upload.js';
 import { validate } from './validate.js';
 import { refuseOtherMethods } from './method-not-allowed.js';
 
@@ -14,8 +14,7 @@ export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
   const router = Router();
   const form = validate('body', enrichParamsSchema);
   router.post(API_PATHS.enrich, audioUpload(limits), form, async (req, res) => {
-    const upload = requireUpload(req);
-    const job = await jobs.submit(upload, form.of(req));
+    const job = await jobs.submit(requireUpload(req), form.of(req), optionalTexture(req));
 
     const abandon = () => {
       if (!res.writableFinished) void jobs.remove(job.id).catch(() => undefined);

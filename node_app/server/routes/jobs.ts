@@ -3,7 +3,7 @@ import { API_PATHS, attachmentDisposition, enrichParamsSchema, errors, feedbackS
 import type { Job, JobService } from '../services/job-service.js';
 import { presentJob, presentRecipe } from './presenters.js';
 import { sendResult, sendStored } from './send-result.js';
-import { audioUpload, discardUploadOnError, requireUpload, type UploadLimits } from './upload.js';
+import { audioUpload, discardUploadOnError, optionalTexture, requireUpload, type UploadLimits } from './upload.js';
 import { validate } from './validate.js';
 import { refuseOtherMethods } from './method-not-allowed.js';
 
@@ -15,7 +15,7 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
   const feedback = validate('body', feedbackSchema);
 
   router.post(API_PATHS.jobs, audioUpload(limits), form, async (req, res) => {
-    const job = await jobs.submit(requireUpload(req), form.of(req));
+    const job = await jobs.submit(requireUpload(req), form.of(req), optionalTexture(req));
     res.status(202).location(API_PATHS.job(job.id)).json(presentJob(job));
   });
 

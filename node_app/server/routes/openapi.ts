@@ -28,7 +28,7 @@ export interface Operation {
   path: string;
   summary: string;
   query?: Schema;
-  /** A multipart form: the enrich fields and the `audio` file. */
+  /** A multipart form: the enrich fields, the `audio` file and, for the style "own", the `texture` file. */
   form?: Schema;
   json?: Schema;
   ok: Success;
@@ -122,7 +122,15 @@ function operationOf(operation: Operation): Record<string, unknown> {
         required: true,
         content: content('multipart/form-data', {
           ...form,
-          properties: { audio: { type: 'string', contentMediaType: 'application/octet-stream', description: 'the recording, in any container ffmpeg decodes' }, ...(form.properties as object) },
+          properties: {
+            audio: { type: 'string', contentMediaType: 'application/octet-stream', description: 'the recording, in any container ffmpeg decodes' },
+            texture: {
+              type: 'string',
+              contentMediaType: 'application/octet-stream',
+              description: 'with the style "own" only: your own recording (3 s to 2 minutes), woven in like the built-in banks',
+            },
+            ...(form.properties as object),
+          },
           required: ['audio'],
         }),
       }

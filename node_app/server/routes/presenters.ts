@@ -9,6 +9,7 @@ export function presentJob(job: Job): JobView {
     progress: thousandths(job.progress),
     params: job.params,
     input: job.input,
+    texture: job.texture,
     output: job.output,
     error: job.error ? { code: job.error.code, message: job.error.message } : undefined,
     notice: job.notice,
@@ -30,5 +31,6 @@ export function presentJob(job: Job): JobView {
 /** What it takes to repeat the job: POST these fields with the same audio. */
 export function presentRecipe(job: Job): Recipe {
   const { style, amount, seed, format, start, end } = job.params;
-  return { app: 'noise-enricher', version: 1, style, amount, seed, format, start, end, input: job.input.name };
+  const texture = job.texture ? { texture: job.texture.name, textureSha256: job.texture.sha256 } : {};
+  return { app: 'noise-enricher', version: 1, style, amount, seed, format, start, end, input: job.input.name, ...texture };
 }

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
-import { errors, type AppError } from '../../contract/index.js';
+import { errors, textureErrors, type AppError } from '../../contract/index.js';
 import { isDiskFull } from '../errors.js';
 import type { Upload } from '../services/job-record.js';
 
@@ -25,15 +25,21 @@ export interface UploadLimits {
 /** How often (in bytes received) the free disk space is checked during an upload. */
 const DISK_CHECK_BYTES = 4 * 1024 * 1024;
 
-/** The temporary file multer is writing for each request, whatever state multer is in. */
-const tempFiles = new WeakMap<Request, string>();
+/** The temporary files multer is writing for each request (the song, and a texture), whatever state multer is in. */
+const tempFiles = new WeakMap<Request, string[]>();
+
+/** Removes the request's temporary files; a job that took one has moved it away, and then nothing is removed. */
+async function removeTempFiles(req: Request): Promise<void> {
+  await Promise.all((tempFiles.get(req) ?? []).map((temp) => rm(temp, { force: true }).catch(() => undefined)));
+}
 
 /** Room for the multipart boundaries and the text fields around the file. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
 /**
- * multer for one file in the field `audio`, written to disk (never held in memory), with every limit set
- * explicitly. multer's own errors become API errors with stable codes. Around it: a body that announces more
+ * multer for one file in the field `audio` and, for the style "own", one in `texture` (the user's own
+ * recording), written to disk (never held in memory), with every limit set explicitly; the two together are
+ * held to the upload limit. multer's own errors become API errors with stable codes. Around it: a body that announces more
  * than the limit is refused before a byte of it is read, an upload that stalls is cut off, and the temporary
  * file is deleted when the response ends unless a job has taken it.
  */
@@ -50,15 +56,18 @@ export function audioUpload({ dir, ensureDir, maxBytes, idleTimeoutMs, totalTime
       // The client's file name never reaches the file system.
       filename: (req, _file, done) => {
         const name = randomBytes(16).toString('hex');
-        tempFiles.set(req, path.join(dir, name));
+        tempFiles.set(req, [...(tempFiles.get(req) ?? []), path.join(dir, name)]);
         done(null, name);
       },
     }),
-    limits: { fileSize: maxBytes, files: 1, fields: 20, fieldSize: 4096, parts: 30, headerPairs: 100 },
+    limits: { fileSize: maxBytes, files: 2, fields: 20, fieldSize: 4096, parts: 30, headerPairs: 100 },
     // Browsers and curl send a file name's UTF-8 bytes as they are; read as latin1 (busboy's default) "Café"
     // would come back as "CafÃ©".
     defParamCharset: 'utf8',
-  }).single('audio');
+  }).fields([
+    { name: 'audio', maxCount: 1 },
+    { name: 'texture', maxCount: 1 },
+  ]);
 
   return (req: Request, res: Response, next: NextFunction) => {
     if (Number(req.headers['content-length']) > maxBytes + MULTIPART_OVERHEAD_BYTES) {
@@ -102,10 +111,7 @@ export function audioUpload({ dir, ensureDir, maxBytes, idleTimeoutMs, totalTime
     res.once('close', stopWatching);
     // multer leaves a half-written file behind when the client vanishes mid-upload, so the path is tracked
     // from the moment multer picks it. A job that took the file has moved it away; then this removes nothing.
-    res.once('close', () => {
-      const temp = tempFiles.get(req);
-      if (temp) void rm(temp, { force: true });
-    });
+    res.once('close', () => void removeTempFiles(req));
 
     upload(req, res, (error: unknown) => {
       req.off('timeout', onStall);
@@ -125,8 +131,7 @@ export function audioUpload({ dir, ensureDir, maxBytes, idleTimeoutMs, totalTime
  * the time its client reads why. A job that took the file has moved it away; then this removes nothing.
  */
 export const discardUploadOnError: ErrorRequestHandler = async (error: unknown, req, _res, next) => {
-  const temp = tempFiles.get(req);
-  if (temp) await rm(temp, { force: true }).catch(() => undefined);
+  await removeTempFiles(req);
   next(error);
 };
 
@@ -162,9 +167,24 @@ function fromMulter(error: multer.MulterError, maxBytes: number): AppError {
   }
 }
 
-/** The uploaded file, or a 400 that says how to send one. */
+/** The uploaded files by field, as multer's `fields()` leaves them. */
+function uploaded(req: Request, field: 'audio' | 'texture'): Express.Multer.File | undefined {
+  const files = req.files as Record<string, Express.Multer.File[] | undefined> | undefined;
+  return files?.[field]?.[0];
+}
+
+/** The uploaded song, or a 400 that says how to send one. */
 export function requireUpload(req: Request): Upload {
-  if (!req.file) throw errors.missingAudio();
-  if (req.file.size === 0) throw errors.emptyFile();
-  return { path: req.file.path, originalName: req.file.originalname };
+  const file = uploaded(req, 'audio');
+  if (!file) throw errors.missingAudio();
+  if (file.size === 0) throw errors.emptyFile();
+  return { path: file.path, originalName: file.originalname };
+}
+
+/** The user's own recording for the style "own", when one was sent; an empty one is refused by name. */
+export function optionalTexture(req: Request): Upload | undefined {
+  const file = uploaded(req, 'texture');
+  if (!file) return undefined;
+  if (file.size === 0) throw textureErrors.empty();
+  return { path: file.path, originalName: file.originalname };
 }

@@ -10,12 +10,13 @@ import { jobFiles } from '../adapters/storage/job-files.js';
 import type { Logger } from '../logger.js';
 import type { JobData } from './job-record.js';
 import { LiveEncode } from './live-encode.js';
+import { readOwnTexture } from './own-texture.js';
 import type { Models } from './models.js';
 import type { Semaphore } from './semaphore.js';
 
 export interface EnrichmentParts {
   codec: AudioCodec;
-  models: Pick<Models, 'enrich'>;
+  models: Pick<Models, 'enrich' | 'catalog'>;
   blobs: BlobStore;
   files: FileStore;
   logger: Logger;
@@ -28,6 +29,8 @@ export interface EnrichmentTask {
   data: JobData;
   /** The upload, as a file on this machine. */
   input: string;
+  /** The user's own recording for the style "own", as a file on this machine. */
+  texture?: string;
   maxDurationSeconds: number;
   signal: AbortSignal;
   report(stage: JobStage, fraction: number): void;
@@ -69,6 +72,7 @@ export class Enrichment {
     const { id, data, signal, report } = this.task;
     const { params } = data;
     report('decoding', 0);
+    const ownTexture = this.task.texture ? await readOwnTexture(codec, this.task.texture, models.catalog().sampleRate, signal) : undefined;
     const decoded = await codec.decode(this.task.input, {
       startSeconds: params.start,
       endSeconds: params.end,
@@ -85,7 +89,8 @@ export class Enrichment {
     };
     this.meters = meters;
     const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input) };
-    const enriched = models.enrich(input, { amount: params.amount, styleVector: Float32Array.from(data.styleVector), seed: params.seed }, { signal });
+    const request = { amount: params.amount, styleVector: Float32Array.from(data.styleVector), seed: params.seed, ...(ownTexture ? { ownTexture } : {}) };
+    const enriched = models.enrich(input, request, { signal });
     const layout = { sampleRate: input.sampleRate, channels: input.channels };
     const written: string[] = [];
     const localPath = async (file: Parameters<BlobStore['localPath']>[0]) => {

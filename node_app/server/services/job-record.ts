@@ -26,6 +26,7 @@ export interface Job {
   progress: number;
   params: JobParams;
   input: { name: string };
+  texture?: { name: string; sha256: string };
   output?: JobOutput;
   /** Why the job failed, as its client will be told. */
   error?: AppError;
@@ -52,6 +53,8 @@ export const jobDataSchema = z.object({
   /** The model's style weights, settled once when the job was accepted. */
   styleVector: z.array(z.number()),
   input: z.object({ name: z.string() }),
+  /** The user's own recording (jobFiles.texture), for a mix with the style "own". */
+  texture: z.optional(z.object({ name: z.string(), sha256: z.string() })),
   createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),
   feedback: z.optional(z.enum(RATINGS)),
@@ -97,6 +100,7 @@ export function jobOf(record: JobRecord): Job {
     progress: progressAt(stage, fraction),
     params: data.params,
     input: data.input,
+    texture: data.texture,
     output: record.state === 'completed' ? record.result?.output : undefined,
     error: record.state === 'failed' ? failureOf(record.failure) : undefined,
     feedback: data.feedback,

@@ -12,6 +12,7 @@ import {
   type JobPeaks,
   type JobStage,
   type OutputFormat,
+  textureErrors,
   type Rating,
 } from '../../contract/index.js';
 import type { AudioCodec } from '../adapters/media/audio-codec.js';
@@ -116,15 +117,22 @@ export class JobService {
     this.parts.runner.start((job) => this.run(job));
   }
 
-  /** Takes ownership of the uploaded file: it is stored with the job or deleted, whatever happens. */
-  async submit(upload: Upload, params: EnrichParams): Promise<Job> {
+  /**
+   * Takes ownership of the uploaded files: they are stored with the job or deleted, whatever happens. `texture`
+   * is the user's own recording, which a mix with the style "own" needs and any other mix refuses.
+   */
+  async submit(upload: Upload, params: EnrichParams, texture?: Upload): Promise<Job> {
     const { queue, blobs, files, models } = this.parts;
     try {
       // A job accepted now would be killed with the process; a 503 tells the client to come back.
       if (this.closing) throw errors.shuttingDown();
       const { waiting, idleRunners } = await this.reachable(queue.backlog());
       if (waiting - idleRunners >= this.limits.maxQueue) throw errors.busy('The server is busy with other songs. Try again in a minute.', 30);
-      const settled = models.catalog().settle(params);
+      const catalog = models.catalog();
+      const settled = catalog.settle(params);
+      const needsTexture = catalog.needsTexture(settled.params.weights);
+      if (needsTexture && !texture) throw errors.missingTexture();
+      if (!needsTexture && texture) throw textureErrors.unused();
       if ((await files.freeBytes()) < this.limits.minFreeBytes) throw errors.diskFull();
       const id = newJobId();
       const created = this.now();
@@ -132,11 +140,13 @@ export class JobService {
         params: settled.params,
         styleVector: [...settled.styleVector],
         input: { name: upload.originalName },
+        ...(texture ? { texture: { name: texture.originalName, sha256: await files.sha256(texture.path) } } : {}),
         createdAt: created.toISOString(),
         expiresAt: new Date(created.getTime() + this.limits.ttlMs).toISOString(),
       };
       try {
         await this.reachable(blobs.adopt(jobFiles.input(id), upload.path));
+        if (texture) await this.reachable(blobs.adopt(jobFiles.texture(id), texture.path));
         await this.reachable(queue.add(id, data));
       } catch (error) {
         await blobs.removeJob(id).catch(() => undefined);
@@ -145,6 +155,7 @@ export class JobService {
       return jobOf({ id, state: 'waiting', data, progress: undefined });
     } finally {
       await files.removeFile(upload.path);
+      if (texture) await files.removeFile(texture.path);
     }
   }
 
@@ -304,18 +315,23 @@ export class JobService {
     this.runs.set(id, run);
     const signal = AbortSignal.any([job.signal, this.stopping.signal]);
     let input: LocalCopy | null = null;
+    let texture: LocalCopy | null = null;
     try {
       if (job.signal.aborted) return await this.discard(id);
       // A job that starts now would only be cut by the shutdown.
       if (this.closing) return { kind: 'requeue', afterMs: 0 };
       input = await blobs.stageLocal(jobFiles.input(id));
       if (!input) return await this.discard(id);
+      if (data.texture) {
+        texture = await blobs.stageLocal(jobFiles.texture(id));
+        if (!texture) return await this.discard(id);
+      }
       const report = (stage: JobStage, fraction: number) => {
         job.progress({ stage, fraction }).catch((error: unknown) => logger.warn({ err: error, jobId: id }, 'could not report progress'));
       };
       run.enrichment = new Enrichment(
         { ...this.parts, encodeSlots: this.encodeSlots },
-        { id, data, input: input.path, maxDurationSeconds: this.limits.maxDurationSeconds, signal, report },
+        { id, data, input: input.path, texture: texture?.path, maxDurationSeconds: this.limits.maxDurationSeconds, signal, report },
       );
       const output = await run.enrichment.run();
       // Deleted while the result was being stored: what was stored goes too.
@@ -332,6 +348,7 @@ export class JobService {
       return { kind: 'failed', reason: failureRecord(failure) };
     } finally {
       await input?.release();
+      await texture?.release();
       this.runs.delete(id);
       ended();
     }

@@ -34,7 +34,7 @@ export class ModelService {
   async start(): Promise<void> {
     try {
       this.manifest = await loadManifest(this.modelsDir);
-      this.styleCatalog = new StyleCatalog(this.manifest.styles, this.manifest.defaultStyle);
+      this.styleCatalog = new StyleCatalog(this.manifest.styles, this.manifest.defaultStyle, this.manifest.sampleRate);
       if (this.inference) {
         const banks = await readBanks(this.manifest, this.inference.readPcm);
         this.pool = new InferencePool(this.modelsDir, banks, this.inference.workers, this.logger);

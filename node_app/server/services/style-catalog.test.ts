@@ -4,7 +4,7 @@ import { StyleCatalog } from './style-catalog.js';
 
 const entry = (id: string, index: number): StyleEntry => ({ id, index, label: id, kind: 'nature', description: `the sound of ${id}`, bank: { bed: [`banks/${id}/a.flac`], events: [], eventEvery: 5 } });
 // The model's order is not the manifest's: the vector must follow `index`.
-const catalog = new StyleCatalog([entry('rain', 2), entry('blues', 0), entry('vinyl', 1), entry('sea', 3)], 'rain');
+const catalog = new StyleCatalog([entry('rain', 2), entry('blues', 0), entry('vinyl', 1), entry('sea', 3)], 'rain', 44100);
 
 describe('StyleCatalog', () => {
   it('lists the styles without the model’s bookkeeping', () => {

@@ -16,6 +16,8 @@ export class StyleCatalog {
   constructor(
     private readonly entries: StyleEntry[],
     readonly defaultStyle: string,
+    /** The model's sample rate: a user's own recording is brought to it before it becomes a bank. */
+    readonly sampleRate: number,
   ) {
     this.ids = entries.map((e) => e.id);
   }
@@ -29,6 +31,11 @@ export class StyleCatalog {
    * A request's settled parameters, as the job keeps them: its seed (drawn when none was given) and its style
    * field resolved to a canonical spec and weights, so that sending them back repeats the job exactly.
    */
+  /** Whether a mix weaves in the user's own recording (the `texture` upload). */
+  needsTexture(weights: Record<string, number>): boolean {
+    return this.entries.some((e) => e.needsTexture && (weights[e.id] ?? 0) > 0);
+  }
+
   settle(params: EnrichParams): { params: JobParams; styleVector: Float32Array } {
     const seed = params.seed ?? randomSeed();
     const mix = this.resolve(params.style, seed);

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isJobId, JOBS_FOLDER } from './job-files.js';
@@ -76,6 +77,13 @@ export class FileStore {
     const probe = path.join(this.jobsDir, `.writable-${randomBytes(4).toString('hex')}`);
     await writeFile(probe, 'ok');
     await rm(probe, { force: true });
+  }
+
+  /** The SHA-256 of a file, read as a stream (a recording may be tens of megabytes). */
+  async sha256(file: string): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
   }
 
   async removeFile(file: string): Promise<void> {

@@ -17,6 +17,8 @@ export const JOBS_FOLDER = 'jobs';
 export const jobFiles = {
   /** The upload, as it was sent. */
   input: (jobId: string): JobFile => fileOf(jobId, 'input'),
+  /** The user's own recording, for the style "own": a second upload, kept as it was sent. */
+  texture: (jobId: string): JobFile => fileOf(jobId, 'texture'),
   /** The result in one format; `wav` is the master every other format is encoded from. */
   result: (jobId: string, format: OutputFormat): JobFile => fileOf(jobId, `result.${format}`),
   /** The waveform peaks of input and result, written with the result. */
