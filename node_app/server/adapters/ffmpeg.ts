@@ -329,13 +329,13 @@ export function encodeArgs(wavPath: string, format: CompressedFormat, output: st
 }
 
 /**
- * The command line of an encode fed on stdin with 16-bit samples as they are enriched: raw PCM of a stated
- * format, through the pipe protocol only.
+ * The command line of an encode fed with 16-bit samples as they are enriched: raw PCM of a stated format, read
+ * from a local socket that the server feeds (the unix protocol only).
  */
-export function streamEncodeArgs(layout: PcmLayout, format: CompressedFormat, output: string): string[] {
+export function streamEncodeArgs(layout: PcmLayout, format: CompressedFormat, inputSocket: string, output: string): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-    '-f', 's16le', '-ar', String(layout.sampleRate), '-ac', String(layout.channels), '-protocol_whitelist', 'pipe', '-i', 'pipe:0',
+    '-f', 's16le', '-ar', String(layout.sampleRate), '-ac', String(layout.channels), '-protocol_whitelist', 'unix', '-i', `unix:${inputSocket}`,
     ...encoderOutput(format, output),
   ];
 }
@@ -380,8 +380,8 @@ export interface PcmEncoder {
 const STREAM_CHUNK_FRAMES = 16384;
 
 /**
- * Starts an encoder fed on its stdin, through `launcher` like every encode (same niceness, one thread, timeout
- * and cancellation); writes wait while the pipe is full, so ffmpeg's pace holds back the writer.
+ * Starts an encoder fed through a local socket, through `launcher` like every encode (same niceness, one
+ * thread, timeout and cancellation); writes wait while the socket is full, so ffmpeg's pace holds back the writer.
  */
 export function streamEncodeWithFfmpeg(
   launcher: ProcessLauncher,
@@ -392,21 +392,24 @@ export function streamEncodeWithFfmpeg(
   options: EncodeOptions,
 ): PcmEncoder {
   options.signal?.throwIfAborted();
-  const encoder = launcher.run(binary, streamEncodeArgs(layout, format, output), { niceness: options.niceness, pipeStdin: true });
+  const input = launcher.inputSocket();
+  const encoder = launcher.run(binary, streamEncodeArgs(layout, format, input.path, output), { niceness: options.niceness });
   const finished = superviseEncode(encoder, options);
+  // An encoder that ended without connecting is not waited for.
+  void finished.finally(input.close).catch(() => undefined);
   // Whoever writes or closes sees the failure; until then it must not count as unhandled.
   finished.catch(() => undefined);
   const early = finished.then(() => {
     throw new FfmpegError('ffmpeg stopped before the end of its input', 'failed');
   });
   early.catch(() => undefined);
-  const pipe = encoder.stdin.then(
+  const pipe = input.connected.then(
     (socket) => {
       // A write to an encoder that has died fails with EPIPE; `finished` says why it died.
       socket.on('error', () => undefined);
       return socket;
     },
-    // No pipe means no encoder: its exit says why.
+    // No connection means no encoder: its exit says why.
     () => early,
   );
   pipe.catch(() => undefined);
