@@ -1,15 +1,27 @@
 import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { makeClip } from './helpers/audio.js';
 
 const run = promisify(execFile);
 const tsx = path.resolve('node_modules/.bin/tsx');
 
 /** Runs `npm run enrich` the way a person would, and returns what they would see. */
 async function enrich(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return enrichIn(undefined, ...args);
+}
+
+/**
+ * As `npm run enrich` runs it when typed in `folder`: npm starts the script in the repository's root and
+ * tells it where it was called from in INIT_CWD.
+ */
+async function enrichIn(folder: string | undefined, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = folder ? { ...process.env, npm_lifecycle_event: 'enrich', INIT_CWD: folder } : process.env;
   try {
-    const { stdout, stderr } = await run(tsx, ['node_app/cli/enrich.ts', ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await run(tsx, ['node_app/cli/enrich.ts', ...args], { timeout: 60_000, env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -33,4 +45,31 @@ describe('the command line', () => {
     const amount = await enrich('song.mp3', '--amount', '7');
     expect(amount.stderr.trim()).toBe('INVALID_PARAMETER: amount: must be between 0 and 1');
   });
+
+  it('reads paths from the folder it was typed in and writes the result beside the input', async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'cli-cwd-'));
+    try {
+      await mkdir(path.join(folder, 'songs'));
+      await copyFile(await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' }), path.join(folder, 'songs', 'Café.wav'));
+      const beside = await enrichIn(folder, 'songs/Café.wav', '--style', 'rain', '--seed', '1');
+      expect(beside.stderr).toBe('');
+      expect(beside.stdout).toMatch(/^songs\/Café\.rain\.enriched\.wav {2}style=rain/);
+      const named = await enrichIn(folder, 'songs/Café.wav', '--style', 'Rain', '-o', 'out.MP3');
+      expect(named.stdout).toMatch(/^out\.MP3 {2}style=rain/);
+      expect((await readdir(folder)).sort()).toEqual(['out.MP3', 'songs']);
+      expect((await readdir(path.join(folder, 'songs'))).sort()).toEqual(['Café.rain.enriched.wav', 'Café.wav']);
+      const missing = await enrichIn(folder, 'nothing.wav');
+      expect(missing.stderr.trim()).toBe('Cannot read nothing.wav: no such file.');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('names the styles there are when one is unknown, with no server to ask', async () => {
+    const clip = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    const { code, stderr } = await enrich(clip, '--style', 'thunder');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^UNKNOWN_STYLE: Unknown style "thunder"\. Did you mean "thunderstorm"\? The styles are: rain, .*thunderstorm/);
+    expect(stderr).not.toContain('/api/styles');
+  }, 60_000);
 });

@@ -263,11 +263,14 @@ describe('distributed mode: two web and two worker processes on one queue and on
   it('the per-address rate limit is shared by the web processes', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const res = await fetch(`${webs[i % 2].base}/api/jobs`, { method: 'POST', headers: { 'X-Forwarded-For': '198.51.100.9' } });
+      // Only work taken on counts; a file that is decoded and found not to be audio was work.
+      const form = new FormData();
+      form.append('audio', new Blob(['not a song, but it has to be read to know']), 'notes.mp3');
+      const res = await fetch(`${webs[i % 2].base}/api/enrich`, { method: 'POST', body: form, headers: { 'X-Forwarded-For': '198.51.100.9' } });
       statuses.push(res.status);
     }
     // Six a minute: three through each process would pass two separate limits, not one shared one.
-    expect(statuses.slice(0, 6).every((s) => s === 400)).toBe(true);
+    expect(statuses.slice(0, 6).every((s) => s === 415)).toBe(true);
     expect(statuses[6]).toBe(429);
   });
 

@@ -92,6 +92,12 @@ describe('POST /api/enrich', () => {
     expect(out.seconds).toBeGreaterThan(1.9);
   });
 
+  it('reads the format in any case, as it reads the style', async () => {
+    const file = await makeClip({ seconds: 1, sampleRate: 44100, channels: 1, extension: 'wav' });
+    const res = await enrich(file, { style: 'Rain', format: 'MP3' });
+    expect([res.status, res.headers['content-type'], res.headers['x-enrich-style']]).toEqual([200, 'audio/mpeg', 'rain']);
+  });
+
   it('enriches only the section between start and end', async () => {
     const file = await makeClip({ seconds: 4, sampleRate: 44100, channels: 1, extension: 'mp3', codec: ['-c:a', 'libmp3lame'] });
     const res = await enrich(file, { start: '1', end: '2.5' });
@@ -105,6 +111,8 @@ describe('POST /api/enrich', () => {
     [{ amount: '1.5' }, 400, 'INVALID_PARAMETER'],
     [{ seed: 'soup' }, 400, 'INVALID_PARAMETER'],
     [{ format: 'aiff' }, 400, 'INVALID_PARAMETER'],
+    [{ style: 'thunder' }, 400, 'UNKNOWN_STYLE'],
+    [{ style: 'rain:0.7,blues' }, 400, 'BAD_STYLE_MIX'],
     [{ start: '3', end: '1' }, 400, 'INVALID_PARAMETER'],
   ])('refuses %o with %i %s as JSON', async (fields, status, code) => {
     const file = await makeClip({ seconds: 1, sampleRate: 44100, channels: 1, extension: 'wav' });

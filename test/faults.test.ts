@@ -36,20 +36,27 @@ function enospc(): NodeJS.ErrnoException {
 }
 
 describe('rate limiting per client IP', () => {
+  const tinyWav = () => makeClip({ seconds: 0.2, sampleRate: 8000, channels: 1, extension: 'wav' });
+
   it.each([
     ['on Heroku (DYNO set)', { DYNO: 'web.1' }],
     ['behind a proxy named by TRUST_PROXY', { TRUST_PROXY: 'loopback' }],
-  ])('%s: answers 429 RATE_LIMITED past the limit, per address behind the proxy, and only on work', async (_where, env) => {
+  ])('%s: answers 429 RATE_LIMITED past the limit, per address behind the proxy, and only on work taken on', async (_where, env) => {
     const { app } = await start({ RATE_LIMIT_PER_MIN: '3', ...env });
-    const from = (ip: string) => request(app).post('/api/enrich').set('X-Forwarded-For', ip).field('style', 'rain');
-    for (let i = 0; i < 3; i++) expect((await from('203.0.113.7')).body.error.code).toBe('MISSING_AUDIO');
-    const limited = await from('203.0.113.7');
+    const clip = await tinyWav();
+    const job = (ip: string) => request(app).post('/api/jobs').set('X-Forwarded-For', ip).attach('audio', clip);
+    // Mistakes a person corrects as they go are not counted: five refusals leave all three jobs to them.
+    for (let i = 0; i < 5; i++) {
+      expect((await request(app).post('/api/enrich').set('X-Forwarded-For', '203.0.113.7').field('amount', 'abc')).body.error.code).toBe('INVALID_PARAMETER');
+    }
+    for (let i = 0; i < 3; i++) expect((await job('203.0.113.7')).status).toBe(202);
+    const limited = await job('203.0.113.7');
     expect(errorCode(limited)).toEqual({ status: 429, code: 'RATE_LIMITED' });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await request(app).post('/api/jobs').set('X-Forwarded-For', '203.0.113.7')).status).toBe(429);
+    expect((await request(app).post('/api/enrich').set('X-Forwarded-For', '203.0.113.7')).status).toBe(429);
 
     // Another client behind the same router is not punished for the first one.
-    expect((await from('198.51.100.9')).body.error.code).toBe('MISSING_AUDIO');
+    expect((await job('198.51.100.9')).status).toBe(202);
     // Reading is never limited.
     expect((await request(app).get('/api/styles').set('X-Forwarded-For', '203.0.113.7')).status).toBe(200);
     expect((await request(app).get('/healthz').set('X-Forwarded-For', '203.0.113.7')).status).toBe(200);
@@ -60,9 +67,10 @@ describe('rate limiting per client IP', () => {
     ['with TRUST_PROXY=0 on a dyno', { DYNO: 'web.1', TRUST_PROXY: '0' }],
   ])('%s, a client that names a new address in X-Forwarded-For on every request is still limited', async (_where, env) => {
     const { app } = await start({ RATE_LIMIT_PER_MIN: '3', ...env });
+    const clip = await tinyWav();
     const statuses: number[] = [];
-    for (let i = 1; i <= 5; i++) statuses.push((await request(app).post('/api/enrich').set('X-Forwarded-For', `198.51.100.${i}`)).status);
-    expect(statuses).toEqual([400, 400, 400, 429, 429]);
+    for (let i = 1; i <= 5; i++) statuses.push((await request(app).post('/api/jobs').set('X-Forwarded-For', `198.51.100.${i}`).attach('audio', clip)).status);
+    expect(statuses).toEqual([202, 202, 202, 429, 429]);
   });
 });
 

@@ -73,10 +73,19 @@ describe('serving the front end', () => {
     expect(page.text).toContain('<div id="root">');
     const api = await request(server.app).get('/api/no-such-thing').set('Accept', 'text/html,*/*;q=0.8');
     expect(api.status).toBe(404);
-    expect(api.body.error.code).toBe('NOT_FOUND');
+    expect(api.body.error).toEqual({ code: 'NOT_FOUND', message: 'There is no GET /api/no-such-thing. The API is described in docs/api.md.' });
     const script = await request(server.app).get('/no/such/page');
     expect(script.status).toBe(404);
     expect(script.body.error.code).toBe('NOT_FOUND');
+  });
+
+  it('answers a path the API has, asked with the wrong method, with 405 and the methods it takes', async () => {
+    const enrich = await request(server.app).get('/api/enrich');
+    expect([enrich.status, enrich.headers.allow, enrich.body.error.code]).toEqual([405, 'POST', 'METHOD_NOT_ALLOWED']);
+    expect(enrich.body.error.message).toBe('/api/enrich does not take GET; use POST.');
+    const job = await request(server.app).put(`/api/jobs/${'0'.repeat(32)}`);
+    expect([job.status, job.headers.allow]).toEqual([405, 'GET, HEAD, DELETE']);
+    expect((await request(server.app).post('/api/styles')).headers.allow).toBe('GET, HEAD');
   });
 
   it('tells the browser the upload limits', async () => {

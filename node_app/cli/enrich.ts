@@ -11,7 +11,13 @@ import { createLogger } from '../server/logger.js';
 const USAGE = `Usage: npm run enrich -- <input> [--style rain|rain:0.7,blues:0.3|${RANDOM_STYLE}] [--amount 0.5] [--seed N]
                      [--format ${OUTPUT_FORMATS.join('|')}] [--start S] [--end S] [-o output]`;
 
-/** Batch use of the same service the API runs: one file in, one enriched file out. */
+/**
+ * The folder the person typed the command in. `npm run` starts scripts in the package's root and says where it
+ * was called from in INIT_CWD; read only when npm ran this script, since a parent's INIT_CWD is inherited.
+ */
+const workingDir = process.env.npm_lifecycle_event === 'enrich' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
+
+/** Batch use of the same service the API runs: one file in, one enriched file out, beside it unless `-o` says where. */
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -26,11 +32,11 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const input = positionals[0];
-  if (values.help || !input) {
+  if (values.help || !positionals[0]) {
     console.log(USAGE);
-    return input || values.help ? 0 : 2;
+    return values.help ? 0 : 2;
   }
+  const input = path.resolve(workingDir, positionals[0]);
   const { output, help: _help, ...fields } = values;
   const params = parseEnrichParams({ format: output ? path.extname(output).slice(1) : undefined, ...fields });
   // Checked before the models load, so a mistyped name is reported at once.
@@ -56,9 +62,9 @@ async function main(): Promise<number> {
     const submitted = await jobs.submit({ path: staged, originalName: path.basename(input) }, params);
     const job = await jobs.settled(submitted.id);
     if (job.error) throw job.error;
-    const target = output ?? downloadName(path.basename(input), job.params.weights, params.format);
+    const target = path.resolve(workingDir, output ?? path.join(path.dirname(input), downloadName(path.basename(input), job.params.weights, params.format)));
     await copyFile(await jobs.resultPath(job.id, params.format), target);
-    console.log(`${target}  style=${job.params.style} amount=${job.params.amount} seed=${job.params.seed}`);
+    console.log(`${path.relative(workingDir, target)}  style=${job.params.style} amount=${job.params.amount} seed=${job.params.seed}`);
     return 0;
   } catch (error) {
     console.error(describeFailure(error));
@@ -77,7 +83,7 @@ function describeFailure(error: unknown): string {
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return `${message}\n${USAGE}`;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
     const file = (error as { path?: string }).path;
-    return `Cannot read ${file ?? 'the input'}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : 'permission denied'}.`;
+    return `Cannot read ${file ? path.relative(workingDir, file) : 'the input'}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : 'permission denied'}.`;
   }
   return `Enrichment failed: ${message}`;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AppError,
+  attachmentDisposition,
   downloadName,
   ERROR_CODES,
   ERROR_STATUS,
@@ -42,9 +43,14 @@ describe('the enrich form', () => {
     });
   });
 
+  it('reads a format in any case, as it reads a style', () => {
+    expect(parseEnrichParams({ format: ' MP3 ' })).toMatchObject({ format: 'mp3' });
+  });
+
   it.each([
     [{ amount: '1.5' }, 'amount: must be between 0 and 1'],
-    [{ amount: 'soup' }, 'amount: must be between 0 and 1'],
+    [{ amount: 'abc' }, 'amount: is not a number; it must be between 0 and 1'],
+    [{ start: 'soon' }, 'start: is not a number; it must be a number of seconds from 0 to 86400'],
     [{ seed: '-3' }, 'seed: must be a whole number from 0 to 4294967295'],
     [{ seed: '4294967296' }, 'seed: must be a whole number from 0 to 4294967295'],
     [{ format: 'aiff' }, 'format: must be one of wav, mp3, flac, ogg'],
@@ -75,8 +81,25 @@ describe('the style field', () => {
     ['rain,', 'BAD_STYLE_MIX'],
     ['rain,rain:2', 'BAD_STYLE_MIX'],
     ['rain:0,blues:0', 'BAD_STYLE_MIX'],
+    ['rain:0.7,blues', 'BAD_STYLE_MIX'],
   ])('refuses %j with %s', (spec, code) => {
     expect(failure(() => parseStyleSpec(spec, KNOWN))).toMatchObject({ status: 400, code });
+  });
+
+  it('reads a mix without weights as equal shares, and refuses one with weights on some styles only', () => {
+    expect(parseStyleSpec('rain,blues', KNOWN)).toEqual({ random: false, weights: { rain: 0.5, blues: 0.5 } });
+    expect(failure(() => parseStyleSpec('rain:0.7,blues', KNOWN)).message).toBe(
+      'Give every style in the mix a weight or none: "blues" has none. Write "rain:0.7,blues:0.3", or "rain,blues" for equal shares.',
+    );
+  });
+
+  it('names the styles there are and the one an unknown id most likely meant', () => {
+    const known = ['rain', 'thunderstorm', 'blues', 'vinyl'];
+    expect(failure(() => parseStyleSpec('thunder', known)).message).toBe(
+      'Unknown style "thunder". Did you mean "thunderstorm"? The styles are: rain, thunderstorm, blues, vinyl.',
+    );
+    expect(failure(() => parseStyleSpec('bleus', known)).message).toContain('Did you mean "blues"?');
+    expect(failure(() => parseStyleSpec('opera', known)).message).toBe('Unknown style "opera". The styles are: rain, thunderstorm, blues, vinyl.');
   });
 
   it('writes weights back in the canonical form that reads back the same', () => {
@@ -89,11 +112,23 @@ describe('the style field', () => {
 });
 
 describe('download names', () => {
-  it('are <name>.<styles>.enriched.<ext> from safe characters only', () => {
+  it('are <name>.<styles>.enriched.<ext>, keeping any script but nothing that names a path', () => {
     expect(downloadName('My Song.mp3', { rain: 0.7, blues: 0.3 }, 'flac')).toBe('My Song.rain+blues.enriched.flac');
-    expect(downloadName('../../etc/pass"wd;.wav', { rain: 1 }, 'wav')).toBe('etc_pass_wd.rain.enriched.wav');
+    expect(downloadName('../../etc/pass"wd;.wav', { rain: 1 }, 'wav')).toBe('etc_pass_wd;.rain.enriched.wav');
     expect(downloadName('..mp3', { rain: 1 }, 'ogg')).toBe('audio.rain.enriched.ogg');
-    expect(downloadName('ünïcødé name.m4a', { vinyl: 1 }, 'mp3')).toMatch(/^[A-Za-z0-9 ._-]+\.vinyl\.enriched\.mp3$/);
+    expect(downloadName('Café – Ünïcode 🎵 song.mp3', { vinyl: 1 }, 'mp3')).toBe('Café – Ünïcode 🎵 song.vinyl.enriched.mp3');
+    expect(downloadName('日本語の歌.mp3', { rain: 1 }, 'wav')).toBe('日本語の歌.rain.enriched.wav');
+    expect(downloadName('a\u0000b\r\nc.wav', { rain: 1 }, 'wav')).toBe('a_b_c.rain.enriched.wav');
+  });
+
+  it('are sent with an ASCII filename for every client and the real one in filename* (RFC 6266)', () => {
+    expect(attachmentDisposition('My Song.rain.enriched.wav')).toBe('attachment; filename="My Song.rain.enriched.wav"');
+    expect(attachmentDisposition('日本語の歌.rain.enriched.wav')).toBe(
+      `attachment; filename="_____.rain.enriched.wav"; filename*=UTF-8''%E6%97%A5%E6%9C%AC%E8%AA%9E%E3%81%AE%E6%AD%8C.rain.enriched.wav`,
+    );
+    const header = attachmentDisposition('Café (live).wav');
+    expect(header).toContain(`filename*=UTF-8''Caf%C3%A9%20%28live%29.wav`);
+    expect(decodeURIComponent(header.split("''")[1])).toBe('Café (live).wav');
   });
 });
 
@@ -114,11 +149,12 @@ describe('error codes', () => {
     unexpectedFile: [],
     badUpload: ['LIMIT_FIELD_COUNT'],
     invalidParameter: ['amount', 'must be between 0 and 1'],
-    unknownStyle: ['thunder'],
+    unknownStyle: ['thunder', ['rain', 'thunderstorm'], 'thunderstorm'],
     badStyleMix: ['Style "rain" appears twice in the mix.'],
     badRequest: [],
     jobNotFound: [],
     notFound: ['GET', '/api/nothing'],
+    methodNotAllowed: ['GET', '/api/enrich', ['POST']],
     uploadTimeout: ['stalled', 30],
     jobNotDone: ['running'],
     jobFailed: [],

@@ -1,16 +1,38 @@
 import type { OutputFormat } from './formats.js';
 
 /**
+ * A name a person gave a file, made safe to offer back as a file name: letters of any script, digits, spaces,
+ * punctuation and emoji are kept ("Café – Ünïcode 🎵 song"); path separators, control characters and the
+ * characters Windows refuses in names become "_"; leading and trailing dots and spaces go, so the name can
+ * neither climb folders nor hide. Empty when nothing is left.
+ */
+export function safeFileName(name: string, maxCharacters = 80): string {
+  const cleaned = name
+    .normalize('NFC')
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}/\\:*?"<>|]+/gu, '_')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[\s._]+|[\s._]+$/gu, '');
+  // By code point, so an emoji is never cut in half.
+  return Array.from(cleaned).slice(0, maxCharacters).join('').trim();
+}
+
+/**
  * `<name>.<styles>.enriched.<ext>`: what a result is called when it is downloaded or written by the CLI,
- * built only from safe characters whatever the upload was called.
+ * whatever the upload was called (see {@link safeFileName}).
  */
 export function downloadName(inputName: string, weights: Record<string, number>, format: OutputFormat): string {
-  const base =
-    inputName
-      .replace(/\.[^.]*$/, '')
-      .replace(/[^A-Za-z0-9 ._-]+/g, '_')
-      .replace(/\.{2,}/g, '.')
-      .replace(/^[ ._]+|[ ._]+$/g, '')
-      .slice(0, 80) || 'audio';
+  const base = safeFileName(inputName.replace(/\.[^.]*$/, '')) || 'audio';
   return `${base}.${Object.keys(weights).join('+')}.enriched.${format}`;
+}
+
+/**
+ * `Content-Disposition` for a download named `fileName` (already safe): `filename` in quotes for every client,
+ * with anything outside printable ASCII as "_", and, when the name has such characters, RFC 6266's
+ * `filename*` with the real name in UTF-8, which browsers prefer.
+ */
+export function attachmentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  if (ascii === fileName) return `attachment; filename="${ascii}"`;
+  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

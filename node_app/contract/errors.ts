@@ -13,6 +13,7 @@ const STATUS = {
   BAD_REQUEST: 400,
   JOB_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   UPLOAD_TIMEOUT: 408,
   JOB_NOT_DONE: 409,
   JOB_FAILED: 409,
@@ -82,13 +83,19 @@ export const errors = {
     ),
   /** `field: what is wrong with it`, e.g. "amount: must be between 0 and 1". */
   invalidParameter: (field: string, problem: string) => new AppError('INVALID_PARAMETER', `${field}: ${problem}`),
-  unknownStyle: (id: string) => new AppError('UNKNOWN_STYLE', `Unknown style "${id}". GET /api/styles lists the ones available.`),
+  /** `known`: every style id there is; `nearest`: the one `id` most likely meant, if any. */
+  unknownStyle: (id: string, known: readonly string[], nearest?: string) =>
+    new AppError('UNKNOWN_STYLE', `Unknown style "${id}".${nearest ? ` Did you mean "${nearest}"?` : ''} The styles are: ${known.join(', ')}.`),
   badStyleMix: (problem: string) => new AppError('BAD_STYLE_MIX', problem),
   /** body-parser and friends mark a client's mistake with a 4xx status, which is kept (413 for a body too large). */
   badRequest: (status = 400) => new AppError('BAD_REQUEST', 'The request could not be read. Check its body and headers.', {}, status),
   jobNotFound: () =>
     new AppError('JOB_NOT_FOUND', 'No job with this id. Results expire after a while and are lost when the server restarts; enrich the file again.'),
-  notFound: (method: string, path: string) => new AppError('NOT_FOUND', `There is no ${method} ${path}. The API is described in docs/api.md.`),
+  notFound: (method: string, path: string) =>
+    new AppError('NOT_FOUND', `There is no ${method} ${path.slice(0, 200)}. The API is described in docs/api.md.`),
+  /** `allowed`: the methods the path does take, sent back in `Allow`. */
+  methodNotAllowed: (method: string, path: string, allowed: readonly string[]) =>
+    new AppError('METHOD_NOT_ALLOWED', `${path.slice(0, 200)} does not take ${method}; use ${allowed.join(' or ')}.`, { Allow: allowed.join(', ') }),
   /** `stalled`: nothing arrived for `seconds`; `slow`: the whole upload took longer than `seconds`. */
   uploadTimeout: (why: 'stalled' | 'slow', seconds: number) =>
     new AppError(

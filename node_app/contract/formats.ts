@@ -16,3 +16,9 @@ export const CONTENT_TYPES: Record<OutputFormat, string> = {
 };
 
 export const outputFormatSchema = z.enum(OUTPUT_FORMATS, { error: `must be one of ${OUTPUT_FORMATS.join(', ')}` });
+
+/** A format as a request names it (form field, query, CLI option): `MP3` means mp3, as `Rain` means rain. */
+export const requestedFormatSchema = z.pipe(
+  z.transform((value: unknown) => (typeof value === 'string' ? value.trim().toLowerCase() : value)),
+  outputFormatSchema,
+);

@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import { errors, type AppError } from './errors.js';
-import { DEFAULT_FORMAT, outputFormatSchema } from './formats.js';
+import { DEFAULT_FORMAT, requestedFormatSchema } from './formats.js';
 
 /** A day: any section of any recording worth uploading starts and ends within it. */
 export const MAX_OFFSET_SECONDS = 86_400;
@@ -25,15 +25,17 @@ const field = <T extends z.ZodMiniType>(schema: T) => z.pipe(z.transform(blankTo
 const AMOUNT = 'must be between 0 and 1';
 const SEED = `must be a whole number from 0 to ${MAX_SEED}`;
 const SECONDS = `must be a number of seconds from 0 to ${MAX_OFFSET_SECONDS}`;
-const seconds = () => z.coerce.number({ error: SECONDS }).check(z.maximum(MAX_OFFSET_SECONDS, SECONDS));
+/** For text that reads as no number at all ("abc"): saying so is clearer than naming a range it is not in. */
+const notANumber = (range: string) => `is not a number; it ${range}`;
+const seconds = () => z.coerce.number({ error: notANumber(SECONDS) }).check(z.maximum(MAX_OFFSET_SECONDS, SECONDS));
 
 /** The enrich form (`POST /api/enrich`, `POST /api/jobs`) and the CLI's options: text in, typed parameters out. */
 export const enrichParamsSchema = z
   .object({
     style: field(z.optional(z.string().check(z.maxLength(300, 'must be at most 300 characters')))),
-    amount: field(z._default(z.coerce.number({ error: AMOUNT }).check(z.minimum(0, AMOUNT), z.maximum(1, AMOUNT)), 0.5)),
+    amount: field(z._default(z.coerce.number({ error: notANumber(AMOUNT) }).check(z.minimum(0, AMOUNT), z.maximum(1, AMOUNT)), 0.5)),
     seed: field(z.optional(z.pipe(z.string().check(z.regex(/^\d{1,10}$/, SEED)), z.pipe(z.transform(Number), z.number().check(z.maximum(MAX_SEED, SEED)))))),
-    format: field(z._default(outputFormatSchema, DEFAULT_FORMAT)),
+    format: field(z._default(requestedFormatSchema, DEFAULT_FORMAT)),
     start: field(z.optional(seconds().check(z.minimum(0, SECONDS)))),
     end: field(z.optional(seconds().check(z.positive('must be more than 0 seconds')))),
   })
@@ -49,7 +51,7 @@ export const enrichParamsSchema = z
 export type EnrichParams = z.output<typeof enrichParamsSchema>;
 
 /** `GET /api/jobs/:id/result?format=`: the job's own format when none is asked for. */
-export const resultQuerySchema = z.object({ format: z.optional(outputFormatSchema) });
+export const resultQuerySchema = z.object({ format: z.optional(requestedFormatSchema) });
 
 export const RATINGS = ['up', 'down'] as const;
 export type Rating = (typeof RATINGS)[number];

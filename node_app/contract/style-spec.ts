@@ -2,7 +2,9 @@ import { errors } from './errors.js';
 
 /**
  * The `style` field's grammar: a style id (`rain`), a weighted mix (`rain:0.7,blues:0.3`, weights normalised
- * to sum to one) or `random`, a mix of two or three styles chosen by the seed.
+ * to sum to one; `rain,blues` without weights shares equally) or `random`, a mix of two or three styles chosen
+ * by the seed. A mix gives weights to all of its styles or to none: `rain:0.7,blues` has no reading a person
+ * would agree with, so it is refused.
  */
 export const RANDOM_STYLE = 'random';
 
@@ -16,21 +18,54 @@ export type StyleChoice = { random: true } | { random: false; weights: Record<st
 
 /**
  * Reads a `style` field, case and spaces aside. `known` are the style ids there are; an id outside them is
- * UNKNOWN_STYLE, a part that cannot be read, a style named twice or weights that are all 0 are BAD_STYLE_MIX.
+ * UNKNOWN_STYLE (naming the nearest id), a part that cannot be read, a style named twice, weights given to some
+ * styles of a mix and not others, or weights that are all 0 are BAD_STYLE_MIX.
  */
 export function parseStyleSpec(spec: string, known: readonly string[]): StyleChoice {
   const text = spec.trim().toLowerCase();
   if (text === RANDOM_STYLE) return { random: true };
   const weights = new Map<string, number>();
+  const unweighted: string[] = [];
   for (const part of text.split(',').map((p) => p.trim())) {
     const match = MIX_PART.exec(part);
     if (!match) throw errors.badStyleMix(`Cannot read "${part}" in style. Use an id like "rain" or a mix like "rain:0.7,blues:0.3".`);
     const [, id, weightText] = match;
-    if (!known.includes(id)) throw errors.unknownStyle(id);
+    if (!known.includes(id)) throw errors.unknownStyle(id, known, nearestStyle(id, known));
     if (weights.has(id)) throw errors.badStyleMix(`Style "${id}" appears twice in the mix.`);
+    if (weightText === undefined) unweighted.push(id);
     weights.set(id, weightText === undefined ? 1 : Number(weightText));
   }
+  if (unweighted.length > 0 && unweighted.length < weights.size) {
+    throw errors.badStyleMix(
+      `Give every style in the mix a weight or none: ${unweighted.map((id) => `"${id}"`).join(' and ')} ${unweighted.length > 1 ? 'have' : 'has'} none. Write "rain:0.7,blues:0.3", or "rain,blues" for equal shares.`,
+    );
+  }
   return { random: false, weights: normaliseWeights(weights) };
+}
+
+/**
+ * The known id a mistyped or shortened one most likely meant: one that begins with it or that it begins with
+ * ("thunder" → "thunderstorm"), else the closest by edit distance when it is close enough to be a typo.
+ */
+export function nearestStyle(id: string, known: readonly string[]): string | undefined {
+  const byPrefix = known.find((k) => k.startsWith(id) || id.startsWith(k));
+  if (byPrefix) return byPrefix;
+  let best: { id: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(id, candidate);
+    if (!best || distance < best.distance) best = { id: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(id.length / 3)) ? best.id : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
 }
 
 /**

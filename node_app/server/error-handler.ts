@@ -15,9 +15,9 @@ const CONTENT_HEADERS = [
   'Access-Control-Expose-Headers',
 ];
 
-/** Unknown API paths get the same JSON shape as every other error. */
+/** Unknown API paths get the same JSON shape as every other error, naming the path as it was asked for. */
 export const apiNotFound: RequestHandler = (req, _res, next) => {
-  next(errors.notFound(req.method, req.path));
+  next(errors.notFound(req.method, req.originalUrl.split('?')[0]));
 };
 
 /** The one place errors become responses: JSON with a stable code, never a stack trace. */

@@ -48,6 +48,14 @@ describe('the web app on a phone', () => {
     await page.getByRole('button', { name: 'Play' }).and(page.locator(':enabled')).waitFor({ timeout: 10_000 });
     expect(new URL(page.url()).host).toBe(new URL(stack.lanBase).host);
     expect(failed).toEqual([]);
+
+    // Plain http has no Clipboard API; the link is still copied, and the answer shows beside the button.
+    expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
+    const share = page.getByRole('region', { name: 'Share' });
+    await share.getByRole('button', { name: 'Copy link' }).tap();
+    const said = share.getByRole('status');
+    await expect.poll(() => said.textContent()).toMatch(/^(Link copied\.|The link is selected)/);
+    expect(await said.isVisible()).toBe(true);
     await context.close();
   });
 

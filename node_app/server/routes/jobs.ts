@@ -1,11 +1,12 @@
 import { Router } from 'express';
-import { enrichParamsSchema, errors, feedbackSchema, resultQuerySchema } from '../../contract/index.js';
+import { attachmentDisposition, enrichParamsSchema, errors, feedbackSchema, resultQuerySchema, safeFileName } from '../../contract/index.js';
 import type { JobQueue } from '../services/job-queue.js';
 import type { Job } from '../services/job-service.js';
 import { presentJob, presentRecipe } from './presenters.js';
 import { sendResult, sendStored } from './send-result.js';
 import { audioUpload, discardUploadOnError, requireUpload, type UploadLimits } from './upload.js';
 import { validate } from './validate.js';
+import { refuseOtherMethods } from './method-not-allowed.js';
 
 /** The jobs API: for the browser and for files too long for one request through Heroku's router. */
 export function jobRoutes(jobs: JobQueue, limits: UploadLimits): Router {
@@ -53,8 +54,11 @@ export function jobRoutes(jobs: JobQueue, limits: UploadLimits): Router {
     const job = await jobs.get(req.params.id);
     const file = await jobs.inputPath(job.id);
     // Served as a download, never rendered: it is a stranger's file.
-    res.attachment(job.input.name.replace(/[^A-Za-z0-9 ._-]+/g, '_').slice(0, 100) || 'input');
-    res.set({ 'Content-Type': 'application/octet-stream', 'X-Content-Type-Options': 'nosniff' });
+    res.set({
+      'Content-Disposition': attachmentDisposition(safeFileName(job.input.name, 100) || 'input'),
+      'Content-Type': 'application/octet-stream',
+      'X-Content-Type-Options': 'nosniff',
+    });
     await sendStored(res, file);
   });
 
@@ -84,5 +88,5 @@ export function jobRoutes(jobs: JobQueue, limits: UploadLimits): Router {
   });
 
   router.use(discardUploadOnError);
-  return router;
+  return refuseOtherMethods(router);
 }

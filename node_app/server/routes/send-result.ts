@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
-import { CONTENT_TYPES, downloadName, errors, type OutputFormat } from '../../contract/index.js';
+import { attachmentDisposition, CONTENT_TYPES, downloadName, errors, type OutputFormat } from '../../contract/index.js';
 import type { FileLocation, JobQueue } from '../services/job-queue.js';
 import type { Job } from '../services/job-service.js';
 
@@ -12,8 +12,7 @@ export async function sendResult(res: Response, jobs: JobQueue, job: Job, format
     'X-Enrich-Style': job.params.style,
     'X-Enrich-Seed': String(job.params.seed),
     'X-Job-Id': job.id,
-    // Quoted always, as the API promises; the name is built from safe characters only.
-    'Content-Disposition': `attachment; filename="${downloadName(job.input.name, job.params.weights, format)}"`,
+    'Content-Disposition': attachmentDisposition(downloadName(job.input.name, job.params.weights, format)),
     'Access-Control-Expose-Headers': 'X-Enrich-Style, X-Enrich-Seed, X-Job-Id, Content-Disposition',
   });
   await sendStored(res, file, { 'Cache-Control': 'private, max-age=3600' });

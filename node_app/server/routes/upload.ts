@@ -55,6 +55,9 @@ export function audioUpload({ dir, ensureDir, maxBytes, idleTimeoutMs, totalTime
       },
     }),
     limits: { fileSize: maxBytes, files: 1, fields: 20, fieldSize: 4096, parts: 30, headerPairs: 100 },
+    // Browsers and curl send a file name's UTF-8 bytes as they are; read as latin1 (busboy's default) "Café"
+    // would come back as "CafÃ©".
+    defParamCharset: 'utf8',
   }).single('audio');
 
   return (req: Request, res: Response, next: NextFunction) => {

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type WaveSurfer from 'wavesurfer.js';
-import { formatSeconds } from './Recorder';
+import { formatDuration } from '../lib/format';
 import { Waveform, type WaveformPeaks } from './Waveform';
 
 export type Side = 'original' | 'enriched';
@@ -81,7 +81,7 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, secti
           {playing ? '❚❚ Pause' : '▶ Play'}
         </button>
         <output className="position" aria-label="Position">
-          {formatSeconds(position)}.{Math.floor((position % 1) * 10)}
+          {formatDuration(position)}.{Math.floor((position % 1) * 10)}
         </output>
         <fieldset className="ab-switch">
           <legend>Listen to</legend>

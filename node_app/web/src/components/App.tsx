@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, fetchLimits, fetchStyles, type Limits, type StyleList } from '../api';
 import { parseRoute, pathOf, type Route } from '../lib/route';
 import { defaultSettings, type Settings } from '../lib/settings';
+import type { AudioSource } from '../lib/source';
 import { About } from '../pages/About';
 import { Faq } from '../pages/Faq';
 import { JobPage } from '../pages/JobPage';
@@ -16,6 +17,9 @@ export function App() {
   const [catalogError, setCatalogError] = useState<ApiError | null>(null);
   const [settings, setSettings] = useState<Settings | null>(null);
   const [limits, setLimits] = useState<Limits | null>(null);
+  // Here rather than in the landing page, which unmounts while a job runs: a failed or cancelled job, or a
+  // look at the FAQ, comes back to the file that was chosen.
+  const [source, setSource] = useState<AudioSource | null>(null);
 
   const loadStyles = useCallback(() => {
     setCatalogError(null);
@@ -71,7 +75,18 @@ export function App() {
         }}
       />
     );
-  else page = <Landing styles={catalog.styles} limits={limits} settings={settings} onSettings={setSettings} onStarted={(job) => navigate({ page: 'job', id: job.id })} />;
+  else
+    page = (
+      <Landing
+        styles={catalog.styles}
+        limits={limits}
+        settings={settings}
+        onSettings={setSettings}
+        source={source}
+        onSource={setSource}
+        onStarted={(job) => navigate({ page: 'job', id: job.id })}
+      />
+    );
 
   return (
     <>

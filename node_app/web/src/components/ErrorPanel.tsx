@@ -3,11 +3,17 @@ import { errorTitle } from '../lib/errors';
 
 /** The page for something that went wrong: a headline, the API's own message, and what to do next. */
 export function ErrorPanel({ code, message, children }: { code: string; message: string; children?: ReactNode }) {
+  const panel = useRef<HTMLElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
-  // Moving focus here makes screen readers read the error out, and keyboard users start from it.
-  useEffect(() => heading.current?.focus(), [code, message]);
+  // Moving focus here makes screen readers read the error out, and keyboard users start from it. The whole
+  // panel is scrolled into view first: focus alone would scroll only the heading in, and on a phone the
+  // message under it could stay behind the sticky Enrich bar (the panel's scroll-margin clears the bar).
+  useEffect(() => {
+    panel.current?.scrollIntoView?.({ block: 'nearest' });
+    heading.current?.focus({ preventScroll: true });
+  }, [code, message]);
   return (
-    <section className="error-panel" role="alert" aria-labelledby="error-title">
+    <section ref={panel} className="error-panel" role="alert" aria-labelledby="error-title">
       <h2 id="error-title" ref={heading} tabIndex={-1}>
         {errorTitle(code)}
       </h2>

@@ -40,7 +40,9 @@ export function FilePicker({ onChoose }: { onChoose: (source: AudioSource) => vo
       />
       <span className="dropzone-title">Choose an audio file</span>
       <span id="audio-file-hint" className="hint">
-        Tap here, or drop a song, a voice memo or a loop — mp3, wav, flac, ogg, m4a, webm, wma, amr and more.
+        <span className="on-touch">Tap here</span>
+        <span className="on-pointer">Click here</span>, or drop a song, a voice memo or a loop — mp3, wav, flac, ogg, m4a, webm, wma, amr and
+        more.
       </span>
     </label>
   );

@@ -11,13 +11,17 @@ interface Props {
   styles: readonly Style[];
   settings: Settings;
   source: AudioSource | null;
+  /** The source's length as the browser read it from its header; null when unknown. */
+  duration: number | null;
   open: boolean;
+  /** Counts "Pick a section" presses: each one opens the panel at the section picker. */
+  sectionRequests: number;
   onOpen: (open: boolean) => void;
   onChange: (settings: Settings) => void;
 }
 
 /** For people who want control: a mix by percentage, the seed, the output format, a section and recipes. */
-export function ProPanel({ styles, settings, source, open, onOpen, onChange }: Props) {
+export function ProPanel({ styles, settings, source, duration, open, onOpen, sectionRequests, onChange }: Props) {
   return (
     <details className="pro-panel" open={open} onToggle={(event) => onOpen(event.currentTarget.open)}>
       <summary>Pro: mix, seed, format, section, recipe</summary>
@@ -40,7 +44,14 @@ export function ProPanel({ styles, settings, source, open, onOpen, onChange }: P
         </button>
         <FormatSelect label="Output format" value={settings.format} onChange={(format) => onChange({ ...settings, format })} />
       </div>
-      <SectionPicker source={source} start={settings.start} end={settings.end} onChange={(section) => onChange({ ...settings, ...section })} />
+      <SectionPicker
+        source={source}
+        duration={duration}
+        start={settings.start}
+        end={settings.end}
+        focusRequests={sectionRequests}
+        onChange={(section) => onChange({ ...settings, ...section })}
+      />
       <RecipeLoader knownStyles={styles.map((s) => s.id)} onLoad={onChange} />
     </details>
   );

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { AudioSource } from '../lib/source';
+import { formatDuration } from '../lib/format';
 
 /** Recordings stop by themselves here, so a forgotten microphone does not fill the upload limit. */
 export const RECORDING_LIMIT_SECONDS = 60;
@@ -102,7 +103,7 @@ export function Recorder({ onRecorded }: { onRecorded: (source: AudioSource) => 
           <label htmlFor="input-level">Input level</label>
           <meter id="input-level" min={0} max={1} low={0.6} high={0.9} optimum={0.3} value={level} />
           <span role="timer" aria-live="off">
-            {formatSeconds(elapsed)} / {formatSeconds(RECORDING_LIMIT_SECONDS)}
+            {formatDuration(elapsed)} / {formatDuration(RECORDING_LIMIT_SECONDS)}
           </span>
         </div>
       )}
@@ -111,7 +112,3 @@ export function Recorder({ onRecorded }: { onRecorded: (source: AudioSource) => 
   );
 }
 
-export function formatSeconds(seconds: number): string {
-  const whole = Math.floor(seconds);
-  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
-}

@@ -1,23 +1,46 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import type WaveSurfer from 'wavesurfer.js';
 import type { AudioSource } from '../lib/source';
 import { Waveform } from './Waveform';
 
 interface Props {
   source: AudioSource | null;
+  /** Seconds, from the file's header; null when the browser could not tell. */
+  duration: number | null;
   start?: number;
   end?: number;
+  /** A count that rises each time "Pick a section" is pressed: the picker then scrolls into view and takes focus. */
+  focusRequests: number;
   onChange: (section: { start?: number; end?: number }) => void;
 }
+
+/**
+ * Drawing a waveform means decoding every sample in the browser: 5 s and over 1 GB for a two-hour file. Past
+ * these, the picker shows a plain timeline the audio element streams, and decodes nothing.
+ */
+const MAX_DRAWN_SECONDS = 20 * 60;
+const MAX_DRAWN_BYTES = 40 * 1024 * 1024;
 
 const parseSeconds = (text: string): number | undefined => (text.trim() === '' ? undefined : Math.max(0, Number(text)));
 const rounded = (seconds: number) => Math.round(seconds * 10) / 10;
 
 /** Start and end of the section to enrich, typed or dragged on the waveform. */
-export function SectionPicker({ source, start, end, onChange }: Props) {
+export function SectionPicker({ source, duration, start, end, focusRequests, onChange }: Props) {
   const region = useRef<{ setOptions(o: { start?: number; end?: number }): void } | null>(null);
+  const fieldset = useRef<HTMLFieldSetElement>(null);
+  const startField = useRef<HTMLInputElement>(null);
   const latest = useRef(onChange);
   latest.current = onChange;
+
+  useEffect(() => {
+    if (focusRequests === 0) return;
+    fieldset.current?.scrollIntoView?.({ block: 'start' });
+    startField.current?.focus({ preventScroll: true });
+  }, [focusRequests]);
+
+  const tooLongToDraw = source !== null && (duration === null ? source.blob.size > MAX_DRAWN_BYTES : duration > MAX_DRAWN_SECONDS);
+  // A flat line as long as the audio: the section can be dragged on it without a sample being decoded.
+  const timeline = useMemo(() => (tooLongToDraw && duration !== null ? { levels: [0.05, 0.05], duration } : undefined), [tooLongToDraw, duration]);
 
   useEffect(() => {
     region.current?.setOptions({ start: start ?? 0, ...(end !== undefined ? { end } : {}) });
@@ -36,17 +59,37 @@ export function SectionPicker({ source, start, end, onChange }: Props) {
   };
 
   return (
-    <fieldset className="section-picker">
+    <fieldset ref={fieldset} className="section-picker" id="section-picker">
       <legend>Section to enrich</legend>
-      {source ? (
-        <Waveform source={source.blob} label="Your audio: drag the edges of the shaded part to choose a section" height={64} onReady={(ws) => void addRegion(ws)} />
-      ) : (
+      {!source ? (
         <p className="hint">Choose a file or record to see its waveform here.</p>
+      ) : tooLongToDraw && !timeline ? (
+        <p className="hint">This file is too long to draw here; type where the section starts and ends.</p>
+      ) : (
+        <Waveform
+          source={source.blob}
+          peaks={timeline}
+          label={
+            timeline
+              ? 'Your audio, too long to draw here: drag the edges of the shaded part to choose a section'
+              : 'Your audio: drag the edges of the shaded part to choose a section'
+          }
+          height={64}
+          onReady={(ws) => void addRegion(ws)}
+        />
       )}
       <div className="section-fields">
         <label>
           Start (seconds)
-          <input type="number" min={0} step={0.1} inputMode="decimal" value={start ?? ''} placeholder="0" onChange={(e) => onChange({ start: parseSeconds(e.target.value), end })} />
+          <input
+            ref={startField}
+            type="number"
+            min={0}
+            step={0.1}
+            inputMode="decimal"
+            value={start ?? ''}
+            placeholder="0"
+            onChange={(e) => onChange({ start: parseSeconds(e.target.value), end })} />
         </label>
         <label>
           End (seconds)

@@ -17,8 +17,9 @@ export interface WaveformProps {
   /** A URL or a local file to draw. */
   source: string | Blob;
   /**
-   * With peaks, nothing is downloaded to draw: the picture comes from them and the audio element streams the
-   * URL (byte ranges) only as it plays. Without, the whole file is fetched and decoded first.
+   * With peaks, nothing is downloaded or decoded to draw: the picture comes from them and the audio element
+   * streams the URL (byte ranges) or the local file only as it plays. Without, the whole file is fetched and
+   * decoded first.
    */
   peaks?: WaveformPeaks;
   /** Names the picture for screen readers, e.g. "Original" or "Enriched". */
@@ -42,6 +43,7 @@ export function Waveform({ source, peaks, label, height = 72, spectrogram = fals
 
   useEffect(() => {
     let wavesurfer: WaveSurfer | null = null;
+    let objectUrl: string | null = null;
     let cancelled = false;
     setState('loading');
     void (async () => {
@@ -72,17 +74,21 @@ export function Waveform({ source, peaks, label, height = 72, spectrogram = fals
         if (wavesurfer) readyCallback.current?.(wavesurfer);
       });
       wavesurfer.on('error', () => setState('failed'));
+      // A local file with peaks is streamed by the audio element from an object URL, like a server's file.
+      if (typeof source !== 'string' && peaks) objectUrl = URL.createObjectURL(source);
+      const url = objectUrl ?? source;
       const loading =
-        typeof source !== 'string'
-          ? wavesurfer.loadBlob(source)
+        typeof url !== 'string'
+          ? wavesurfer.loadBlob(url)
           : peaks
-            ? wavesurfer.load(source, [peaks.levels instanceof Float32Array ? peaks.levels : Float32Array.from(peaks.levels)], peaks.duration)
-            : wavesurfer.load(source);
+            ? wavesurfer.load(url, [peaks.levels instanceof Float32Array ? peaks.levels : Float32Array.from(peaks.levels)], peaks.duration)
+            : wavesurfer.load(url);
       loading.catch(() => setState('failed'));
     })().catch(() => setState('failed'));
     return () => {
       cancelled = true;
       wavesurfer?.destroy();
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
   }, [source, peaks, height, spectrogram, interact]);
 

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Limits, Style } from '../api';
 import type { Mix } from '../lib/mix';
+import type { AudioSource } from '../lib/source';
 import { defaultSettings, type Settings } from '../lib/settings';
 import { About } from '../pages/About';
 import { Landing } from '../pages/Landing';
@@ -15,8 +16,12 @@ const STYLES: Style[] = [
   { id: 'vinyl', label: 'Vinyl crackle', kind: 'texture', description: 'Crackle.' },
 ];
 
-// jsdom's audio element never loads metadata; the browser tests cover the real probe.
-vi.mock('../lib/check', async (importOriginal) => ({ ...(await importOriginal<typeof import('../lib/check')>()), probeDuration: async () => null }));
+// jsdom's audio element never loads metadata, so only the first bytes judge a file here; the browser tests
+// cover the real probe.
+vi.mock('../lib/check', async (importOriginal) => {
+  const check = await importOriginal<typeof import('../lib/check')>();
+  return { ...check, probeAudio: async (blob: Blob) => ({ duration: null, audio: await check.looksLikeAudio(blob) }) };
+});
 
 const LIMITS: Limits = { maxUploadBytes: 1024 * 1024, maxDurationSeconds: 600 };
 
@@ -54,6 +59,16 @@ class FakeXhr {
   }
 }
 
+// jsdom's Blob has no arrayBuffer(), which every browser the app supports has.
+Blob.prototype.arrayBuffer ??= function (this: Blob) {
+  return new Promise<ArrayBuffer>((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result as ArrayBuffer);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsArrayBuffer(this);
+  });
+};
+
 beforeEach(() => {
   FakeXhr.last = null;
   vi.stubGlobal('XMLHttpRequest', FakeXhr);
@@ -71,6 +86,13 @@ function StatefulSliders() {
 }
 
 describe('MixSliders', () => {
+  it('keeps the only style at 100 % when its slider is set to 0', () => {
+    render(<StatefulSliders />);
+    fireEvent.change(screen.getByRole('slider', { name: /Rain/ }), { target: { value: '0' } });
+    expect(screen.getByText('Rain: 100 %')).toBeTruthy();
+    expect(screen.getByText('Blues: 0 %')).toBeTruthy();
+  });
+
   it('rebalances the other sliders so the mix always shows 100 %', () => {
     render(<StatefulSliders />);
     fireEvent.change(screen.getByRole('slider', { name: /Blues/ }), { target: { value: '30' } });
@@ -79,14 +101,23 @@ describe('MixSliders', () => {
     fireEvent.change(screen.getByRole('slider', { name: /Vinyl crackle/ }), { target: { value: '50' } });
     expect(screen.getByText('Rain: 35 %')).toBeTruthy();
     expect(screen.getByText('Blues: 15 %')).toBeTruthy();
-    expect(screen.getByText('Total: 100 %')).toBeTruthy();
+    expect(screen.getByText(/^Total: 100 %/)).toBeTruthy();
   });
 });
 
-function StatefulLanding({ onStarted }: { onStarted: () => void }) {
+/** The landing page as the app holds it; `shown` false stands for another page (a job, the FAQ) in its place. */
+function StatefulLanding({ onStarted, shown = true }: { onStarted: () => void; shown?: boolean }) {
   const [settings, setSettings] = useState<Settings>(defaultSettings('rain'));
-  return <Landing styles={STYLES} limits={LIMITS} settings={settings} onSettings={setSettings} onStarted={onStarted} />;
+  const [source, setSource] = useState<AudioSource | null>(null);
+  if (!shown) return null;
+  return <Landing styles={STYLES} limits={LIMITS} settings={settings} onSettings={setSettings} source={source} onSource={setSource} onStarted={onStarted} />;
 }
+
+const mp3Bytes = (size: number) => {
+  const bytes = new Uint8Array(size);
+  bytes.set([0x49, 0x44, 0x33, 4]);
+  return bytes;
+};
 
 describe('Landing', () => {
   const chooseFile = (file: File) => fireEvent.change(screen.getByLabelText('Audio file'), { target: { files: [file] } });
@@ -114,15 +145,37 @@ describe('Landing', () => {
 
   it('shows how much has been uploaded and cancels the upload', async () => {
     render(<StatefulLanding onStarted={vi.fn()} />);
-    chooseFile(new File([new Uint8Array(200_000)], 'song.mp3', { type: 'audio/mpeg' }));
+    chooseFile(new File([mp3Bytes(200_000)], 'song.mp3', { type: 'audio/mpeg' }));
     await waitFor(() => expect(enrichButton().disabled).toBe(false));
     fireEvent.click(enrichButton());
     FakeXhr.last!.progress(50_000, 200_000);
-    expect((await screen.findByText(/Uploading… 0\.0 of 0\.2 MB \(25 %\)/)).textContent).toBeTruthy();
+    expect((await screen.findByText(/Uploading… 49 KB of 195 KB \(25 %\)/)).textContent).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Cancel upload' }));
     expect(FakeXhr.last!.aborted).toBe(true);
     expect(await screen.findByText(/Upload cancelled/)).toBeTruthy();
     expect(enrichButton().disabled).toBe(false);
+  });
+
+  it('keeps the chosen file when the page is left and come back to, after an error or a cancelled job', async () => {
+    const { rerender } = render(<StatefulLanding onStarted={vi.fn()} />);
+    chooseFile(new File([mp3Bytes(2048)], 'song.mp3', { type: 'audio/mpeg' }));
+    await waitFor(() => expect(enrichButton().disabled).toBe(false));
+    rerender(<StatefulLanding onStarted={vi.fn()} shown={false} />);
+    rerender(<StatefulLanding onStarted={vi.fn()} />);
+    expect(screen.getByText('song.mp3')).toBeTruthy();
+    expect(screen.getByText(/\(2 KB\)/)).toBeTruthy();
+    await waitFor(() => expect(enrichButton().disabled).toBe(false));
+  });
+
+  it('refuses a text file named .mp3 before uploading it, and says why in the Enrich bar', async () => {
+    render(<StatefulLanding onStarted={vi.fn()} />);
+    chooseFile(new File(['Shopping list: milk, eggs, coffee'], 'notes.mp3', { type: 'audio/mpeg' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('This is not an audio file we can read');
+    expect(screen.getByText(/\(33 bytes\)/)).toBeTruthy();
+    expect(enrichButton().disabled).toBe(true);
+    expect(document.getElementById('enrich-hint')?.textContent).toBe('This is not an audio file we can read: see above.');
+    expect(FakeXhr.last).toBeNull();
   });
 
   it('refuses an empty file or one over the limit before uploading anything', async () => {

@@ -10,9 +10,10 @@ describe('the mix sliders', () => {
     for (let move = 0; move < 500; move++) {
       state = (state * 1103515245 + 12345) % 2147483648;
       const id = IDS[state % IDS.length];
+      const alone = mix[id] === 100;
       mix = setShare(mix, IDS, id, state % 101);
       expect(total(mix)).toBe(100);
-      expect(mix[id]).toBe(state % 101);
+      expect(mix[id]).toBe(alone ? 100 : state % 101);
       expect(Object.values(mix).every((p) => Number.isInteger(p) && p >= 0)).toBe(true);
     }
   });
@@ -22,8 +23,11 @@ describe('the mix sliders', () => {
     expect(mix).toEqual({ rain: 0, blues: 60, vinyl: 40, piano: 0 });
   });
 
-  it('share the rest equally when the other styles had nothing', () => {
-    expect(setShare({ rain: 100 }, IDS, 'rain', 40)).toEqual({ rain: 40, blues: 20, vinyl: 20, piano: 20 });
+  it('keep the only style of a mix at 100 % rather than hand its share to styles nobody chose', () => {
+    expect(setShare({ rain: 100 }, IDS, 'rain', 0)).toEqual({ rain: 100, blues: 0, vinyl: 0, piano: 0 });
+    expect(setShare({ rain: 100, blues: 0 }, IDS, 'rain', 40)).toEqual({ rain: 100, blues: 0, vinyl: 0, piano: 0 });
+    // Raising another is how to move away from it.
+    expect(setShare({ rain: 100 }, IDS, 'blues', 40)).toEqual({ rain: 60, blues: 40, vinyl: 0, piano: 0 });
   });
 
   it('write the API style field and read it back', () => {

@@ -30,14 +30,15 @@ export function toPercentages(weights: Record<string, number>): Mix {
 
 /**
  * Sets one style's share and gives the rest to the others in proportion to what they had, so the sum stays
- * 100. When the others had nothing, they share the rest equally.
+ * 100. The only style in the mix stays at 100: lowering it would have to hand its share to styles nobody
+ * chose, and a mix needs one. Raising another slider is how to move away from it.
  */
 export function setShare(mix: Mix, ids: readonly string[], id: string, percent: number): Mix {
   const value = Math.min(100, Math.max(0, Math.round(percent)));
   const others = ids.filter((other) => other !== id);
-  if (others.length === 0) return { [id]: 100 };
   const hadShares = others.some((other) => (mix[other] ?? 0) > 0);
-  const weights = Object.fromEntries(others.map((other) => [other, hadShares ? (mix[other] ?? 0) : 1]));
+  if (!hadShares) return Object.fromEntries(ids.map((each) => [each, each === id ? 100 : 0]));
+  const weights = Object.fromEntries(others.map((other) => [other, mix[other] ?? 0]));
   const shares = distribute(weights, 100 - value);
   return Object.fromEntries(ids.map((each) => [each, each === id ? value : (shares[each] ?? 0)]));
 }

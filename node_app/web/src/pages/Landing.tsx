@@ -8,7 +8,9 @@ import { FilePicker } from '../components/FilePicker';
 import { ProPanel } from '../components/ProPanel';
 import { Recorder } from '../components/Recorder';
 import { StylePicker } from '../components/StylePicker';
-import { checkSource, probeDuration } from '../lib/check';
+import { checkSource, probeAudio, type AudioProbe } from '../lib/check';
+import { errorTitle } from '../lib/errors';
+import { formatBytes, formatDuration } from '../lib/format';
 import { settingsToFields, type Settings } from '../lib/settings';
 import type { AudioSource } from '../lib/source';
 import { usePageTitle } from '../lib/title';
@@ -19,45 +21,57 @@ interface Props {
   limits: Limits | null;
   settings: Settings;
   onSettings: (settings: Settings) => void;
+  /** The chosen audio, kept by the app so that an error, a cancelled job or a look at the FAQ does not lose it. */
+  source: AudioSource | null;
+  onSource: (source: AudioSource) => void;
   onStarted: (job: Job) => void;
 }
 
-const megabytes = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-
 /** Choose the audio, choose the styles, press Enrich. */
-export function Landing({ styles, limits, settings, onSettings, onStarted }: Props) {
+export function Landing({ styles, limits, settings, onSettings, source, onSource, onStarted }: Props) {
   usePageTitle(null);
-  const [source, setSource] = useState<AudioSource | null>(null);
-  const [duration, setDuration] = useState<number | null | 'probing'>(null);
+  const [probe, setProbe] = useState<AudioProbe | 'probing'>('probing');
   const [preview, setPreview] = useState<string | null>(null);
   const [upload, setUpload] = useState<UploadProgress | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [proOpen, setProOpen] = useState(false);
+  const [sectionRequests, setSectionRequests] = useState(0);
   const uploading = useRef<AbortController | null>(null);
-  const chosen = useRef<AudioSource | null>(null);
   const sending = upload !== null;
 
   useEffect(() => () => uploading.current?.abort(), []);
 
+  // Only the header is read, so probing again when the page comes back with the same file costs nothing.
+  useEffect(() => {
+    if (!source) return;
+    let current = true;
+    const url = URL.createObjectURL(source.blob);
+    setPreview(url);
+    setProbe('probing');
+    void probeAudio(source.blob).then((result) => current && setProbe(result));
+    return () => {
+      current = false;
+      URL.revokeObjectURL(url);
+    };
+  }, [source]);
+
   const choose = (next: AudioSource) => {
-    if (preview) URL.revokeObjectURL(preview);
-    setSource(next);
-    setPreview(URL.createObjectURL(next.blob));
     setError(null);
     setNotice(null);
-    setDuration('probing');
-    chosen.current = next;
-    void probeDuration(next.blob).then((seconds) => {
-      if (chosen.current === next) setDuration(seconds);
-    });
+    onSource(next);
     // A section chosen on another file means nothing for this one.
     onSettings({ ...settings, start: undefined, end: undefined });
   };
 
+  const probed = probe === 'probing' ? null : probe;
+  const duration = probed?.duration ?? null;
   const problem =
     source && limits
-      ? checkSource({ bytes: source.blob.size, duration: typeof duration === 'number' ? duration : null, start: settings.start, end: settings.end }, limits)
+      ? checkSource(
+          { name: source.name, bytes: source.blob.size, duration, audio: probed?.audio ?? true, start: settings.start, end: settings.end },
+          limits,
+        )
       : null;
 
   async function enrich(chosen: AudioSource) {
@@ -79,15 +93,25 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (source && !problem && duration !== 'probing') void enrich(source);
+    if (source && !problem && probe !== 'probing') void enrich(source);
   };
 
   const pickSection = () => {
     if (!limits) return;
     onSettings({ ...settings, start: 0, end: limits.maxDurationSeconds });
     setProOpen(true);
+    setSectionRequests((n) => n + 1);
   };
 
+  // What the bar says when Enrich cannot be pressed: the problem itself, where the eye already is.
+  const shown = problem ?? error;
+  const hint = !source
+    ? 'Choose a file, record, or try an example first.'
+    : probe === 'probing'
+      ? `Checking ${source.name}…`
+      : shown
+        ? `${errorTitle(shown.code)}: see above.`
+        : (notice ?? `Ready: ${source.name}`);
   const percent = upload && upload.total > 0 ? Math.round((upload.sent / upload.total) * 100) : 0;
   return (
     <>
@@ -98,13 +122,6 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
         </p>
         <BeforeAfter />
       </section>
-      {error && (
-        <ErrorPanel code={error.code} message={error.message}>
-          <button type="button" onClick={() => setError(null)}>
-            Try again
-          </button>
-        </ErrorPanel>
-      )}
       <form onSubmit={submit} className="enrich-form" aria-label="Enrich your audio">
         <section aria-labelledby="source-title" className="card">
           <h2 id="source-title">1. Your audio</h2>
@@ -113,8 +130,8 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
           {source && preview && (
             <div className="chosen" aria-live="polite">
               <p>
-                Chosen: <strong>{source.name}</strong> ({(source.blob.size / 1024).toFixed(0)} KB
-                {typeof duration === 'number' ? `, ${Math.floor(duration / 60)}:${String(Math.floor(duration % 60)).padStart(2, '0')}` : ''})
+                Chosen: <strong>{source.name}</strong> ({formatBytes(source.blob.size)}
+                {duration !== null ? `, ${formatDuration(duration)}` : ''})
               </p>
               <audio controls src={preview} aria-label={`Play ${source.name}`} />
             </div>
@@ -132,14 +149,31 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
         <section aria-labelledby="style-title" className="card">
           <h2 id="style-title">2. Your style</h2>
           <StylePicker styles={styles} settings={settings} onChange={onSettings} />
-          <ProPanel styles={styles} settings={settings} source={source} open={proOpen} onOpen={setProOpen} onChange={onSettings} />
+          <ProPanel
+            styles={styles}
+            settings={settings}
+            source={source}
+            duration={duration}
+            open={proOpen}
+            onOpen={setProOpen}
+            sectionRequests={sectionRequests}
+            onChange={onSettings}
+          />
         </section>
+        {/* Just above the bar that was pressed, not at the top of a long page. */}
+        {error && (
+          <ErrorPanel code={error.code} message={error.message}>
+            <button type="button" onClick={() => setError(null)}>
+              Try again
+            </button>
+          </ErrorPanel>
+        )}
         <div className="actions">
           {sending ? (
             <div className="upload-status">
               <label className="upload-progress">
                 <span role="status">
-                  Uploading… {megabytes(upload.sent)} of {megabytes(upload.total)} MB ({percent} %)
+                  Uploading… {formatBytes(upload.sent)} of {formatBytes(upload.total)} ({percent} %)
                 </span>
                 <progress max={upload.total} value={upload.sent} />
               </label>
@@ -149,11 +183,11 @@ export function Landing({ styles, limits, settings, onSettings, onStarted }: Pro
             </div>
           ) : (
             <>
-              <button type="submit" className="primary" disabled={!source || problem !== null || duration === 'probing'} aria-describedby="enrich-hint">
+              <button type="submit" className="primary" disabled={!source || problem !== null || probe === 'probing'} aria-describedby="enrich-hint">
                 Enrich
               </button>
               <p id="enrich-hint" className="hint">
-                {!source ? 'Choose a file, record, or try an example first.' : problem ? 'Fix the problem above first.' : notice ?? `Ready: ${source.name}`}
+                {hint}
               </p>
             </>
           )}

@@ -1,9 +1,9 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, fetchPeaks, inputUrl, listeningUrl, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type JobPeaks, type OutputFormat, type Style } from '../api';
 import { ABPlayer } from '../components/ABPlayer';
 import { Spectrograms } from '../components/Spectrograms';
 import { FormatSelect } from '../components/FormatSelect';
-import { formatSeconds } from '../components/Recorder';
+import { formatDuration } from '../lib/format';
 import { describeMix, toPercentages } from '../lib/mix';
 import { settingsFromJob, type Settings } from '../lib/settings';
 import { usePageTitle } from '../lib/title';
@@ -20,7 +20,8 @@ interface Props {
 export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
   usePageTitle(`Enriched: ${job.input.name}`);
   const [format, setFormat] = useState<OutputFormat>(job.params.format);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [shareNotice, setShareNotice] = useState<string | null>(null);
+  const [feedbackNotice, setFeedbackNotice] = useState<string | null>(null);
   const labelOf = (id: string) => styles.find((s) => s.id === id)?.label ?? id;
   const link = shareUrl(job);
   const expires = new Date(job.expiresAt);
@@ -43,13 +44,9 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
     return { enriched: { levels: peaks.result, duration }, ...(sectioned ? {} : { original: { levels: peaks.input, duration } }) };
   }, [peaks, job.output, sectioned]);
 
+  const linkField = useRef<HTMLInputElement>(null);
   const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(link);
-      setNotice('Link copied.');
-    } catch {
-      setNotice('Copying is not allowed here; select the link and copy it.');
-    }
+    setShareNotice(await copyLink(link, linkField.current));
   };
   const share = () => void navigator.share({ title: 'Enriched with The Noise Enricher', url: link }).catch(() => undefined);
   const [myRating, setMyRating] = useState(() => ratingGiven(job.id));
@@ -58,9 +55,9 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
       onFeedback(await sendFeedback(job.id, rating));
       rememberRating(job.id, rating);
       setMyRating(rating);
-      setNotice('Thanks for the feedback.');
+      setFeedbackNotice('Thanks for the feedback.');
     } catch (error) {
-      setNotice(error instanceof ApiError ? error.message : 'The feedback could not be sent.');
+      setFeedbackNotice(error instanceof ApiError ? error.message : 'The feedback could not be sent.');
     }
   };
 
@@ -80,7 +77,7 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
           <>
             <dt>Length</dt>
             <dd>
-              {formatSeconds(job.output.durationSeconds)}
+              {formatDuration(job.output.durationSeconds)}
               {job.params.start !== undefined || job.params.end !== undefined ? ` (section from ${job.params.start ?? 0} s)` : ''}
             </dd>
           </>
@@ -114,7 +111,7 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
         <h2 id="share-title">Share</h2>
         <label>
           Share link
-          <input type="url" readOnly value={link} onFocus={(e) => e.target.select()} />
+          <input ref={linkField} type="url" readOnly value={link} onFocus={(e) => e.target.select()} />
         </label>
         <div className="button-row">
           <button type="button" onClick={() => void copy()}>
@@ -126,6 +123,11 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
             </button>
           )}
         </div>
+        {shareNotice && (
+          <p role="status" className="notice">
+            {shareNotice}
+          </p>
+        )}
         <p className="hint">
           The link works on any device until {expires.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}; after that the files are deleted.
         </p>
@@ -141,6 +143,11 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
             Not really
           </button>
         </div>
+        {feedbackNotice && (
+          <p role="status" className="notice">
+            {feedbackNotice}
+          </p>
+        )}
       </section>
 
       <section className="card" aria-labelledby="recipe-title">
@@ -158,13 +165,27 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
           </button>
         </div>
       </section>
-      {notice && (
-        <p role="status" className="notice">
-          {notice}
-        </p>
-      )}
     </article>
   );
+}
+
+/**
+ * Copies the link, and says what happened. The Clipboard API exists only on https and localhost; a phone that
+ * opened the page by the computer's address over plain http has none, so the link's own field is selected and
+ * copied the old way, and if even that is refused it stays selected for the browser's own Copy.
+ */
+async function copyLink(link: string, field: HTMLInputElement | null): Promise<string> {
+  try {
+    if (!navigator.clipboard) throw new Error('no Clipboard API on plain http');
+    await navigator.clipboard.writeText(link);
+    return 'Link copied.';
+  } catch {
+    field?.focus();
+    field?.select();
+    // Deprecated, but the one way to copy on plain http, and still supported by every browser.
+    const copied = typeof document.execCommand === 'function' && document.execCommand('copy');
+    return copied ? 'Link copied.' : 'The link is selected: copy it with your browser’s Copy.';
+  }
 }
 
 /**
