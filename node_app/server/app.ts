@@ -2,15 +2,17 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
+import { API_PATHS } from '../contract/index.js';
 import type { Config } from './config.js';
 import { apiNotFound, errorHandler } from './error-handler.js';
 import type { Logger } from './logger.js';
 import { enrichRoutes } from './routes/enrich.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { workRateLimit } from './routes/rate-limit.js';
-import type { FileStore } from './adapters/file-store.js';
-import type { JobQueue } from './services/job-queue.js';
+import type { FileStore } from './adapters/storage/file-store.js';
+import type { JobService } from './services/job-service.js';
 import type { Models } from './services/models.js';
 import type { Readiness } from './services/readiness.js';
 import { contentSecurityPolicy, webAssets } from './web-assets.js';
@@ -20,7 +22,7 @@ export interface AppDeps {
   logger: Logger;
   files: FileStore;
   models: Models;
-  jobs: JobQueue;
+  jobs: JobService;
   readiness: Readiness;
   /** Where the rate limit counts, shared by every web process in distributed mode; this process's memory if unset. */
   rateLimitStore?: Store;
@@ -63,9 +65,10 @@ export function createApp({ config, logger, files, models, jobs, readiness, rate
     minFreeBytes: config.minFreeDiskBytes,
   };
   app.use(metaRoutes(models, readiness, { maxUploadBytes: config.maxUploadBytes, maxDurationSeconds: config.maxDurationSeconds }));
-  app.post(['/api/enrich', '/api/jobs'], workRateLimit(config.rateLimitPerMinute, rateLimitStore));
+  app.post([API_PATHS.enrich, API_PATHS.jobs], workRateLimit(config.rateLimitPerMinute, rateLimitStore));
   app.use(enrichRoutes(jobs, limits));
   app.use(jobRoutes(jobs, limits));
+  app.use(openApiRoutes());
   app.use('/api', apiNotFound);
 
   const web = webAssets(config.webDir);
