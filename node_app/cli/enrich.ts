@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { AppError, downloadName, OUTPUT_FORMATS, parseEnrichParams, RANDOM_STYLE } from '../contract/index.js';
+import { AppError, downloadName, OUTPUT_FORMATS, OWN_STYLE, parseEnrichParams, RANDOM_STYLE } from '../contract/index.js';
 import { createServices } from '../server/compose.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 
-const USAGE = `Usage: npm run enrich -- <input> [--style rain|rain:0.7,blues:0.3|${RANDOM_STYLE}] [--amount 0.5] [--seed N]
-                     [--format ${OUTPUT_FORMATS.join('|')}] [--start S] [--end S] [-o output]`;
+const USAGE = `Usage: npm run enrich -- <input> [--style rain|rain:0.7,blues:0.3|${RANDOM_STYLE}|${OWN_STYLE}] [--amount 0.5] [--seed N]
+                     [--format ${OUTPUT_FORMATS.join('|')}] [--start S] [--end S] [--texture FILE] [-o output]
+  --texture FILE   your own recording (3 s to 2 minutes) for the style ${OWN_STYLE}, alone or in a mix`;
 
 /**
  * The folder the person typed the command in. `npm run` starts scripts in the package's root and says where it
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
       start: { type: 'string' },
       end: { type: 'string' },
       output: { type: 'string', short: 'o' },
+      texture: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -38,10 +40,12 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
   const input = path.resolve(workingDir, positionals[0]);
-  const { output, help: _help, ...fields } = values;
+  const { output, texture: textureArg, help: _help, ...fields } = values;
+  const texture = textureArg === undefined ? undefined : path.resolve(workingDir, textureArg);
   const params = parseEnrichParams({ format: output ? path.extname(output).slice(1) : undefined, ...fields });
   // Checked before the models load, so a mistyped name is reported at once.
   await access(input, constants.R_OK);
+  if (texture) await access(texture, constants.R_OK);
 
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'noise-enricher-'));
   const config = loadConfig({
@@ -64,7 +68,12 @@ async function main(): Promise<number> {
     // The service takes ownership of what it is given, so it gets a copy of the user's file.
     const staged = path.join(scratch, 'input');
     await copyFile(input, staged);
-    const submitted = await jobs.submit({ path: staged, originalName: path.basename(input) }, params);
+    let ownTexture;
+    if (texture) {
+      ownTexture = { path: path.join(scratch, 'texture'), originalName: path.basename(texture) };
+      await copyFile(texture, ownTexture.path);
+    }
+    const submitted = await jobs.submit({ path: staged, originalName: path.basename(input) }, params, ownTexture);
     const job = await jobs.settled(submitted.id);
     if (job.error) throw job.error;
     const target = path.resolve(workingDir, output ?? path.join(path.dirname(input), downloadName(path.basename(input), job.params.weights, params.format)));
