@@ -80,7 +80,7 @@ async function compose(config: Config, logger: Logger, role: Role, overrides: Se
   }
 
   const runsJobs = role === 'worker' || !config.redis;
-  const models = overrides.models?.() ?? new ModelService(config.modelsDir, logger, runsJobs ? { workers: config.workers, readPcm: bankFileReader(ffmpeg.path) } : undefined);
+  const models = overrides.models?.() ?? new ModelService(config.modelsDir, logger, runsJobs ? { workers: config.workers, readPcm: bankFileReader(bankFfmpeg(config)) } : undefined);
   const jobs = new JobService(
     { queue, blobs, runner, files, codec, models, logger, now: overrides.now },
     {
@@ -136,4 +136,13 @@ async function queueParts(config: Config, logger: Logger, role: Role): Promise<Q
     sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
   });
   return { queue, runner: noRunner(), rateLimitStore };
+}
+
+/**
+ * The ffmpeg that decodes the models' own recordings: the system's or the bundled one as configured, but never
+ * an `FFMPEG_PATH` meant for users' files (a wrapper, or a stand-in that fails on purpose in the fault tests).
+ * Any ffmpeg decodes the FLAC banks to the same samples.
+ */
+function bankFfmpeg(config: Config): string {
+  return resolveFfmpeg(undefined, { preferSystem: config.useSystemFfmpeg }).path;
 }
