@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../node_app/server/deploy/boot-probe.js';
-import { childPids, processTree, statusKb } from '../test/helpers/memory.js';
+import { processTree, statusKb } from '../test/helpers/memory.js';
 import type { BenchInput } from './inputs.js';
 
 export interface LagStats {
@@ -97,14 +97,6 @@ export class BenchServer {
   /** Peak resident memory of the server process since it started; its worker threads share the process. */
   async peakRssMb(): Promise<number> {
     return (await statusKb(this.child.pid!, 'VmHWM')) / 1024;
-  }
-
-  /** Resident memory of the server and of its child processes (ffmpeg) right now. */
-  async rssWithChildrenMb(): Promise<number> {
-    const pid = this.child.pid!;
-    let kb = await statusKb(pid, 'VmRSS');
-    for (const child of await childPids(pid)) kb += await statusKb(child, 'VmRSS').catch(() => 0);
-    return kb / 1024;
   }
 
   /**

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { MixStream, type StyleGenerator } from '../../engine/enrich.js';
+import { MixStream } from '../../engine/enrich.js';
 import { serveRows, withSpare } from './spare-rows.js';
-import { createOnnxGenerator } from './onnx-generator.js';
+import { createOnnxGenerator, type OnnxGenerator } from './onnx-generator.js';
 import { transferList, type FromWorker, type ToWorker } from './inference-protocol.js';
 import { loadManifest } from './manifest.js';
 
@@ -21,7 +21,7 @@ try {
 }
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-let generator: StyleGenerator;
+let generator: OnnxGenerator;
 try {
   generator = await createOnnxGenerator(await loadManifest((workerData as { modelsDir: string }).modelsDir));
   post({ type: 'ready' });
@@ -44,6 +44,16 @@ const running = new Map<number, Running>();
 /** Parts of other workers' songs that this worker runs every other window of, by part id. */
 const serving = new Map<number, { stop: () => void }>();
 
+/** Idle this long, the session is let go: songs queued back to back keep theirs. */
+const RELEASE_AFTER_MS = 2_000;
+let releaseTimer: NodeJS.Timeout | undefined;
+/** An idle server keeps no memory arena: with no song in this worker for a while, the session goes. */
+function releaseWhenIdle(): void {
+  clearTimeout(releaseTimer);
+  if (running.size > 0 || serving.size > 0) return;
+  releaseTimer = setTimeout(() => void generator.release(), RELEASE_AFTER_MS);
+}
+
 function sendOutput(id: number, channels: Float32Array[]): void {
   post({ type: 'output', id, channels }, transferList(channels));
 }
@@ -59,6 +69,7 @@ function enqueue(id: number, work: (task: Running) => Promise<void>): void {
       task.failed = true;
       task.spare?.close();
       running.delete(id);
+      releaseWhenIdle();
       post({ type: 'failed', id, message: error instanceof Error ? error.message : String(error), aborted: task.controller.signal.aborted });
     }
   });
@@ -77,6 +88,7 @@ port.on('message', (message: ToWorker) => {
         { ...message.request, signal: controller.signal, batchSize: spare ? 2 : undefined },
       );
       running.set(message.id, { stream, controller, spare, queue: Promise.resolve(), failed: false });
+      clearTimeout(releaseTimer);
       return;
     }
     case 'serve':
@@ -85,8 +97,10 @@ port.on('message', (message: ToWorker) => {
         serveRows(generator, message.port, (windows) => {
           serving.delete(message.id);
           post({ type: 'served', id: message.id, windows });
+          releaseWhenIdle();
         }),
       );
+      clearTimeout(releaseTimer);
       return;
     case 'unserve':
       serving.get(message.id)?.stop();
@@ -104,6 +118,7 @@ port.on('message', (message: ToWorker) => {
         spare?.close();
         running.delete(message.id);
         post({ type: 'done', id: message.id });
+        releaseWhenIdle();
       });
       return;
     case 'cancel': {

@@ -10,9 +10,20 @@ export function sessionOptions(threads = 1): ort.InferenceSession.SessionOptions
   return { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
 }
 
-/** The style model as the engine sees it, backed by one ONNX Runtime session. */
-export async function createOnnxGenerator(manifest: LoadedManifest): Promise<StyleGenerator> {
-  const session = await ort.InferenceSession.create(manifest.modelPath, sessionOptions());
+/** The style model backed by one ONNX Runtime session, which can be let go while there is no work. */
+export interface OnnxGenerator extends StyleGenerator {
+  /**
+   * Frees the session and with it ONNX Runtime's memory arena, which keeps the most a run has needed (≈ 25 MB)
+   * for as long as the session lives; the next window makes a new session (≈ 0.2 s) and gives the same samples.
+   */
+  release(): Promise<void>;
+}
+
+export async function createOnnxGenerator(manifest: LoadedManifest): Promise<OnnxGenerator> {
+  const create = () => ort.InferenceSession.create(manifest.modelPath, sessionOptions());
+  let session: Promise<ort.InferenceSession> | null = create();
+  // A model that does not load fails here, at start, rather than at the first window.
+  await session;
   const { inputs, output, window, overlap, margin } = manifest.model;
   const styleCount = manifest.styles.length;
   const textures = await readTextureLoops(manifest);
@@ -23,7 +34,13 @@ export async function createOnnxGenerator(manifest: LoadedManifest): Promise<Sty
     overlap,
     margin,
     textures,
+    async release() {
+      const released = session;
+      session = null;
+      await (await released)?.release();
+    },
     async generate({ audio, noise, texture, styleVector }: GeneratorBatch): Promise<Float32Array[]> {
+      const model = await (session ??= create());
       const style = new ort.Tensor('float32', styleVector, [1, styleCount]);
       const row = (block: Float32Array[], b: number) => new ort.Tensor('float32', block[b], [1, window]);
       const wet: Float32Array[] = [];
@@ -33,7 +50,7 @@ export async function createOnnxGenerator(manifest: LoadedManifest): Promise<Sty
       for (let b = 0; b < audio.length; b++) {
         const feeds: Record<string, ort.Tensor> = { [inputs.audio]: row(audio, b), [inputs.noise]: row(noise, b), [inputs.style]: style };
         if (inputs.texture && texture) feeds[inputs.texture] = row(texture, b);
-        wet.push((await session.run(feeds))[output].data as Float32Array);
+        wet.push((await model.run(feeds))[output].data as Float32Array);
       }
       return wet;
     },
