@@ -148,7 +148,7 @@ describe('the web app on a phone', () => {
     const active = stack.server.jobs.activeCount;
     await page.getByLabel('Audio file').setInputFiles(clip);
     await page.getByRole('button', { name: 'Enrich', exact: true }).tap();
-    const status = page.getByText(/^Uploading… [\d.]+ of 2\.5 MB \((\d+) %\)$/);
+    const status = page.getByText(/^Uploading… [\d.]+ (bytes|KB|MB) of 2\.5 MB \((\d+) %\)$/);
     await expect.poll(async () => Number(/\((\d+) %\)/.exec((await status.textContent()) ?? '')?.[1] ?? 0), { timeout: 20_000 }).toBeGreaterThan(5);
     await page.getByRole('button', { name: 'Cancel upload' }).tap();
     await page.getByText(/Upload cancelled/).waitFor();

@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import type { Models } from '../services/models.js';
 import type { Readiness } from '../services/readiness.js';
-import { refuseOtherMethods } from './method-not-allowed.js';
 
 /** What the server accepts, so the browser can refuse a file before uploading it. */
 export interface PublicLimits {
@@ -39,5 +38,5 @@ export function metaRoutes(models: Models, readiness: Readiness, limits: PublicL
     res.json(limits);
   });
 
-  return refuseOtherMethods(router);
+  return router;
 }
