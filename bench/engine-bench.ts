@@ -4,10 +4,10 @@ import type { StyleGenerator } from '../node_app/engine/enrich.js';
 import { planWindows } from '../node_app/engine/crossfade.js';
 import { frameCount } from '../node_app/engine/pcm.js';
 import { fillGaussianAt } from '../node_app/engine/random.js';
-import type { AudioCodec } from '../node_app/server/adapters/audio-codec.js';
+import type { AudioCodec } from '../node_app/server/adapters/media/audio-codec.js';
 import { enrichPcm } from '../test/helpers/engine.js';
 import { collectPcm, writeWav16 } from '../test/helpers/pcm.js';
-import type { LoadedManifest } from '../node_app/server/adapters/manifest.js';
+import type { LoadedManifest } from '../node_app/server/adapters/inference/manifest.js';
 import { StyleCatalog } from '../node_app/server/services/style-catalog.js';
 import type { BenchInput } from './inputs.js';
 

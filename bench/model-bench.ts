@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
-import type { LoadedManifest } from '../node_app/server/adapters/manifest.js';
-import { sessionOptions } from '../node_app/server/adapters/onnx-generator.js';
+import type { LoadedManifest } from '../node_app/server/adapters/inference/manifest.js';
+import { sessionOptions } from '../node_app/server/adapters/inference/onnx-generator.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface ModelRow {

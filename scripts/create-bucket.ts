@@ -1,4 +1,4 @@
-import { ObjectStore } from '../node_app/server/adapters/object-store.js';
+import { ObjectStore } from '../node_app/server/adapters/storage/object-store.js';
 import { loadConfigOrExit } from '../node_app/server/config.js';
 
 /**
@@ -6,12 +6,12 @@ import { loadConfigOrExit } from '../node_app/server/config.js';
  * app's own configuration, for a local S3-compatible server or a new account. Nothing changes if it is there.
  */
 const config = loadConfigOrExit();
-if (!config.distributed) {
-  console.error('Set the distributed mode\'s variables first: REDIS_URL, S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and S3_ENDPOINT for a local server).');
+if (!config.objectStore) {
+  console.error('Set the bucket\'s variables first: REDIS_URL (or FILE_STORAGE=s3), S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and S3_ENDPOINT for a local server).');
   process.exit(1);
 }
-const { bucket, endpoint, region } = config.distributed.objectStore;
-const store = new ObjectStore(config.distributed.objectStore);
+const { bucket, endpoint, region } = config.objectStore;
+const store = new ObjectStore(config.objectStore);
 try {
   const made = await store.createBucket();
   console.log(`${made ? 'created' : 'already there:'} bucket "${bucket}" at ${endpoint ?? `AWS region ${region}`}`);

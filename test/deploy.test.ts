@@ -45,7 +45,7 @@ describe('Heroku deploy files', () => {
   it('the server starts with app.json\'s config vars, using the system ffmpeg', () => {
     const env = Object.fromEntries(Object.entries(appJson.env).map(([k, v]) => [k, v.value ?? '']));
     const config = loadConfig(env);
-    expect(config).toMatchObject({ env: 'production', useSystemFfmpeg: true, workers: 1, distributed: undefined });
+    expect(config).toMatchObject({ env: 'production', useSystemFfmpeg: true, workers: 1, redis: undefined, fileStorage: 'local' });
     expect(env.ONNXRUNTIME_NODE_INSTALL).toBe('skip');
   });
 
@@ -60,7 +60,7 @@ describe('Heroku deploy files', () => {
     expect(packageJson.engines.node).toBe('20.x || 22.x || 24.x');
     expect(packageJson.devDependencies.node).toMatch(/^\^24\./);
     // Dev dependencies are pruned before the dyno starts: what the server imports must be a dependency.
-    for (const runtime of ['express', 'onnxruntime-node', '@ffmpeg-installer/ffmpeg', 'fluent-ffmpeg', 'pino', 'zod', 'wavefile', 'multer', 'bullmq', 'ioredis', '@aws-sdk/client-s3', '@aws-sdk/lib-storage', 'rate-limit-redis']) {
+    for (const runtime of ['express', 'onnxruntime-node', '@ffmpeg-installer/ffmpeg', 'pino', 'zod', 'wavefile', 'multer', 'bullmq', 'ioredis', '@aws-sdk/client-s3', '@aws-sdk/lib-storage', 'rate-limit-redis', 'range-parser']) {
       expect(packageJson.dependencies, runtime).toHaveProperty([runtime]);
     }
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../node_app/server/app.js';
-import { createWebServices, type WebServices } from '../node_app/server/compose.js';
+import { createServices, type Services } from '../node_app/server/compose.js';
 import { loadConfig } from '../node_app/server/config.js';
 import { createLogger } from '../node_app/server/logger.js';
 import { makeClip } from './helpers/audio.js';
@@ -18,7 +18,7 @@ import { startWorker } from './helpers/fleet.js';
 describe('a distributed web process says what its setup lacks', () => {
   let backing: BackingServices;
   let dataDir: string;
-  let web: WebServices;
+  let web: Services;
   let app: ReturnType<typeof createApp>;
 
   beforeAll(async () => {
@@ -26,8 +26,9 @@ describe('a distributed web process says what its setup lacks', () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'enricher-setup-'));
     const config = loadConfig({ ...process.env, ...backing.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir });
     const logger = createLogger(config.logLevel);
-    web = await createWebServices(config, config.distributed!, logger);
+    web = await createServices(config, logger);
     await web.models.start();
+    web.jobs.start();
     app = createApp({ config, logger, files: web.files, models: web.models, jobs: web.jobs, readiness: web.readiness, rateLimitStore: web.rateLimitStore });
   }, 60_000);
 

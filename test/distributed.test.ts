@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectStore } from '../node_app/server/adapters/object-store.js';
+import { ObjectStore } from '../node_app/server/adapters/storage/object-store.js';
 import { loadConfig } from '../node_app/server/config.js';
 import { makeClip } from './helpers/audio.js';
 import { startBackingServices, type BackingServices } from './helpers/backing-services.js';
@@ -81,7 +81,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
   // A short lock, so a killed worker's job is taken up again within seconds instead of Heroku's 30; a short
   // grace, so a worker stopped mid-song cannot finish it first (the long clip takes well over a second).
   const workerEnv = { JOB_LOCK_S: '2', SHUTDOWN_GRACE_S: '0.25' };
-  const finishedBy = (worker: WorkerProcess, id: string) => worker.output.some((line) => line.includes('"queued job done"') && line.includes(id));
+  const finishedBy = (worker: WorkerProcess, id: string) => worker.output.some((line) => line.includes('"msg":"job done"') && line.includes(id));
 
   beforeAll(async () => {
     shortClip = await readFile(await makeClip({ seconds: 4, sampleRate: 44100, channels: 2, extension: 'wav' }));
@@ -99,7 +99,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
     }
 
     backing = await startBackingServices();
-    store = new ObjectStore(loadConfig({ ...backing.env }).distributed!.objectStore);
+    store = new ObjectStore(loadConfig({ ...backing.env }).objectStore!);
     const common = { MAX_QUEUE: '2', RATE_LIMIT_PER_MIN: '6', LOG_LEVEL: 'warn' };
     // Workers first: a web process is ready only once a worker is connected to take its jobs.
     workers = await Promise.all([startWorker(backing.env, workerEnv), startWorker(backing.env, workerEnv)]);
@@ -131,7 +131,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
     expect(['queued', 'running', 'done']).toContain(seen[0].status);
     expect(seen.at(-1)).toMatchObject({ status: 'done', progress: 1 });
     // The worker encoded the asked-for mp3 while enriching and stored it: no web process has to encode it.
-    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
+    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
 
     const mp3 = await download(web.b(), `/api/jobs/${id}/result`);
     expect(mp3.status).toBe(200);
@@ -144,7 +144,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
     expect(range.body.equals(wav.body.subarray(0, 44))).toBe(true);
     const input = await download(web.b(), `/api/jobs/${id}/input`);
     expect(input.body.equals(shortClip)).toBe(true);
-    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
+    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
 
     expect((await fetch(`${web.b().base}/api/jobs/${id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${web.a().base}/api/jobs/${id}`)).status).toBe(404);

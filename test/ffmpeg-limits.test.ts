@@ -4,9 +4,13 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { encodeWithFfmpeg, FfmpegError, probeAudio, resolveFfmpeg, streamWithFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
-import { ProcessLauncher } from '../node_app/server/adapters/process-launcher.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
+import { streamWithFfmpeg } from '../node_app/server/adapters/media/ffmpeg/decode.js';
+import { encodeWithFfmpeg } from '../node_app/server/adapters/media/ffmpeg/encode.js';
+import { probeAudio } from '../node_app/server/adapters/media/ffmpeg/probe.js';
+import { FfmpegError } from '../node_app/server/adapters/media/ffmpeg/run.js';
+import { ProcessLauncher } from '../node_app/server/adapters/media/process-launcher.js';
 import { makeClip } from './helpers/audio.js';
 
 const ffmpeg = resolveFfmpeg(process.env.FFMPEG_PATH).path;
@@ -29,6 +33,8 @@ afterEach(() => {
   writer?.destroy();
   writer = null;
 });
+const launcher = new ProcessLauncher();
+afterAll(() => launcher.close());
 
 describe('ffmpeg that makes no progress is stopped by the wall clock', () => {
   it('a decode that stalls after 15 s of audio fails as a timeout after the stall limit, long before the total one', async () => {
@@ -39,7 +45,7 @@ describe('ffmpeg that makes no progress is stopped by the wall clock', () => {
     const started = Date.now();
     let frames = 0;
     const decoding = (async () => {
-      for await (const chunk of streamWithFfmpeg(ffmpeg, input.file, { sampleRate: 8000, channels: 1, demuxer: 'wav', maxSeconds: 60, timeoutMs: 60_000, stallTimeoutMs: 2000 })) {
+      for await (const chunk of streamWithFfmpeg(launcher, ffmpeg, input.file, { sampleRate: 8000, channels: 1, demuxer: 'wav', maxSeconds: 60, timeoutMs: 60_000, stallTimeoutMs: 2000 })) {
         frames += chunk[0].length;
       }
     })();
@@ -55,19 +61,14 @@ describe('ffmpeg that makes no progress is stopped by the wall clock', () => {
     const input = await stalledInput(Buffer.from('RIFF'));
     writer = input.writer;
     const started = Date.now();
-    await expect(probeAudio(ffmpeg, input.file, 1000)).rejects.toMatchObject({ reason: 'timeout' });
+    await expect(probeAudio(launcher, ffmpeg, input.file, 1000)).rejects.toMatchObject({ reason: 'timeout' });
     expect(Date.now() - started).toBeLessThan(3000);
   });
 });
 
 describe('a full disk under an encode', () => {
   it('is reported as disk-full, though ffmpeg itself exits 0 when only its trailer fails to write', async () => {
-    const launcher = new ProcessLauncher();
-    try {
-      const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
-      await expect(encodeWithFfmpeg(launcher, ffmpeg, wav, 'flac', '/dev/full', { timeoutMs: 30_000 })).rejects.toMatchObject({ reason: 'disk-full' });
-    } finally {
-      await launcher.close();
-    }
+    const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
+    await expect(encodeWithFfmpeg(launcher, ffmpeg, wav, 'flac', '/dev/full', { timeoutMs: 30_000 })).rejects.toMatchObject({ reason: 'disk-full' });
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadManifest } from '../node_app/server/adapters/manifest.js';
+import { loadManifest } from '../node_app/server/adapters/inference/manifest.js';
 import { probeInputs, runProbe } from './helpers/model-probe.js';
 
 // v2.2.0 computes its STFT and inverse STFT with a radix-2 FFT step and two half-size DFT GEMMs instead of

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
 import { decodeWithFfmpeg } from './helpers/pcm.js';
 import { binaryParser, makeClip, probe, readWavBytes, type ToneSpec } from './helpers/audio.js';
 import { emptyZip, floatSine, pngImage, renderLavfi, truncated, wavBytes, writeFixture } from './helpers/corpus.js';
@@ -490,10 +490,10 @@ describe('clients that stall or vanish', () => {
     const exchange = rawRequest(port, requestHead('/api/enrich', 'leaveB', body.length), body);
     await until(async () => (await server.dataFiles()).some((f) => f.startsWith('jobs/')) && server.jobs.activeCount === 1, 5000);
     const id = (await server.dataFiles()).find((f) => f.startsWith('jobs/'))!.split('/')[1];
-    expect(server.jobs.get(id).status).toMatch(/queued|running/);
+    expect((await server.jobs.get(id)).status).toMatch(/queued|running/);
     exchange.socket.destroy();
     await until(async () => server.jobs.activeCount === 0 && !(await server.dataFiles()).some((f) => f.includes(id)), 5000);
-    expect(() => server.jobs.get(id)).toThrow();
+    await expect(server.jobs.get(id)).rejects.toThrow();
   });
 });
 

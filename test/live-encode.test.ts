@@ -4,8 +4,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAudioCodec } from '../node_app/server/adapters/audio-codec.js';
-import { resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { createAudioCodec } from '../node_app/server/adapters/media/audio-codec.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
 import { binaryParser, makeClip } from './helpers/audio.js';
 import { ffmpegChildren } from './helpers/processes.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -51,7 +51,7 @@ describe('encoding while enriching', () => {
     const id = await submit(clip, 'mp3');
     const deadline = Date.now() + 15_000;
     while ((await ffmpegChildren()).length === 0 && Date.now() < deadline) await sleep(10);
-    expect(server.jobs.get(id).status).toBe('running');
+    expect((await server.jobs.get(id)).status).toBe('running');
     expect(await ffmpegChildren()).toHaveLength(1);
 
     expect((await request(server.app).delete(`/api/jobs/${id}`)).status).toBe(204);

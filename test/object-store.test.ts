@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectStore } from '../node_app/server/adapters/object-store.js';
+import { ObjectStore } from '../node_app/server/adapters/storage/object-store.js';
 import { loadConfig } from '../node_app/server/config.js';
 import { startBackingServices, type BackingServices } from './helpers/backing-services.js';
 
@@ -13,7 +13,7 @@ describe('object storage (S3 API, against s3rver)', () => {
   let dir: string;
   beforeAll(async () => {
     backing = await startBackingServices();
-    store = new ObjectStore(loadConfig({ ...backing.env }).distributed!.objectStore);
+    store = new ObjectStore(loadConfig({ ...backing.env }).objectStore!);
     dir = await mkdtemp(path.join(os.tmpdir(), 'enricher-store-'));
   });
   afterAll(async () => {
@@ -37,7 +37,7 @@ describe('object storage (S3 API, against s3rver)', () => {
   });
 
   it('a missing bucket is named, not reported as UnknownError; the app can create it', async () => {
-    const config = loadConfig({ ...backing.env, S3_BUCKET: 'not-made-yet' }).distributed!.objectStore;
+    const config = loadConfig({ ...backing.env, S3_BUCKET: 'not-made-yet' }).objectStore!;
     const missing = new ObjectStore(config);
     try {
       await expect(missing.check()).rejects.toThrow(`the bucket "not-made-yet" does not exist at ${backing.env.S3_ENDPOINT}: create it (npm run bucket:create)`);

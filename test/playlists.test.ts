@@ -8,7 +8,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeAudio, resolveFfmpeg } from '../node_app/server/adapters/ffmpeg.js';
+import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
+import { probeAudio } from '../node_app/server/adapters/media/ffmpeg/probe.js';
+import { ProcessLauncher } from '../node_app/server/adapters/media/process-launcher.js';
 import { binaryParser, makeClip } from './helpers/audio.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -42,8 +44,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   intranetUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/private-recording.wav`;
 });
-afterAll(() => {
+const launcher = new ProcessLauncher();
+afterAll(async () => {
   listener.close();
+  await launcher.close();
 });
 
 const playlists: Array<[string, () => string]> = [
@@ -123,7 +127,7 @@ describe.each(binaries)('with %s', (_name, binary) => {
           () => undefined,
         );
       }, 5);
-      const probe = await probeAudio(binary, upload, 3000).finally(() => clearInterval(watching));
+      const probe = await probeAudio(launcher, binary, upload, 3000).finally(() => clearInterval(watching));
       expect(probe).toMatchObject({ kind: 'refused' });
       expect(opened).toBe(false);
     }

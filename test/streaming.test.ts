@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AudioCodec, PcmStream } from '../node_app/server/adapters/audio-codec.js';
+import type { AudioCodec, PcmStream } from '../node_app/server/adapters/media/audio-codec.js';
 import { binaryParser, makeClip, readWavBytes } from './helpers/audio.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadManifest } from '../node_app/server/adapters/manifest.js';
+import { loadManifest } from '../node_app/server/adapters/inference/manifest.js';
 import { binaryParser, makeClip, readWavBytes, type WavSummary } from './helpers/audio.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 

@@ -201,7 +201,7 @@ describe('result transcodes and the end of the server', () => {
       await server.jobs.settled(id);
       const pending = Promise.all(
         FORMATS.map((format) =>
-          server.jobs.resultPath(id, format).then(
+          server.jobs.result(id, format).then(
             () => 200,
             (error: { status?: number }) => error.status,
           ),

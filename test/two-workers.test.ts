@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InferencePool, type PcmInput } from '../node_app/server/adapters/inference-pool.js';
-import { loadManifest } from '../node_app/server/adapters/manifest.js';
+import { InferencePool, type PcmInput } from '../node_app/server/adapters/inference/inference-pool.js';
+import { loadManifest } from '../node_app/server/adapters/inference/manifest.js';
 import { createLogger } from '../node_app/server/logger.js';
 
 const modelsDir = path.resolve('models');

@@ -1,7 +1,8 @@
-import { constants } from 'node:fs';
+import { constants, createWriteStream } from 'node:fs';
 import { access, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { AppError, downloadName, OUTPUT_FORMATS, parseEnrichParams, RANDOM_STYLE } from '../contract/index.js';
 import { createServices } from '../server/compose.js';
@@ -52,10 +53,14 @@ async function main(): Promise<number> {
     // A file on your own machine: no upload limits, and no reserve for other users' jobs.
     MAX_DURATION_S: String(6 * 3600),
     MIN_FREE_DISK_MB: '0',
+    // This process runs the job itself, whatever queue a server configured in the same environment uses.
+    REDIS_URL: '',
+    FILE_STORAGE: 'local',
   });
   const { models, jobs } = await createServices(config, createLogger(config.logLevel));
   try {
     await models.start();
+    jobs.start();
     // The service takes ownership of what it is given, so it gets a copy of the user's file.
     const staged = path.join(scratch, 'input');
     await copyFile(input, staged);
@@ -63,7 +68,7 @@ async function main(): Promise<number> {
     const job = await jobs.settled(submitted.id);
     if (job.error) throw job.error;
     const target = path.resolve(workingDir, output ?? path.join(path.dirname(input), downloadName(path.basename(input), job.params.weights, params.format)));
-    await copyFile(await jobs.resultPath(job.id, params.format), target);
+    await pipeline((await (await jobs.result(job.id, params.format)).open()).body, createWriteStream(target));
     console.log(`${path.relative(workingDir, target)}  style=${job.params.style} amount=${job.params.amount} seed=${job.params.seed}`);
     return 0;
   } catch (error) {

@@ -242,6 +242,11 @@ describe('the contract is written once', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('no other module writes a URL of the API or of a page', () => {
+    const offenders = sources.filter(({ text }) => /['"`]\/api\/|['"`]\/r\//.test(text)).map(({ file }) => file);
+    expect(offenders).toEqual([]);
+  });
+
   it('no other module parses or writes the style field', () => {
     const offenders = sources
       .filter(({ text }) => new RegExp(`['"]${RANDOM_STYLE}['"]`).test(text) || /split\(\s*['"]:['"]\s*\)/.test(text) || text.includes('[a-z0-9-]+'))

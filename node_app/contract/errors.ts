@@ -46,11 +46,6 @@ export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
 /** The codes as values, for the places that compare or pick one: `ErrorCode.TOO_LONG`. */
 export const ErrorCode = Object.fromEntries(ERROR_CODES.map((code) => [code, code])) as { readonly [C in ErrorCode]: C };
 
-/** The body of every error answer. */
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
-}
-
 /** An error meant for the client: a stable code, a message that says what to do, and the HTTP status. */
 export class AppError extends Error {
   constructor(

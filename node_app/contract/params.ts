@@ -13,6 +13,19 @@ export function isSectionTooShort(start: number | undefined, end: number): boole
   return end - (start ?? 0) < MIN_SECTION_SECONDS - 1e-9;
 }
 
+/** How much of the style a job adds when its client does not say. */
+export const DEFAULT_AMOUNT = 0.5;
+
+/** A section's start comes before its end, where both are given. */
+export function isSectionOrdered(start: number | undefined, end: number | undefined): boolean {
+  return start === undefined || end === undefined || start < end;
+}
+
+/** Rounded to thousandths: enough for a weight, a progress or a number of seconds, and short in JSON. */
+export function thousandths(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
 /** A seed for a job whose client chose none: any of the seeds the `seed` field accepts. */
 export function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
@@ -33,14 +46,14 @@ const seconds = () => z.coerce.number({ error: notANumber(SECONDS) }).check(z.ma
 export const enrichParamsSchema = z
   .object({
     style: field(z.optional(z.string().check(z.maxLength(300, 'must be at most 300 characters')))),
-    amount: field(z._default(z.coerce.number({ error: notANumber(AMOUNT) }).check(z.minimum(0, AMOUNT), z.maximum(1, AMOUNT)), 0.5)),
+    amount: field(z._default(z.coerce.number({ error: notANumber(AMOUNT) }).check(z.minimum(0, AMOUNT), z.maximum(1, AMOUNT)), DEFAULT_AMOUNT)),
     seed: field(z.optional(z.pipe(z.string().check(z.regex(/^\d{1,10}$/, SEED)), z.pipe(z.transform(Number), z.number().check(z.maximum(MAX_SEED, SEED)))))),
     format: field(z._default(requestedFormatSchema, DEFAULT_FORMAT)),
     start: field(z.optional(seconds().check(z.minimum(0, SECONDS)))),
     end: field(z.optional(seconds().check(z.positive('must be more than 0 seconds')))),
   })
   .check(
-    z.refine((p) => p.start === undefined || p.end === undefined || p.start < p.end, { message: 'must be before end', path: ['start'] }),
+    z.refine((p) => isSectionOrdered(p.start, p.end), { message: 'must be before end', path: ['start'] }),
     z.refine((p) => p.end === undefined || !isSectionTooShort(p.start, p.end), {
       message: `must be at least ${MIN_SECTION_SECONDS} s after start (0 when not given): a shorter section has too little audio to enrich`,
       path: ['end'],

@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import { outputFormatSchema } from './formats.js';
-import { MAX_SEED } from './params.js';
+import { isSectionOrdered, MAX_SEED } from './params.js';
 
 /** The JSON that `GET /api/jobs/:id/recipe` answers and the web app's "Use a recipe" reads back. */
 export const recipeSchema = z.object({
@@ -14,5 +14,5 @@ export const recipeSchema = z.object({
   end: z.optional(z.number().check(z.positive())),
   /** The name of the file the job enriched, as a reminder: the recipe holds no audio. */
   input: z.optional(z.string()),
-}).check(z.refine((r) => r.start === undefined || r.end === undefined || r.start < r.end, { message: 'start must be before end', path: ['start'] }));
+}).check(z.refine((r) => isSectionOrdered(r.start, r.end), { message: 'start must be before end', path: ['start'] }));
 export type Recipe = z.infer<typeof recipeSchema>;

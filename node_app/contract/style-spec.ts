@@ -1,4 +1,5 @@
 import { errors } from './errors.js';
+import { thousandths } from './params.js';
 
 /**
  * The `style` field's grammar: a style id (`rain`), a weighted mix (`rain:0.7,blues:0.3`, weights normalised
@@ -93,9 +94,5 @@ export function normaliseWeights(weights: ReadonlyMap<string, number>): Record<s
 export function styleSpecOf(weights: Record<string, number>): string {
   const parts = Object.entries(weights).filter(([, w]) => w > 0);
   if (parts.length === 1) return parts[0][0];
-  return parts.map(([id, w]) => `${id}:${round(w)}`).join(',');
-}
-
-function round(weight: number): number {
-  return Math.round(weight * 1000) / 1000;
+  return parts.map(([id, w]) => `${id}:${thousandths(w)}`).join(',');
 }

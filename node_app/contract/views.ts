@@ -1,12 +1,30 @@
 import { z } from 'zod/mini';
 import { ERROR_CODES } from './errors.js';
 import { outputFormatSchema } from './formats.js';
+import { JOB_STAGES, JOB_STATUSES } from './job-state.js';
 import { RATINGS } from './params.js';
 import { STYLE_ID } from './style-spec.js';
 
 /** What the server answers, as the web app and other clients read it. */
 
 export const STYLE_KINDS = ['genre', 'nature', 'instrument', 'texture'] as const;
+
+/** `GET /healthz`: the port is bound. */
+export const healthSchema = z.object({ status: z.literal('ok') });
+export type HealthView = z.infer<typeof healthSchema>;
+
+/** `GET /readyz`: whether a job can run end to end, and each thing it needs ("ok", or why not). */
+export const readinessSchema = z.object({
+  status: z.enum(['ready', 'loading', 'failed', 'unavailable']),
+  models: z.optional(z.object({ version: z.string(), styles: z.number() })),
+  message: z.optional(z.string()),
+  checks: z.record(z.string(), z.string()),
+});
+export type ReadinessView = z.infer<typeof readinessSchema>;
+
+/** The body of every error answer. */
+export const errorBodySchema = z.object({ error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }) });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** A style as clients see it (`GET /api/styles`). */
 export const styleSchema = z.object({
@@ -28,11 +46,6 @@ export type StyleList = z.infer<typeof styleListSchema>;
 /** `GET /api/limits`: what uploads are held to, so a client can refuse a file before sending it. */
 export const limitsSchema = z.object({ maxUploadBytes: z.number(), maxDurationSeconds: z.number() });
 export type Limits = z.infer<typeof limitsSchema>;
-
-export const JOB_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-export const JOB_STAGES = ['queued', 'decoding', 'enriching', 'encoding', 'done', 'failed'] as const;
-export type JobStage = (typeof JOB_STAGES)[number];
 
 /** A job's parameters as resolved: the canonical style, its weights, and the seed actually used. */
 export const jobParamsSchema = z.object({

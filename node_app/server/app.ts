@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
+import { API_PATHS } from '../contract/index.js';
 import type { Config } from './config.js';
 import { errorHandler } from './error-handler.js';
 import type { Logger } from './logger.js';
@@ -9,9 +10,10 @@ import { enrichRoutes } from './routes/enrich.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
 import { unmatchedRequest } from './routes/method-not-allowed.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { workRateLimit } from './routes/rate-limit.js';
-import type { FileStore } from './adapters/file-store.js';
-import type { JobQueue } from './services/job-queue.js';
+import type { FileStore } from './adapters/storage/file-store.js';
+import type { JobService } from './services/job-service.js';
 import type { Models } from './services/models.js';
 import type { Readiness } from './services/readiness.js';
 import { contentSecurityPolicy, webAssets } from './web-assets.js';
@@ -21,7 +23,7 @@ export interface AppDeps {
   logger: Logger;
   files: FileStore;
   models: Models;
-  jobs: JobQueue;
+  jobs: JobService;
   readiness: Readiness;
   /** Where the rate limit counts, shared by every web process in distributed mode; this process's memory if unset. */
   rateLimitStore?: Store;
@@ -67,8 +69,9 @@ export function createApp({ config, logger, files, models, jobs, readiness, rate
     metaRoutes(models, readiness, { maxUploadBytes: config.maxUploadBytes, maxDurationSeconds: config.maxDurationSeconds }),
     enrichRoutes(jobs, limits),
     jobRoutes(jobs, limits),
+    openApiRoutes(),
   ];
-  app.post(['/api/enrich', '/api/jobs'], workRateLimit(config.rateLimitPerMinute, rateLimitStore));
+  app.post([API_PATHS.enrich, API_PATHS.jobs], workRateLimit(config.rateLimitPerMinute, rateLimitStore));
   for (const router of routers) app.use(router);
   const unmatched = unmatchedRequest(routers);
   app.use('/api', unmatched);

@@ -1,20 +1,20 @@
-import { createAudioCodec, type AudioCodec } from './adapters/audio-codec.js';
-import { resolveFfmpeg, type FfmpegBinary } from './adapters/ffmpeg.js';
-import { FileStore } from './adapters/file-store.js';
-import type { EnrichWorker } from './adapters/bullmq-queue.js';
-import type { DistributedConfig } from './config-distributed.js';
+import type { Store } from 'express-rate-limit';
+import type { RedisReply } from 'rate-limit-redis';
+import { createAudioCodec, type AudioCodec } from './adapters/media/audio-codec.js';
+import { resolveFfmpeg, type FfmpegBinary } from './adapters/media/ffmpeg/binary.js';
+import { noRunner, type JobQueue, type JobRunner } from './adapters/queue/job-queue.js';
+import { MemoryQueue } from './adapters/queue/memory-queue.js';
+import type { BlobStore } from './adapters/storage/blob-store.js';
+import { FileStore } from './adapters/storage/file-store.js';
+import { LocalBlobStore } from './adapters/storage/local-blob-store.js';
+import { S3BlobStore } from './adapters/storage/s3-blob-store.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { DistributedJobs } from './services/distributed-jobs.js';
-import type { JobQueue } from './services/job-queue.js';
+import { jobPayloads, type JobData, type JobResult } from './services/job-record.js';
 import { JobService } from './services/job-service.js';
 import { ModelService } from './services/model-service.js';
 import type { Models } from './services/models.js';
-import type { EnrichOutcome, QueuedEnrich } from './services/queued-job.js';
-import { QueuedJobRunner } from './services/queued-job-runner.js';
-import { Readiness } from './services/readiness.js';
-import type { Store } from 'express-rate-limit';
-import type { RedisReply } from 'rate-limit-redis';
+import { Readiness, type ReadinessProbe } from './services/readiness.js';
 
 export interface Services {
   ffmpeg: FfmpegBinary;
@@ -23,6 +23,8 @@ export interface Services {
   jobs: JobService;
   readiness: Readiness;
   codec: AudioCodec;
+  /** Where the rate limit counts: in Redis, shared by every web process, beside a shared queue; this process's memory if unset. */
+  rateLimitStore?: Store;
 }
 
 /** Seams for tests: fault injection in the adapters, models that need no ONNX Runtime, a movable clock. */
@@ -33,120 +35,104 @@ export interface ServiceOverrides {
   now?: () => Date;
 }
 
+/** The process being built: the web process serves HTTP (and runs jobs itself without a shared queue); a worker only runs jobs. */
+type Role = 'web' | 'worker';
+
 /**
- * Wires the adapters into the services from the configuration: the one place the server, the CLI and the
- * tests build them, so they all run the same thing. The data folder is emptied; models load on `models.start()`.
+ * The HTTP server's services, and the CLI's and the tests': jobs in this process's memory, run here, unless
+ * REDIS_URL puts them on the shared queue for worker processes; files where FILE_STORAGE says.
  */
-export async function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
-  const { ffmpeg, files, codec } = await createAdapters(config, overrides);
-  const models = overrides.models?.() ?? new ModelService(config.modelsDir, config.workers, logger);
-  const jobs = new JobService({
-    codec: overrides.codec?.(codec) ?? codec,
-    models,
-    files,
-    logger,
-    concurrency: config.workers,
-    maxQueue: config.maxQueue,
-    encodeConcurrency: config.encodeWorkers,
-    maxEncodeQueue: config.maxEncodeQueue,
-    maxDurationSeconds: config.maxDurationSeconds,
-    ttlMs: config.resultTtlMs,
-    minFreeBytes: config.minFreeDiskBytes,
-    now: overrides.now,
-  });
-  return { ffmpeg, files, models, jobs, readiness: new Readiness(models, codec, files), codec };
+export function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
+  return compose(config, logger, 'web', overrides);
 }
 
-async function createAdapters(config: Config, overrides: ServiceOverrides = {}): Promise<Pick<Services, 'ffmpeg' | 'files' | 'codec'>> {
+/** The distributed mode's `worker:` process: the same job service, taking jobs from the shared queue. */
+export function createWorkerServices(config: Config, logger: Logger): Promise<Services> {
+  return compose(config, logger, 'worker', {});
+}
+
+/**
+ * Wires the adapters into the services: the one place that chooses the parts of a mode, so the server, the
+ * worker, the CLI and the tests all run the same lifecycle. The data folder is emptied; models load on
+ * `models.start()`, jobs are taken from `jobs.start()` on.
+ */
+async function compose(config: Config, logger: Logger, role: Role, overrides: ServiceOverrides): Promise<Services> {
   const ffmpeg = resolveFfmpeg(config.ffmpegPath, { preferSystem: config.useSystemFfmpeg });
   const files = overrides.files?.(config.dataDir) ?? new FileStore(config.dataDir);
-  // The disk is ephemeral on Heroku and jobs live in memory (or in the queue): start from an empty data folder every time.
+  // The disk is ephemeral on Heroku and only ever holds this process's uploads and staging copies, or (local
+  // storage) files of jobs whose records went with the process that made them: start from an empty folder.
   await files.reset();
-  const codec = createAudioCodec({ ffmpegPath: ffmpeg.path, timeoutMs: config.ffmpegTimeoutMs, stallTimeoutMs: config.ffmpegStallTimeoutMs });
-  return { ffmpeg, files, codec };
+  const realCodec = createAudioCodec({ ffmpegPath: ffmpeg.path, timeoutMs: config.ffmpegTimeoutMs, stallTimeoutMs: config.ffmpegStallTimeoutMs });
+  const codec = overrides.codec?.(realCodec) ?? realCodec;
+  const probes: Record<string, ReadinessProbe> = {};
+
+  const blobs = await blobStore(config, files);
+  if (config.objectStore) probes.objectStorage = () => blobs.check();
+
+  const { queue, runner, rateLimitStore } = await queueParts(config, logger, role);
+  if (config.redis) probes.redis = () => queue.ping();
+  if (role === 'web' && config.redis) {
+    probes.workers = async () => {
+      // Jobs would be accepted and wait for ever: this process cannot run a job end to end without one.
+      if ((await queue.runnerCount()) === 0) throw new Error('no worker is connected to the queue, so jobs wait: start one (npm run worker; on Heroku, heroku ps:scale worker=1)');
+    };
+  }
+
+  const runsJobs = role === 'worker' || !config.redis;
+  const models = overrides.models?.() ?? new ModelService(config.modelsDir, logger, runsJobs ? { workers: config.workers } : undefined);
+  const jobs = new JobService(
+    { queue, blobs, runner, files, codec, models, logger, now: overrides.now },
+    {
+      maxQueue: config.maxQueue,
+      maxDurationSeconds: config.maxDurationSeconds,
+      ttlMs: config.resultTtlMs,
+      encodeConcurrency: config.encodeWorkers,
+      maxEncodeQueue: config.maxEncodeQueue,
+      minFreeBytes: config.minFreeDiskBytes,
+    },
+  );
+  return { ffmpeg, files, models, jobs, readiness: new Readiness(models, realCodec, files, probes), codec, rateLimitStore };
 }
 
-/** What the HTTP server needs, in either mode. */
-export interface ServerServices extends Omit<Services, 'jobs'> {
-  jobs: JobQueue;
+interface QueueParts {
+  queue: JobQueue<JobData, JobResult>;
+  runner: JobRunner<JobData, JobResult>;
   rateLimitStore?: Store;
 }
 
-/** The HTTP server's services: embedded (in-process jobs, local disk) unless the configuration has REDIS_URL. */
-export async function createServerServices(config: Config, logger: Logger): Promise<ServerServices> {
-  return config.distributed ? createWebServices(config, config.distributed, logger) : createServices(config, logger);
-}
-
-/** Distributed mode's web process: jobs on the shared queue, files in object storage, the rate limit in Redis. */
-export interface WebServices extends Omit<Services, 'jobs'> {
-  jobs: DistributedJobs;
-  rateLimitStore: Store;
-}
-
 /**
- * The distributed mode's adapters, loaded only when it is configured: the AWS SDK, BullMQ and ioredis hold
- * about 45 MB of resident memory that an embedded server would carry for nothing.
+ * The files on this machine's disk, or in S3. The AWS SDK, BullMQ and ioredis are loaded only where they are
+ * configured: they hold about 45 MB of resident memory that an embedded server would carry for nothing.
  */
-async function distributedAdapters() {
-  const [{ EnrichQueue, EnrichWorker }, { ObjectStore }, { redisClient }, { RedisStore }] = await Promise.all([
-    import('./adapters/bullmq-queue.js'),
-    import('./adapters/object-store.js'),
-    import('./adapters/redis.js'),
+async function blobStore(config: Config, files: FileStore): Promise<BlobStore> {
+  if (!config.objectStore) return new LocalBlobStore(files);
+  const { ObjectStore } = await import('./adapters/storage/object-store.js');
+  return new S3BlobStore(new ObjectStore(config.objectStore), files);
+}
+
+/** Records and queue in memory with a runner in this process, or in Redis with worker processes as the runners. */
+async function queueParts(config: Config, logger: Logger, role: Role): Promise<QueueParts> {
+  if (!config.redis) {
+    const queue = new MemoryQueue<JobData, JobResult>();
+    return { queue, runner: queue.runner(config.workers) };
+  }
+  const [{ BullQueue, BullRunner }, { redisClient }, { RedisStore }] = await Promise.all([
+    import('./adapters/queue/bullmq-queue.js'),
+    import('./adapters/queue/redis.js'),
     import('rate-limit-redis'),
   ]);
-  return { EnrichQueue, EnrichWorker, ObjectStore, redisClient, RedisStore };
-}
-
-export async function createWebServices(config: Config, distributed: DistributedConfig, logger: Logger): Promise<WebServices> {
-  const { EnrichQueue, ObjectStore, redisClient, RedisStore } = await distributedAdapters();
-  const { ffmpeg, files, codec } = await createAdapters(config);
-  // Workers enrich; this process only needs the style list.
-  const models = new ModelService(config.modelsDir, 0, logger);
-  const store = new ObjectStore(distributed.objectStore);
-  const redis = redisClient(distributed.redisUrl);
-  const queue = new EnrichQueue<QueuedEnrich, EnrichOutcome>(distributed.redisUrl, redis);
-  const jobs = new DistributedJobs({
-    queue,
-    store,
-    models,
-    codec,
-    files,
-    logger,
-    maxQueue: config.maxQueue,
-    ttlMs: config.resultTtlMs,
-    encodeConcurrency: config.encodeWorkers,
-    maxEncodeQueue: config.maxEncodeQueue,
-  });
-  const readiness = new Readiness(models, codec, files, {
-    redis: () => queue.ping(),
-    objectStorage: () => store.check(),
-    workers: async () => {
-      // Jobs would be accepted and wait for ever: this process cannot run a job end to end without one.
-      if ((await queue.workerCount()) === 0) throw new Error('no worker is connected to the queue, so jobs wait: start one (npm run worker; on Heroku, heroku ps:scale worker=1)');
-    },
-  });
+  const { url, lockMs } = config.redis;
+  // One plain client for the queue's cancellation marks and the rate limit; the queue closes it.
+  const redis = redisClient(url);
+  const queue = new BullQueue<JobData, JobResult>(url, redis, jobPayloads);
+  if (role === 'worker') {
+    const runner = new BullRunner<JobData, JobResult>(url, redisClient(url), jobPayloads, { concurrency: config.workers, lockMs });
+    runner.onError((error) => logger.error({ err: error }, 'queue connection error'));
+    return { queue, runner };
+  }
   const rateLimitStore = new RedisStore({
     prefix: 'enricher:rate:',
     sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
   });
-  return { ffmpeg, files, models, jobs, readiness, codec, rateLimitStore };
-}
-
-/** Distributed mode's worker process: the embedded services, fed by the shared queue. */
-export interface WorkerServices extends Services {
-  worker: EnrichWorker<QueuedEnrich, EnrichOutcome>;
-}
-
-export async function createWorkerServices(config: Config, distributed: DistributedConfig, logger: Logger): Promise<WorkerServices> {
-  const { EnrichWorker, ObjectStore, redisClient } = await distributedAdapters();
-  const services = await createServices(config, logger);
-  const store = new ObjectStore(distributed.objectStore);
-  const runner = new QueuedJobRunner({ jobs: services.jobs, store, files: services.files, logger });
-  const worker = new EnrichWorker<QueuedEnrich, EnrichOutcome>(
-    distributed.redisUrl,
-    redisClient(distributed.redisUrl),
-    { concurrency: config.workers, lockMs: distributed.lockMs },
-    (job) => runner.run(job),
-  );
-  return { ...services, worker };
+  return { queue, runner: noRunner(), rateLimitStore };
 }

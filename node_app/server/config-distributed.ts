@@ -3,12 +3,17 @@ import { z } from 'zod';
 const blank = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalText = z.preprocess(blank, z.string().optional());
 
-/** The environment variables of distributed mode, validated with the rest of the configuration. */
+export const FILE_STORAGES = ['local', 's3'] as const;
+export type FileStorage = (typeof FILE_STORAGES)[number];
+
+/** Where jobs live: the queue (`REDIS_URL`) and the files (`FILE_STORAGE`), validated with the rest of the configuration. */
 export const distributedSchema = {
   REDIS_URL: z.preprocess(
     blank,
     z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   ),
+  // Jobs' files on this machine's disk, or in an S3 bucket every process reads; S3 by default with REDIS_URL.
+  FILE_STORAGE: z.preprocess(blank, z.enum(FILE_STORAGES, { error: `must be one of ${FILE_STORAGES.join(', ')}` }).optional()),
   S3_BUCKET: optionalText,
   AWS_ACCESS_KEY_ID: optionalText,
   AWS_SECRET_ACCESS_KEY: optionalText,
@@ -36,10 +41,18 @@ export interface ObjectStoreConfig {
   endpoint?: string;
 }
 
-export interface DistributedConfig {
-  redisUrl: string;
-  objectStore: ObjectStoreConfig;
+/** The shared queue: web processes add jobs, worker processes run them. */
+export interface RedisConfig {
+  url: string;
   lockMs: number;
+}
+
+export interface JobPartsConfig {
+  /** Set when REDIS_URL is: jobs go on a BullMQ queue that worker processes run; otherwise this process runs them. */
+  redis?: RedisConfig;
+  fileStorage: FileStorage;
+  /** Set when the files are in S3. */
+  objectStore?: ObjectStoreConfig;
 }
 
 function objectStoreOf(e: DistributedEnv): Partial<ObjectStoreConfig> {
@@ -58,19 +71,28 @@ const REQUIRED = [
   ['secretAccessKey', 'AWS_SECRET_ACCESS_KEY (or BUCKETEER_AWS_SECRET_ACCESS_KEY)'],
 ] as const;
 
+const fileStorageOf = (e: DistributedEnv): FileStorage => e.FILE_STORAGE ?? (e.REDIS_URL ? 's3' : 'local');
+
 export const distributedConfig = {
-  /** With REDIS_URL set, results go to object storage, so a bucket and its credentials are required. */
+  /** Files in S3 need a bucket and its credentials; a shared queue needs files every process can read. */
   check(e: DistributedEnv, ctx: z.RefinementCtx): void {
-    if (!e.REDIS_URL) return;
+    const storage = fileStorageOf(e);
+    if (e.REDIS_URL && storage === 'local') {
+      ctx.addIssue({ code: 'custom', path: ['FILE_STORAGE'], message: 'must be s3 when REDIS_URL is set: worker dynos do not share a disk with web dynos' });
+    }
+    if (storage !== 's3') return;
     const store = objectStoreOf(e);
     for (const [field, names] of REQUIRED) {
-      if (!store[field]) ctx.addIssue({ code: 'custom', path: [names], message: 'is required when REDIS_URL is set (distributed mode)' });
+      if (!store[field]) ctx.addIssue({ code: 'custom', path: [names], message: 'is required when REDIS_URL is set or FILE_STORAGE=s3' });
     }
   },
 
-  /** Embedded mode (undefined) unless REDIS_URL is set. */
-  from(e: DistributedEnv): DistributedConfig | undefined {
-    if (!e.REDIS_URL) return undefined;
-    return { redisUrl: e.REDIS_URL, objectStore: objectStoreOf(e) as ObjectStoreConfig, lockMs: e.JOB_LOCK_S * 1000 };
+  from(e: DistributedEnv): JobPartsConfig {
+    const fileStorage = fileStorageOf(e);
+    return {
+      redis: e.REDIS_URL ? { url: e.REDIS_URL, lockMs: e.JOB_LOCK_S * 1000 } : undefined,
+      fileStorage,
+      objectStore: fileStorage === 's3' ? (objectStoreOf(e) as ObjectStoreConfig) : undefined,
+    };
   },
 };

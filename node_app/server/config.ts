@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { distributedConfig, distributedSchema, type DistributedConfig } from './config-distributed.js';
+import { distributedConfig, distributedSchema, type JobPartsConfig } from './config-distributed.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -54,7 +54,7 @@ const schema = z.object({
   ...distributedSchema,
 });
 
-export interface Config {
+export interface Config extends JobPartsConfig {
   env: 'development' | 'production' | 'test';
   port: number;
   dataDir: string;
@@ -79,8 +79,6 @@ export interface Config {
   trustProxy: number | string | false;
   shutdownGraceMs: number;
   logLevel: string;
-  /** Set when REDIS_URL is: web and worker processes share a BullMQ queue and object storage. */
-  distributed?: DistributedConfig;
 }
 
 /** A setting in the environment that cannot be used; its message names the variable and what is wrong. */
@@ -120,7 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(e.TRUST_PROXY, e.DYNO),
     shutdownGraceMs: e.SHUTDOWN_GRACE_S * 1000,
     logLevel: e.LOG_LEVEL,
-    distributed: distributedConfig.from(e),
+    ...distributedConfig.from(e),
   };
 }
 

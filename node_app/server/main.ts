@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { createApp } from './app.js';
-import { createServerServices } from './compose.js';
+import { createServices } from './compose.js';
 import { loadConfigOrExit } from './config.js';
 import { createLogger } from './logger.js';
 import { onShutdownSignal } from './shutdown-signal.js';
@@ -10,7 +10,7 @@ const config = loadConfigOrExit();
 const SHUTDOWN_GRACE_MS = config.shutdownGraceMs;
 const SHUTDOWN_DEADLINE_MS = SHUTDOWN_GRACE_MS + 3_000;
 const logger = createLogger(config.logLevel);
-const { ffmpeg, files, models, jobs, readiness, codec, rateLimitStore } = await createServerServices(config, logger);
+const { ffmpeg, files, models, jobs, readiness, codec, rateLimitStore } = await createServices(config, logger);
 if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falling back to the bundled ffmpeg');
 
 const server = createApp({ config, logger, files, models, jobs, readiness, rateLimitStore }).listen(config.port, () => {
@@ -18,6 +18,7 @@ const server = createApp({ config, logger, files, models, jobs, readiness, rateL
   logger.info({ port: config.port }, `listening on ${listeningUrls(config.port).join(' and ')}`);
   // Bind first, load later: Heroku gives a dyno 60 s to bind $PORT.
   void models.start();
+  jobs.start();
   jobs.startSweeper();
   // Which build decodes strangers' files, and how old it is, belongs in the log of every start.
   void codec.ffmpegVersion().then(

@@ -2,9 +2,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
+import { PAGE_PATHS } from '../contract/index.js';
 
 /** Paths of the front end's own pages; any other non-API path is answered with the app's 404 page. */
-const PAGES = ['/', '/r/:id', '/about', '/faq'];
+const PAGES = [PAGE_PATHS.home, PAGE_PATHS.job(':id'), PAGE_PATHS.about, PAGE_PATHS.faq];
 
 /** Vite names these by content hash, so a browser may keep them for good. */
 const HASHED_ASSETS = '/assets/';

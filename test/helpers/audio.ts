@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import wavefile from 'wavefile';
-import { resolveFfmpeg } from '../../node_app/server/adapters/ffmpeg.js';
+import { resolveFfmpeg } from '../../node_app/server/adapters/media/ffmpeg/binary.js';
 import { loadConfig } from '../../node_app/server/config.js';
 
 const run = promisify(execFile);

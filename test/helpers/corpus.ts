@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { resolveFfmpeg } from '../../node_app/server/adapters/ffmpeg.js';
+import { resolveFfmpeg } from '../../node_app/server/adapters/media/ffmpeg/binary.js';
 import { fixtureDir, makeClip } from './audio.js';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { fillGaussianAt } from '../../node_app/engine/random.js';
-import { sessionOptions } from '../../node_app/server/adapters/onnx-generator.js';
+import { sessionOptions } from '../../node_app/server/adapters/inference/onnx-generator.js';
 
 /**
  * A fixed, seeded set of model inputs (two rows of 16384 samples: one pure style, one mix), and a plain run of

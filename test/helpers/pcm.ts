@@ -1,6 +1,7 @@
 import { concatPlanar, type Pcm } from '../../node_app/engine/pcm.js';
-import { streamWithFfmpeg, type FfmpegDecodeOptions } from '../../node_app/server/adapters/ffmpeg.js';
-import { createWavWriter, openWavFile } from '../../node_app/server/adapters/wav.js';
+import { streamWithFfmpeg, type FfmpegDecodeOptions } from '../../node_app/server/adapters/media/ffmpeg/decode.js';
+import { ProcessLauncher } from '../../node_app/server/adapters/media/process-launcher.js';
+import { createWavWriter, openWavFile } from '../../node_app/server/adapters/media/wav.js';
 
 /**
  * Whole songs in memory, for tests, benches and scripts: the server itself only ever streams, so these live
@@ -14,9 +15,12 @@ export async function collectPcm(stream: { sampleRate: number; channels: number;
   return { sampleRate: stream.sampleRate, channels: concatPlanar(parts, stream.channels) };
 }
 
+/** Starts the decodes below, as the server's codec starts its own; idle, it keeps no test or script alive. */
+const launcher = new ProcessLauncher();
+
 /** Decodes any input ffmpeg understands to planar float32, all of it, through the server's own decoder. */
 export function decodeWithFfmpeg(binary: string, input: string, options: FfmpegDecodeOptions): Promise<Pcm> {
-  return collectPcm({ sampleRate: options.sampleRate, channels: options.channels, chunks: streamWithFfmpeg(binary, input, options) });
+  return collectPcm({ sampleRate: options.sampleRate, channels: options.channels, chunks: streamWithFfmpeg(launcher, binary, input, options) });
 }
 
 /** A WAV file read whole through the server's in-process reader; null when that reader cannot take it. */

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
-import type { FileStore } from '../../node_app/server/adapters/file-store.js';
+import type { FileStore } from '../../node_app/server/adapters/storage/file-store.js';
 import { createApp } from '../../node_app/server/app.js';
 import { createServices, type ServiceOverrides } from '../../node_app/server/compose.js';
 import { loadConfig, type Config } from '../../node_app/server/config.js';
@@ -35,6 +35,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
   let clockOffset = 0;
   const { files, models, jobs, readiness } = await createServices(config, logger, { ...overrides, now: () => new Date(Date.now() + clockOffset) });
   await models.start();
+  jobs.start();
   return {
     app: createApp({ config, logger, files, models, jobs, readiness }),
     config,

@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import { AppError, enrichParamsSchema } from '../../contract/index.js';
-import type { JobQueue } from '../services/job-queue.js';
+import { API_PATHS, AppError, enrichParamsSchema } from '../../contract/index.js';
+import type { JobService } from '../services/job-service.js';
 import { sendResult } from './send-result.js';
 import { audioUpload, discardUploadOnError, requireUpload, type UploadLimits } from './upload.js';
 import { validate } from './validate.js';
@@ -9,10 +9,10 @@ import { validate } from './validate.js';
  * `POST /api/enrich`: the one-shot call for curl. It runs a job and answers with the audio itself; its files
  * are removed once the answer is sent, or when the client hangs up, which also cancels the work.
  */
-export function enrichRoutes(jobs: JobQueue, limits: UploadLimits): Router {
+export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
   const router = Router();
   const form = validate('body', enrichParamsSchema);
-  router.post('/api/enrich', audioUpload(limits), form, async (req, res) => {
+  router.post(API_PATHS.enrich, audioUpload(limits), form, async (req, res) => {
     const upload = requireUpload(req);
     const job = await jobs.submit(upload, form.of(req));
 

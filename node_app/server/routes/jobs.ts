@@ -1,57 +1,57 @@
 import { Router } from 'express';
-import { attachmentDisposition, enrichParamsSchema, errors, feedbackSchema, resultQuerySchema, safeFileName } from '../../contract/index.js';
-import type { JobQueue } from '../services/job-queue.js';
-import type { Job } from '../services/job-service.js';
+import { API_PATHS, attachmentDisposition, enrichParamsSchema, errors, feedbackSchema, isFinished, resultQuerySchema, safeFileName } from '../../contract/index.js';
+import type { Job, JobService } from '../services/job-service.js';
 import { presentJob, presentRecipe } from './presenters.js';
 import { sendResult, sendStored } from './send-result.js';
 import { audioUpload, discardUploadOnError, requireUpload, type UploadLimits } from './upload.js';
 import { validate } from './validate.js';
 
 /** The jobs API: for the browser and for files too long for one request through Heroku's router. */
-export function jobRoutes(jobs: JobQueue, limits: UploadLimits): Router {
+export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
   const router = Router();
   const form = validate('body', enrichParamsSchema);
   const resultQuery = validate('query', resultQuerySchema);
   const feedback = validate('body', feedbackSchema);
 
-  router.post('/api/jobs', audioUpload(limits), form, async (req, res) => {
+  router.post(API_PATHS.jobs, audioUpload(limits), form, async (req, res) => {
     const job = await jobs.submit(requireUpload(req), form.of(req));
-    res.status(202).location(`/api/jobs/${job.id}`).json(presentJob(job));
+    res.status(202).location(API_PATHS.job(job.id)).json(presentJob(job));
   });
 
-  router.get('/api/jobs/:id', async (req, res) => {
+  router.get(API_PATHS.job(':id'), async (req, res) => {
     res.json(presentJob(await jobs.get(req.params.id)));
   });
 
-  router.get('/api/jobs/:id/events', async (req, res) => {
+  router.get(API_PATHS.events(':id'), async (req, res) => {
     const job = await jobs.get(req.params.id);
     res.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     const send = (current: Job) => {
+      // Changes looked up across processes may arrive after the one that ended the stream.
+      if (res.writableEnded) return;
       res.write(`event: job\ndata: ${JSON.stringify(presentJob(current))}\n\n`);
-      if (current.status === 'done' || current.status === 'failed') res.end();
+      if (isFinished(current.status)) res.end();
     };
     // Heroku's router drops a connection that is silent for 55 s; a comment line keeps it open.
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 20_000);
-    const unsubscribe = jobs.subscribe(job.id, send);
+    // A job deleted meanwhile ends the stream.
+    const unsubscribe = jobs.subscribe(job.id, send, () => res.end());
     res.on('close', () => {
       clearInterval(heartbeat);
-      void Promise.resolve(unsubscribe).then((stop) => stop());
+      unsubscribe();
     });
-    await unsubscribe;
-    // The state once subscribed, so no change between the first look and the subscription is missed; a job
-    // deleted meanwhile ends the stream.
-    await Promise.resolve(jobs.get(job.id)).then(send, () => res.end());
+    // The state once subscribed, so no change between the first look and the subscription is missed.
+    await jobs.get(job.id).then(send, () => res.end());
   });
 
-  router.get('/api/jobs/:id/result', resultQuery, async (req, res) => {
+  router.get(API_PATHS.result(':id'), resultQuery, async (req, res) => {
     const job = await jobs.get(req.params.id);
     await sendResult(res, jobs, job, resultQuery.of(req).format ?? job.params.format);
   });
 
-  router.get('/api/jobs/:id/input', async (req, res) => {
+  router.get(API_PATHS.input(':id'), async (req, res) => {
     const job = await jobs.get(req.params.id);
-    const file = await jobs.inputPath(job.id);
+    const file = await jobs.input(job.id);
     // Served as a download, never rendered: it is a stranger's file.
     res.set({
       'Content-Disposition': attachmentDisposition(safeFileName(job.input.name, 100) || 'input'),
@@ -61,7 +61,7 @@ export function jobRoutes(jobs: JobQueue, limits: UploadLimits): Router {
     await sendStored(res, file);
   });
 
-  router.get('/api/jobs/:id/peaks', async (req, res) => {
+  router.get(API_PATHS.peaks(':id'), async (req, res) => {
     const job = await jobs.get(req.params.id);
     const peaks = await jobs.peaks(job.id).catch(() => {
       throw errors.jobNotFound();
@@ -70,17 +70,17 @@ export function jobRoutes(jobs: JobQueue, limits: UploadLimits): Router {
     res.set('Cache-Control', peaks.complete ? 'private, max-age=3600' : 'no-store').json(peaks);
   });
 
-  router.get('/api/jobs/:id/recipe', async (req, res) => {
+  router.get(API_PATHS.recipe(':id'), async (req, res) => {
     const job = await jobs.get(req.params.id);
     res.attachment(`${job.id}.recipe.json`).json(presentRecipe(job));
   });
 
-  router.post('/api/jobs/:id/feedback', feedback, async (req, res) => {
+  router.post(API_PATHS.feedback(':id'), feedback, async (req, res) => {
     const job = await jobs.get(req.params.id);
     res.json(presentJob(await jobs.setFeedback(job.id, feedback.of(req).rating)));
   });
 
-  router.delete('/api/jobs/:id', async (req, res) => {
+  router.delete(API_PATHS.job(':id'), async (req, res) => {
     const job = await jobs.get(req.params.id);
     await jobs.remove(job.id);
     res.status(204).end();

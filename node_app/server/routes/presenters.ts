@@ -1,13 +1,12 @@
-import type { JobView, Recipe } from '../../contract/index.js';
-import type { Job } from '../services/job-service.js';
+import { API_PATHS, PAGE_PATHS, resultUrl, thousandths, type JobView, type Recipe } from '../../contract/index.js';
+import type { Job } from '../services/job-record.js';
 
 export function presentJob(job: Job): JobView {
-  const base = `/api/jobs/${job.id}`;
   return {
     id: job.id,
     status: job.status,
     stage: job.stage,
-    progress: Math.round(job.progress * 1000) / 1000,
+    progress: thousandths(job.progress),
     params: job.params,
     input: job.input,
     output: job.output,
@@ -17,13 +16,13 @@ export function presentJob(job: Job): JobView {
     createdAt: job.createdAt.toISOString(),
     expiresAt: job.expiresAt.toISOString(),
     links: {
-      self: base,
-      events: `${base}/events`,
-      result: `${base}/result?format=${job.params.format}`,
-      input: `${base}/input`,
-      peaks: `${base}/peaks`,
-      recipe: `${base}/recipe`,
-      share: `/r/${job.id}`,
+      self: API_PATHS.job(job.id),
+      events: API_PATHS.events(job.id),
+      result: resultUrl(job.id, job.params.format),
+      input: API_PATHS.input(job.id),
+      peaks: API_PATHS.peaks(job.id),
+      recipe: API_PATHS.recipe(job.id),
+      share: PAGE_PATHS.job(job.id),
     },
   };
 }

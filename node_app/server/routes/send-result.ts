@@ -1,12 +1,12 @@
+import { setMaxListeners } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
-import { attachmentDisposition, CONTENT_TYPES, downloadName, errors, type OutputFormat } from '../../contract/index.js';
-import type { FileLocation, JobQueue } from '../services/job-queue.js';
-import type { Job } from '../services/job-service.js';
+import { attachmentDisposition, CONTENT_TYPES, downloadName, type OutputFormat } from '../../contract/index.js';
+import type { Job, JobService, StoredFile } from '../services/job-service.js';
 
 /** Streams a finished job's result as an attachment, with the headers the API promises. */
-export async function sendResult(res: Response, jobs: JobQueue, job: Job, format: OutputFormat): Promise<void> {
-  const file = await jobs.resultPath(job.id, format);
+export async function sendResult(res: Response, jobs: JobService, job: Job, format: OutputFormat): Promise<void> {
+  const file = await jobs.result(job.id, format);
   res.set({
     'Content-Type': CONTENT_TYPES[format],
     'X-Enrich-Style': job.params.style,
@@ -18,27 +18,23 @@ export async function sendResult(res: Response, jobs: JobQueue, job: Job, format
   await sendStored(res, file, { 'Cache-Control': 'private, max-age=3600' });
 }
 
-/** Sends a job's file from this machine's disk, or streams it from object storage, honouring `Range`. */
-export async function sendStored(res: Response, file: FileLocation, headers: Record<string, string> = {}): Promise<void> {
-  if (typeof file === 'string') {
-    await new Promise<void>((resolve, reject) => {
-      // A file gone between the lookup and the send means the job expired or was deleted meanwhile.
-      res.sendFile(file, { dotfiles: 'deny', headers }, (error) =>
-        error && !res.headersSent ? reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? errors.jobNotFound() : error) : resolve(),
-      );
-    });
-    return;
-  }
+/** Streams a job's stored file, honouring `Range`. */
+export async function sendStored(res: Response, file: StoredFile, headers: Record<string, string> = {}): Promise<void> {
   const object = await file.open(res.req.headers.range);
-  res.status(object.contentRange ? 206 : 200).set({
-    ...headers,
-    'Accept-Ranges': 'bytes',
-    'Content-Length': String(object.length),
-    ...(object.contentRange ? { 'Content-Range': object.contentRange } : {}),
-  });
-  // A client that hangs up mid-download ends the pipeline early; that is its choice, not a server error.
-  await pipeline(object.body, res).catch((error: unknown) => {
-    if (!res.headersSent) throw error;
+  try {
+    res.status(object.contentRange ? 206 : 200).set({
+      ...headers,
+      'Accept-Ranges': 'bytes',
+      'Content-Length': String(object.length),
+      ...(object.contentRange ? { 'Content-Range': object.contentRange } : {}),
+    });
+    // A one-shot enrich's response already carries the upload's, the job's and the logger's close listeners; the
+    // pipeline's own would otherwise trip Node's leak warning (ten per emitter) on every such answer.
+    setMaxListeners(20, res);
+    await pipeline(object.body, res);
+  } catch (error) {
+    // The file is closed whatever happened; a client that hangs up mid-download is its choice, not a server error.
     object.body.destroy();
-  });
+    if (!res.headersSent) throw error;
+  }
 }

@@ -5,7 +5,7 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import multer from 'multer';
 import { errors, type AppError } from '../../contract/index.js';
 import { isDiskFull } from '../errors.js';
-import type { Upload } from '../services/job-service.js';
+import type { Upload } from '../services/job-record.js';
 
 export interface UploadLimits {
   dir: string;

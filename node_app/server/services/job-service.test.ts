@@ -3,51 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobPeaksSchema, jobViewSchema } from '../../contract/index.js';
-import { createWavWriter } from '../adapters/wav.js';
+import { createWavWriter } from '../adapters/media/wav.js';
 import { createServices } from '../compose.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { presentJob } from '../routes/presenters.js';
 import type { Job, JobService } from './job-service.js';
-import type { Models } from './models.js';
-import { StyleCatalog } from './style-catalog.js';
-
-/**
- * The job state machine with a fake model (it halves the music, and waits while `held`): no ONNX Runtime and,
- * for WAV input, no ffmpeg. The real file store and WAV codec run underneath.
- */
-class FakeModels implements Models {
-  readonly state = { status: 'ready', version: 'fake', styles: 2 } as const;
-  private readonly styles = new StyleCatalog(
-    ['rain', 'blues'].map((id, index) => ({ id, index, label: id, kind: 'nature' as const, description: id })),
-    'rain',
-  );
-  private release: () => void = () => undefined;
-  private held: Promise<void> | null = null;
-  failure: Error | null = null;
-
-  hold(): void {
-    this.held = new Promise((resolve) => (this.release = resolve));
-  }
-
-  let(): void {
-    this.held = null;
-    this.release();
-  }
-
-  start = async () => undefined;
-  close = async () => undefined;
-  catalog = () => this.styles;
-
-  async *enrich(input: { chunks: AsyncIterable<Float32Array[]> }, _request: unknown, hooks: { signal?: AbortSignal }): AsyncGenerator<Float32Array[]> {
-    for await (const chunk of input.chunks) {
-      await this.held;
-      hooks.signal?.throwIfAborted();
-      if (this.failure) throw this.failure;
-      yield chunk.map((channel) => channel.map((v) => v / 2));
-    }
-  }
-}
+import { FakeModels } from '../../../test/helpers/fakes.js';
 
 let cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -61,6 +23,7 @@ async function setup(env: Record<string, string> = {}) {
   const models = new FakeModels();
   let clock = Date.now();
   const { jobs, files } = await createServices(config, createLogger('silent'), { models: () => models, now: () => new Date(clock) });
+  jobs.start();
   cleanup.push(() => rm(dataDir, { recursive: true, force: true }), () => jobs.shutdown(0));
   let uploads = 0;
   /** A one-second stereo WAV upload, as multer leaves it in the uploads folder. */
@@ -92,6 +55,8 @@ function stagesOf(jobs: JobService, id: string): string[] {
   return stages;
 }
 
+// The job state machine in the embedded mode (jobs in memory, files on local disk) with a fake model: no ONNX
+// Runtime and, for WAV input, no ffmpeg. The real file store and WAV codec run underneath.
 describe('JobService', () => {
   it('takes a job from queued through decoding, enriching and encoding to done, and keeps its result', async () => {
     const { jobs, models, submit } = await setup();
@@ -107,7 +72,7 @@ describe('JobService', () => {
     expect(stages).toEqual(['decoding', 'enriching', 'encoding', 'done']);
     expect(done).toMatchObject({ status: 'done', progress: 1, output: { sampleRate: 8000, channels: 2, durationSeconds: 1 } });
     expect(jobViewSchema.safeParse(presentJob(done)).success).toBe(true);
-    expect(path.basename(await jobs.resultPath(job.id, 'wav'))).toBe('result.wav');
+    expect((await jobs.result(job.id, 'wav')).name).toBe('result.wav');
     const peaks = await jobs.peaks(job.id);
     expect(jobPeaksSchema.safeParse(peaks).success).toBe(true);
     expect(peaks.complete).toBe(true);
@@ -130,7 +95,7 @@ describe('JobService', () => {
     const { jobs, models, submit } = await setup();
     models.hold();
     const job = await submit();
-    expect(await failureOf(() => jobs.resultPath(job.id, 'wav'))).toMatchObject({ status: 409, code: 'JOB_NOT_DONE' });
+    expect(await failureOf(() => jobs.result(job.id, 'wav'))).toMatchObject({ status: 409, code: 'JOB_NOT_DONE' });
     expect(await failureOf(() => jobs.get('0'.repeat(32)))).toMatchObject({ status: 404, code: 'JOB_NOT_FOUND' });
     models.let();
   });
@@ -140,7 +105,7 @@ describe('JobService', () => {
     models.failure = new Error('the model broke');
     const job = await jobs.settled((await submit()).id);
     expect(job).toMatchObject({ status: 'failed', stage: 'failed', error: { status: 500, code: 'ENRICH_FAILED' } });
-    expect(await failureOf(() => jobs.inputPath(job.id))).toMatchObject({ status: 409, code: 'JOB_FAILED' });
+    expect(await failureOf(() => jobs.input(job.id))).toMatchObject({ status: 409, code: 'JOB_FAILED' });
     expect(await readdir(path.dirname(files.uploadsDir), { recursive: true })).not.toContain(path.join('jobs', job.id));
   });
 
@@ -166,7 +131,7 @@ describe('JobService', () => {
     expect(await failureOf(() => submit())).toMatchObject({ status: 503, code: 'SHUTTING_DOWN' });
     models.let();
     await stopped;
-    expect(jobs.get(running.id).status).toBe('done');
+    expect((await jobs.get(running.id)).status).toBe('done');
   });
 
   it('forgets jobs and their files once their time is up', async () => {

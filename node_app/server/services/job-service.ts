@@ -1,412 +1,473 @@
 import { EventEmitter } from 'node:events';
+import { text } from 'node:stream/consumers';
 import {
   AppError,
+  CONTENT_TYPES,
+  ErrorCode,
   errors,
+  isFinished,
+  jobPeaksSchema,
   type CompressedFormat,
   type EnrichParams,
-  type JobOutput,
-  type JobParams,
   type JobPeaks,
   type JobStage,
-  type JobStatus,
   type OutputFormat,
   type Rating,
 } from '../../contract/index.js';
-import type { AudioCodec, PcmStream } from '../adapters/audio-codec.js';
-import type { PcmLayout } from '../adapters/ffmpeg.js';
-import type { WavWriter } from '../adapters/wav.js';
-import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
-import { newJobId, type FileStore } from '../adapters/file-store.js';
+import type { AudioCodec } from '../adapters/media/audio-codec.js';
+import type { JobQueue, JobRunner, RunningJob, RunOutcome } from '../adapters/queue/job-queue.js';
+import { RangeNotSatisfiable, type BlobRead, type BlobStore, type LocalCopy } from '../adapters/storage/blob-store.js';
+import type { FileStore } from '../adapters/storage/file-store.js';
+import { isJobId, jobFiles, newJobId, type JobFile } from '../adapters/storage/job-files.js';
 import { isAbortError, isDiskFull } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { LiveEncode } from './live-encode.js';
+import { EMPTY_PEAKS, Enrichment } from './enrichment.js';
+import { cancelledJob, failureRecord, jobOf, type Job, type JobData, type JobRecord, type JobResult, type Upload } from './job-record.js';
 import { toKnownError } from './media-failures.js';
 import type { Models } from './models.js';
 import { Semaphore } from './semaphore.js';
 
-export interface Job {
-  id: string;
-  status: JobStatus;
-  stage: JobStage;
-  progress: number;
-  params: JobParams;
-  input: { name: string };
-  output?: JobOutput;
-  /** Why the job failed, as its client will be told. */
-  error?: AppError;
-  /** Why a queued job is held up by something other than the songs ahead of it (distributed mode: no worker). */
-  notice?: string;
-  feedback?: Rating;
-  createdAt: Date;
-  expiresAt: Date;
-}
-
-export interface Upload {
-  path: string;
-  originalName: string;
-}
-
-export interface JobServiceOptions {
+/**
+ * The parts a process is built from. A mode is a choice of parts: records and queue in memory with an
+ * in-process runner (embedded), or in Redis with worker processes as runners (distributed); files on this
+ * machine's disk or in S3 (`FILE_STORAGE`).
+ */
+export interface JobParts {
+  queue: JobQueue<JobData, JobResult>;
+  blobs: BlobStore;
+  /** Runs queued jobs in this process: the in-process runner, a BullMQ worker, or none. */
+  runner: JobRunner<JobData, JobResult>;
+  /** This machine's data folder: uploads, staging copies, free space. */
+  files: FileStore;
   codec: AudioCodec;
   models: Pick<Models, 'catalog' | 'enrich'>;
-  files: FileStore;
   logger: Logger;
-  concurrency: number;
-  maxQueue: number;
-  maxDurationSeconds: number;
-  ttlMs: number;
-  /** Result encodes (mp3, flac, ogg) that run at once, outside the enrichment workers. */
-  encodeConcurrency?: number;
-  /** Encodes that may wait for a turn; past that a download that needs a new encode gets 503 BUSY. */
-  maxEncodeQueue?: number;
-  /** New jobs are refused with 507 while the data dir's disk has less than this free. */
-  minFreeBytes?: number;
   now?: () => Date;
 }
 
-interface Entry {
-  job: Job;
-  controller: AbortController;
-  finished: Promise<void>;
-  /** One encode per format: later requests for the same format wait on the first one's promise. */
-  encodings: Map<CompressedFormat, Promise<string>>;
-  meters?: { input: PeakMeter; result: PeakMeter; secondsPerPeak: number; expectedPeaks: number | null };
+export interface JobLimits {
+  /** Songs that may wait for a runner before new ones are refused with 503 BUSY. */
+  maxQueue: number;
+  maxDurationSeconds: number;
+  ttlMs: number;
+  /** Result encodes (mp3, flac, ogg) that run at once in this process, outside the enrichment workers. */
+  encodeConcurrency: number;
+  /** Encodes that may wait for a turn; past that a download that needs a new encode gets 503 BUSY. */
+  maxEncodeQueue: number;
+  /** New jobs are refused with 507 while this machine's data folder has less than this free. */
+  minFreeBytes: number;
 }
 
-const MASTER = 'result.wav';
-const INPUT = 'input';
-const PEAKS = 'peaks.json';
+/** A job's stored file, opened when it is sent: whole, or the byte range an HTTP `Range` asks for. */
+export interface StoredFile {
+  name: string;
+  open(range?: string): Promise<BlobRead>;
+}
 
-/** Runs enrichment jobs: decode → model → WAV master, with progress events, expiry and cancellation. */
+/** Objects older than this without a job in the queue were left by a process that died between the two. */
+const ORPHAN_AGE_MS = 15 * 60_000;
+/** Changes can be missed while Redis reconnects; a waiting request looks again this often anyway. */
+const RECHECK_MS = 5_000;
+const NO_RUNNER = 'No worker is connected to take this job; it waits until one starts.';
+
+/** This process's share of a job: its run, and the encodes of its downloads. */
+interface Run {
+  enrichment: Enrichment | null;
+  ended: Promise<void>;
+}
+
+interface Encoding {
+  jobId: string;
+  done: Promise<void>;
+  controller: AbortController;
+}
+
+/**
+ * A job's whole life, written once whatever parts run it: accepted (upload stored, record queued), run by a
+ * runner (decode → model → WAV master, progress reported), followed (changes, waiting for the end), served
+ * (input, result in any format, peaks), deleted, expired, and stopped at shutdown.
+ */
 export class JobService {
-  private readonly entries = new Map<string, Entry>();
-  private readonly events = new EventEmitter();
-  private readonly slots: Semaphore;
+  private readonly changes = new EventEmitter();
   private readonly encodeSlots: Semaphore;
-  /** Encodes waiting for a turn or running, across all jobs. */
-  private readonly encodes = new Set<Promise<unknown>>();
+  /** One encode per job and format in this process: later requests wait on the first one. */
+  private readonly encodings = new Map<string, Encoding>();
+  private readonly runs = new Map<string, Run>();
+  /** Requests waiting on a job and encodes, for the shutdown's grace. */
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Aborted when the shutdown's grace ends: runs go back to the queue, waits answer 503, encodes are killed. */
+  private readonly stopping = new AbortController();
   private readonly now: () => Date;
   private sweeper: NodeJS.Timeout | null = null;
   private closing = false;
+  private listening = false;
 
-  constructor(private readonly options: JobServiceOptions) {
-    this.slots = new Semaphore(options.concurrency);
-    this.encodeSlots = new Semaphore(options.encodeConcurrency ?? 1);
-    this.now = options.now ?? (() => new Date());
-    this.events.setMaxListeners(0);
+  constructor(
+    private readonly parts: JobParts,
+    private readonly limits: JobLimits,
+  ) {
+    this.encodeSlots = new Semaphore(limits.encodeConcurrency);
+    this.now = parts.now ?? (() => new Date());
+    this.changes.setMaxListeners(0);
   }
 
-  /** Takes ownership of the uploaded file: it is moved into the job or deleted, whatever happens. */
+  /** Starts taking jobs from the queue, where this process has a runner. */
+  start(): void {
+    this.parts.runner.start((job) => this.run(job));
+  }
+
+  /** Takes ownership of the uploaded file: it is stored with the job or deleted, whatever happens. */
   async submit(upload: Upload, params: EnrichParams): Promise<Job> {
+    const { queue, blobs, files, models } = this.parts;
     try {
-      // A job accepted now would be killed with the dyno; a 503 tells the client to come back.
+      // A job accepted now would be killed with the process; a 503 tells the client to come back.
       if (this.closing) throw errors.shuttingDown();
-      if (this.activeCount >= this.options.concurrency + this.options.maxQueue) {
-        throw errors.busy('The server is busy with other songs. Try again in a minute.', 30);
-      }
-      const settled = this.options.models.catalog().settle(params);
-      if ((await this.options.files.freeBytes()) < (this.options.minFreeBytes ?? 0)) throw errors.diskFull();
+      const { waiting, idleRunners } = await this.reachable(queue.backlog());
+      if (waiting - idleRunners >= this.limits.maxQueue) throw errors.busy('The server is busy with other songs. Try again in a minute.', 30);
+      const settled = models.catalog().settle(params);
+      if ((await files.freeBytes()) < this.limits.minFreeBytes) throw errors.diskFull();
       const id = newJobId();
-      try {
-        await this.options.files.createJobDir(id);
-        await this.options.files.adopt(upload.path, id, INPUT);
-      } catch (error) {
-        await this.options.files.removeJob(id);
-        throw isDiskFull(error) ? errors.diskFull() : error;
-      }
       const created = this.now();
-      const job: Job = {
-        id,
-        status: 'queued',
-        stage: 'queued',
-        progress: 0,
+      const data: JobData = {
         params: settled.params,
+        styleVector: [...settled.styleVector],
         input: { name: upload.originalName },
-        createdAt: created,
-        expiresAt: new Date(created.getTime() + this.options.ttlMs),
+        createdAt: created.toISOString(),
+        expiresAt: new Date(created.getTime() + this.limits.ttlMs).toISOString(),
       };
-      const controller = new AbortController();
-      const entry: Entry = { job, controller, finished: Promise.resolve(), encodings: new Map() };
-      this.entries.set(id, entry);
-      entry.finished = this.run(entry, settled.styleVector);
-      return job;
-    } finally {
-      await this.options.files.removeFile(upload.path);
-    }
-  }
-
-  get(id: string): Job {
-    return this.entry(id).job;
-  }
-
-  /** Resolves once the job is done or failed. */
-  async settled(id: string): Promise<Job> {
-    const entry = this.entry(id);
-    await entry.finished;
-    return entry.job;
-  }
-
-  /** Calls `listener` with the job on every change; returns the unsubscribe function. */
-  subscribe(id: string, listener: (job: Job) => void): () => void {
-    this.entry(id);
-    this.events.on(id, listener);
-    return () => this.events.off(id, listener);
-  }
-
-  inputPath(id: string): string {
-    const { job } = this.entry(id);
-    if (job.status === 'failed') {
-      throw errors.jobFailed();
-    }
-    return this.options.files.jobFile(id, INPUT);
-  }
-
-  /** The result in `format`, encoded from the WAV master the first time it is asked for. */
-  async resultPath(id: string, format: OutputFormat): Promise<string> {
-    const entry = this.entry(id);
-    if (entry.job.status !== 'done') {
-      throw errors.jobNotDone(entry.job.status);
-    }
-    if (format === 'wav') return this.options.files.jobFile(id, MASTER);
-    let encoding = entry.encodings.get(format);
-    if (!encoding) {
-      if (this.closing) throw errors.shuttingDown();
-      if (this.encodes.size >= (this.options.encodeConcurrency ?? 1) + (this.options.maxEncodeQueue ?? 0)) {
-        throw errors.busy('The server is busy encoding other downloads. Try again in a minute, or download the wav.', 30);
+      try {
+        await this.reachable(blobs.adopt(jobFiles.input(id), upload.path));
+        await this.reachable(queue.add(id, data));
+      } catch (error) {
+        await blobs.removeJob(id).catch(() => undefined);
+        throw error;
       }
-      const started = this.encode(entry, format);
-      encoding = started;
-      this.encodes.add(started);
-      entry.encodings.set(format, started);
-      // A failed encode is forgotten, so the next request tries again; a finished one is served from then on.
-      started.then(
-        () => this.encodes.delete(started),
-        () => {
-          this.encodes.delete(started);
-          if (entry.encodings.get(format) === started) entry.encodings.delete(format);
-        },
-      );
-    }
-    return encoding;
-  }
-
-  /** The waveform peaks so far; from the file beside the result once the job is done. */
-  async peaks(id: string): Promise<JobPeaks> {
-    const entry = this.entry(id);
-    if (entry.job.status === 'done') return JSON.parse(await this.options.files.readJobText(id, PEAKS)) as JobPeaks;
-    const meters = entry.meters;
-    if (entry.job.status === 'failed' || !meters) {
-      return { secondsPerPeak: 0, expectedPeaks: null, complete: false, input: [], result: [] };
-    }
-    return { secondsPerPeak: meters.secondsPerPeak, expectedPeaks: meters.expectedPeaks, complete: false, input: meters.input.peaks(), result: meters.result.peaks() };
-  }
-
-  /**
-   * Encodes the master in its turn, into a partial file renamed when complete, so a cut-short encode is never
-   * served. The job's controller cancels it (DELETE, expiry, the end of the shutdown grace) and kills ffmpeg.
-   */
-  private async encode(entry: Entry, format: CompressedFormat): Promise<string> {
-    const { codec, files } = this.options;
-    const { job, controller } = entry;
-    const partial = files.jobFile(job.id, `result.${format}.part`);
-    let release: (() => void) | null = null;
-    try {
-      release = await this.encodeSlots.acquire(controller.signal);
-      if (this.closing) throw errors.shuttingDown();
-      await codec.transcode(files.jobFile(job.id, MASTER), format, partial, controller.signal);
-      return await files.adopt(partial, job.id, `result.${format}`);
-    } catch (error) {
-      await files.removeFile(partial).catch(() => undefined);
-      if (controller.signal.aborted || isAbortError(error)) throw this.closing ? errors.shuttingDown() : errors.jobNotFound();
-      const known = toKnownError(error);
-      if (!known || known.status >= 500) this.options.logger.error({ err: error, jobId: job.id, format }, 'encode failed');
-      throw known ?? error;
+      return jobOf({ id, state: 'waiting', data, progress: undefined });
     } finally {
-      release?.();
+      await files.removeFile(upload.path);
     }
   }
 
-  setFeedback(id: string, rating: Rating): Job {
-    const job = this.get(id);
-    job.feedback = rating;
-    this.options.logger.info({ jobId: id, rating, style: job.params.style }, 'feedback');
+  async get(id: string): Promise<Job> {
+    const job = jobOf(await this.record(id));
+    // Runners that cannot be counted (Redis trouble) are not reported as missing: /readyz says what is wrong.
+    if (job.status === 'queued' && (await this.parts.queue.runnerCount().catch(() => 1)) === 0) return { ...job, notice: NO_RUNNER };
     return job;
   }
 
-  /** Cancels the job if it is still working and deletes its files. */
-  async remove(id: string): Promise<void> {
-    const entry = this.entry(id);
-    const encodes = [...entry.encodings.values()];
-    entry.controller.abort();
-    this.entries.delete(id);
-    await entry.finished;
-    // Every encoder has exited before the folder goes: none outlives its job.
-    await Promise.allSettled(encodes);
-    await this.options.files.removeJob(id);
-    this.events.removeAllListeners(id);
+  /** Resolves once the job is done or failed; a job deleted meanwhile ends as CANCELLED. */
+  async settled(id: string): Promise<Job> {
+    const first = await this.get(id);
+    if (isFinished(first.status)) return first;
+    const waiting = new Promise<Job>((resolve, reject) => {
+      let last = first;
+      let ended = false;
+      const end = (settle: () => void) => {
+        if (ended) return;
+        ended = true;
+        unsubscribe();
+        clearInterval(recheck);
+        this.stopping.signal.removeEventListener('abort', onStop);
+        settle();
+      };
+      const onJob = (job: Job) => {
+        last = job;
+        if (isFinished(job.status)) end(() => resolve(job));
+      };
+      const onGone = () => end(() => resolve(cancelledJob(last)));
+      const onStop = () => end(() => reject(errors.shuttingDown()));
+      // Redis failing for a moment is not the job's end: the next look may get through.
+      const look = () => this.get(id).then(onJob, (error: unknown) => isGone(error) && onGone());
+      const unsubscribe = this.subscribe(id, onJob, onGone);
+      const recheck = setInterval(look, RECHECK_MS);
+      this.stopping.signal.addEventListener('abort', onStop);
+      void look();
+    });
+    return this.track(waiting);
   }
 
-  startSweeper(intervalMs = 60_000): void {
-    this.sweeper = setInterval(() => void this.sweep(), intervalMs);
+  /** Calls `listener` with the job on every change, and `onGone` if it is deleted; returns the unsubscribe function. */
+  subscribe(id: string, listener: (job: Job) => void, onGone: () => void = () => undefined): () => void {
+    this.listen();
+    const onChange = (job: Job | null) => (job ? listener(job) : onGone());
+    this.changes.on(id, onChange);
+    return () => this.changes.off(id, onChange);
+  }
+
+  async input(id: string): Promise<StoredFile> {
+    const job = await this.get(id);
+    if (job.status === 'failed') throw errors.jobFailed();
+    return this.stored(jobFiles.input(job.id));
+  }
+
+  /** The result in `format`: the WAV master, or an encode of it kept beside it from the first request. */
+  async result(id: string, format: OutputFormat): Promise<StoredFile> {
+    const job = await this.get(id);
+    if (job.status !== 'done') throw errors.jobNotDone(job.status);
+    const file = jobFiles.result(job.id, format);
+    if (format !== 'wav' && !(await this.reachable(this.parts.blobs.exists(file)))) await this.encoded(job.id, format);
+    return this.stored(file);
+  }
+
+  /** The waveform peaks: stored beside the result once the job is done, measured so far where it runs here. */
+  async peaks(id: string): Promise<JobPeaks> {
+    const job = await this.get(id);
+    if (job.status === 'done') {
+      const stored = await this.stored(jobFiles.peaks(job.id)).open();
+      return jobPeaksSchema.parse(JSON.parse(await text(stored.body)));
+    }
+    // Runners elsewhere report progress, not the growing waveform: the picture comes with the result.
+    return this.runs.get(job.id)?.enrichment?.peaks() ?? EMPTY_PEAKS;
+  }
+
+  async setFeedback(id: string, rating: Rating): Promise<Job> {
+    const record = await this.record(id);
+    const data = { ...record.data, feedback: rating };
+    await this.reachable(this.parts.queue.update(id, data));
+    this.parts.logger.info({ jobId: id, rating, style: data.params.style }, 'feedback');
+    return jobOf({ ...record, data });
+  }
+
+  /** Cancels the job wherever it runs and deletes its files. */
+  async remove(id: string): Promise<void> {
+    const { queue, blobs } = this.parts;
+    if (!isJobId(id) || !(await this.reachable(queue.exists(id)))) throw errors.jobNotFound();
+    // The mark first: a runner that holds the job (or takes it now) stops and deletes what it wrote.
+    await this.reachable(queue.markCancelled(id));
+    await this.settleHere(id);
+    await this.reachable(queue.remove(id));
+    await this.reachable(blobs.removeJob(id));
+  }
+
+  startSweeper(): void {
+    // S3's lifecycle rules work in whole days; results live minutes. Every web process sweeps: it is idempotent.
+    const intervalMs = Math.max(1_000, Math.min(60_000, this.limits.ttlMs / 2));
+    this.sweeper = setInterval(() => {
+      this.sweep().catch((error: unknown) => this.parts.logger.warn({ err: error }, 'sweep failed'));
+    }, intervalMs);
     this.sweeper.unref();
   }
 
-  /** Deletes jobs whose time is up. */
+  /** Deletes finished jobs whose time is up, and files that belong to no job. */
   async sweep(): Promise<number> {
+    const { queue, blobs } = this.parts;
     const now = this.now().getTime();
-    const expired = [...this.entries.values()].filter((e) => e.job.expiresAt.getTime() <= now).map((e) => e.job.id);
-    await Promise.all(expired.map((id) => this.remove(id)));
+    const expired: string[] = [];
+    for await (const { id, data } of queue.finished()) if (Date.parse(data.expiresAt) <= now) expired.push(id);
+    for (const id of expired) {
+      await this.settleHere(id);
+      await blobs.removeJob(id);
+      await queue.remove(id);
+    }
+    const orphans = new Set<string>();
+    for await (const { jobId, lastModified } of blobs.list()) {
+      if (now - lastModified.getTime() > ORPHAN_AGE_MS && !orphans.has(jobId) && !(await queue.exists(jobId))) orphans.add(jobId);
+    }
+    for (const id of orphans) await blobs.removeJob(id);
     return expired.length;
   }
 
   /**
-   * Refuses new jobs and new encodes, fails the queued jobs at once (503 SHUTTING_DOWN, files removed), lets
-   * running work finish for up to `graceMs`, then cancels the rest the same way.
+   * Refuses new jobs and encodes; jobs that no other process could run fail at once (503 SHUTTING_DOWN, files
+   * removed); work in progress gets up to `graceMs`, then runs go back to the queue (or fail the same way, where
+   * nobody else can take them) and waiting requests are answered 503.
    */
   async shutdown(graceMs: number): Promise<void> {
+    const { queue, runner, blobs, codec, logger } = this.parts;
     this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    for (const entry of this.entries.values()) if (entry.job.status === 'queued') entry.controller.abort();
-    const pending = [...this.entries.values()].map((e) => e.finished);
-    const encodes = [...this.encodes].map((e) => e.catch(() => undefined));
+    await queue.release(async (id) => {
+      await blobs.removeJob(id).catch((error: unknown) => logger.warn({ err: error, jobId: id }, 'could not delete a stranded job'));
+      return failureRecord(errors.shuttingDown());
+    });
+    const runs = runner.close();
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
-    if ((await Promise.race([Promise.all([...pending, ...encodes]), timeout])) === 'timeout') {
-      for (const entry of this.entries.values()) entry.controller.abort();
-      await Promise.all([...pending, ...encodes]);
-    }
-    await this.options.codec.close();
+    await Promise.race([Promise.allSettled([runs, ...this.pending]), timeout]);
+    this.stopping.abort();
+    await Promise.allSettled([runs, ...this.pending]);
+    await queue.close();
+    blobs.close();
+    await codec.close();
   }
 
+  /** Jobs this process is running now. */
   get activeCount(): number {
-    return [...this.entries.values()].filter((e) => e.job.status === 'queued' || e.job.status === 'running').length;
+    return this.runs.size;
   }
 
-  private entry(id: string): Entry {
-    const entry = this.entries.get(id);
-    if (!entry) throw errors.jobNotFound();
-    return entry;
-  }
-
-  private update(job: Job, change: Partial<Job>): void {
-    Object.assign(job, change);
-    this.events.emit(job.id, job);
-  }
-
-  /**
-   * Decode → model → WAV master as one stream, so memory holds a few windows of the song and never all of it.
-   * Progress follows the frames written against what the decoder expects, held under one until the end.
-   */
-  private async enrichToMaster(entry: Entry, decoded: PcmStream, styleVector: Float32Array, signal: AbortSignal): Promise<JobOutput> {
-    const { codec, models, files } = this.options;
-    const { job } = entry;
-    const perPeak = framesPerPeak(decoded.expectedFrames, decoded.sampleRate);
-    const meters = {
-      input: new PeakMeter(perPeak),
-      result: new PeakMeter(perPeak),
-      secondsPerPeak: perPeak / decoded.sampleRate,
-      expectedPeaks: decoded.expectedFrames ? Math.ceil(decoded.expectedFrames / perPeak) : null,
-    };
-    entry.meters = meters;
-    const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input) };
-    const enriched = models.enrich(input, { amount: job.params.amount, styleVector, seed: job.params.seed }, { signal });
-    const layout = { sampleRate: input.sampleRate, channels: input.channels };
-    let writer: WavWriter | null = null;
-    let live: { encode: LiveEncode; release: () => void } | null = null;
-    let frames = 0;
+  /** The runner's side: runs one job here, from the queue's record to stored files and an outcome. */
+  async run(job: RunningJob<JobData>): Promise<RunOutcome<JobResult>> {
+    const { blobs, logger } = this.parts;
+    const { id, data } = job;
+    let ended = () => undefined as void;
+    const run: Run = { enrichment: null, ended: new Promise<void>((resolve) => (ended = resolve)) };
+    this.runs.set(id, run);
+    const signal = AbortSignal.any([job.signal, this.stopping.signal]);
+    let input: LocalCopy | null = null;
     try {
-      writer = await codec.writeWav(files.jobFile(job.id, MASTER), layout);
-      live = this.startLiveEncode(job, layout, signal);
-      for await (const chunk of enriched) {
-        await Promise.all([writer.write(chunk), live?.encode.write(chunk)]);
-        meters.result.add(chunk);
-        frames += chunk[0].length;
-        if (input.expectedFrames) this.update(job, { progress: 0.1 + 0.85 * Math.min(0.99, frames / input.expectedFrames) });
-      }
-      signal.throwIfAborted();
-      this.update(job, { stage: 'encoding', progress: 0.95 });
-      await writer.close();
-      const encoded = await live?.encode.finish();
-      if (live && encoded) entry.encodings.set(live.encode.format, Promise.resolve(encoded));
-      const peaks: JobPeaks = { secondsPerPeak: meters.secondsPerPeak, expectedPeaks: null, complete: true, input: meters.input.peaks(), result: meters.result.peaks() };
-      peaks.expectedPeaks = peaks.result.length;
-      await files.writeJobText(job.id, PEAKS, JSON.stringify(peaks));
+      if (job.signal.aborted) return await this.discard(id);
+      // A job that starts now would only be cut by the shutdown.
+      if (this.closing) return { kind: 'requeue', afterMs: 0 };
+      input = await blobs.stageLocal(jobFiles.input(id));
+      if (!input) return await this.discard(id);
+      const report = (stage: JobStage, fraction: number) => {
+        job.progress({ stage, fraction }).catch((error: unknown) => logger.warn({ err: error, jobId: id }, 'could not report progress'));
+      };
+      run.enrichment = new Enrichment(
+        { ...this.parts, encodeSlots: this.encodeSlots },
+        { id, data, input: input.path, maxDurationSeconds: this.limits.maxDurationSeconds, signal, report },
+      );
+      const output = await run.enrichment.run();
+      // Deleted while the result was being stored: what was stored goes too.
+      if (await job.cancelled()) return await this.discard(id);
+      logger.info({ jobId: id, style: data.params.style, seconds: output.durationSeconds }, 'job done');
+      return { kind: 'done', result: { output } };
     } catch (error) {
-      await writer?.abort().catch(() => undefined);
-      await live?.encode.abort();
-      // Stops the worker and the decoder if the writer was what failed.
-      await enriched.return(undefined).catch(() => undefined);
-      throw error;
+      if (job.signal.aborted) return await this.discard(id);
+      // Cut by the end of the shutdown's grace: the job did nothing wrong, and runs again where it can.
+      if (this.stopping.signal.aborted) return { kind: 'requeue', afterMs: 0 };
+      const failure = this.failureOf(id, error);
+      // A failed job keeps its record, so the client can read why, but no files: there is no result to serve.
+      await blobs.removeJob(id).catch((removal: unknown) => logger.warn({ err: removal, jobId: id }, 'could not delete a failed job'));
+      return { kind: 'failed', reason: failureRecord(failure) };
     } finally {
-      live?.release();
+      await input?.release();
+      this.runs.delete(id);
+      ended();
     }
-    return { sampleRate: input.sampleRate, channels: input.channels, durationSeconds: frames / input.sampleRate };
+  }
+
+  /** Hears the queue's changes from the first subscriber on; a process nobody follows jobs in never listens. */
+  private listen(): void {
+    if (this.listening) return;
+    this.listening = true;
+    this.parts.queue.onChange((id, record) => {
+      if (this.changes.listenerCount(id) === 0) return;
+      if (record) return this.changes.emit(id, jobOf(record));
+      this.get(id).then(
+        (job) => this.changes.emit(id, job),
+        (error: unknown) => isGone(error) && this.changes.emit(id, null),
+      );
+    });
+  }
+
+  /** The job's record, unless it is unknown, deleted or expired. */
+  private async record(id: string): Promise<JobRecord> {
+    const { queue } = this.parts;
+    // Ids are checked first: BullMQ keeps its own keys beside the jobs' (`meta`, `events`), and a request naming
+    // one got a 503 from Redis's type error instead of a 404.
+    const record = isJobId(id) ? await this.reachable(queue.find(id)) : null;
+    if (!record) throw errors.jobNotFound();
+    // A job deleted while its runner held it keeps its record until the runner lets go.
+    if ((record.state === 'active' || record.state === 'failed') && (await this.reachable(queue.isCancelled(id)))) throw errors.jobNotFound();
+    if ((record.state === 'completed' || record.state === 'failed') && Date.parse(record.data.expiresAt) <= this.now().getTime()) throw errors.jobNotFound();
+    return record;
+  }
+
+  private stored(file: JobFile): StoredFile {
+    const { blobs } = this.parts;
+    return {
+      name: file.name,
+      open: async (range) => {
+        const read = await this.reachable(blobs.openRange(file, range));
+        if (!read) throw errors.jobNotFound();
+        return read;
+      },
+    };
+  }
+
+  /** Encodes the master into `format` in this process (runners only encode the job's own format) and stores it beside it. */
+  private encoded(id: string, format: CompressedFormat): Promise<void> {
+    const name = `${id}.${format}`;
+    const running = this.encodings.get(name);
+    if (running) return running.done;
+    if (this.closing) throw errors.shuttingDown();
+    if (this.encodings.size >= this.limits.encodeConcurrency + this.limits.maxEncodeQueue) {
+      throw errors.busy('The server is busy encoding other downloads. Try again in a minute, or download the wav.', 30);
+    }
+    const controller = new AbortController();
+    const done = this.track(this.encode(id, format, controller.signal)).finally(() => this.encodings.delete(name));
+    this.encodings.set(name, { jobId: id, done, controller });
+    return done;
   }
 
   /**
-   * Encodes the job's own format while it is enriched when an encoder is free now (the same slots as the
-   * downloads' encodes); otherwise its first download encodes from the master.
+   * Encodes in its turn, into a partial file stored when complete, so a cut-short encode is never served.
+   * Deleting or expiring the job, or the end of the shutdown's grace, kills ffmpeg.
    */
-  private startLiveEncode(job: Job, layout: PcmLayout, signal: AbortSignal): { encode: LiveEncode; release: () => void } | null {
-    const { format } = job.params;
-    if (format === 'wav') return null;
-    const release = this.encodeSlots.tryAcquire();
-    if (!release) return null;
-    const { codec, files, logger } = this.options;
+  private async encode(id: string, format: CompressedFormat, cancel: AbortSignal): Promise<void> {
+    const { blobs, codec, files, logger } = this.parts;
+    const signal = AbortSignal.any([cancel, this.stopping.signal]);
+    const target = jobFiles.result(id, format);
+    let release: (() => void) | null = null;
+    let master: LocalCopy | null = null;
+    let partial: string | null = null;
     try {
-      return { encode: new LiveEncode({ jobId: job.id, format, layout, signal }, { codec, files, logger }), release };
+      release = await this.encodeSlots.acquire(signal);
+      if (this.closing) throw errors.shuttingDown();
+      master = await this.reachable(blobs.stageLocal(jobFiles.result(id, 'wav')));
+      if (!master) throw errors.jobNotFound();
+      partial = `${await blobs.localPath(target)}.part`;
+      await codec.transcode(master.path, format, partial, signal);
+      await this.reachable(blobs.adopt(target, partial, CONTENT_TYPES[format]));
     } catch (error) {
-      release();
-      throw error;
+      if (partial) await files.removeFile(partial).catch(() => undefined);
+      if (signal.aborted || isAbortError(error)) throw this.closing ? errors.shuttingDown() : errors.jobNotFound();
+      const known = toKnownError(error);
+      if (!known || known.status >= 500) logger.error({ err: error, jobId: id, format }, 'encode failed');
+      throw known ?? error;
+    } finally {
+      release?.();
+      await master?.release();
     }
   }
 
-  /**
-   * Why a job failed, for its client. A job deleted (or abandoned by its one-shot client) has nobody listening;
-   * one stopped by a shutdown may still have its client waiting, who is told to come back.
-   */
-  private failureOf(job: Job, error: unknown, cancelled: boolean): AppError {
-    const deleted = !this.entries.has(job.id);
-    const known = cancelled ? (this.closing && !deleted ? errors.shuttingDown() : null) : toKnownError(error);
+  /** Stops this process's work on a job and waits for it: no encoder outlives its job's files. */
+  private async settleHere(id: string): Promise<void> {
+    const encodes = [...this.encodings.values()].filter((encoding) => encoding.jobId === id);
+    for (const encoding of encodes) encoding.controller.abort();
+    await Promise.allSettled([this.runs.get(id)?.ended, ...encodes.map((encoding) => encoding.done)]);
+  }
+
+  private async discard(id: string): Promise<RunOutcome<JobResult>> {
+    await this.parts.blobs.removeJob(id);
+    return { kind: 'discard' };
+  }
+
+  /** Why a job failed, for its client; the unexpected is logged, and the client told only that it failed. */
+  private failureOf(id: string, error: unknown): AppError {
+    const known = toKnownError(error);
     if (known) return known;
-    if (cancelled) return errors.cancelled();
-    this.options.logger.error({ err: error, jobId: job.id }, 'job failed');
+    this.parts.logger.error({ err: error, jobId: id }, 'job failed');
     return errors.enrichFailed();
   }
 
-  private async run(entry: Entry, styleVector: Float32Array): Promise<void> {
-    const { job, controller } = entry;
-    const { signal } = controller;
-    const { codec, models, files, logger } = this.options;
-    let release: (() => void) | null = null;
+  /**
+   * The queue or the storage failing is the servers' trouble, and passing: a 503 the client may retry. A full
+   * disk is 507, a range past the end 416.
+   */
+  private async reachable<T>(work: Promise<T>): Promise<T> {
     try {
-      release = await this.slots.acquire(signal);
-      // A job that starts now would only be killed with the process.
-      if (this.closing) throw errors.shuttingDown();
-      this.update(job, { status: 'running', stage: 'decoding', progress: 0.02 });
-      const input = await codec.decode(files.jobFile(job.id, INPUT), {
-        startSeconds: job.params.start,
-        endSeconds: job.params.end,
-        maxSeconds: this.options.maxDurationSeconds,
-        signal,
-      });
-      this.update(job, { stage: 'enriching', progress: 0.1 });
-      const output = await this.enrichToMaster(entry, input, styleVector, signal);
-      this.update(job, { status: 'done', stage: 'done', progress: 1, output });
-      logger.info({ jobId: job.id, style: job.params.style, seconds: output.durationSeconds }, 'job done');
+      return await work;
     } catch (error) {
-      this.update(job, { status: 'failed', stage: 'failed', error: this.failureOf(job, error, signal.aborted || isAbortError(error)) });
-    } finally {
-      release?.();
-      entry.meters = undefined;
+      if (error instanceof AppError) throw error;
+      if (isDiskFull(error)) throw errors.diskFull();
+      if (error instanceof RangeNotSatisfiable) throw errors.badRequest(416);
+      this.parts.logger.error({ err: error }, 'the queue or the file storage failed');
+      throw errors.storageUnavailable();
     }
-    // A failed job keeps its record, so the client can read why, but nothing on disk: there is no result to serve.
-    if (job.status === 'failed') await files.removeJob(job.id).catch((error: unknown) => logger.warn({ err: error, jobId: job.id }, 'could not delete a failed job'));
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.pending.add(work);
+    const forget = () => this.pending.delete(work);
+    work.then(forget, forget);
+    return work;
   }
 }
 
-async function* metered(chunks: AsyncIterable<Float32Array[]>, meter: PeakMeter): AsyncGenerator<Float32Array[]> {
-  for await (const chunk of chunks) {
-    meter.add(chunk);
-    yield chunk;
-  }
+function isGone(error: unknown): boolean {
+  return error instanceof AppError && error.code === ErrorCode.JOB_NOT_FOUND;
 }
+
+export type { Job, Upload };

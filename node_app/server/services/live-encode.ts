@@ -1,7 +1,10 @@
-import type { AudioCodec } from '../adapters/audio-codec.js';
-import type { CompressedFormat } from '../../contract/index.js';
-import type { PcmEncoder, PcmLayout } from '../adapters/ffmpeg.js';
-import type { FileStore } from '../adapters/file-store.js';
+import { CONTENT_TYPES, type CompressedFormat } from '../../contract/index.js';
+import type { AudioCodec } from '../adapters/media/audio-codec.js';
+import type { PcmEncoder } from '../adapters/media/ffmpeg/encode.js';
+import type { PcmLayout } from '../adapters/media/ffmpeg/policy.js';
+import type { BlobStore } from '../adapters/storage/blob-store.js';
+import type { FileStore } from '../adapters/storage/file-store.js';
+import { jobFiles } from '../adapters/storage/job-files.js';
 import { isAbortError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -9,29 +12,25 @@ export interface LiveEncodeTarget {
   jobId: string;
   format: CompressedFormat;
   layout: PcmLayout;
+  /** Where the encode is written on this machine until it is complete and stored. */
+  partial: string;
   signal: AbortSignal;
 }
 
 /**
  * The job's own format encoded from the enriched slices as they come, beside the WAV master, so its first
  * download needs no second pass. It is only a head start: if it fails, the download encodes from the master as
- * before (and reports that encode's error), so its failure never fails the job. Into a partial file renamed
+ * before (and reports that encode's error), so its failure never fails the job. Into a partial file stored
  * when complete, like every encode; the job's signal kills ffmpeg.
  */
 export class LiveEncode {
-  private readonly partial: string;
   private encoder: PcmEncoder | null;
 
   constructor(
     private readonly target: LiveEncodeTarget,
-    private readonly deps: { codec: AudioCodec; files: FileStore; logger: Logger },
+    private readonly deps: { codec: AudioCodec; blobs: BlobStore; files: FileStore; logger: Logger },
   ) {
-    this.partial = deps.files.jobFile(target.jobId, `result.${target.format}.part`);
-    this.encoder = deps.codec.encodeStream(target.layout, target.format, this.partial, target.signal);
-  }
-
-  get format(): CompressedFormat {
-    return this.target.format;
+    this.encoder = deps.codec.encodeStream(target.layout, target.format, target.partial, target.signal);
   }
 
   async write(channels: Float32Array[]): Promise<void> {
@@ -42,15 +41,15 @@ export class LiveEncode {
     }
   }
 
-  /** The finished result's path, or null when the encode was dropped. */
-  async finish(): Promise<string | null> {
-    if (!this.encoder) return null;
+  /** Stores the finished encode beside the master, unless it was dropped. */
+  async finish(): Promise<void> {
+    if (!this.encoder) return;
+    const { jobId, format, partial } = this.target;
     try {
       await this.encoder.close();
-      return await this.deps.files.adopt(this.partial, this.target.jobId, `result.${this.target.format}`);
+      await this.deps.blobs.adopt(jobFiles.result(jobId, format), partial, CONTENT_TYPES[format]);
     } catch (error) {
       await this.drop(error);
-      return null;
     }
   }
 
@@ -64,7 +63,7 @@ export class LiveEncode {
     if (!encoder) return;
     this.encoder = null;
     await encoder.abort();
-    await this.deps.files.removeFile(this.partial).catch(() => undefined);
+    await this.deps.files.removeFile(this.target.partial).catch(() => undefined);
     if (error && !isAbortError(error)) {
       this.deps.logger.warn({ err: error, jobId: this.target.jobId, format: this.target.format }, 'live encode dropped; the download will encode from the master');
     }

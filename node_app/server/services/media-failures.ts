@@ -1,5 +1,5 @@
-import { AppError, errors } from '../../contract/index.js';
-import { MediaError } from '../adapters/media-error.js';
+import { AppError, errors, thousandths } from '../../contract/index.js';
+import { MediaError } from '../adapters/media/media-error.js';
 import { isDiskFull } from '../errors.js';
 
 /** The API's answer to a media problem: what the client can do about it, with a stable code. */
@@ -16,7 +16,7 @@ export function fromMediaError(error: MediaError): AppError {
         'start',
         error.details.limitSeconds === undefined
           ? 'is past the end of the audio. Pick a start inside the recording.'
-          : `is past the end of the audio, which is ${Math.round(error.details.limitSeconds * 1000) / 1000} s long.`,
+          : `is past the end of the audio, which is ${thousandths(error.details.limitSeconds)} s long.`,
       );
     case 'undecodable':
       return errors.undecodable();

@@ -1,6 +1,6 @@
 import { errors } from '../../contract/index.js';
-import { InferencePool, type EnrichHooks, type EnrichRequest, type PcmInput } from '../adapters/inference-pool.js';
-import { loadManifest, type LoadedManifest } from '../adapters/manifest.js';
+import { InferencePool, type EnrichHooks, type EnrichRequest, type PcmInput } from '../adapters/inference/inference-pool.js';
+import { loadManifest, type LoadedManifest } from '../adapters/inference/manifest.js';
 import type { Logger } from '../logger.js';
 import { StyleCatalog } from './style-catalog.js';
 
@@ -19,22 +19,25 @@ export class ModelService {
   private pool: InferencePool | null = null;
   private failure: string | null = null;
 
+  /**
+   * `workers`: inference workers for a process that runs jobs; a process that runs none (a web process of the
+   * distributed mode) loads the style list only.
+   */
   constructor(
     private readonly modelsDir: string,
-    private readonly workers: number,
     private readonly logger: Logger,
+    private readonly inference?: { workers: number },
   ) {}
 
   async start(): Promise<void> {
     try {
       this.manifest = await loadManifest(this.modelsDir);
       this.styleCatalog = new StyleCatalog(this.manifest.styles, this.manifest.defaultStyle);
-      // A distributed mode's web process (no workers) only lists and checks styles; its workers enrich.
-      if (this.workers > 0) {
-        this.pool = new InferencePool(this.modelsDir, this.workers, this.logger);
+      if (this.inference) {
+        this.pool = new InferencePool(this.modelsDir, this.inference.workers, this.logger);
         await this.pool.ready;
       }
-      this.logger.info({ version: this.manifest.version, styles: this.manifest.styles.length, workers: this.workers }, 'models ready');
+      this.logger.info({ version: this.manifest.version, styles: this.manifest.styles.length, workers: this.inference?.workers ?? 0 }, 'models ready');
     } catch (error) {
       this.failure = error instanceof Error ? error.message : String(error);
       this.logger.error({ err: error }, 'models could not be loaded');
@@ -43,7 +46,7 @@ export class ModelService {
 
   get state(): ModelState {
     if (this.failure) return { status: 'failed', message: this.failure };
-    if (this.manifest && (this.workers === 0 || this.pool?.state.status === 'ready')) {
+    if (this.manifest && (!this.inference || this.pool?.state.status === 'ready')) {
       return { status: 'ready', version: this.manifest.version, styles: this.manifest.styles.length };
     }
     return { status: 'loading' };

@@ -1,5 +1,5 @@
-import type { AudioCodec } from '../adapters/audio-codec.js';
-import type { FileStore } from '../adapters/file-store.js';
+import type { AudioCodec } from '../adapters/media/audio-codec.js';
+import type { FileStore } from '../adapters/storage/file-store.js';
 import type { Models } from './models.js';
 
 export interface ReadinessReport {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StyleEntry } from '../adapters/manifest.js';
+import type { StyleEntry } from '../adapters/inference/manifest.js';
 import { StyleCatalog } from './style-catalog.js';
 
 const entry = (id: string, index: number): StyleEntry => ({ id, index, label: id, kind: 'nature', description: `the sound of ${id}`, texture: `textures/${id}.wav` });

@@ -1,5 +1,5 @@
 import { normaliseWeights, parseStyleSpec, randomSeed, styleSpecOf, type EnrichParams, type JobParams, type Style } from '../../contract/index.js';
-import type { StyleEntry } from '../adapters/manifest.js';
+import type { StyleEntry } from '../adapters/inference/manifest.js';
 
 /** A resolved choice of styles: what the model receives and how the choice is written back to the user. */
 export interface StyleMix {

@@ -1,7 +1,24 @@
 /** The one place the front end talks to the server; it follows the HTTP contract in node_app/contract and docs/api.md. */
-import type { EnrichParams, ErrorBody, ErrorCode, JobPeaks, JobView, Limits, OutputFormat, Rating, StyleList } from '../../contract';
+import {
+  API_PATHS,
+  errorBodySchema,
+  isFinished,
+  jobPeaksSchema,
+  jobViewSchema,
+  limitsSchema,
+  resultUrl as resultPath,
+  styleListSchema,
+  type EnrichParams,
+  type ErrorCode,
+  type JobPeaks,
+  type JobView,
+  type Limits,
+  type OutputFormat,
+  type Rating,
+  type StyleList,
+} from '../../contract';
 
-export { OUTPUT_FORMATS, type JobPeaks, type Limits, type OutputFormat, type Style, type StyleKind, type StyleList } from '../../contract';
+export { OUTPUT_FORMATS, STAGE_RULES, type JobPeaks, type Limits, type OutputFormat, type Style, type StyleKind, type StyleList } from '../../contract';
 
 export type Job = JobView;
 
@@ -28,33 +45,46 @@ export class ApiError extends Error {
   }
 }
 
-export const isFinished = (job: Job): boolean => job.status === 'done' || job.status === 'failed';
+/** A contract schema, as the web app uses it: to read what the server answered, never to trust it unread. */
+interface Schema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false };
+}
 
-async function call<T>(url: string, init?: RequestInit): Promise<T> {
-  let response: Response;
+/** The server's answer read with `schema`: its error as an ApiError, and anything the schema refuses as one too. */
+function answerOf<T>(status: number, body: unknown, schema: Schema<T>): T {
+  if (status < 200 || status >= 300) {
+    const error = errorBodySchema.safeParse(body);
+    throw error.success
+      ? new ApiError(error.data.error.code, error.data.error.message, status)
+      : new ApiError(`HTTP_${status}`, `The server answered ${status}. Try again in a moment.`, status);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new ApiError(`HTTP_${status}`, 'The server’s answer could not be read. Reload the page and try again.', status);
+  return parsed.data;
+}
+
+async function send(url: string, init?: RequestInit): Promise<Response> {
   try {
-    response = await fetch(url, init);
+    return await fetch(url, init);
   } catch {
     throw new ApiError('NETWORK', 'The server could not be reached. Check your connection and try again.', 0);
   }
-  if (response.status === 204) return undefined as T;
-  const body = (await response.json().catch(() => null)) as Partial<ErrorBody> | null;
-  if (!response.ok) {
-    throw new ApiError(
-      body?.error?.code ?? `HTTP_${response.status}`,
-      body?.error?.message ?? `The server answered ${response.status}. Try again in a moment.`,
-      response.status,
-    );
-  }
-  return body as T;
 }
 
+async function call<T>(url: string, schema: Schema<T>, init?: RequestInit): Promise<T> {
+  const response = await send(url, init);
+  return answerOf(response.status, await response.json().catch(() => null), schema);
+}
+
+/** An answer with no body (204) on success. */
+const nothing: Schema<void> = { safeParse: () => ({ success: true, data: undefined }) };
+
 export function fetchStyles(): Promise<StyleList> {
-  return call('/api/styles');
+  return call(API_PATHS.styles, styleListSchema);
 }
 
 export function fetchLimits(): Promise<Limits> {
-  return call('/api/limits');
+  return call(API_PATHS.limits, limitsSchema);
 }
 
 /**
@@ -83,16 +113,11 @@ export function createJob(
     xhr.upload.addEventListener('progress', (event) => onProgress?.({ sent: event.loaded, total: event.lengthComputable ? event.total : audio.size }));
     xhr.addEventListener('load', () => {
       done();
-      const body = parseJson(xhr.responseText) as Partial<ErrorBody> | null;
-      if (xhr.status >= 200 && xhr.status < 300 && body) resolve(body as Job);
-      else
-        reject(
-          new ApiError(
-            body?.error?.code ?? `HTTP_${xhr.status}`,
-            body?.error?.message ?? `The server answered ${xhr.status}. Try again in a moment.`,
-            xhr.status,
-          ),
-        );
+      try {
+        resolve(answerOf(xhr.status, parseJson(xhr.responseText), jobViewSchema));
+      } catch (error) {
+        reject(error);
+      }
     });
     xhr.addEventListener('error', () => {
       done();
@@ -102,7 +127,7 @@ export function createJob(
       done();
       reject(new DOMException('The upload was cancelled.', 'AbortError'));
     });
-    xhr.open('POST', '/api/jobs');
+    xhr.open('POST', API_PATHS.jobs);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.send(form);
     if (signal?.aborted) xhr.abort();
@@ -118,26 +143,26 @@ function parseJson(text: string): unknown {
 }
 
 export function fetchPeaks(job: Job): Promise<JobPeaks> {
-  return call(job.links.peaks);
+  return call(job.links.peaks, jobPeaksSchema);
 }
 
 export function fetchJob(id: string): Promise<Job> {
-  return call(`/api/jobs/${encodeURIComponent(id)}`);
+  return call(API_PATHS.job(encodeURIComponent(id)), jobViewSchema);
 }
 
 export function cancelJob(id: string): Promise<void> {
-  return call(`/api/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  return call(API_PATHS.job(encodeURIComponent(id)), nothing, { method: 'DELETE' });
 }
 
 export function sendFeedback(id: string, rating: Rating): Promise<Job> {
-  return call(`/api/jobs/${encodeURIComponent(id)}/feedback`, {
+  return call(API_PATHS.feedback(encodeURIComponent(id)), jobViewSchema, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ rating }),
   });
 }
 
-export const resultUrl = (job: Job, format: OutputFormat): string => `/api/jobs/${job.id}/result?format=${format}`;
+export const resultUrl = (job: Job, format: OutputFormat): string => resultPath(job.id, format);
 /** What the player streams: mp3 plays in every browser at a fraction of the WAV master's size. */
 export const listeningUrl = (job: Job): string => resultUrl(job, 'mp3');
 export const inputUrl = (job: Job): string => job.links.input;
@@ -149,12 +174,15 @@ export const shareUrl = (job: Job): string => new URL(job.links.share, window.lo
  * dropped connection; a job that has gone (expired, deleted) ends the stream with an error we report once.
  */
 export function watchJob(id: string, onUpdate: (job: Job) => void, onGone: (error: ApiError) => void): () => void {
-  const source = new EventSource(`/api/jobs/${encodeURIComponent(id)}/events`);
+  const source = new EventSource(API_PATHS.events(encodeURIComponent(id)));
   let finished = false;
   source.addEventListener('job', (event) => {
-    const job = JSON.parse((event as MessageEvent<string>).data) as Job;
+    const parsed = jobViewSchema.safeParse(parseJson((event as MessageEvent<string>).data));
+    // An event that is not a job is not acted on; the next one, or the reconnect's first, will be.
+    if (!parsed.success) return;
+    const job = parsed.data;
     onUpdate(job);
-    if (isFinished(job)) {
+    if (isFinished(job.status)) {
       finished = true;
       source.close();
     }

@@ -53,7 +53,7 @@ export function App() {
   let page;
   if (route.page === 'about') page = <About styles={catalog?.styles ?? []} />;
   else if (route.page === 'notFound') page = <NotFound onHome={home} />;
-  else if (route.page === 'faq') page = <Faq />;
+  else if (route.page === 'faq') page = <Faq limits={limits} />;
   else if (catalogError)
     page = (
       <ErrorPanel code={catalogError.code} message={catalogError.message}>

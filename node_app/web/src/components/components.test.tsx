@@ -7,6 +7,7 @@ import type { Mix } from '../lib/mix';
 import type { AudioSource } from '../lib/source';
 import { defaultSettings, type Settings } from '../lib/settings';
 import { About } from '../pages/About';
+import { Faq } from '../pages/Faq';
 import { Landing } from '../pages/Landing';
 import { MixSliders } from './MixSliders';
 
@@ -197,6 +198,16 @@ describe('Landing', () => {
     fireEvent.click(enrichButton());
     expect(FakeXhr.last!.body!.get('style')).toBe('random');
     expect(FakeXhr.last!.body!.has('seed')).toBe(false);
+  });
+});
+
+describe('Faq', () => {
+  it("states this server's limits, as GET /api/limits gives them, not numbers of its own", () => {
+    const { rerender } = render(<Faq limits={null} />);
+    const answer = () => screen.getByRole('heading', { name: 'How large or long can a file be?' }).nextElementSibling!.textContent;
+    expect(answer()).not.toMatch(/\d+ MB/);
+    rerender(<Faq limits={{ maxUploadBytes: 25 * 1024 * 1024, maxDurationSeconds: 300 }} />);
+    expect(answer()).toContain('Up to 25 MB and 5:00 (minutes:seconds)');
   });
 });
 

@@ -1,4 +1,4 @@
-import { ErrorCode, isSectionTooShort, MIN_SECTION_SECONDS } from '../../../contract';
+import { ErrorCode, isSectionOrdered, isSectionTooShort, MIN_SECTION_SECONDS } from '../../../contract';
 import type { Limits } from '../api';
 import { formatBytes, formatDuration } from './format';
 
@@ -46,7 +46,7 @@ export function checkSource({ name, bytes, duration, audio, start, end }: Source
       message: `The file is ${formatBytes(bytes)}; the limit is ${formatBytes(limits.maxUploadBytes)}. ${advice}`,
     };
   }
-  if (start !== undefined && end !== undefined && start >= end) {
+  if (!isSectionOrdered(start, end)) {
     return { code: 'INVALID_SECTION', message: 'The section’s start must be before its end.' };
   }
   if (end !== undefined && isSectionTooShort(start, end)) {

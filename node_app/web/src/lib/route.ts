@@ -1,3 +1,5 @@
+import { PAGE_PATHS } from '../../../contract';
+
 /** The app's few pages; the path is the state, so a reload or a shared link lands on the same page. */
 export type Route = { page: 'home' } | { page: 'job'; id: string } | { page: 'about' } | { page: 'faq' } | { page: 'notFound' };
 
@@ -13,12 +15,12 @@ export function parseRoute(pathname: string): Route {
 export function pathOf(route: Route): string {
   switch (route.page) {
     case 'job':
-      return `/r/${route.id}`;
+      return PAGE_PATHS.job(route.id);
     case 'about':
-      return '/about';
+      return PAGE_PATHS.about;
     case 'faq':
-      return '/faq';
+      return PAGE_PATHS.faq;
     default:
-      return '/';
+      return PAGE_PATHS.home;
   }
 }

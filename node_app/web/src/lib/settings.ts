@@ -1,4 +1,4 @@
-import { DEFAULT_FORMAT, RANDOM_STYLE } from '../../../contract';
+import { DEFAULT_AMOUNT, DEFAULT_FORMAT, RANDOM_STYLE } from '../../../contract';
 import type { EnrichFields, Job, OutputFormat } from '../api';
 import { mixToSpec, toPercentages, type Mix } from './mix';
 
@@ -15,7 +15,7 @@ export interface Settings {
 }
 
 export function defaultSettings(defaultStyle: string): Settings {
-  return { mix: { [defaultStyle]: 100 }, surprise: false, amount: 0.5, format: DEFAULT_FORMAT };
+  return { mix: { [defaultStyle]: 100 }, surprise: false, amount: DEFAULT_AMOUNT, format: DEFAULT_FORMAT };
 }
 
 export function settingsToFields(settings: Settings): EnrichFields {

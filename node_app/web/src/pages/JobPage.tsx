@@ -14,7 +14,7 @@ interface Props {
   onReuse: (settings: Settings) => void;
 }
 
-/** `/r/:id`: the working page while the job runs, then its result; a reload or a shared link lands here. */
+/** A job's page (`PAGE_PATHS.job`, the share link): the working page while the job runs, then its result; a reload or a shared link lands here. */
 export function JobPage({ id, styles, onHome, onReuse }: Props) {
   const [job, setJob] = useState<Job | null>(null);
   const [gone, setGone] = useState<ApiError | null>(null);

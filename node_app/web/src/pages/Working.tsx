@@ -1,17 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
-import { ApiError, cancelJob, fetchPeaks, type Job, type JobPeaks } from '../api';
+import { ApiError, cancelJob, fetchPeaks, STAGE_RULES, type Job, type JobPeaks } from '../api';
 import { PeaksPicture } from '../components/PeaksPicture';
 import { usePageTitle } from '../lib/title';
 
 /** Often enough to see the picture grow, rarely enough not to matter on a slow connection. */
 const PEAKS_INTERVAL_MS = 1500;
-
-const STAGES: Record<string, string> = {
-  queued: 'Waiting for a free slot…',
-  decoding: 'Reading your audio…',
-  enriching: 'The network is adding the style…',
-  encoding: 'Writing the result…',
-};
 
 /**
  * Progress from the job's events, with a waveform from the server's peaks filling in as the network works
@@ -57,7 +50,7 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
   return (
     <section className="working" aria-labelledby="working-title">
       <h1 id="working-title">Enriching {job.input.name}</h1>
-      <p role="status">{job.notice ?? STAGES[job.stage] ?? job.stage}</p>
+      <p role="status">{job.notice ?? STAGE_RULES[job.stage].label}</p>
       <label className="progress">
         Progress: {percent} %
         <progress max={100} value={percent} />

@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import wavefile from 'wavefile';
-import type { Pcm } from '../../engine/pcm.js';
-import { sanitizeInPlace } from '../../engine/pcm.js';
+import type { Pcm } from '../../../engine/pcm.js';
+import { sanitizeInPlace } from '../../../engine/pcm.js';
 
 const { WaveFile } = wavefile;
 

@@ -1,8 +1,14 @@
+import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { describeContainer, parseProbe, resolveFfmpeg, streamWithFfmpeg } from './ffmpeg.js';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ProcessLauncher } from '../process-launcher.js';
+import { resolveFfmpeg } from './binary.js';
+import { streamWithFfmpeg } from './decode.js';
+import { describeContainer, OUTPUT_POLICY, streamEncodeArgs } from './policy.js';
+import { parseProbe } from './probe.js';
 
 async function folderWith(name: string, mode: number): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ffmpeg-lookup-'));
@@ -67,12 +73,14 @@ describe('parseProbe', () => {
 });
 
 describe('streamWithFfmpeg', () => {
-  /** A stand-in ffmpeg running `script` for a decode; fluent-ffmpeg's capability queries go to the real one. */
+  const launcher = new ProcessLauncher();
+  afterAll(() => launcher.close());
+
+  /** A stand-in ffmpeg running `script` for a decode. */
   async function fakeFfmpeg(script: string): Promise<string> {
-    const real = resolveFfmpeg(undefined, { preferSystem: false }).path;
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ffmpeg-fake-'));
     const file = path.join(dir, 'ffmpeg');
-    await writeFile(file, `#!/bin/sh\ncase "$*" in *-formats*|*-codecs*|*-encoders*|*-filters*) exec "${real}" "$@";; esac\n${script}\n`);
+    await writeFile(file, `#!/bin/sh\n${script}\n`);
     await chmod(file, 0o755);
     return file;
   }
@@ -82,7 +90,7 @@ describe('streamWithFfmpeg', () => {
 
   async function decode(binary: string): Promise<number> {
     let frames = 0;
-    for await (const chunk of streamWithFfmpeg(binary, '/dev/null', { sampleRate: 8000, channels: 1, maxSeconds: 10, timeoutMs: 5000 })) frames += chunk[0].length;
+    for await (const chunk of streamWithFfmpeg(launcher, binary, '/dev/null', { sampleRate: 8000, channels: 1, maxSeconds: 10, timeoutMs: 5000 })) frames += chunk[0].length;
     return frames;
   }
 
@@ -94,5 +102,20 @@ describe('streamWithFfmpeg', () => {
   it('still fails when ffmpeg fails before its output ends', async () => {
     const failing = await fakeFfmpeg('echo "Invalid data found when processing input" >&2\nexit 1');
     await expect(decode(failing)).rejects.toThrow(/Invalid data|exited with code 1/);
+  });
+});
+
+describe('the output policy', () => {
+  it('names, for every compressed format, an encoder and a muxer that the ffmpeg in use has, and encodes with them', async () => {
+    const binary = resolveFfmpeg(process.env.FFMPEG_PATH, { preferSystem: process.env.USE_SYSTEM_FFMPEG !== 'false' }).path;
+    const list = async (what: string) => (await promisify(execFile)(binary, ['-hide_banner', `-${what}`])).stdout;
+    const [muxers, encoders] = await Promise.all([list('muxers'), list('encoders')]);
+    for (const [format, { codec, muxer }] of Object.entries(OUTPUT_POLICY)) {
+      const encoder = codec[codec.indexOf('-c:a') + 1];
+      expect(muxers, format).toMatch(new RegExp(`^\\s*D?E\\s+${muxer}\\s`, 'm'));
+      expect(encoders, format).toMatch(new RegExp(`^\\s*A\\S*\\s+${encoder}\\s`, 'm'));
+      const args = streamEncodeArgs({ sampleRate: 44100, channels: 2 }, format as keyof typeof OUTPUT_POLICY, '/tmp/out');
+      expect(args.slice(args.indexOf('-threads')), format).toEqual(['-threads', '1', ...codec, '-f', muxer, 'file:/tmp/out']);
+    }
   });
 });

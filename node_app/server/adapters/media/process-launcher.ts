@@ -3,10 +3,13 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export type ToLauncher =
-  | { type: 'run'; id: number; command: string; args: string[]; niceness: number; captureStdout: boolean; pipeStdin: boolean }
+  | { type: 'run'; id: number; command: string; args: string[]; niceness: number; captureStdout: boolean; pipe: LaunchPipe | null }
   | { type: 'kill'; id: number };
 
-/** `spawned` carries the command's stdin as a handle when it was asked for. */
+/** Which of the command's standard streams is handed to the server, to stream into or out of. */
+export type LaunchPipe = 'stdin' | 'stdout';
+
+/** `spawned` carries the command's pipe as a handle when one was asked for. */
 export type FromLauncher =
   | { type: 'spawned'; id: number; pid: number }
   | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }
@@ -15,7 +18,7 @@ export type FromLauncher =
 export interface LaunchedExit {
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** The last 2000 characters it wrote to stderr. */
+  /** What it wrote to stderr: all of it up to 16,000 characters, else the first 12,000 and the last 4,000. */
   stderr: string;
   /** The first 2000 characters it wrote to stdout, when asked for; else empty. */
   stdout: string;
@@ -24,8 +27,8 @@ export interface LaunchedExit {
 export interface Launched {
   /** Settles when the process has exited; rejects if it could not start (or the launcher died). */
   exited: Promise<LaunchedExit>;
-  /** The process's stdin, once it has started; only with `pipeStdin`, else it rejects. */
-  stdin: Promise<Socket>;
+  /** The pipe asked for (its stdin or its stdout), once it has started; without one it rejects. */
+  pipe: Promise<Socket>;
   /** SIGKILL; `exited` settles once it is gone. */
   kill(): void;
 }
@@ -40,11 +43,11 @@ export class LaunchError extends Error {
 interface Pending {
   resolve(exit: LaunchedExit): void;
   reject(error: Error): void;
-  spawned(stdin: Socket | undefined): void;
+  spawned(pipe: Socket | undefined): void;
 }
 
 /**
- * Starts short-lived commands (result encodes) from a small helper process instead of from the server. fork()
+ * Starts short-lived commands (every ffmpeg: probes, decodes, encodes) from a small helper process instead of from the server. fork()
  * copies the page tables of the process that spawns: from a server holding its models (300+ MB) one spawn
  * blocked the event loop 50–200 ms on a busy machine, from the helper it costs the server a message. The
  * helper also kills what it started when the server disappears, even by SIGKILL.
@@ -60,15 +63,15 @@ export class ProcessLauncher {
   }
 
   /**
-   * With `pipeStdin` the launcher hands the command's stdin over to this process (a pipe handle passed over
-   * IPC), so the server can stream into a command it did not fork.
+   * With `pipe` the launcher hands the command's stdin or stdout over to this process (a pipe handle passed
+   * over IPC), so the server streams into or out of a command it did not fork.
    */
-  run(command: string, args: string[], options: { niceness?: number; captureStdout?: boolean; pipeStdin?: boolean } = {}): Launched {
+  run(command: string, args: string[], options: { niceness?: number; captureStdout?: boolean; pipe?: LaunchPipe } = {}): Launched {
     const helper = this.helper();
     const id = this.nextId++;
-    let spawned: (stdin: Socket | undefined) => void = () => undefined;
-    const stdin = new Promise<Socket>((resolve, reject) => {
-      spawned = (pipe) => (pipe ? resolve(pipe) : reject(new LaunchError('the command has no stdin pipe')));
+    let spawned: (pipe: Socket | undefined) => void = () => undefined;
+    const pipe = new Promise<Socket>((resolve, reject) => {
+      spawned = (handle) => (handle ? resolve(handle) : reject(new LaunchError('the command has no pipe')));
     });
     const exited = new Promise<LaunchedExit>((resolve, reject) =>
       this.pending.set(id, {
@@ -80,14 +83,13 @@ export class ProcessLauncher {
         spawned,
       }),
     );
-    // Whoever does not ask for stdin does not wait for it either.
-    stdin.catch(() => undefined);
-    const pipeStdin = options.pipeStdin ?? false;
-    helper.send({ type: 'run', id, command, args, niceness: options.niceness ?? 0, captureStdout: options.captureStdout ?? false, pipeStdin } satisfies ToLauncher);
+    // Whoever does not ask for a pipe does not wait for it either.
+    pipe.catch(() => undefined);
+    helper.send({ type: 'run', id, command, args, niceness: options.niceness ?? 0, captureStdout: options.captureStdout ?? false, pipe: options.pipe ?? null } satisfies ToLauncher);
     helper.channel?.ref();
     return {
       exited,
-      stdin,
+      pipe,
       kill: () => {
         if (this.pending.has(id) && helper.connected) helper.send({ type: 'kill', id } satisfies ToLauncher);
       },

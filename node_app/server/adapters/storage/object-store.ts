@@ -12,15 +12,8 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ObjectStoreConfig } from '../config-distributed.js';
-
-export interface StoredObjectRead {
-  body: Readable;
-  /** Bytes in this answer: the whole object, or the range asked for. */
-  length: number;
-  /** `bytes first-last/total` when a range was asked for and served. */
-  contentRange?: string;
-}
+import type { ObjectStoreConfig } from '../../config-distributed.js';
+import type { BlobRead } from './blob-store.js';
 
 export interface StoredObject {
   key: string;
@@ -30,6 +23,9 @@ export interface StoredObject {
 /** Parts of a multipart upload: memory per upload is about `PART_BYTES × QUEUE_SIZE`, whatever the file. */
 const PART_BYTES = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
+
+/** A bucket, as the S3 blob store uses it; tests stand an in-memory one in for it. */
+export type ObjectStorage = Pick<ObjectStore, 'putFile' | 'get' | 'getFile' | 'exists' | 'list' | 'removePrefix' | 'check' | 'close'>;
 
 /**
  * Files in an S3 bucket (AWS, Bucketeer, or an S3-compatible server at `endpoint`), always streamed: to and
@@ -72,7 +68,7 @@ export class ObjectStore {
   }
 
   /** The object (or the byte range, in HTTP `Range` syntax), or null if there is none. */
-  async get(key: string, range?: string): Promise<StoredObjectRead | null> {
+  async get(key: string, range?: string): Promise<BlobRead | null> {
     try {
       const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }));
       return { body: answer.Body as Readable, length: answer.ContentLength ?? 0, contentRange: answer.ContentRange };

@@ -1,6 +1,6 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { Logger } from '../logger.js';
-import { allChannels, SongLimiter } from '../../engine/enrich.js';
+import type { Logger } from '../../logger.js';
+import { allChannels, SongLimiter } from '../../../engine/enrich.js';
 import { transferList, type EnrichRequest, type FromWorker, type ToWorker } from './inference-protocol.js';
 
 export type { EnrichRequest };

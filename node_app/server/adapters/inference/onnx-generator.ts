@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { GeneratorBatch, StyleGenerator } from '../../engine/enrich.js';
+import type { GeneratorBatch, StyleGenerator } from '../../../engine/enrich.js';
 import { readTextureLoops, type LoadedManifest } from './manifest.js';
 
 /**

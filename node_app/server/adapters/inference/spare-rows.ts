@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { GeneratorBatch, StyleGenerator } from '../../engine/enrich.js';
+import type { GeneratorBatch, StyleGenerator } from '../../../engine/enrich.js';
 
 /**
  * Two workers on one part of a song: the part's own worker keeps the stream (mixing, cross-fades, the order of

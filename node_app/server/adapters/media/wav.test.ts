@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import wavefile from 'wavefile';
 import { describe, expect, it } from 'vitest';
-import { writeWav16 } from '../../../test/helpers/pcm.js';
+import { writeWav16 } from '../../../../test/helpers/pcm.js';
 import { readWav } from './wav.js';
 
 describe('writeWav16', () => {

@@ -1,18 +1,13 @@
 import { open } from 'node:fs/promises';
-import type { CompressedFormat } from '../../contract/index.js';
-import {
-  describeContainer,
-  ffmpegVersion,
-  encodeWithFfmpeg,
-  streamEncodeWithFfmpeg,
-  streamWithFfmpeg,
-  FfmpegError,
-  probeAudio,
-  type PcmEncoder,
-  type PcmLayout,
-} from './ffmpeg.js';
-import { isAbortError } from '../errors.js';
-import { MediaError } from './media-error.js';
+import type { CompressedFormat } from '../../../contract/index.js';
+import { ffmpegVersion } from './ffmpeg/binary.js';
+import { streamWithFfmpeg } from './ffmpeg/decode.js';
+import { encodeWithFfmpeg, streamEncodeWithFfmpeg, type PcmEncoder } from './ffmpeg/encode.js';
+import { describeContainer, type PcmLayout } from './ffmpeg/policy.js';
+import { probeAudio } from './ffmpeg/probe.js';
+import { FfmpegError, type FfmpegFailure } from './ffmpeg/run.js';
+import { isAbortError } from '../../errors.js';
+import { MediaError, type MediaProblem } from './media-error.js';
 import { ProcessLauncher } from './process-launcher.js';
 import { createWavWriter, looksLikeWav, openWavFile, type WavSource, type WavWriter } from './wav.js';
 
@@ -45,7 +40,7 @@ export interface AudioCodec {
   encodeStream(layout: PcmLayout, format: CompressedFormat, output: string, signal?: AbortSignal): PcmEncoder;
   /** ffmpeg's first line of `-version`; rejects when it cannot be run. */
   ffmpegVersion(): Promise<string>;
-  /** Stops the encoders' launcher; encodes still running are killed. */
+  /** Stops ffmpeg's launcher; decodes and encodes still running are killed. */
   close(): Promise<void>;
 }
 
@@ -76,7 +71,7 @@ export function createAudioCodec(codecOptions: CodecOptions): AudioCodec {
   return {
     async decode(path, options) {
       const wav = await tryWav(path);
-      return wav ? wavSection(wav, options) : decodeFfmpeg(path, options, codecOptions);
+      return wav ? wavSection(wav, options) : decodeFfmpeg(launcher, path, options, codecOptions);
     },
 
     writeWav: (path, format) => createWavWriter(path, format.channels, format.sampleRate),
@@ -137,8 +132,13 @@ function checkLength(frames: number, sampleRate: number, maxSeconds: number, com
   if (frames / sampleRate > maxSeconds) throw tooLong(maxSeconds);
 }
 
-async function decodeFfmpeg(path: string, options: DecodeOptions, { ffmpegPath: binary, timeoutMs, stallTimeoutMs }: CodecOptions): Promise<PcmStream> {
-  const probe = await probeAudio(binary, path, Math.min(timeoutMs, stallTimeoutMs)).catch((error: unknown) => {
+async function decodeFfmpeg(
+  launcher: ProcessLauncher,
+  path: string,
+  options: DecodeOptions,
+  { ffmpegPath: binary, timeoutMs, stallTimeoutMs }: CodecOptions,
+): Promise<PcmStream> {
+  const probe = await probeAudio(launcher, binary, path, Math.min(timeoutMs, stallTimeoutMs)).catch((error: unknown) => {
     throw fromFfmpegError(error);
   });
   if (probe.kind === 'refused') {
@@ -176,7 +176,7 @@ async function decodeFfmpeg(path: string, options: DecodeOptions, { ffmpegPath: 
   async function* chunks(): AsyncGenerator<Float32Array[]> {
     let frames = 0;
     try {
-      for await (const chunk of streamWithFfmpeg(binary, path, decoderOptions)) {
+      for await (const chunk of streamWithFfmpeg(launcher, binary, path, decoderOptions)) {
         frames += chunk[0].length;
         // Checked as the samples come, so a song that is too long fails without being decoded to the end.
         checkLength(frames, sampleRate, options.maxSeconds, false);
@@ -196,34 +196,36 @@ async function decodeFfmpeg(path: string, options: DecodeOptions, { ffmpegPath: 
   };
 }
 
+/**
+ * What each way ffmpeg fails means for a decode and for an encode. A crash while decoding is this file's doing
+ * (the same file crashes it every time); a kill from outside is not.
+ */
+const DECODE_PROBLEMS: Record<FfmpegFailure, MediaProblem> = {
+  timeout: 'decode-timeout',
+  killed: 'decoder-killed',
+  unavailable: 'ffmpeg-unavailable',
+  crashed: 'undecodable',
+  failed: 'undecodable',
+  'disk-full': 'undecodable',
+};
+const ENCODE_PROBLEMS: Record<FfmpegFailure, MediaProblem> = {
+  timeout: 'encode-timeout',
+  unavailable: 'ffmpeg-unavailable',
+  'disk-full': 'disk-full',
+  killed: 'encode-failed',
+  crashed: 'encode-failed',
+  failed: 'encode-failed',
+};
+
 function fromFfmpegError(error: unknown): Error {
   if (isAbortError(error)) return error;
   if (!(error instanceof FfmpegError)) return new MediaError('undecodable', error instanceof Error ? error.message : String(error));
-  switch (error.reason) {
-    case 'timeout':
-      return new MediaError('decode-timeout', error.message);
-    // A crash is this file's doing (the same file crashes it every time); a kill from outside is not.
-    case 'killed':
-      return new MediaError('decoder-killed', error.message);
-    case 'unavailable':
-      return new MediaError('ffmpeg-unavailable', error.message);
-    default:
-      return new MediaError('undecodable', error.message);
-  }
+  return new MediaError(DECODE_PROBLEMS[error.reason], error.message);
 }
 
 function fromEncodeError(error: unknown): Error {
   if (!(error instanceof FfmpegError)) return error instanceof Error ? error : new Error(String(error));
-  switch (error.reason) {
-    case 'timeout':
-      return new MediaError('encode-timeout', error.message);
-    case 'unavailable':
-      return new MediaError('ffmpeg-unavailable', error.message);
-    case 'disk-full':
-      return new MediaError('disk-full', error.message);
-    default:
-      return new MediaError('encode-failed', error.message);
-  }
+  return new MediaError(ENCODE_PROBLEMS[error.reason], error.message);
 }
 
 function startPastEnd(durationSeconds: number): MediaError {

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { styleSchema } from '../../contract/index.js';
-import type { TextureLoops } from '../../engine/texture.js';
-import { readWav } from './wav.js';
+import { styleSchema } from '../../../contract/index.js';
+import type { TextureLoops } from '../../../engine/texture.js';
+import { readWav } from '../media/wav.js';
 
 /** A style as clients see it, and the model's bookkeeping for it. */
 const styleEntrySchema = z.object({

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { MixStream } from '../../engine/enrich.js';
+import { MixStream } from '../../../engine/enrich.js';
 import { serveRows, withSpare } from './spare-rows.js';
 import { createOnnxGenerator, type OnnxGenerator } from './onnx-generator.js';
 import { transferList, type FromWorker, type ToWorker } from './inference-protocol.js';

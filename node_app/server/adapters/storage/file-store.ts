@@ -1,20 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-
-/** 128 random bits, hex: unguessable, and safe in a path and a URL. */
-export function newJobId(): string {
-  return randomBytes(16).toString('hex');
-}
-
-export function isJobId(value: string): boolean {
-  return /^[0-9a-f]{32}$/.test(value);
-}
+import { isJobId, JOBS_FOLDER } from './job-files.js';
 
 /**
- * Where uploads and results live on the local (ephemeral, on Heroku) disk: one folder per job under
- * `<dataDir>/jobs`, multer's temporary files under `<dataDir>/uploads`. Paths are built only from ids this
- * store made, never from anything a client sent.
+ * This machine's data folder: multer's temporary files under `<dataDir>/uploads`, and one folder per job under
+ * `<dataDir>/jobs`, which holds the job's files on local storage and their staging copies otherwise. Paths are
+ * built only from ids the server made, never from anything a client sent.
  */
 export class FileStore {
   readonly uploadsDir: string;
@@ -22,10 +14,10 @@ export class FileStore {
 
   constructor(readonly dataDir: string) {
     this.uploadsDir = path.join(dataDir, 'uploads');
-    this.jobsDir = path.join(dataDir, 'jobs');
+    this.jobsDir = path.join(dataDir, JOBS_FOLDER);
   }
 
-  /** Starts empty: jobs live in memory, so files left by an earlier process could never be served again. */
+  /** Starts empty: the disk is ephemeral on Heroku, and nothing left by an earlier process could be served again. */
   async reset(): Promise<void> {
     await rm(this.uploadsDir, { recursive: true, force: true });
     await rm(this.jobsDir, { recursive: true, force: true });
@@ -42,22 +34,25 @@ export class FileStore {
     return path.join(this.jobDir(id), name);
   }
 
-  async adopt(tempPath: string, id: string, name: string): Promise<string> {
-    const target = this.jobFile(id, name);
-    await rename(tempPath, target);
-    return target;
-  }
-
-  async writeJobText(id: string, name: string, text: string): Promise<void> {
-    await writeFile(this.jobFile(id, name), text);
-  }
-
-  async readJobText(id: string, name: string): Promise<string> {
-    return readFile(this.jobFile(id, name), 'utf8');
-  }
-
   async removeJob(id: string): Promise<void> {
     await rm(this.jobDir(id), { recursive: true, force: true });
+  }
+
+  async removeJobDirIfEmpty(id: string): Promise<void> {
+    await rmdir(this.jobDir(id)).catch(() => undefined);
+  }
+
+  /** Every file in the jobs' folders, with its job and when it was last written. */
+  async *jobFiles(): AsyncGenerator<{ jobId: string; path: string; lastModified: Date }> {
+    const ids = await readdir(this.jobsDir).catch(() => []);
+    for (const jobId of ids.filter(isJobId)) {
+      const names = await readdir(this.jobDir(jobId)).catch(() => []);
+      for (const name of names) {
+        const file = path.join(this.jobDir(jobId), name);
+        const stats = await stat(file).catch(() => null);
+        if (stats?.isFile()) yield { jobId, path: file, lastModified: stats.mtime };
+      }
+    }
   }
 
   /** Bytes a new file may still take on the data dir's file system. */
@@ -73,12 +68,6 @@ export class FileStore {
   async ensureFolders(): Promise<void> {
     await mkdir(this.uploadsDir, { recursive: true });
     await mkdir(this.jobsDir, { recursive: true });
-  }
-
-  /** A new path in the uploads folder, for a file on its way in or out; the folder is made again if it is gone. */
-  async scratchPath(): Promise<string> {
-    await this.ensureFolders();
-    return path.join(this.uploadsDir, newJobId());
   }
 
   /** Writes and deletes a small file where jobs are written, after making the folders again if they are gone; throws if that cannot be done. */

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import type { OutputFormat } from '../../../contract/index.js';
+
+/**
+ * Where every file of a job is kept: the one place their names are written. A job's files live together under
+ * `jobs/<id>/` — in the data folder on local storage, under that key prefix in a bucket — so one listing finds
+ * them and one deletion removes them all. Names are built only from ids the server made, never from anything
+ * a client sent.
+ */
+export interface JobFile {
+  readonly jobId: string;
+  readonly name: string;
+}
+
+export const JOBS_FOLDER = 'jobs';
+
+export const jobFiles = {
+  /** The upload, as it was sent. */
+  input: (jobId: string): JobFile => fileOf(jobId, 'input'),
+  /** The result in one format; `wav` is the master every other format is encoded from. */
+  result: (jobId: string, format: OutputFormat): JobFile => fileOf(jobId, `result.${format}`),
+  /** The waveform peaks of input and result, written with the result. */
+  peaks: (jobId: string): JobFile => fileOf(jobId, 'peaks.json'),
+};
+
+/** The file's key in a bucket, and its path below the data folder. */
+export function keyOf(file: JobFile): string {
+  return `${jobPrefix(file.jobId)}${file.name}`;
+}
+
+export function jobPrefix(jobId: string): string {
+  return `${JOBS_FOLDER}/${jobId}/`;
+}
+
+/** The job a key belongs to, or null for a key outside the jobs' layout. */
+export function jobIdOfKey(key: string): string | null {
+  const [folder, id] = key.split('/');
+  return folder === JOBS_FOLDER && id !== undefined && isJobId(id) ? id : null;
+}
+
+/** 128 random bits, hex: unguessable, and safe in a path and a URL. */
+export function newJobId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function isJobId(value: string): boolean {
+  return /^[0-9a-f]{32}$/.test(value);
+}
+
+function fileOf(jobId: string, name: string): JobFile {
+  if (!isJobId(jobId)) throw new Error(`not a job id: ${jobId}`);
+  return { jobId, name };
+}
