@@ -139,7 +139,12 @@ const LINGER_MS = 250;
  */
 function closeAfterAnswer(req: Request, res: Response, lingerMs: number): void {
   res.set('Connection', 'close');
-  res.once('finish', () => setTimeout(() => req.socket?.destroy(), lingerMs).unref());
+  const socket = req.socket as (Request['socket'] & { destroySoon?: () => void }) | undefined;
+  // Node ends a `Connection: close` answer with destroySoon(), which closes the socket as soon as the answer is
+  // written. The client is still sending: its next bytes then reset the connection, and a reset throws away the
+  // answer it has not read yet (a 413 became an empty reply). Closing only our side leaves it the linger to read.
+  if (socket) socket.destroySoon = () => socket.end();
+  res.once('finish', () => setTimeout(() => socket?.destroy(), lingerMs).unref());
 }
 
 function fromUploadError(error: unknown, maxBytes: number): unknown {
