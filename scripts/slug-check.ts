@@ -7,7 +7,7 @@
  * and reports peak memory.
  */
 import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, startServer, waitForStatus, webCommand, type RunningServer } from '../node_app/server/deploy/boot-probe.js';
@@ -293,8 +293,8 @@ async function main(): Promise<void> {
     else rmSync(work, { recursive: true, force: true });
   }
   report.seconds = Math.round((Date.now() - started) / 1000);
+  // The report is the last JSON line of the output; nothing is left behind in /tmp.
   console.log(`\n${JSON.stringify(report)}`);
-  writeFileSync(path.join(os.tmpdir(), 'slug-check-report.json'), JSON.stringify(report, null, 2));
   if (failures.length > 0) {
     console.log(`\nslug check FAILED (${failures.length}):\n- ${failures.join('\n- ')}`);
     process.exitCode = 1;

@@ -73,3 +73,14 @@ describe('the command line', () => {
     expect(stderr).not.toContain('/api/styles');
   }, 60_000);
 });
+
+describe('starting the server with a bad setting', () => {
+  it.each(['node_app/server/main.ts', 'node_app/server/worker-main.ts'])('%s says which variable in one line and exits 1', async (entry) => {
+    const failed = await run(tsx, [entry], { timeout: 60_000, env: { ...process.env, PORT: 'abc' } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toBe('Invalid configuration: PORT: Invalid input: expected number, received NaN\n');
+  });
+});

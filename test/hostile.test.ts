@@ -412,7 +412,7 @@ describe('file names from the client never reach the file system or a header unc
       expect(downloadedName(result.headers['content-disposition'])).toBe(name.replace(/\.mp3$/, '.rain.enriched.wav'));
       const input = await request(server.app).get(`/api/jobs/${res.body.id}/input`).buffer(true).parse(binaryParser);
       expect(downloadedName(input.headers['content-disposition'])).toBe(name);
-      // The last test counts the files every job above left: these two are done with.
+      // Later tests here count what jobs leave on disk: these two are done with.
       await request(server.app).delete(`/api/jobs/${res.body.id}`);
     }
   });

@@ -86,7 +86,7 @@ export const errors = {
   /** body-parser and friends mark a client's mistake with a 4xx status, which is kept (413 for a body too large). */
   badRequest: (status = 400) => new AppError('BAD_REQUEST', 'The request could not be read. Check its body and headers.', {}, status),
   jobNotFound: () =>
-    new AppError('JOB_NOT_FOUND', 'No job with this id. Results expire after a while and are lost when the server restarts; enrich the file again.'),
+    new AppError('JOB_NOT_FOUND', 'No job with this id: it has expired (results are kept for a limited time), was deleted or never existed. Enrich the file again.'),
   notFound: (method: string, path: string) =>
     new AppError('NOT_FOUND', `There is no ${method} ${path.slice(0, 200)}. The API is described in docs/api.md.`),
   /** `allowed`: the methods the path does take, sent back in `Allow`. */

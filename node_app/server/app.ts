@@ -4,11 +4,12 @@ import type { Store } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
 import { API_PATHS } from '../contract/index.js';
 import type { Config } from './config.js';
-import { apiNotFound, errorHandler } from './error-handler.js';
+import { errorHandler } from './error-handler.js';
 import type { Logger } from './logger.js';
 import { enrichRoutes } from './routes/enrich.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
+import { unmatchedRequest } from './routes/method-not-allowed.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { workRateLimit } from './routes/rate-limit.js';
 import type { FileStore } from './adapters/storage/file-store.js';
@@ -64,16 +65,20 @@ export function createApp({ config, logger, files, models, jobs, readiness, rate
     freeBytes: () => files.freeBytes(),
     minFreeBytes: config.minFreeDiskBytes,
   };
-  app.use(metaRoutes(models, readiness, { maxUploadBytes: config.maxUploadBytes, maxDurationSeconds: config.maxDurationSeconds }));
+  const routers = [
+    metaRoutes(models, readiness, { maxUploadBytes: config.maxUploadBytes, maxDurationSeconds: config.maxDurationSeconds }),
+    enrichRoutes(jobs, limits),
+    jobRoutes(jobs, limits),
+    openApiRoutes(),
+  ];
   app.post([API_PATHS.enrich, API_PATHS.jobs], workRateLimit(config.rateLimitPerMinute, rateLimitStore));
-  app.use(enrichRoutes(jobs, limits));
-  app.use(jobRoutes(jobs, limits));
-  app.use(openApiRoutes());
-  app.use('/api', apiNotFound);
+  for (const router of routers) app.use(router);
+  const unmatched = unmatchedRequest(routers);
+  app.use('/api', unmatched);
 
   const web = webAssets(config.webDir);
   if (web) app.use(web);
-  app.use(apiNotFound);
+  app.use(unmatched);
   app.use(errorHandler);
   return app;
 }

@@ -81,12 +81,17 @@ export interface Config extends JobPartsConfig {
   logLevel: string;
 }
 
-/** Reads and validates the environment once, at start; a bad value stops the process with a clear message. */
+/** A setting in the environment that cannot be used; its message names the variable and what is wrong. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment once, at start; a bad value is a ConfigError that names it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.superRefine(distributedConfig.check).safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new Error(`Invalid configuration: ${problems}`);
+    throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
   return {
@@ -115,6 +120,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     ...distributedConfig.from(e),
   };
+}
+
+/**
+ * loadConfig for a process's entry point: a bad value stops the process with that one line on stderr and exit
+ * code 1, not a stack trace a person has to read through to find the variable.
+ */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
 }
 
 function trustProxy(setting: string | undefined, dyno: string | undefined): number | string | false {

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler } from 'express';
 import { AppError, errors } from '../contract/index.js';
 import { toKnownError } from './services/media-failures.js';
 
@@ -14,11 +14,6 @@ const CONTENT_HEADERS = [
   'X-Enrich-Seed',
   'Access-Control-Expose-Headers',
 ];
-
-/** Unknown API paths get the same JSON shape as every other error, naming the path as it was asked for. */
-export const apiNotFound: RequestHandler = (req, _res, next) => {
-  next(errors.notFound(req.method, req.originalUrl.split('?')[0]));
-};
 
 /** The one place errors become responses: JSON with a stable code, never a stack trace. */
 export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {

@@ -1,11 +1,11 @@
 import os from 'node:os';
 import { createApp } from './app.js';
 import { createServices } from './compose.js';
-import { loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger } from './logger.js';
 import { onShutdownSignal } from './shutdown-signal.js';
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 // Heroku sends SIGTERM and kills the dyno 30 s later; finishing work within the grace leaves time to exit cleanly.
 const SHUTDOWN_GRACE_MS = config.shutdownGraceMs;
 const SHUTDOWN_DEADLINE_MS = SHUTDOWN_GRACE_MS + 3_000;

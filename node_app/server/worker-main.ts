@@ -1,11 +1,11 @@
 import { createWorkerServices } from './compose.js';
-import { loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger } from './logger.js';
 import { onShutdownSignal } from './shutdown-signal.js';
 
 // The `worker:` process of distributed mode: takes jobs from the shared queue and runs them with the same job
 // service, engine and inference pool as the web process of embedded mode. It serves no HTTP.
-const config = loadConfig();
+const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 if (!config.redis) {
   logger.fatal('the worker process needs REDIS_URL (and object storage); without it the web process does everything itself');

@@ -35,6 +35,7 @@ function precompress(): Plugin {
 export default defineConfig({
   root: here,
   plugins: [react(), precompress()],
+  resolve: { alias: { worker_threads: path.resolve(here, 'worker-threads-stub.ts') } },
   build: {
     outDir: path.resolve(here, '../../dist/web'),
     emptyOutDir: true,

@@ -1,4 +1,4 @@
-import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip } from '../helpers/audio.js';
 import { startWebStack, type WebStack } from './browser.js';
@@ -29,6 +29,15 @@ function jobPosts(page: Page): string[] {
   const posts: string[] = [];
   page.on('request', (r) => r.method() === 'POST' && r.url().includes('/api/jobs') && posts.push(r.url()));
   return posts;
+}
+
+/** The element is on screen and clear of the sticky Enrich bar, which covers the bottom of the page. */
+async function expectAboveTheBar(page: Page, element: Locator): Promise<void> {
+  const bar = await page.locator('.actions').boundingBox();
+  await expect.poll(async () => {
+    const box = await element.boundingBox();
+    return box !== null && bar !== null && box.y >= 0 && box.y + box.height <= bar.y;
+  }).toBe(true);
 }
 
 describe('the web app on a phone', () => {
@@ -105,13 +114,26 @@ describe('the web app on a phone', () => {
     const alert = page.getByRole('alert');
     await alert.getByRole('heading', { name: 'This recording is too long' }).waitFor();
     expect(await enrich.isDisabled()).toBe(true);
+    await expectAboveTheBar(page, alert);
+    expect(await page.locator('#enrich-hint').textContent()).toBe('This recording is too long: see above.');
     await alert.getByRole('button', { name: 'Pick a section' }).tap();
     expect(await page.getByLabel('End (seconds)').inputValue()).toBe(String(maxDurationSeconds));
+    // The picker itself, not the top of the Pro panel and its twelve sliders.
+    const startField = page.getByLabel('Start (seconds)');
+    await expect.poll(() => startField.evaluate((field) => field === document.activeElement)).toBe(true);
+    await expectAboveTheBar(page, startField);
     await expect.poll(() => enrich.isEnabled()).toBe(true);
 
     await page.getByLabel('Audio file').setInputFiles({ name: 'empty.wav', mimeType: 'audio/wav', buffer: Buffer.alloc(0) });
     await alert.getByRole('heading', { name: 'This file is empty' }).waitFor();
     expect(await enrich.isDisabled()).toBe(true);
+    await expectAboveTheBar(page, alert);
+
+    // A text file named .mp3: neither the browser plays it nor does it start like audio.
+    await page.getByLabel('Audio file').setInputFiles({ name: 'notes.mp3', mimeType: 'audio/mpeg', buffer: Buffer.from('Shopping list: milk, eggs, coffee\n') });
+    await alert.getByRole('heading', { name: 'This is not an audio file we can read' }).waitFor();
+    expect(await enrich.isDisabled()).toBe(true);
+    await expectAboveTheBar(page, alert);
     expect(posts).toEqual([]);
     await context.close();
   });
@@ -126,7 +148,7 @@ describe('the web app on a phone', () => {
     const active = stack.server.jobs.activeCount;
     await page.getByLabel('Audio file').setInputFiles(clip);
     await page.getByRole('button', { name: 'Enrich', exact: true }).tap();
-    const status = page.getByText(/^Uploading… [\d.]+ of 2\.5 MB \((\d+) %\)$/);
+    const status = page.getByText(/^Uploading… [\d.]+ (bytes|KB|MB) of 2\.5 MB \((\d+) %\)$/);
     await expect.poll(async () => Number(/\((\d+) %\)/.exec((await status.textContent()) ?? '')?.[1] ?? 0), { timeout: 20_000 }).toBeGreaterThan(5);
     await page.getByRole('button', { name: 'Cancel upload' }).tap();
     await page.getByText(/Upload cancelled/).waitFor();

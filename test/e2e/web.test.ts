@@ -193,9 +193,11 @@ describe('the web app in Chromium', () => {
     await context.close();
   });
 
-  it("shows the API's own message when the file is not audio", async () => {
+  it("shows the API's own message when a file that starts like audio is not", async () => {
+    // An ID3 tag and then text: it passes the browser's look at its first bytes (plain text is refused there, see
+    // phone.test.ts), so only the server's decoder finds out.
     const fake = path.join(await fixtureDir(), 'not-really.mp3');
-    await writeFile(fake, 'This is a shopping list, not a song.\n'.repeat(50));
+    await writeFile(fake, Buffer.concat([Buffer.from([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0]), Buffer.from('This is a shopping list, not a song.\n'.repeat(50))]));
     const context = await stack.browser.newContext(PHONE);
     const page = await context.newPage();
     await page.goto(stack.base);

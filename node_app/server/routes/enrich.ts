@@ -4,7 +4,6 @@ import type { JobService } from '../services/job-service.js';
 import { sendResult } from './send-result.js';
 import { audioUpload, discardUploadOnError, optionalTexture, requireUpload, type UploadLimits } from './upload.js';
 import { validate } from './validate.js';
-import { refuseOtherMethods } from './method-not-allowed.js';
 
 /**
  * `POST /api/enrich`: the one-shot call for curl. It runs a job and answers with the audio itself; its files
@@ -34,5 +33,5 @@ export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
     await jobs.remove(job.id).catch(() => undefined);
   });
   router.use(discardUploadOnError);
-  return refuseOtherMethods(router);
+  return router;
 }

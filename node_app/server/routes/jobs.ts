@@ -5,7 +5,6 @@ import { presentJob, presentRecipe } from './presenters.js';
 import { sendResult, sendStored } from './send-result.js';
 import { audioUpload, discardUploadOnError, optionalTexture, requireUpload, type UploadLimits } from './upload.js';
 import { validate } from './validate.js';
-import { refuseOtherMethods } from './method-not-allowed.js';
 
 /** The jobs API: for the browser and for files too long for one request through Heroku's router. */
 export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
@@ -88,5 +87,5 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
   });
 
   router.use(discardUploadOnError);
-  return refuseOtherMethods(router);
+  return router;
 }

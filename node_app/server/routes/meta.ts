@@ -2,7 +2,6 @@ import { Router } from 'express';
 import { API_PATHS, type HealthView, type Limits, type ReadinessView, type StyleList } from '../../contract/index.js';
 import type { Models } from '../services/models.js';
 import type { Readiness } from '../services/readiness.js';
-import { refuseOtherMethods } from './method-not-allowed.js';
 
 /** Health, readiness, the style list and the upload limits (what the server accepts, so the browser can refuse a file before uploading it). */
 export function metaRoutes(models: Models, readiness: Readiness, limits: Limits): Router {
@@ -34,5 +33,5 @@ export function metaRoutes(models: Models, readiness: Readiness, limits: Limits)
     res.json(limits);
   });
 
-  return refuseOtherMethods(router);
+  return router;
 }

@@ -24,6 +24,9 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, secti
   const players = useRef<Partial<Record<Side, WaveSurfer>>>({});
   const [side, setSide] = useState<Side>('enriched');
   const [playing, setPlaying] = useState(false);
+  // Between Play and the first sound: the audio is still being fetched (or, on a server that encodes the
+  // listening copy on demand, made). Without a sign of it, "Pause" over a clock stuck at 0:00 reads as broken.
+  const [loading, setLoading] = useState(false);
   const [ready, setReady] = useState<Record<Side, boolean>>({ original: false, enriched: false });
   const [position, setPosition] = useState(0);
   const sideRef = useRef(side);
@@ -33,10 +36,14 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, secti
 
   const attach = (which: Side) => (wavesurfer: WaveSurfer) => {
     players.current[which] = wavesurfer;
-    wavesurfer.on('play', () => which === sideRef.current && setPlaying(true));
-    wavesurfer.on('pause', () => which === sideRef.current && setPlaying(false));
-    wavesurfer.on('finish', () => which === sideRef.current && setPlaying(false));
-    wavesurfer.on('timeupdate', (seconds) => which === sideRef.current && setPosition(seconds));
+    const media = wavesurfer.getMediaElement();
+    const current = () => which === sideRef.current;
+    wavesurfer.on('play', () => current() && setPlaying(true));
+    wavesurfer.on('pause', () => current() && (setPlaying(false), setLoading(false)));
+    wavesurfer.on('finish', () => current() && (setPlaying(false), setLoading(false)));
+    wavesurfer.on('timeupdate', (seconds) => current() && setPosition(seconds));
+    media.addEventListener('waiting', () => current() && setLoading(true));
+    media.addEventListener('playing', () => current() && setLoading(false));
     setReady((r) => ({ ...r, [which]: true }));
     if (which === 'original' && section) void shadeSection(wavesurfer, section);
   };
@@ -45,7 +52,11 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, secti
     const active = players.current[side];
     if (!active) return;
     if (active.isPlaying()) active.pause();
-    else void active.play();
+    else {
+      // Cleared by 'playing'; set here because a first Play may wait a long time before 'waiting' fires.
+      if (active.getMediaElement().readyState < HTMLMediaElement.HAVE_FUTURE_DATA) setLoading(true);
+      void active.play();
+    }
   };
 
   const switchTo = (next: Side) => {
@@ -83,6 +94,11 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, secti
         <output className="position" aria-label="Position">
           {formatDuration(position)}.{Math.floor((position % 1) * 10)}
         </output>
+        {loading && (
+          <span role="status" className="loading">
+            Loading the sound…
+          </span>
+        )}
         <fieldset className="ab-switch">
           <legend>Listen to</legend>
           {(['original', 'enriched'] as const).map((which) => (

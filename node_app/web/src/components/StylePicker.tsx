@@ -28,7 +28,8 @@ export function StylePicker({ styles, settings, onChange }: Props) {
   const described = styles.find((s) => s.id === selected);
   return (
     <fieldset className="style-picker">
-      <legend>Style</legend>
+      {/* Named for screen readers; on screen, "2. Your style" right above already says it. */}
+      <legend className="visually-hidden">Style</legend>
       {GROUPS.map((group) => {
         const members = styles.filter((s) => group.kinds.includes(s.kind));
         if (members.length === 0) return null;

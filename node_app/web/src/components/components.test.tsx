@@ -199,7 +199,7 @@ describe('Landing', () => {
     chooseFile(new File([], 'empty.wav', { type: 'audio/wav' }));
     expect((await screen.findByRole('alert')).textContent).toContain('This file is empty');
     expect(enrichButton().disabled).toBe(true);
-    chooseFile(new File([new Uint8Array(LIMITS.maxUploadBytes + 1)], 'huge.wav', { type: 'audio/wav' }));
+    chooseFile(new File([mp3Bytes(LIMITS.maxUploadBytes + 1)], 'huge.wav', { type: 'audio/wav' }));
     expect((await screen.findByRole('alert')).textContent).toContain('This file is too large');
     expect(enrichButton().disabled).toBe(true);
     expect(FakeXhr.last).toBeNull();

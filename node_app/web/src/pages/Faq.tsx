@@ -18,7 +18,7 @@ const questions = (limits: Limits | null): ReadonlyArray<{ q: string; a: string 
   { q: 'How large or long can a file be?', a: sizeAnswer(limits) },
   {
     q: 'What happens to my files?',
-    a: 'Your upload and the result are kept on the server only so you can listen, download and share them, then deleted: after an hour by default (the result page says when). They are also gone when the server restarts. Nobody looks at them, and they are not used for training.',
+    a: 'Your upload and the result are kept on the server only so you can listen, download and share them, then deleted: after an hour by default (the result page says when). On a server that keeps them on its own disk they are also gone when it restarts. Nobody looks at them, and they are not used for training.',
   },
   { q: 'Who can open a share link?', a: 'Anyone who has the link, until the result expires. The link is a long random id that cannot be guessed.' },
   { q: 'Why does the same file sound different each time?', a: 'The generated sound has a random part, picked by the seed. Set the seed in the Pro panel, or use a recipe, to get exactly the same result again.' },

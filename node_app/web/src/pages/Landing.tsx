@@ -31,7 +31,8 @@ interface Props {
 /** Choose the audio, choose the styles, press Enrich. */
 export function Landing({ styles, limits, settings, onSettings, source, onSource, onStarted }: Props) {
   usePageTitle(null);
-  const [probe, setProbe] = useState<AudioProbe | 'probing'>('probing');
+  // Keyed by the source it describes, so a new file is never judged, for a render, by the last one's probe.
+  const [probed, setProbed] = useState<{ source: AudioSource; probe: AudioProbe } | null>(null);
   const [preview, setPreview] = useState<string | null>(null);
   const [upload, setUpload] = useState<UploadProgress | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -54,8 +55,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
     let current = true;
     const url = URL.createObjectURL(source.blob);
     setPreview(url);
-    setProbe('probing');
-    void probeAudio(source.blob).then((result) => current && setProbe(result));
+    void probeAudio(source.blob).then((probe) => current && setProbed({ source, probe }));
     return () => {
       current = false;
       URL.revokeObjectURL(url);
@@ -70,14 +70,13 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
     onSettings({ ...settings, start: undefined, end: undefined });
   };
 
-  const probed = probe === 'probing' ? null : probe;
-  const duration = probed?.duration ?? null;
+  const probe = probed && probed.source === source ? probed.probe : null;
+  const probing = source !== null && probe === null;
+  const duration = probe?.duration ?? null;
+  // Judged once the probe is in, so the panel appears once, under a summary of the file that no longer changes.
   const problem =
-    source && limits
-      ? checkSource(
-          { name: source.name, bytes: source.blob.size, duration, audio: probed?.audio ?? true, start: settings.start, end: settings.end },
-          limits,
-        )
+    source && limits && probe
+      ? checkSource({ name: source.name, bytes: source.blob.size, duration, audio: probe.audio, start: settings.start, end: settings.end }, limits)
       : null;
 
   async function enrich(chosen: AudioSource) {
@@ -105,7 +104,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (source && !problem && !missingTexture && probe !== 'probing') void enrich(source);
+    if (source && !problem && !missingTexture && !probing) void enrich(source);
   };
 
   const pickSection = () => {
@@ -119,7 +118,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
   const shown = problem ?? error;
   const hint = !source
     ? 'Choose a file, record, or try an example first.'
-    : probe === 'probing'
+    : probing
       ? `Checking ${source.name}…`
       : shown
         ? `${errorTitle(shown.code)}: see above.`
@@ -196,11 +195,11 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
             </div>
           ) : (
             <>
-              <button type="submit" className="primary" disabled={!source || problem !== null || missingTexture || probe === 'probing'} aria-describedby="enrich-hint">
+              <button type="submit" className="primary" disabled={!source || problem !== null || missingTexture || probing} aria-describedby="enrich-hint">
                 Enrich
               </button>
               <p id="enrich-hint" className="hint">
-                {missingTexture && source && probe !== 'probing' && !shown ? 'Choose or record your own sound first.' : hint}
+                {missingTexture && source && !probing && !shown ? 'Choose or record your own sound first.' : hint}
               </p>
             </>
           )}

@@ -19,7 +19,8 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
   usePageTitle(`${percent} % · Enriching ${job.input.name}`);
 
   useEffect(() => {
-    if (job.stage !== 'enriching' && job.stage !== 'encoding') return;
+    // The decoder's peaks come first: a short job may be done before the network's first peaks are fetched.
+    if (job.stage === 'queued') return;
     const wait = Math.max(0, lastFetch.current + PEAKS_INTERVAL_MS - Date.now());
     let current = true;
     const timer = setTimeout(() => {
@@ -54,12 +55,11 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
         Progress: {percent} %
         <progress max={100} value={percent} />
       </label>
-      <PeaksPicture
-        input={peaks?.input ?? []}
-        result={peaks?.result ?? []}
-        total={peaks?.expectedPeaks ?? 0}
-        label="Your audio, coloured as it is enriched"
-      />
+      {/* Only once there are peaks to draw: a server that has none until the end (the distributed mode's
+          workers) would leave an empty box under a caption promising colour. */}
+      {peaks && peaks.input.length > 0 && (
+        <PeaksPicture input={peaks.input} result={peaks.result} total={peaks.expectedPeaks ?? 0} label="Your audio, coloured as it is enriched" />
+      )}
       <p className="hint">You can leave this page open or come back to this address later; the job keeps going.</p>
       <button type="button" onClick={() => void cancel()} disabled={cancelling}>
         Cancel
