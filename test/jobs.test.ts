@@ -93,8 +93,10 @@ describe('health and styles', () => {
     const styles = await request(server.app).get('/api/styles');
     expect(styles.body.styles.length).toBeGreaterThan(0);
     for (const style of styles.body.styles) {
-      const { credit, license, ...rest } = style as { credit?: unknown; license?: unknown };
+      const { credit, license, needsTexture, ...rest } = style as { credit?: unknown; license?: unknown; needsTexture?: unknown };
       expect(rest).toEqual({ id: expect.any(String), label: expect.any(String), kind: expect.stringMatching(/^(genre|nature|instrument|texture)$/), description: expect.any(String) });
+      // Only the style made of the caller's own recording says so.
+      expect(needsTexture === undefined || (needsTexture === true && (style as { id: string }).id === 'own')).toBe(true);
       // A credit always comes with its licence.
       expect(license === undefined).toBe(credit === undefined);
       if (credit !== undefined) expect([credit, license]).toEqual([expect.any(String), expect.any(String)]);
