@@ -94,19 +94,15 @@ export async function readBanks(manifest: LoadedManifest, readPcm: PcmReader): P
     return pcm;
   };
   const banks: (StyleBanks[number])[] = new Array(manifest.styles.length).fill(undefined);
-  // Every file at once: the decodes are short, and the server is not ready until the last one is in.
-  await Promise.all(
-    manifest.styles.map(async (style) => {
-      if (!style.bank) return;
-      const { bed, events, eventEvery, segment } = style.bank;
-      const [bedPcm, eventPcm] = await Promise.all([Promise.all(bed.map(read)), Promise.all(events.map(read))]);
-      banks[style.index] = {
-        bed: bedPcm,
-        events: eventPcm,
-        eventEvery: Math.round(eventEvery * manifest.sampleRate),
-        ...(segment ? { segment: Math.round(segment * manifest.sampleRate) } : {}),
-      };
-    }),
-  );
+  for (const style of manifest.styles) {
+    if (!style.bank) continue;
+    const { bed, events, eventEvery, segment } = style.bank;
+    banks[style.index] = {
+      bed: await Promise.all(bed.map(read)),
+      events: await Promise.all(events.map(read)),
+      eventEvery: Math.round(eventEvery * manifest.sampleRate),
+      ...(segment ? { segment: Math.round(segment * manifest.sampleRate) } : {}),
+    };
+  }
   return banks;
 }
