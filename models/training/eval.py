@@ -241,7 +241,7 @@ OWN_MIN_SECONDS = 3.0
 
 def own_textures():
     out = []
-    for p in sorted(glob.glob(os.path.join(D.BUILD, "..", "build", "heldout", "*.wav"))):
+    for p in sorted(glob.glob(os.path.join(D.BUILD, "heldout", "*.wav"))):
         style = os.path.basename(p).rsplit("_", 1)[0]
         seconds = sf.info(p).duration
         if style in OWN_CLASS:
