@@ -27,7 +27,7 @@ export interface GrainSettings {
 
 const PCM_SCALE = 1 / 32768;
 /** RMS of every bed clip in the banks (models/training/banks.py): the level the network was trained on. */
-export const BED_RMS = 0.1;
+const BED_RMS = 0.1;
 /** A recording has events only where it stands this far above its median level. */
 const EVENT_RISE_DB = 9;
 const MAX_OWN_EVENTS = 8;
