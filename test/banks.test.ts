@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bankFileReader } from '../node_app/server/adapters/inference/bank-reader.js';
 import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
 import { loadManifest } from '../node_app/server/adapters/inference/manifest.js';
+import { decodeFlac } from '../node_app/web/src/preview/flac.js';
 
 const modelsDir = path.resolve('models');
 const manifest = await loadManifest(modelsDir);
@@ -33,6 +34,18 @@ describe('the banks of recordings', () => {
       const [a, b] = await Promise.all([bundled(full, manifest.sampleRate), system(full, manifest.sampleRate)]);
       expect(a.length, file).toBeGreaterThan(manifest.sampleRate / 100);
       expect(hash(a), file).toBe(hash(b));
+    }
+  });
+
+  // The browser's preview decodes the same files itself: it must hear the samples the server's model hears.
+  it('decode in the browser preview to exactly the samples the server reads with ffmpeg', async () => {
+    const server = bankFileReader(resolveFfmpeg(undefined, { preferSystem: false }).path);
+    for (const file of files) {
+      const full = path.resolve(modelsDir, file);
+      const [theirs, ours] = await Promise.all([server(full, manifest.sampleRate), readFile(full).then((bytes) => decodeFlac(bytes))]);
+      expect(ours.sampleRate, file).toBe(manifest.sampleRate);
+      expect(ours.samples.length, file).toBe(theirs.length);
+      expect(hash(ours.samples), file).toBe(hash(theirs));
     }
   });
 });

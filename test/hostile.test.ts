@@ -525,10 +525,13 @@ describe('what is kept after an answer', () => {
 });
 
 describe('security headers and what is never served', () => {
-  it('sends a CSP the front end works under: scripts from self, audio from blob:', async () => {
+  it('sends a CSP the front end works under: scripts from self (and the preview\'s WebAssembly), audio from blob:', async () => {
     const res = await request(server.app).get('/healthz');
     const csp = res.headers['content-security-policy'];
-    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    // 'wasm-unsafe-eval' compiles WebAssembly only; JavaScript eval stays refused.
+    expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+    expect(csp).not.toMatch(/'unsafe-eval'/);
+    expect(csp).toMatch(/connect-src 'self' blob:/);
     expect(csp).toMatch(/media-src 'self' blob:/);
     expect(csp).toMatch(/object-src 'none'/);
     expect(csp).toMatch(/frame-ancestors 'self'/);

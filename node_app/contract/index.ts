@@ -9,5 +9,6 @@ export * from './job-state.js';
 export * from './params.js';
 export * from './paths.js';
 export * from './recipe.js';
+export * from './style-mix.js';
 export * from './style-spec.js';
 export * from './views.js';

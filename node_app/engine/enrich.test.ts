@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EnrichStream, enrichPcm } from '../../test/helpers/engine.js';
-import type { EnrichOptions, GeneratorBatch, StyleGenerator } from './enrich.js';
+import { enrichPcm } from '../../test/helpers/engine.js';
+import { EnrichStream, type EnrichOptions, type GeneratorBatch, type StyleGenerator } from './enrich.js';
 import { LIMITER_CEILING } from './limiter.js';
 import { concatPlanar, type Pcm } from './pcm.js';
 import { channelKey, fillGaussianAt } from './random.js';

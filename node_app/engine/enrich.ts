@@ -1,5 +1,6 @@
 import { CrossfadeSet, overlapLevelGains, planWindows, type WindowPlan } from './crossfade.js';
 import { StreamingLimiter } from './limiter.js';
+import { concatPlanar } from './pcm.js';
 import { channelKey, fillGaussianAt } from './random.js';
 import { readResampledFrom } from './resample.js';
 import { SampleQueue } from './sample-queue.js';
@@ -83,6 +84,30 @@ export class SongLimiter {
   /** What the limiter still holds once the song has ended. */
   finish(): Float32Array[] {
     return this.limiter ? this.limiter.finish() : Array.from({ length: this.channelCount }, () => new Float32Array(0));
+  }
+}
+
+/**
+ * Every channel's {@link MixStream}, then the {@link SongLimiter}, in one stream: what the server's inference pool
+ * does across its workers, as the browser's preview (and the tests and the bench) run it on one thread. `push`
+ * takes input and resolves to the output that is final, `finish` flushes the rest.
+ */
+export class EnrichStream {
+  private readonly mix: MixStream;
+  private readonly limiter: SongLimiter;
+
+  constructor(sampleRate: number, channelCount: number, generator: StyleGenerator, options: EnrichOptions) {
+    this.mix = new MixStream(sampleRate, allChannels(channelCount), generator, options);
+    this.limiter = new SongLimiter(sampleRate, channelCount, options.amount);
+  }
+
+  async push(chunk: Float32Array[]): Promise<Float32Array[]> {
+    return this.limiter.push(await this.mix.push(chunk));
+  }
+
+  async finish(): Promise<Float32Array[]> {
+    const tail = this.limiter.push(await this.mix.finish());
+    return concatPlanar([tail, this.limiter.finish()], tail.length);
   }
 }
 

@@ -29,6 +29,10 @@ const ENCODINGS = [
  */
 export function contentSecurityPolicy(): RequestHandler {
   const directives = {
+    // The preview compiles ONNX Runtime's WebAssembly; this allows that and no other eval.
+    'script-src': ["'self'", "'wasm-unsafe-eval'"],
+    // The page may read back the preview it made (a blob: URL is only ever the page's own).
+    'connect-src': ["'self'", 'blob:'],
     'img-src': ["'self'", 'data:', 'blob:'],
     'media-src': ["'self'", 'blob:'],
     'worker-src': ["'self'", 'blob:'],

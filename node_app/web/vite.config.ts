@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
+import { previewAssets } from './preview-assets';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -34,7 +35,9 @@ function precompress(): Plugin {
 
 export default defineConfig({
   root: here,
-  plugins: [react(), precompress()],
+  plugins: [react(), precompress(), previewAssets(path.resolve(here, '../../models'))],
+  // The preview's worker loads ONNX Runtime as a module.
+  worker: { format: 'es', plugins: () => [previewAssets(path.resolve(here, '../../models'))] },
   resolve: { alias: { worker_threads: path.resolve(here, 'worker-threads-stub.ts') } },
   build: {
     outDir: path.resolve(here, '../../dist/web'),

@@ -1,34 +1,11 @@
-import { allChannels, MixStream, SongLimiter, type EnrichOptions, type StyleGenerator } from '../../node_app/engine/enrich.js';
+import { EnrichStream, type EnrichOptions, type StyleGenerator } from '../../node_app/engine/enrich.js';
 import { StreamingLimiter } from '../../node_app/engine/limiter.js';
-import { concatPlanar, frameCount, type Pcm } from '../../node_app/engine/pcm.js';
+import { frameCount, type Pcm } from '../../node_app/engine/pcm.js';
 
 /**
  * The engine over whole songs in memory, on one thread, for tests and benches: the server streams every song
  * through the inference pool, so these live here and not in the engine they drive.
  */
-
-/**
- * Every channel's {@link MixStream}, then the {@link SongLimiter}: what the inference pool does across its
- * workers, in one stream. `push` takes input and resolves to the output that is final, `finish` flushes the rest.
- */
-export class EnrichStream {
-  private readonly mix: MixStream;
-  private readonly limiter: SongLimiter;
-
-  constructor(sampleRate: number, channelCount: number, generator: StyleGenerator, options: EnrichOptions) {
-    this.mix = new MixStream(sampleRate, allChannels(channelCount), generator, options);
-    this.limiter = new SongLimiter(sampleRate, channelCount, options.amount);
-  }
-
-  async push(chunk: Float32Array[]): Promise<Float32Array[]> {
-    return this.limiter.push(await this.mix.push(chunk));
-  }
-
-  async finish(): Promise<Float32Array[]> {
-    const tail = this.limiter.push(await this.mix.finish());
-    return concatPlanar([tail, this.limiter.finish()], tail.length);
-  }
-}
 
 /** Adds the style's generated layer to the music, `out = dry + amount * wet`, then peak-limits; in place on `pcm`. */
 export async function enrichPcm(pcm: Pcm, generator: StyleGenerator, options: EnrichOptions): Promise<Pcm> {

@@ -1,41 +1,28 @@
-import { normaliseWeights, parseStyleSpec, randomSeed, styleSpecOf, type EnrichParams, type JobParams, type Style } from '../../contract/index.js';
+import { randomSeed, resolveStyleMix, type EnrichParams, type JobParams, type Style, type StyleMix } from '../../contract/index.js';
 import type { StyleEntry } from '../adapters/inference/manifest.js';
 
-/** A resolved choice of styles: what the model receives and how the choice is written back to the user. */
-export interface StyleMix {
-  /** Canonical form, e.g. "rain" or "rain:0.7,blues:0.3"; it repeats the job when sent back. */
-  spec: string;
-  weights: Record<string, number>;
-  /** One weight per style, in the model's order: the style input of the model. */
-  styleVector: Float32Array;
-}
-
 export class StyleCatalog {
-  private readonly ids: string[];
-
   constructor(
     private readonly entries: StyleEntry[],
     readonly defaultStyle: string,
     /** The model's sample rate: a user's own recording is brought to it before it becomes a bank. */
     readonly sampleRate: number,
-  ) {
-    this.ids = entries.map((e) => e.id);
-  }
+  ) {}
 
   /** The styles as clients see them: the model's bookkeeping (its index, its bank of recordings) stays inside. */
   list(): Style[] {
     return this.entries.map(({ index: _index, bank: _bank, ...style }) => style);
   }
 
-  /**
-   * A request's settled parameters, as the job keeps them: its seed (drawn when none was given) and its style
-   * field resolved to a canonical spec and weights, so that sending them back repeats the job exactly.
-   */
   /** Whether a mix weaves in the user's own recording (the `texture` upload). */
   needsTexture(weights: Record<string, number>): boolean {
     return this.entries.some((e) => e.needsTexture && (weights[e.id] ?? 0) > 0);
   }
 
+  /**
+   * A request's settled parameters, as the job keeps them: its seed (drawn when none was given) and its style
+   * field resolved to a canonical spec and weights, so that sending them back repeats the job exactly.
+   */
   settle(params: EnrichParams): { params: JobParams; styleVector: Float32Array } {
     const seed = params.seed ?? randomSeed();
     const mix = this.resolve(params.style, seed);
@@ -45,33 +32,6 @@ export class StyleCatalog {
 
   /** Resolves a `style` field (the default style when there is none); `random` is a mix chosen by `seed`. */
   resolve(spec: string | undefined, seed: number): StyleMix {
-    const choice = parseStyleSpec(spec?.trim() || this.defaultStyle, this.ids);
-    return this.mixOf(choice.random ? this.randomWeights(seed) : choice.weights);
-  }
-
-  /** Two or three styles with weights from 1 to 10, picked by a xorshift generator seeded with the job's seed. */
-  private randomWeights(seed: number): Record<string, number> {
-    let state = seed >>> 0 || 1;
-    const next = (): number => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return (state >>> 0) / 4294967296;
-    };
-    // A random mix never asks for a recording the request may not have.
-    const pool = this.entries.filter((e) => !e.needsTexture);
-    const count = Math.min(pool.length, 2 + Math.floor(next() * 2));
-    const weights = new Map<string, number>();
-    for (let i = 0; i < count; i++) {
-      const [picked] = pool.splice(Math.floor(next() * pool.length), 1);
-      weights.set(picked.id, 1 + Math.round(next() * 9));
-    }
-    return normaliseWeights(weights);
-  }
-
-  private mixOf(weights: Record<string, number>): StyleMix {
-    const styleVector = new Float32Array(this.entries.length);
-    for (const [id, w] of Object.entries(weights)) styleVector[this.entries[this.ids.indexOf(id)].index] = w;
-    return { spec: styleSpecOf(weights), weights, styleVector };
+    return resolveStyleMix(this.entries, this.defaultStyle, spec, seed);
   }
 }

@@ -73,15 +73,45 @@ export function grainSettings(manifest: Manifest): GrainSettings | undefined {
   return { segment: samples(grains.segment), fade: samples(grains.fade), eventSpreadDb: grains.eventSpreadDb, ownEventEvery: samples(grains.ownEventEvery) };
 }
 
+/** A style's bank with its recordings as `F`: samples for the server, URLs for the browser's preview. */
+export interface BankFiles<F> {
+  bed: F[];
+  events: F[];
+  /** Mean samples between two events. */
+  eventEvery: number;
+  /** Samples per bed segment, where the style has its own. */
+  segment?: number;
+}
+
+/**
+ * Every style's bank, by style index, with each file (an absolute path) turned into `F` by `read`, a style at a
+ * time (its files together): lengths in samples at the manifest's rate, as the engine counts them.
+ */
+export async function mapBanks<F>(manifest: LoadedManifest, read: (file: string) => Promise<F>): Promise<(BankFiles<F> | undefined)[]> {
+  const banks: (BankFiles<F> | undefined)[] = new Array(manifest.styles.length).fill(undefined);
+  const readFile = (name: string) => read(path.resolve(manifest.modelsDir, name));
+  const samples = (seconds: number) => Math.round(seconds * manifest.sampleRate);
+  for (const style of manifest.styles) {
+    if (!style.bank) continue;
+    const { bed, events, eventEvery, segment } = style.bank;
+    banks[style.index] = {
+      bed: await Promise.all(bed.map(readFile)),
+      events: await Promise.all(events.map(readFile)),
+      eventEvery: samples(eventEvery),
+      ...(segment ? { segment: samples(segment) } : {}),
+    };
+  }
+  return banks;
+}
+
 /**
  * Every style's bank, by style index, read once: a file that several styles share (thunderstorm's bed is rain)
  * is one array. `readPcm` decodes a file to 16-bit mono at the manifest's rate; the samples land in shared
  * memory, so the inference workers read the process's one copy instead of holding their own.
  */
-export async function readBanks(manifest: LoadedManifest, readPcm: PcmReader): Promise<StyleBanks> {
+export function readBanks(manifest: LoadedManifest, readPcm: PcmReader): Promise<StyleBanks> {
   const files = new Map<string, Promise<Int16Array>>();
-  const read = (name: string) => {
-    const file = path.resolve(manifest.modelsDir, name);
+  return mapBanks(manifest, (file) => {
     let pcm = files.get(file);
     if (!pcm) {
       pcm = readPcm(file, manifest.sampleRate).then((samples) => {
@@ -92,17 +122,5 @@ export async function readBanks(manifest: LoadedManifest, readPcm: PcmReader): P
       files.set(file, pcm);
     }
     return pcm;
-  };
-  const banks: (StyleBanks[number])[] = new Array(manifest.styles.length).fill(undefined);
-  for (const style of manifest.styles) {
-    if (!style.bank) continue;
-    const { bed, events, eventEvery, segment } = style.bank;
-    banks[style.index] = {
-      bed: await Promise.all(bed.map(read)),
-      events: await Promise.all(events.map(read)),
-      eventEvery: Math.round(eventEvery * manifest.sampleRate),
-      ...(segment ? { segment: Math.round(segment * manifest.sampleRate) } : {}),
-    };
-  }
-  return banks;
+  });
 }

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { GeneratorBatch, StyleGenerator } from '../../../engine/enrich.js';
+import { runWindows } from '../../../engine/model-feeds.js';
 import type { StyleBanks } from '../../../engine/texture.js';
 import { grainSettings, type LoadedManifest } from './manifest.js';
 
@@ -30,7 +31,7 @@ export async function createOnnxGenerator(manifest: LoadedManifest, banks: Style
   // A model that does not load fails here, at start, rather than at the first window.
   await session;
   const { inputs, output, window, overlap, margin } = manifest.model;
-  const styleCount = manifest.styles.length;
+  const signature = { inputs, output, window, styleCount: manifest.styles.length };
   const grains = grainSettings(manifest);
   const ownStyle = manifest.styles.find((s) => s.needsTexture)?.index;
 
@@ -45,21 +46,10 @@ export async function createOnnxGenerator(manifest: LoadedManifest, banks: Style
       session = null;
       await (await released)?.release();
     },
-    async generate({ audio, noise, texture, events, styleVector }: GeneratorBatch): Promise<Float32Array[]> {
+    async generate(batch: GeneratorBatch): Promise<Float32Array[]> {
       const model = await (session ??= create());
-      const style = new ort.Tensor('float32', styleVector, [1, styleCount]);
-      const row = (block: Float32Array[], b: number) => new ort.Tensor('float32', block[b], [1, window]);
-      const wet: Float32Array[] = [];
-      // One window per run: ONNX Runtime's arena grows to the largest call and keeps it (73 MB more at four
-      // windows than at one), and a window then gives the same samples whichever windows it came with and
-      // whichever worker runs it, which is what lets a spare worker take every other window of a song.
-      for (let b = 0; b < audio.length; b++) {
-        const feeds: Record<string, ort.Tensor> = { [inputs.audio]: row(audio, b), [inputs.noise]: row(noise, b), [inputs.style]: style };
-        if (inputs.texture && texture) feeds[inputs.texture] = row(texture, b);
-        if (inputs.events && events) feeds[inputs.events] = row(events, b);
-        wet.push((await model.run(feeds))[output].data as Float32Array);
-      }
-      return wet;
+      const tensor = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
+      return runWindows(signature, tensor, async (feeds) => (await model.run(feeds))[output].data as Float32Array, batch);
     },
   };
 }

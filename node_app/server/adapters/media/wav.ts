@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import wavefile from 'wavefile';
 import type { Pcm } from '../../../engine/pcm.js';
-import { sanitizeInPlace } from '../../../engine/pcm.js';
+import { interleave16, sanitizeInPlace, wavHeader16 } from '../../../engine/pcm.js';
 
 const { WaveFile } = wavefile;
 
@@ -204,21 +204,6 @@ function sampleReader(audioFormat: number, bits: number, bitDepth: string): Samp
   }
 }
 
-/**
- * Frames [start, start + count) of `planar` as interleaved 16-bit samples in `out`, returned as bytes: x·32768
- * rounded and clamped, for the master and for an encoder fed as it is written alike.
- */
-export function interleave16(planar: Float32Array[], start: number, count: number, out: Int16Array): Uint8Array {
-  const channels = planar.length;
-  for (let c = 0; c < channels; c++) {
-    const source = planar[c];
-    for (let i = 0; i < count; i++) {
-      out[i * channels + c] = Math.max(-32768, Math.min(32767, Math.round(source[start + i] * 32768)));
-    }
-  }
-  return new Uint8Array(out.buffer, out.byteOffset, count * channels * 2);
-}
-
 const CHUNK_FRAMES = 65536;
 
 /** A 16-bit WAV being written slice by slice; the header is filled in once the length is known. */
@@ -272,24 +257,4 @@ export async function createWavWriter(path: string, channels: number, sampleRate
       await file.close();
     },
   };
-}
-
-function wavHeader16(channels: number, sampleRate: number, frames: number): Uint8Array {
-  const dataBytes = frames * channels * 2;
-  const header = new DataView(new ArrayBuffer(44));
-  const ascii = (offset: number, text: string) => [...text].forEach((ch, i) => header.setUint8(offset + i, ch.charCodeAt(0)));
-  ascii(0, 'RIFF');
-  header.setUint32(4, 36 + dataBytes, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  header.setUint32(16, 16, true);
-  header.setUint16(20, 1, true); // integer PCM
-  header.setUint16(22, channels, true);
-  header.setUint32(24, sampleRate, true);
-  header.setUint32(28, sampleRate * channels * 2, true);
-  header.setUint16(32, channels * 2, true);
-  header.setUint16(34, 16, true);
-  ascii(36, 'data');
-  header.setUint32(40, dataBytes, true);
-  return new Uint8Array(header.buffer);
 }

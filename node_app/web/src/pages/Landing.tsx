@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ErrorCode } from '../../../contract';
 import { ApiError, createJob, type Job, type Limits, type Style, type UploadProgress } from '../api';
 import { BeforeAfter } from '../components/BeforeAfter';
@@ -6,6 +6,7 @@ import { ErrorPanel } from '../components/ErrorPanel';
 import { Examples } from '../components/Examples';
 import { FilePicker } from '../components/FilePicker';
 import { OwnSoundPicker } from '../components/OwnSoundPicker';
+import { Preview } from '../components/Preview';
 import { ProPanel } from '../components/ProPanel';
 import { Recorder } from '../components/Recorder';
 import { StylePicker } from '../components/StylePicker';
@@ -40,6 +41,10 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
   const [proOpen, setProOpen] = useState(false);
   const [sectionRequests, setSectionRequests] = useState(0);
   const [texture, setTexture] = useState<AudioSource | null>(null);
+  // The preview's seed: sent with Enrich when none is set, so the result is what the preview let you hear ("Surprise
+  // me" still draws a new mix on every Enrich).
+  const [previewSeed, setPreviewSeed] = useState<number | undefined>(undefined);
+  const onPreviewSeed = useCallback((seed: number) => setPreviewSeed(seed), []);
   // A mix with the style "own" sends the person's own recording with the song.
   const ownStyle = styles.find((s) => s.needsTexture);
   const wantsTexture = ownStyle !== undefined && !settings.surprise && (settings.mix[ownStyle.id] ?? 0) > 0;
@@ -87,7 +92,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
     setNotice(null);
     try {
       onStarted(
-        await createJob(chosen.blob, chosen.name, settingsToFields(settings), {
+        await createJob(chosen.blob, chosen.name, settingsToFields({ ...settings, seed: settings.seed ?? (chosen === source && !settings.surprise ? previewSeed : undefined) }), {
           onProgress: setUpload,
           signal: controller.signal,
           texture: wantsTexture && texture ? texture : undefined,
@@ -161,6 +166,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
           <h2 id="style-title">2. Your style</h2>
           <StylePicker styles={styles} settings={settings} onChange={onSettings} />
           {wantsTexture && <OwnSoundPicker texture={texture} onChoose={setTexture} />}
+          {source && !problem && <Preview source={source} settings={settings} onSeed={onPreviewSeed} />}
           <ProPanel
             styles={styles}
             settings={settings}

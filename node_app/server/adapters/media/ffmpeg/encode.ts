@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { CompressedFormat } from '../../../../contract/index.js';
 import type { ProcessLauncher } from '../process-launcher.js';
-import { interleave16 } from '../wav.js';
+import { interleave16 } from '../../../../engine/pcm.js';
 import { encodeArgs, streamEncodeArgs, type PcmLayout } from './policy.js';
 import { checkWritten, FfmpegError, runFfmpeg, type RunOptions } from './run.js';
 

@@ -1,0 +1,182 @@
+import { useEffect, useRef, useState } from 'react';
+import { randomSeed } from '../../../contract';
+import { settingsToFields, type Settings } from '../lib/settings';
+import type { AudioSource } from '../lib/source';
+import type { PreviewStage } from '../preview/protocol';
+
+interface Props {
+  source: AudioSource;
+  settings: Settings;
+  /** The seed the preview uses: Enrich sends it when none is set, so the result is what was heard. */
+  onSeed: (seed: number) => void;
+}
+
+/** What the audio element plays, and the request that made it: the attributes tests and people read. */
+interface Shown {
+  url: string;
+  start: number;
+  end: number;
+  seed: number;
+  style: string;
+  amount: number;
+}
+
+type Status =
+  | { kind: 'loading'; stage: PreviewStage | 'decoding'; fraction: number }
+  | { kind: 'ready' }
+  | { kind: 'unavailable'; reason: string }
+  | { kind: 'failed'; reason: string };
+
+type Client = typeof import('../preview/client');
+
+interface Prepared {
+  client: Client;
+  maker: InstanceType<Client['PreviewMaker']>;
+  sampleRate: number;
+  channels: Float32Array[];
+  start: number;
+  end: number;
+}
+
+const STAGE_TEXT: Record<PreviewStage | 'decoding', string> = {
+  decoding: 'Reading your file',
+  runtime: 'Starting the model',
+  model: 'Loading the model',
+  sounds: 'Loading the recordings',
+  enriching: 'Enriching',
+};
+/** Slider moves come in bursts; one preview for the place it stops at. */
+const SETTLE_MS = 120;
+
+/**
+ * Ten seconds of the chosen audio, enriched in this browser by the server's own engine and model, before
+ * anything is uploaded. The preview's code, the runtime, the model and the recordings load only once a file is
+ * chosen; a new style, mix, amount or seed makes a new preview, which plays on from the same place.
+ */
+export function Preview({ source, settings, onSeed }: Props) {
+  const [status, setStatus] = useState<Status>({ kind: 'loading', stage: 'decoding', fraction: 0 });
+  const [shown, setShown] = useState<Shown | null>(null);
+  const [prepared, setPrepared] = useState<Prepared | null>(null);
+  const [drawnSeed] = useState(randomSeed);
+  const audio = useRef<HTMLAudioElement>(null);
+  const resume = useRef<{ time: number; playing: boolean } | null>(null);
+  const pending = useRef<Omit<Shown, 'url'> | null>(null);
+  const shownUrl = useRef<string | null>(null);
+  const seed = settings.seed ?? drawnSeed;
+  const { start, end } = settings;
+
+  useEffect(() => onSeed(seed), [seed, onSeed]);
+
+  // The song is decoded, and its section cut, once per file and section: other changes reuse them.
+  useEffect(() => {
+    let current = true;
+    let maker: Prepared['maker'] | null = null;
+    setStatus({ kind: 'loading', stage: 'decoding', fraction: 0 });
+    void (async () => {
+      const client = await import('../preview/client');
+      if (!client.previewSupported()) throw new client.PreviewUnavailable('this browser lacks WebAssembly, workers or Web Audio');
+      const song = await client.decodeSong(source.blob);
+      if (!current) return;
+      const section = client.pickSection(song, { start, end });
+      maker = new client.PreviewMaker({
+        onProgress: (stage, fraction) => current && setStatus({ kind: 'loading', stage, fraction }),
+        onReady: (wav) => {
+          if (!current || !pending.current) return;
+          const element = audio.current;
+          resume.current = element && element.currentSrc ? { time: element.currentTime, playing: !element.paused } : null;
+          if (shownUrl.current) URL.revokeObjectURL(shownUrl.current);
+          shownUrl.current = URL.createObjectURL(wav);
+          setShown({ url: shownUrl.current, ...pending.current });
+          setStatus({ kind: 'ready' });
+        },
+        onFailed: (reason, unavailable) => current && setStatus(unavailable ? { kind: 'unavailable', reason } : { kind: 'failed', reason }),
+      });
+      setPrepared({ client, maker, sampleRate: song.sampleRate, channels: client.sectionSamples(song, section), ...section });
+    })().catch((error: unknown) => {
+      if (!current) return;
+      const reason = error instanceof Error ? error.message : String(error);
+      setStatus(error instanceof Error && error.name === 'PreviewUnavailable' ? { kind: 'unavailable', reason } : { kind: 'failed', reason });
+    });
+    return () => {
+      current = false;
+      maker?.close();
+      setPrepared(null);
+    };
+  }, [source, start, end]);
+
+  // Another file: the last one's preview goes.
+  useEffect(
+    () => () => {
+      if (shownUrl.current) URL.revokeObjectURL(shownUrl.current);
+      shownUrl.current = null;
+      setShown(null);
+    },
+    [source],
+  );
+
+  const style = settingsToFields(settings).style ?? '';
+  const { amount } = settings;
+  useEffect(() => {
+    if (!prepared) return;
+    const timer = setTimeout(() => {
+      pending.current = { start: prepared.start, end: prepared.end, seed, style, amount };
+      // Each request gets its own copy: the worker takes ownership of what it is sent.
+      prepared.maker.make({ channels: prepared.channels.map((c) => c.slice()), sampleRate: prepared.sampleRate, style, amount, seed });
+    }, SETTLE_MS);
+    return () => clearTimeout(timer);
+  }, [prepared, style, amount, seed]);
+
+  const continuePlaying = () => {
+    const element = audio.current;
+    const at = resume.current;
+    resume.current = null;
+    if (!element || !at) return;
+    element.currentTime = Math.min(at.time, element.duration || at.time);
+    if (at.playing) void element.play().catch(() => undefined);
+  };
+
+  return (
+    <div className="preview" aria-live="polite">
+      <h3>Preview</h3>
+      {status.kind === 'unavailable' ? (
+        <p className="hint">The preview is not available here ({status.reason}). Enrich works as usual.</p>
+      ) : status.kind === 'failed' ? (
+        <p className="hint">No preview this time ({status.reason}). Enrich works as usual.</p>
+      ) : status.kind === 'loading' ? (
+        <label className="preview-progress">
+          <span>
+            {STAGE_TEXT[status.stage]}… {Math.round(status.fraction * 100)} %
+          </span>
+          <progress max={1} value={status.fraction} />
+        </label>
+      ) : (
+        shown && (
+          <p className="hint">
+            {formatSeconds(shown.start)}–{formatSeconds(shown.end)} of your audio, enriched here in the browser; nothing has been uploaded.
+          </p>
+        )
+      )}
+      {shown && (
+        <audio
+          ref={audio}
+          controls
+          src={shown.url}
+          data-testid="preview"
+          data-start={shown.start}
+          data-end={shown.end}
+          data-seed={shown.seed}
+          data-style={shown.style}
+          data-amount={shown.amount}
+          aria-label="Play the preview"
+          onLoadedMetadata={continuePlaying}
+        />
+      )}
+    </div>
+  );
+}
+
+function formatSeconds(seconds: number): string {
+  const whole = Math.floor(seconds);
+  const tenths = Math.round((seconds - whole) * 10);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}${tenths ? `.${tenths}` : ''}`;
+}

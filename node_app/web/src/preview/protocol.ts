@@ -1,0 +1,22 @@
+/** Messages between the landing page and the preview's worker (preview.worker.ts). */
+
+export interface PreviewRequest {
+  /** The section to enrich, planar, at `sampleRate`: what the server would decode for the same start and end. */
+  channels: Float32Array[];
+  sampleRate: number;
+  /** The `style` field as the API takes it. */
+  style: string;
+  amount: number;
+  seed: number;
+}
+
+/** What the page is told while a preview is made. */
+export type PreviewStage = 'runtime' | 'model' | 'sounds' | 'enriching';
+
+export type ToPreviewWorker = { type: 'make'; id: number; request: PreviewRequest };
+
+export type FromPreviewWorker =
+  | { type: 'progress'; id: number; stage: PreviewStage; fraction: number }
+  | { type: 'done'; id: number; wav: ArrayBuffer }
+  /** `unavailable`: this browser cannot run the preview at all (no WebAssembly, too little memory). */
+  | { type: 'failed'; id: number; message: string; unavailable: boolean };

@@ -1,0 +1,153 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeWav16 } from '../../node_app/engine/pcm.js';
+import { fixtureDir, readWavBytes, type WavSummary } from '../helpers/audio.js';
+import { startWebStack, type WebStack } from './browser.js';
+
+const RATE = 44_100;
+/** Where the song turns lively: the preview should pick the ten seconds from here. */
+const LIVELY_FROM = 6;
+
+let stack: WebStack;
+let song: string;
+
+beforeAll(async () => {
+  stack = await startWebStack();
+  // Six quiet seconds of a steady tone, then ten of a louder one pulsing four times a second, in both channels.
+  const frames = 16 * RATE;
+  const channels = [new Float32Array(frames), new Float32Array(frames)];
+  for (let i = 0; i < frames; i++) {
+    const t = i / RATE;
+    const lively = t >= LIVELY_FROM;
+    const envelope = lively ? 0.5 * (0.5 + 0.5 * Math.cos(2 * Math.PI * 4 * t)) ** 4 : 0.05;
+    channels[0][i] = envelope * Math.sin(2 * Math.PI * 220 * t);
+    channels[1][i] = envelope * Math.sin(2 * Math.PI * 330 * t + 1);
+  }
+  song = path.join(await fixtureDir(), 'preview-song.wav');
+  await writeFile(song, encodeWav16(channels, RATE));
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+interface PreviewAttributes {
+  src: string;
+  start: string;
+  end: string;
+  seed: string;
+  style: string;
+  amount: string;
+}
+
+async function attributesOf(preview: Locator): Promise<PreviewAttributes> {
+  return preview.evaluate((el) => {
+    const a = el as HTMLAudioElement;
+    const d = a.dataset;
+    return { src: a.src, start: d.start ?? '', end: d.end ?? '', seed: d.seed ?? '', style: d.style ?? '', amount: d.amount ?? '' };
+  });
+}
+
+/** The preview's WAV, as the page plays it. */
+async function previewWav(page: Page, src: string): Promise<WavSummary> {
+  const base64 = await page.evaluate(async (url) => {
+    const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(text);
+  }, src);
+  return readWavBytes(Buffer.from(base64, 'base64'));
+}
+
+/** What `POST /api/enrich` answers for the same file, section, style, amount and seed. */
+async function serverWav(attributes: PreviewAttributes): Promise<WavSummary> {
+  const form = new FormData();
+  form.set('audio', new Blob([await readFile(song)]), 'preview-song.wav');
+  for (const field of ['start', 'end', 'seed', 'style', 'amount'] as const) form.set(field, attributes[field]);
+  const response = await fetch(`${stack.base}/api/enrich`, { method: 'POST', body: form });
+  expect(response.status).toBe(200);
+  return readWavBytes(new Uint8Array(await response.arrayBuffer()));
+}
+
+/** The preview's difference from the server's output, in dB relative to the server's output. */
+function residualDb(preview: WavSummary, server: WavSummary): number {
+  expect(preview.channels).toBe(server.channels);
+  expect(preview.sampleRate).toBe(server.sampleRate);
+  expect(preview.frames).toBe(server.frames);
+  let difference = 0;
+  let signal = 0;
+  for (let c = 0; c < server.channels; c++) {
+    for (let i = 0; i < server.frames; i++) {
+      difference += (preview.samples[c][i] - server.samples[c][i]) ** 2;
+      signal += server.samples[c][i] ** 2;
+    }
+  }
+  return 10 * Math.log10(difference / signal);
+}
+
+async function newPreview(preview: Locator, before: string): Promise<void> {
+  await expect.poll(async () => (await attributesOf(preview)).src, { timeout: 60_000, interval: 50 }).not.toBe(before);
+}
+
+describe('the preview in Chromium', () => {
+  it('plays the liveliest ten seconds enriched in the browser, equal to the server, without a request to enrich', { timeout: 180_000 }, async () => {
+    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const enrichCalls: string[] = [];
+    page.on('request', (request) => {
+      if (/\/api\/(enrich|jobs)/.test(new URL(request.url()).pathname)) enrichCalls.push(`${request.method()} ${request.url()}`);
+    });
+    await page.goto(stack.base);
+    await page.getByRole('button', { name: 'Enrich', exact: true }).waitFor();
+
+    const chosenAt = Date.now();
+    await page.getByLabel('Audio file').setInputFiles(song);
+    const preview = page.locator('audio[data-testid="preview"]');
+    await preview.waitFor({ state: 'attached', timeout: 60_000 });
+    const firstMs = Date.now() - chosenAt;
+
+    const first = await attributesOf(preview);
+    expect(first.src).toMatch(/^blob:/);
+    expect(Number(first.start)).toBe(LIVELY_FROM);
+    expect(Number(first.end)).toBe(LIVELY_FROM + 10);
+    expect(first.style).toBe('rain');
+    expect(Number(first.amount)).toBe(0.5);
+    expect(Number.isInteger(Number(first.seed))).toBe(true);
+    const firstDb = residualDb(await previewWav(page, first.src), await serverWav(first));
+    expect(firstDb).toBeLessThanOrEqual(-40);
+
+    // Playing from 4 s in, a new style makes a new preview that plays on from there.
+    await preview.evaluate(async (el) => {
+      const a = el as HTMLAudioElement;
+      a.currentTime = 4;
+      await a.play();
+    });
+    const clickedAt = Date.now();
+    await page.locator('.style-option', { hasText: /^Thunderstorm$/ }).click();
+    await newPreview(preview, first.src);
+    const styleMs = Date.now() - clickedAt;
+    const second = await attributesOf(preview);
+    expect(second).toMatchObject({ style: 'thunderstorm', seed: first.seed, start: first.start });
+    await expect.poll(() => preview.evaluate((el) => !(el as HTMLAudioElement).paused && (el as HTMLAudioElement).currentTime >= 4)).toBe(true);
+    const secondDb = residualDb(await previewWav(page, second.src), await serverWav(second));
+    expect(secondDb).toBeLessThanOrEqual(-40);
+
+    expect(enrichCalls).toEqual([]);
+    console.log(
+      `preview: first ready ${firstMs} ms after the file was chosen, a new style ${styleMs} ms after the click; ` +
+        `residual against the server ${firstDb.toFixed(1)} dB (rain), ${secondDb.toFixed(1)} dB (thunderstorm)`,
+    );
+
+    // Enrich sends the seed that was heard, so the result is the preview's sound.
+    const [created] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/jobs') && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Enrich', exact: true }).click(),
+    ]);
+    const job = (await created.json()) as { id: string };
+    const view = (await (await fetch(`${stack.base}/api/jobs/${job.id}`)).json()) as { params: { seed: number } };
+    expect(String(view.params.seed)).toBe(first.seed);
+    await context.close();
+  });
+});
