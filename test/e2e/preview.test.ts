@@ -95,6 +95,10 @@ describe('the preview in Chromium', () => {
   it('plays the liveliest ten seconds enriched in the browser, equal to the server, without a request to enrich', { timeout: 180_000 }, async () => {
     const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
+    // The worker's own account of each preview: how long it waited for the runtime, model and recordings, and enriched.
+    page.on('console', (message) => {
+      if (message.text().startsWith('preview:')) console.log(message.text());
+    });
     const enrichCalls: string[] = [];
     page.on('request', (request) => {
       if (/\/api\/(enrich|jobs)/.test(new URL(request.url()).pathname)) enrichCalls.push(`${request.method()} ${request.url()}`);

@@ -28,10 +28,10 @@ type Status =
   | { kind: 'failed'; reason: string };
 
 type Client = typeof import('../preview/client');
+type Maker = InstanceType<Client['PreviewMaker']>;
 
-interface Prepared {
-  client: Client;
-  maker: InstanceType<Client['PreviewMaker']>;
+/** The section the preview enriches, cut from the decoded song. */
+interface Section {
   sampleRate: number;
   channels: Float32Array[];
   start: number;
@@ -56,32 +56,48 @@ const SETTLE_MS = 120;
 export function Preview({ source, settings, onSeed }: Props) {
   const [status, setStatus] = useState<Status>({ kind: 'loading', stage: 'decoding', fraction: 0 });
   const [shown, setShown] = useState<Shown | null>(null);
-  const [prepared, setPrepared] = useState<Prepared | null>(null);
+  const [song, setSong] = useState<{ source: AudioSource; decoded: import('../preview/client').DecodedSong } | null>(null);
+  const [section, setSection] = useState<Section | null>(null);
   const [drawnSeed] = useState(randomSeed);
+  const client = useRef<Client | null>(null);
+  const maker = useRef<Maker | null>(null);
   const audio = useRef<HTMLAudioElement>(null);
   const resume = useRef<{ time: number; playing: boolean } | null>(null);
   const pending = useRef<Omit<Shown, 'url'> | null>(null);
   const shownUrl = useRef<string | null>(null);
   const seed = settings.seed ?? drawnSeed;
-  const { start, end } = settings;
+  const style = settingsToFields(settings).style ?? '';
+  const { amount, start, end } = settings;
+  const choice = useRef({ style, seed });
+  choice.current = { style, seed };
 
   useEffect(() => onSeed(seed), [seed, onSeed]);
 
-  // The song is decoded, and its section cut, once per file and section: other changes reuse them.
+  // One worker while the page is open: the runtime, the model and the recordings it has loaded serve every preview.
+  useEffect(
+    () => () => {
+      maker.current?.close();
+      maker.current = null;
+      if (shownUrl.current) URL.revokeObjectURL(shownUrl.current);
+    },
+    [],
+  );
+
+  // A file is decoded once; while it is, the worker loads what the preview needs.
   useEffect(() => {
     let current = true;
-    let maker: Prepared['maker'] | null = null;
     setStatus({ kind: 'loading', stage: 'decoding', fraction: 0 });
+    setShown(null);
+    setSection(null);
     void (async () => {
-      const client = await import('../preview/client');
-      if (!client.previewSupported()) throw new client.PreviewUnavailable('this browser lacks WebAssembly, workers or Web Audio');
-      const song = await client.decodeSong(source.blob);
+      const loaded = (client.current ??= await import('../preview/client'));
+      if (!loaded.previewSupported()) throw new loaded.PreviewUnavailable('this browser lacks WebAssembly, workers or Web Audio');
       if (!current) return;
-      const section = client.pickSection(song, { start, end });
-      maker = new client.PreviewMaker({
-        onProgress: (stage, fraction) => current && setStatus({ kind: 'loading', stage, fraction }),
-        onReady: (wav) => {
-          if (!current || !pending.current) return;
+      maker.current ??= new loaded.PreviewMaker({
+        onProgress: (stage, fraction) => setStatus({ kind: 'loading', stage, fraction }),
+        onReady: (wav, timings) => {
+          if (!pending.current) return;
+          console.debug(`preview: ${timings.loading} ms loading, ${timings.enriching} ms enriching`);
           const element = audio.current;
           resume.current = element && element.currentSrc ? { time: element.currentTime, playing: !element.paused } : null;
           if (shownUrl.current) URL.revokeObjectURL(shownUrl.current);
@@ -89,9 +105,11 @@ export function Preview({ source, settings, onSeed }: Props) {
           setShown({ url: shownUrl.current, ...pending.current });
           setStatus({ kind: 'ready' });
         },
-        onFailed: (reason, unavailable) => current && setStatus(unavailable ? { kind: 'unavailable', reason } : { kind: 'failed', reason }),
+        onFailed: (reason, unavailable) => setStatus(unavailable ? { kind: 'unavailable', reason } : { kind: 'failed', reason }),
       });
-      setPrepared({ client, maker, sampleRate: song.sampleRate, channels: client.sectionSamples(song, section), ...section });
+      maker.current.prepare(choice.current.style, choice.current.seed);
+      const decoded = await loaded.decodeSong(source.blob);
+      if (current) setSong({ source, decoded });
     })().catch((error: unknown) => {
       if (!current) return;
       const reason = error instanceof Error ? error.message : String(error);
@@ -99,32 +117,25 @@ export function Preview({ source, settings, onSeed }: Props) {
     });
     return () => {
       current = false;
-      maker?.close();
-      setPrepared(null);
     };
-  }, [source, start, end]);
+  }, [source]);
 
-  // Another file: the last one's preview goes.
-  useEffect(
-    () => () => {
-      if (shownUrl.current) URL.revokeObjectURL(shownUrl.current);
-      shownUrl.current = null;
-      setShown(null);
-    },
-    [source],
-  );
-
-  const style = settingsToFields(settings).style ?? '';
-  const { amount } = settings;
   useEffect(() => {
-    if (!prepared) return;
+    if (!song || song.source !== source || !client.current) return;
+    const { decoded } = song;
+    const picked = client.current.pickSection(decoded, { start, end });
+    setSection({ sampleRate: decoded.sampleRate, channels: client.current.sectionSamples(decoded, picked), ...picked });
+  }, [song, source, start, end]);
+
+  useEffect(() => {
+    if (!section || !maker.current) return;
     const timer = setTimeout(() => {
-      pending.current = { start: prepared.start, end: prepared.end, seed, style, amount };
+      pending.current = { start: section.start, end: section.end, seed, style, amount };
       // Each request gets its own copy: the worker takes ownership of what it is sent.
-      prepared.maker.make({ channels: prepared.channels.map((c) => c.slice()), sampleRate: prepared.sampleRate, style, amount, seed });
+      maker.current?.make({ channels: section.channels.map((c) => c.slice()), sampleRate: section.sampleRate, style, amount, seed });
     }, SETTLE_MS);
     return () => clearTimeout(timer);
-  }, [prepared, style, amount, seed]);
+  }, [section, style, amount, seed]);
 
   const continuePlaying = () => {
     const element = audio.current;

@@ -1,4 +1,4 @@
-import type { FromPreviewWorker, PreviewRequest, PreviewStage, ToPreviewWorker } from './protocol';
+import type { FromPreviewWorker, PreviewRequest, PreviewStage, PreviewTimings, ToPreviewWorker } from './protocol';
 
 /** How long the preview is, at most, in seconds. */
 export const PREVIEW_SECONDS = 10;
@@ -20,7 +20,9 @@ export interface PreviewSection {
 }
 
 /** Why there is no preview: this browser lacks something, or it cannot decode this file. */
-export class PreviewUnavailable extends Error {}
+export class PreviewUnavailable extends Error {
+  override name = 'PreviewUnavailable';
+}
 
 /** Whether this browser has what the preview needs, before anything is loaded for it. */
 export function previewSupported(): boolean {
@@ -103,7 +105,7 @@ export function sectionSamples(song: DecodedSong, section: PreviewSection): Floa
 
 export interface PreviewCallbacks {
   onProgress(stage: PreviewStage, fraction: number): void;
-  onReady(wav: Blob): void;
+  onReady(wav: Blob, timings: PreviewTimings): void;
   onFailed(message: string, unavailable: boolean): void;
 }
 
@@ -118,10 +120,16 @@ export class PreviewMaker {
       const message = event.data;
       if (message.id !== this.id) return;
       if (message.type === 'progress') this.callbacks.onProgress(message.stage, message.fraction);
-      else if (message.type === 'done') this.callbacks.onReady(new Blob([message.wav], { type: 'audio/wav' }));
+      else if (message.type === 'done') this.callbacks.onReady(new Blob([message.wav], { type: 'audio/wav' }), message.timings);
       else this.callbacks.onFailed(message.message, message.unavailable);
     };
     this.worker.onerror = () => this.callbacks.onFailed('the preview could not start in this browser', true);
+  }
+
+  /** Starts loading what a preview in `style` needs, before its section is ready. */
+  prepare(style: string, seed: number): void {
+    const message: ToPreviewWorker = { type: 'prepare', style, seed };
+    this.worker.postMessage(message);
   }
 
   make(request: PreviewRequest): void {

@@ -27,14 +27,17 @@ let latest = 0;
 /** One preview at a time: a session runs one call at a time. */
 let queue: Promise<void> = Promise.resolve();
 
-function loadSession(report: (stage: PreviewStage, fraction: number) => void): Promise<ort.InferenceSession> {
+/** Loading progress goes to the newest request, whichever request started the loading. */
+const progress = (stage: PreviewStage, fraction: number) => post({ type: 'progress', id: latest, stage, fraction });
+
+function loadSession(): Promise<ort.InferenceSession> {
   session ??= (async () => {
     if (typeof WebAssembly !== 'object') throw new Unavailable('this browser has no WebAssembly');
-    report('runtime', 0);
+    progress('runtime', 0);
     ort.env.wasm.wasmPaths = { wasm: wasmUrl };
     // Threads need SharedArrayBuffer, which a page without cross-origin isolation does not get.
     ort.env.wasm.numThreads = scope.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-    const bytes = await fetchBytes(model.model, (fraction) => report('model', fraction));
+    const bytes = await fetchBytes(model.model, (fraction) => progress('model', fraction));
     try {
       return await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
     } catch (error) {
@@ -75,15 +78,15 @@ function recording(file: PreviewFile): Promise<Int16Array> {
 }
 
 /** The banks of the styles the mix uses, by style index, as the server's readBanks gives them. */
-async function banksFor(styleVector: Float32Array, report: (fraction: number) => void): Promise<StyleBanks> {
+async function banksFor(styleVector: Float32Array): Promise<StyleBanks> {
   const wanted = model.styles.filter((s) => s.bank && styleVector[s.index] > 0);
   const files = wanted.flatMap((s) => [...s.bank!.bed, ...s.bank!.events]);
   let loaded = 0;
-  report(0);
+  if (files.length > 0) progress('sounds', 0);
   const banks: (Bank | undefined)[] = new Array(model.styles.length).fill(undefined);
   await Promise.all(
     wanted.map(async ({ index, bank }) => {
-      const read = (file: PreviewFile) => recording(file).finally(() => report(++loaded / files.length));
+      const read = (file: PreviewFile) => recording(file).finally(() => progress('sounds', ++loaded / files.length));
       const [bed, events] = await Promise.all([Promise.all(bank!.bed.map(read)), Promise.all(bank!.events.map(read))]);
       banks[index] = { bed, events, eventEvery: bank!.eventEvery, ...(bank!.segment ? { segment: bank!.segment } : {}) };
     }),
@@ -97,8 +100,9 @@ async function make(id: number, request: PreviewRequest): Promise<void> {
   if (model.styles.some((s) => s.needsTexture && mix.styleVector[s.index] > 0)) {
     throw new Error('the preview cannot use your own sound yet; Enrich uses it');
   }
-  const runtime = await loadSession(report);
-  const banks = model.grains ? await banksFor(mix.styleVector, (fraction) => report('sounds', fraction)) : undefined;
+  const began = performance.now();
+  const [runtime, banks] = await Promise.all([loadSession(), model.grains ? banksFor(mix.styleVector) : undefined]);
+  const loaded = performance.now();
   const { channels, sampleRate, amount, seed } = request;
   const { signature, overlap, margin, grains } = model;
   const windows = planWindows(Math.ceil((channels[0].length * model.sampleRate) / sampleRate), signature.window, overlap, margin).count * channels.length;
@@ -129,11 +133,24 @@ async function make(id: number, request: PreviewRequest): Promise<void> {
     return joined;
   });
   const wav = encodeWav16(out, sampleRate);
-  post({ type: 'done', id, wav: wav.buffer as ArrayBuffer }, [wav.buffer as ArrayBuffer]);
+  const timings = { loading: Math.round(loaded - began), enriching: Math.round(performance.now() - loaded) };
+  post({ type: 'done', id, wav: wav.buffer as ArrayBuffer, timings }, [wav.buffer as ArrayBuffer]);
 }
 
 scope.onmessage = (event: MessageEvent<ToPreviewWorker>) => {
-  const { id, request } = event.data;
+  const message = event.data;
+  if (message.type === 'prepare') {
+    // Failures show when the preview itself is asked for; here they would have no one to tell.
+    void loadSession().catch(() => undefined);
+    try {
+      const mix = resolveStyleMix(model.styles, model.defaultStyle, message.style, message.seed);
+      if (model.grains) void banksFor(mix.styleVector).catch(() => undefined);
+    } catch {
+      // A style field the preview cannot read is refused again, with its reason, by the request itself.
+    }
+    return;
+  }
+  const { id, request } = message;
   latest = id;
   queue = queue.then(async () => {
     if (id !== latest) return;

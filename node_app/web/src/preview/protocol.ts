@@ -13,10 +13,19 @@ export interface PreviewRequest {
 /** What the page is told while a preview is made. */
 export type PreviewStage = 'runtime' | 'model' | 'sounds' | 'enriching';
 
-export type ToPreviewWorker = { type: 'make'; id: number; request: PreviewRequest };
+export type ToPreviewWorker =
+  /** Start loading the runtime, the model and these styles' recordings while the page still decodes the song. */
+  | { type: 'prepare'; style: string; seed: number }
+  | { type: 'make'; id: number; request: PreviewRequest };
+
+/** Where a preview's time went, in milliseconds: waiting for the runtime, model and recordings, then enriching. */
+export interface PreviewTimings {
+  loading: number;
+  enriching: number;
+}
 
 export type FromPreviewWorker =
   | { type: 'progress'; id: number; stage: PreviewStage; fraction: number }
-  | { type: 'done'; id: number; wav: ArrayBuffer }
+  | { type: 'done'; id: number; wav: ArrayBuffer; timings: PreviewTimings }
   /** `unavailable`: this browser cannot run the preview at all (no WebAssembly, too little memory). */
   | { type: 'failed'; id: number; message: string; unavailable: boolean };
