@@ -154,4 +154,24 @@ describe('the preview in Chromium', () => {
     expect(String(view.params.seed)).toBe(first.seed);
     await context.close();
   });
+
+  it('says it is not available where WebAssembly is missing, and Enrich works as before (360 px)', { timeout: 120_000 }, async () => {
+    const context = await stack.browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    await context.addInitScript(() => {
+      Reflect.deleteProperty(globalThis, 'WebAssembly');
+    });
+    const page = await context.newPage();
+    const previewAssets: string[] = [];
+    page.on('request', (request) => {
+      if (/\.(wasm|onnx|flac)$|preview\.worker/.test(request.url())) previewAssets.push(request.url());
+    });
+    await page.goto(stack.base);
+    await page.getByLabel('Audio file').setInputFiles(song);
+    await page.getByText('The preview is not available here').waitFor({ timeout: 30_000 });
+    expect(await page.locator('audio[data-testid="preview"]').count()).toBe(0);
+    expect(previewAssets).toEqual([]);
+    await page.getByRole('button', { name: 'Enrich', exact: true }).click();
+    await page.waitForURL(/\/r\/[A-Za-z0-9_-]+$/, { timeout: 30_000 });
+    await context.close();
+  });
 });
