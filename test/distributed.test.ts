@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobView } from '../node_app/contract/index.js';
 import { ObjectStore } from '../node_app/server/adapters/storage/object-store.js';
 import { loadConfig } from '../node_app/server/config.js';
 import { makeClip } from './helpers/audio.js';
@@ -10,13 +11,6 @@ import { startBackingServices, type BackingServices } from './helpers/backing-se
 import { startWeb, startWorker, type WorkerProcess } from './helpers/fleet.js';
 import type { ProcessServer } from './helpers/process-server.js';
 import { startTestServer } from './helpers/server.js';
-
-interface JobView {
-  id: string;
-  status: string;
-  progress: number;
-  error?: { code: string };
-}
 
 // Distributed mode with its real parts: redis-server, an S3-compatible server, two web and two worker
 // processes. Heroku's router sends each request to any web dyno, so every check crosses processes.
@@ -130,8 +124,8 @@ describe('distributed mode: two web and two worker processes on one queue and on
     // The current state first, then live changes, ending with the result.
     expect(['queued', 'running', 'done']).toContain(seen[0].status);
     expect(seen.at(-1)).toMatchObject({ status: 'done', progress: 1 });
-    // The worker encoded the asked-for mp3 while enriching and stored it: no web process has to encode it.
-    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
+    // The worker encoded the mp3 and the original's listening copy while enriching and stored them: no web process encodes.
+    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/original.mp3`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
 
     const mp3 = await download(web.b(), `/api/jobs/${id}/result`);
     expect(mp3.status).toBe(200);
@@ -144,7 +138,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
     expect(range.body.equals(wav.body.subarray(0, 44))).toBe(true);
     const input = await download(web.b(), `/api/jobs/${id}/input`);
     expect(input.body.equals(shortClip)).toBe(true);
-    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
+    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/original.mp3`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
 
     expect((await fetch(`${web.b().base}/api/jobs/${id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${web.a().base}/api/jobs/${id}`)).status).toBe(404);
@@ -223,6 +217,9 @@ describe('distributed mode: two web and two worker processes on one queue and on
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('BUSY');
+    // The two waiting know their place in Redis's line, from either web process.
+    const places = await Promise.all(ids.slice(2).map(async (id) => ((await (await fetch(`${web.b().base}/api/jobs/${id}`)).json()) as JobView).ahead));
+    expect(places).toEqual([0, 1]);
 
     for (const id of ids) expect((await fetch(`${web.b().base}/api/jobs/${id}`, { method: 'DELETE' })).status).toBe(204);
     // Running ones are stopped by their workers, which delete what they wrote.

@@ -444,7 +444,7 @@ describe('file names from the client never reach the file system or a header unc
     downloadedName(input.headers['content-disposition']);
 
     // On disk there is only the job's folder, named by its id, holding fixed names.
-    expect((await server.dataFiles()).filter((f) => f.includes(id))).toEqual([`jobs/${id}/input`, `jobs/${id}/peaks.json`, `jobs/${id}/result.wav`]);
+    expect((await server.dataFiles()).filter((f) => f.includes(id))).toEqual([`jobs/${id}/input`, `jobs/${id}/original.mp3`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
     await expect(stat(path.join(os.tmpdir(), 'enricher-pwned.wav'))).rejects.toThrow();
     await request(server.app).delete(`/api/jobs/${id}`);
   });
@@ -554,8 +554,8 @@ describe('the data dir after all of the above', () => {
     await server.jobs.settled(live);
     await until(() => server.jobs.activeCount === 0, 10_000);
 
-    // Every refused, failed, cancelled, expired and deleted job above has left nothing; the live one its three files.
-    expect(await server.dataFiles()).toEqual([`jobs/${live}/input`, `jobs/${live}/peaks.json`, `jobs/${live}/result.wav`]);
+    // Every refused, failed, cancelled, expired and deleted job above has left nothing; the live one its five files.
+    expect(await server.dataFiles()).toEqual([`jobs/${live}/input`, `jobs/${live}/original.mp3`, `jobs/${live}/peaks.json`, `jobs/${live}/result.mp3`, `jobs/${live}/result.wav`]);
     await request(server.app).delete(`/api/jobs/${live}`);
     expect(await server.dataFiles()).toEqual([]);
     expect(await readdir(path.join(server.files.dataDir, 'jobs'))).toEqual([]);

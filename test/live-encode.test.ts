@@ -10,8 +10,9 @@ import { binaryParser, makeClip } from './helpers/audio.js';
 import { ffmpegChildren } from './helpers/processes.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
-// A job that asks for mp3, flac or ogg has that file encoded while it is enriched, so its first download is
-// served at once, and it is the same file an encode of the WAV master gives.
+// Every job encodes its listening copies (the result as mp3, and the part of the input it enriched) while it is
+// enriched, and a job that asks for flac or ogg that format too when an encoder is free; so Play and the first
+// download are served at once, with the same file an encode of the WAV master gives.
 
 let server: TestServer | null = null;
 afterEach(async () => {
@@ -19,8 +20,8 @@ afterEach(async () => {
   server = null;
 });
 
-async function submit(clip: string, format: string, seed = '5'): Promise<string> {
-  const res = await request(server!.app).post('/api/jobs').attach('audio', clip).field({ format, seed });
+async function submit(clip: string, format: string, seed = '5', section: Record<string, string> = {}): Promise<string> {
+  const res = await request(server!.app).post('/api/jobs').attach('audio', clip).field({ format, seed, ...section });
   expect(res.status).toBe(202);
   return res.body.id as string;
 }
@@ -52,33 +53,62 @@ describe('encoding while enriching', () => {
     const deadline = Date.now() + 15_000;
     while ((await ffmpegChildren()).length === 0 && Date.now() < deadline) await sleep(10);
     expect((await server.jobs.get(id)).status).toBe('running');
-    expect(await ffmpegChildren()).toHaveLength(1);
+    // The result's listening copy and the original's.
+    expect(await ffmpegChildren()).toHaveLength(2);
 
     expect((await request(server.app).delete(`/api/jobs/${id}`)).status).toBe(204);
     expect(await ffmpegChildren()).toEqual([]);
     expect(await server.dataFiles()).toEqual([]);
   });
 
-  it('takes an encoder only when one is free: two mp3 jobs at once never run two encoders, and both download', async () => {
+  it('a wav job of a section ends with both listening copies: the result as mp3, and the same section of the input', async () => {
+    server = await startTestServer();
+    const clip = await makeClip({ seconds: 30, sampleRate: 44100, channels: 2, extension: 'wav' });
+    const id = await submit(clip, 'wav', '5', { start: '10', end: '14.5' });
+    expect((await server.jobs.settled(id)).status).toBe('done');
+    const files = await server.dataFiles();
+    expect(files).toContain(path.join('jobs', id, 'result.mp3'));
+    expect(files).toContain(path.join('jobs', id, 'original.mp3'));
+
+    const original = await request(server.app).get(`/api/jobs/${id}/original`).set('Range', 'bytes=0-').buffer(true).parse(binaryParser);
+    expect(original.status).toBe(206);
+    expect(original.headers['content-type']).toBe('audio/mpeg');
+    expect(original.headers['content-disposition']).toMatch(/\.original\.mp3"/);
+    const codec = createAudioCodec({ ffmpegPath: resolveFfmpeg(server.config.ffmpegPath, { preferSystem: server.config.useSystemFfmpeg }).path, timeoutMs: 60_000, stallTimeoutMs: 60_000 });
+    try {
+      const decoded = await codec.decode(server.files.jobFile(id, 'original.mp3'), { maxSeconds: 600 });
+      let frames = 0;
+      for await (const chunk of decoded.chunks) frames += chunk[0].length;
+      // The section alone, give or take the mp3 encoder's padding, not the 30-s file.
+      expect(frames / decoded.sampleRate).toBeGreaterThan(4.45);
+      expect(frames / decoded.sampleRate).toBeLessThan(4.6);
+    } finally {
+      await codec.close();
+    }
+  });
+
+  it('takes an encoder for a flac job only when one is free: two at once never run two flac encoders, and both download', async () => {
     server = await startTestServer({ WORKERS: '2', ENCODE_WORKERS: '1' });
     const clip = await makeClip({ seconds: 20, sampleRate: 44100, channels: 2, extension: 'wav' });
-    const ids = [await submit(clip, 'mp3', '1'), await submit(clip, 'mp3', '2')];
+    const ids = [await submit(clip, 'flac', '1'), await submit(clip, 'flac', '2')];
     let most = 0;
     const settled = Promise.all(ids.map((id) => server!.jobs.settled(id)));
     let done = false;
     void settled.then(() => (done = true));
     while (!done) {
-      most = Math.max(most, (await ffmpegChildren()).length);
+      const commands = await Promise.all((await ffmpegChildren()).map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')));
+      most = Math.max(most, commands.filter((command) => command.includes('flac')).length);
       await sleep(20);
     }
     expect(most).toBe(1);
     const files = await server.dataFiles();
-    // One job had the encoder; the other's first download encodes from its master.
-    expect(ids.filter((id) => files.includes(path.join('jobs', id, 'result.mp3')))).toHaveLength(1);
+    // One job had the encoder; the other's first download encodes from its master. Both have their mp3.
+    expect(ids.filter((id) => files.includes(path.join('jobs', id, 'result.flac')))).toHaveLength(1);
+    expect(ids.filter((id) => files.includes(path.join('jobs', id, 'result.mp3')))).toHaveLength(2);
     for (const id of ids) {
-      const res = await request(server.app).get(`/api/jobs/${id}/result?format=mp3`).buffer(true).parse(binaryParser);
+      const res = await request(server.app).get(`/api/jobs/${id}/result?format=flac`).buffer(true).parse(binaryParser);
       expect(res.status).toBe(200);
-      expect(res.headers['content-type']).toBe('audio/mpeg');
+      expect(res.headers['content-type']).toBe('audio/flac');
     }
   });
 });

@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { AppError, downloadName, OUTPUT_FORMATS, OWN_STYLE, parseEnrichParams, RANDOM_STYLE } from '../contract/index.js';
+import { AppError, downloadName, KEEP_MODES, OUTPUT_FORMATS, OWN_STYLE, parseEnrichParams, RANDOM_STYLE } from '../contract/index.js';
 import { createServices } from '../server/compose.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 
 const USAGE = `Usage: npm run enrich -- <input> [--style rain|rain:0.7,blues:0.3|${RANDOM_STYLE}|${OWN_STYLE}] [--amount 0.5] [--seed N]
-                     [--format ${OUTPUT_FORMATS.join('|')}] [--start S] [--end S] [--texture FILE] [-o output]
+                     [--format ${OUTPUT_FORMATS.join('|')}] [--start S] [--end S] [--keep ${KEEP_MODES.join('|')}] [--texture FILE] [-o output]
+  --keep whole     with --start/--end: write the whole file, enriched only in that section (default: the section alone)
   --texture FILE   your own recording (3 s to 2 minutes) for the style ${OWN_STYLE}, alone or in a mix`;
 
 /**
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
       format: { type: 'string' },
       start: { type: 'string' },
       end: { type: 'string' },
+      keep: { type: 'string' },
       output: { type: 'string', short: 'o' },
       texture: { type: 'string' },
       help: { type: 'boolean', short: 'h' },

@@ -21,8 +21,16 @@ export function safeFileName(name: string, maxCharacters = 80): string {
  * whatever the upload was called (see {@link safeFileName}).
  */
 export function downloadName(inputName: string, weights: Record<string, number>, format: OutputFormat): string {
-  const base = safeFileName(inputName.replace(/\.[^.]*$/, '')) || 'audio';
-  return `${base}.${Object.keys(weights).join('+')}.enriched.${format}`;
+  return `${baseName(inputName)}.${Object.keys(weights).join('+')}.enriched.${format}`;
+}
+
+/** `<name>.original.<ext>`: the part of the upload that was enriched, as the listening copy it is compared with. */
+export function originalName(inputName: string, format: OutputFormat): string {
+  return `${baseName(inputName)}.original.${format}`;
+}
+
+function baseName(inputName: string): string {
+  return safeFileName(inputName.replace(/\.[^.]*$/, '')) || 'audio';
 }
 
 /**

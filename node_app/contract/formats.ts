@@ -6,6 +6,12 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** The formats ffmpeg encodes from the WAV master. */
 export type CompressedFormat = Exclude<OutputFormat, 'wav'>;
 
+/**
+ * What the browser plays: every job encodes its result, and the part of its input it enriched, to this format
+ * while it runs, so Play streams at once (a WAV master would ask 1.4 Mbit/s of a phone's connection).
+ */
+export const LISTENING_FORMAT = 'mp3' satisfies CompressedFormat;
+
 export const DEFAULT_FORMAT: OutputFormat = OUTPUT_FORMATS[0];
 
 export const CONTENT_TYPES: Record<OutputFormat, string> = {

@@ -21,9 +21,11 @@ export interface StageRule {
 
 export const STAGE_RULES = {
   queued: { status: 'queued', progress: [0, 0], label: 'Waiting for a free slot…' },
-  decoding: { status: 'running', progress: [0.02, 0.1], label: 'Reading your audio…' },
-  enriching: { status: 'running', progress: [0.1, 0.95], label: 'The network is adding the style…' },
-  encoding: { status: 'running', progress: [0.95, 1], label: 'Writing the result…' },
+  // The decoder streams into the model, so reading the audio is over in a moment and the bar follows the
+  // music enriched: at a quarter of the song it stands at a quarter, as the waveform drawn beside it does.
+  decoding: { status: 'running', progress: [0, 0.01], label: 'Reading your audio…' },
+  enriching: { status: 'running', progress: [0.01, 0.99], label: 'The network is adding the style…' },
+  encoding: { status: 'running', progress: [0.99, 1], label: 'Writing the result…' },
   done: { status: 'done', progress: [1, 1], label: 'Done.' },
   failed: { status: 'failed', progress: [0, 0], label: 'The job failed.' },
 } as const satisfies Record<JobStage, StageRule>;

@@ -38,6 +38,14 @@ export function isSectionOrdered(start: number | undefined, end: number | undefi
   return start === undefined || end === undefined || start < end;
 }
 
+/**
+ * What comes back of a job with a section: the section alone (the default), or the whole file with only the
+ * section enriched.
+ */
+export const KEEP_MODES = ['section', 'whole'] as const;
+export type KeepMode = (typeof KEEP_MODES)[number];
+export const keepSchema = z.enum(KEEP_MODES, { error: 'must be "section" (only the section comes back) or "whole" (the whole file, only the section enriched)' });
+
 /** Rounded to thousandths: enough for a weight, a progress or a number of seconds, and short in JSON. */
 export function thousandths(value: number): number {
   return Math.round(value * 1000) / 1000;
@@ -68,6 +76,7 @@ export const enrichParamsSchema = z
     format: field(z._default(requestedFormatSchema, DEFAULT_FORMAT)),
     start: field(z.optional(seconds().check(z.minimum(0, SECONDS)))),
     end: field(z.optional(seconds().check(z.positive('must be more than 0 seconds')))),
+    keep: field(z.optional(z.pipe(z.transform((value: unknown) => (typeof value === 'string' ? value.trim().toLowerCase() : value)), keepSchema))),
   })
   .check(
     z.refine((p) => isSectionOrdered(p.start, p.end), { message: 'must be before end', path: ['start'] }),

@@ -16,6 +16,7 @@ export const API_PATHS = {
   events: <I extends string>(id: I) => `/api/jobs/${id}/events` as const,
   result: <I extends string>(id: I) => `/api/jobs/${id}/result` as const,
   input: <I extends string>(id: I) => `/api/jobs/${id}/input` as const,
+  original: <I extends string>(id: I) => `/api/jobs/${id}/original` as const,
   peaks: <I extends string>(id: I) => `/api/jobs/${id}/peaks` as const,
   recipe: <I extends string>(id: I) => `/api/jobs/${id}/recipe` as const,
   feedback: <I extends string>(id: I) => `/api/jobs/${id}/feedback` as const,

@@ -2,7 +2,7 @@ import { z } from 'zod/mini';
 import { ERROR_CODES } from './errors.js';
 import { outputFormatSchema } from './formats.js';
 import { JOB_STAGES, JOB_STATUSES } from './job-state.js';
-import { RATINGS } from './params.js';
+import { keepSchema, RATINGS } from './params.js';
 import { STYLE_ID } from './style-spec.js';
 
 /** What the server answers, as the web app and other clients read it. */
@@ -58,6 +58,8 @@ export const jobParamsSchema = z.object({
   format: outputFormatSchema,
   start: z.optional(z.number()),
   end: z.optional(z.number()),
+  /** `whole`: the whole file came back with only start…end enriched; absent: only the section came back. */
+  keep: z.optional(keepSchema),
 });
 export type JobParams = z.infer<typeof jobParamsSchema>;
 
@@ -76,6 +78,8 @@ export const jobViewSchema = z.object({
   texture: z.optional(z.object({ name: z.string(), sha256: z.string() })),
   output: z.optional(jobOutputSchema),
   error: z.optional(z.object({ code: z.enum(ERROR_CODES), message: z.string() })),
+  /** For a queued job: how many songs wait ahead of it for a free worker (0: it is next). */
+  ahead: z.optional(z.int().check(z.minimum(0))),
   /** Why a queued job is held up by something other than the songs ahead of it, e.g. no worker to take it. */
   notice: z.optional(z.string()),
   feedback: z.optional(z.enum(RATINGS)),
@@ -85,7 +89,12 @@ export const jobViewSchema = z.object({
     self: z.string(),
     events: z.string(),
     result: z.string(),
+    /** The upload as it was sent. */
     input: z.string(),
+    /** The part of the input that was enriched, as mp3, once the job is done: what the result compares with. */
+    original: z.string(),
+    /** The result as mp3, encoded while the job ran: what a player streams. */
+    listening: z.string(),
     peaks: z.string(),
     recipe: z.string(),
     share: z.string(),

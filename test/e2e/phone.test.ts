@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip } from '../helpers/audio.js';
@@ -22,6 +24,29 @@ async function throttle(context: BrowserContext, page: Page, conditions: typeof 
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', conditions);
+}
+
+/** Starts a job through the API, as the page would, and returns its id. */
+async function submitJob(file: string, fields: Record<string, string> = {}): Promise<string> {
+  const form = new FormData();
+  form.append('audio', new Blob([await readFile(file)]), path.basename(file));
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  const res = await fetch(`${stack.base}/api/jobs`, { method: 'POST', body: form });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** The audio a page fetches from a job: which file, its range and when it answered. */
+function mediaRequests(page: Page): string[] {
+  const seen: string[] = [];
+  const started = Date.now();
+  page.on('response', (r) => {
+    const { pathname, search } = new URL(r.url());
+    if (!/\/(result|input|original)$/.test(pathname)) return;
+    const range = r.request().headers().range ?? '';
+    seen.push(`${pathname.split('/').pop()}${search} ${range} ${r.status()} ${r.headers()['content-range'] ?? ''} at ${Date.now() - started} ms`);
+  });
+  return seen;
 }
 
 /** Every POST that would start a job; a file refused in the browser must not cause one. */
@@ -68,36 +93,72 @@ describe('the web app on a phone', () => {
     await context.close();
   });
 
-  it('enables Play within 3 s of the job finishing for a 3-minute song on a slow 4G connection', async () => {
-    const song = await makeClip({ seconds: 180, sampleRate: 44100, channels: 2, codec: ['-c:a', 'libmp3lame', '-b:a', '64k'], extension: 'mp3' });
+  it('plays a 10-minute result within 2 s of Play on a slow 4G connection, showing that it loads until then', async () => {
+    const song = await makeClip({ seconds: 600, sampleRate: 44100, channels: 2, codec: ['-c:a', 'libmp3lame', '-b:a', '64k'], extension: 'mp3' });
+    // amount 0 returns the song as it came, through the same job as any other (master, listening copies,
+    // peaks) in seconds rather than the model's minutes: what is measured here is the result page.
+    const id = await submitJob(song, { amount: '0' });
+    expect((await stack.server.jobs.settled(id)).status).toBe('done');
     const context = await stack.browser.newContext(PHONE);
     const page = await context.newPage();
-    await page.goto(stack.base);
-    await page.getByRole('button', { name: 'Enrich', exact: true }).waitFor();
+    const media = mediaRequests(page);
     await throttle(context, page, SLOW_4G);
-    await page.getByLabel('Audio file').setInputFiles(song);
-    await page.getByRole('button', { name: 'Enrich', exact: true }).tap();
-    await page.waitForURL(/\/r\/[0-9a-f]+$/, { timeout: 120_000 });
-    const id = new URL(page.url()).pathname.split('/').pop()!;
-    await stack.server.jobs.settled(id);
-    const doneAt = Date.now();
-    const media: string[] = [];
-    const note = (what: string, url: string, range?: string) => {
-      const { pathname, search } = new URL(url);
-      if (/\/(result|input|peaks)$/.test(pathname)) media.push(`${what} ${pathname.split('/').pop()}${search} ${range ?? ''} at ${Date.now() - doneAt} ms`);
-    };
-    page.on('request', (r) => note('request', r.url(), r.headers().range));
-    page.on('response', (r) => note(`response ${r.status()}`, r.url()));
+    await page.goto(`${stack.base}/r/${id}`);
     const play = page.getByRole('button', { name: 'Play' });
     await play.and(page.locator(':enabled')).waitFor({ timeout: 30_000 });
-    const playEnabledAfter = Date.now() - doneAt;
-    await play.tap();
     const position = page.getByLabel('Position');
-    await expect.poll(async () => (await position.textContent()) !== '0:00.0', { timeout: 60_000 }).toBe(true);
-    const soundAfter = Date.now() - doneAt;
-    console.log(`slow 4G, 3-min song: Play enabled ${playEnabledAfter} ms and playing ${soundAfter} ms after the job finished\n${media.join('\n')}`);
-    expect(playEnabledAfter).toBeLessThan(3_000);
+    const tappedAt = Date.now();
+    await play.tap();
+    const loading = page.getByText('Loading the sound…');
+    let sawLoading = false;
+    await expect
+      .poll(
+        async () => {
+          sawLoading ||= await loading.isVisible();
+          return (await position.textContent()) !== '0:00.0';
+        },
+        { timeout: 30_000, interval: 50 },
+      )
+      .toBe(true);
+    const soundAfter = Date.now() - tappedAt;
+    console.log(`slow 4G, 10-min result: playing ${soundAfter} ms after Play (loading shown: ${sawLoading})\n${media.join('\n')}`);
+    expect(soundAfter).toBeLessThan(2_000);
+    // Sound comes from the listening copy made during the job, never from an encode started by Play.
+    expect(media.some((line) => line.startsWith('result?format=mp3'))).toBe(true);
+    expect(media.some((line) => line.startsWith('input'))).toBe(false);
+    expect(await loading.isVisible()).toBe(false);
     await page.getByRole('button', { name: 'Pause' }).tap();
+    await context.close();
+  }, 300_000);
+
+  it("compares a section with the same section of the original, without downloading the whole file", async () => {
+    const song = await makeClip({ seconds: 240, sampleRate: 44100, channels: 2, codec: ['-c:a', 'libmp3lame', '-b:a', '64k'], extension: 'mp3' });
+    const id = await submitJob(song, { start: '120', end: '126' });
+    expect((await stack.server.jobs.settled(id)).status).toBe('done');
+    const context = await stack.browser.newContext(PHONE);
+    const page = await context.newPage();
+    const media = mediaRequests(page);
+    await throttle(context, page, SLOW_4G);
+    await page.goto(`${stack.lanBase}/r/${id}`);
+    await page.getByText(/the section 2:00–2:06 of the file/).waitFor();
+    const original = page.getByTestId('player-original');
+    await expect.poll(() => original.getAttribute('data-ready'), { timeout: 30_000 }).toBe('true');
+    // The section fills its player, with its label written across, not a sliver of a four-minute file.
+    const label = original.getByText('Original, the same section');
+    const box = (await label.boundingBox())!;
+    expect(box.width).toBeGreaterThan(box.height);
+    await page.getByText('A: original').tap();
+    await page.getByRole('button', { name: 'Play' }).tap();
+    const position = page.getByLabel('Position');
+    await expect.poll(async () => (await position.textContent()) !== '0:00.0', { timeout: 15_000 }).toBe(true);
+    await page.getByText('B: enriched').tap();
+    await expect.poll(async () => (await position.textContent()) !== '0:00.0', { timeout: 15_000 }).toBe(true);
+    await page.getByRole('button', { name: 'Pause' }).tap();
+    // What A plays is the section: 6 s of mp3 (under 200 kB), not the 4-minute file (1.9 MB).
+    const originalBytes = media.filter((line) => line.startsWith('original')).map((line) => Number(/\/(\d+) /.exec(line)?.[1]));
+    expect(originalBytes.length).toBeGreaterThan(0);
+    for (const total of originalBytes) expect(total).toBeLessThan(200_000);
+    expect(media.some((line) => line.startsWith('input'))).toBe(false);
     await context.close();
   }, 300_000);
 

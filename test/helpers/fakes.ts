@@ -10,7 +10,8 @@ import { StyleCatalog } from '../../node_app/server/services/style-catalog.js';
 
 /**
  * Fakes of the parts a job service is built from, for fast tests of its lifecycle: no ONNX Runtime, no Redis,
- * no S3. With WAV input no ffmpeg runs either; the real file store and WAV codec run underneath.
+ * no S3. With WAV input no ffmpeg decodes (ffmpeg only encodes the listening copies); the real file store and WAV
+ * codec run underneath.
  */
 
 /** A model that halves the music, waits while `held`, and remembers what it was asked. */

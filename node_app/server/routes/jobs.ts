@@ -1,10 +1,13 @@
 import { Router } from 'express';
-import { API_PATHS, attachmentDisposition, enrichParamsSchema, errors, feedbackSchema, isFinished, resultQuerySchema, safeFileName } from '../../contract/index.js';
+import { API_PATHS, attachmentDisposition, CONTENT_TYPES, enrichParamsSchema, LISTENING_FORMAT, originalName, errors, feedbackSchema, isFinished, resultQuerySchema, safeFileName } from '../../contract/index.js';
 import type { Job, JobService } from '../services/job-service.js';
 import { presentJob, presentRecipe } from './presenters.js';
 import { sendResult, sendStored } from './send-result.js';
 import { audioUpload, discardUploadOnError, optionalTexture, requireUpload, type UploadLimits } from './upload.js';
 import { validate } from './validate.js';
+
+/** How often a stream of a queued job looks at its place in the line. */
+const QUEUE_LOOK_MS = 2_000;
 
 /** The jobs API: for the browser and for files too long for one request through Heroku's router. */
 export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
@@ -26,18 +29,26 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
     const job = await jobs.get(req.params.id);
     res.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
+    let last: Job = job;
     const send = (current: Job) => {
       // Changes looked up across processes may arrive after the one that ended the stream.
       if (res.writableEnded) return;
+      last = current;
       res.write(`event: job\ndata: ${JSON.stringify(presentJob(current))}\n\n`);
       if (isFinished(current.status)) res.end();
     };
     // Heroku's router drops a connection that is silent for 55 s; a comment line keeps it open.
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 20_000);
+    // A queued job moves up the line when other jobs start, which are not changes of its own: look again.
+    const line = setInterval(() => {
+      if (last.status !== 'queued') return;
+      jobs.get(job.id).then((current) => current.ahead !== last.ahead && send(current), () => undefined);
+    }, QUEUE_LOOK_MS);
     // A job deleted meanwhile ends the stream.
     const unsubscribe = jobs.subscribe(job.id, send, () => res.end());
     res.on('close', () => {
       clearInterval(heartbeat);
+      clearInterval(line);
       unsubscribe();
     });
     // The state once subscribed, so no change between the first look and the subscription is missed.
@@ -59,6 +70,16 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
       'X-Content-Type-Options': 'nosniff',
     });
     await sendStored(res, file);
+  });
+
+  router.get(API_PATHS.original(':id'), async (req, res) => {
+    const job = await jobs.get(req.params.id);
+    const file = await jobs.original(job.id);
+    res.set({
+      'Content-Type': CONTENT_TYPES[LISTENING_FORMAT],
+      'Content-Disposition': attachmentDisposition(originalName(job.input.name, LISTENING_FORMAT)),
+    });
+    await sendStored(res, file, { 'Cache-Control': 'private, max-age=3600' });
   });
 
   router.get(API_PATHS.peaks(':id'), async (req, res) => {

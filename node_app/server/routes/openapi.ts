@@ -3,6 +3,7 @@ import { z } from 'zod/mini';
 import {
   API_PATHS,
   CONTENT_TYPES,
+  LISTENING_FORMAT,
   enrichParamsSchema,
   errorBodySchema,
   feedbackSchema,
@@ -84,6 +85,12 @@ export const OPERATIONS: readonly Operation[] = [
     path: API_PATHS.input(JOB),
     summary: 'The upload, as it was sent; byte ranges work',
     ok: { status: 200, description: 'the upload, as an attachment (206 for a range)', media: ['application/octet-stream'] },
+  },
+  {
+    method: 'get',
+    path: API_PATHS.original(JOB),
+    summary: 'The part of the upload that was enriched (the section, or all of it), as mp3 encoded during the job: what the result compares with; byte ranges work',
+    ok: { status: 200, description: 'the original, as an attachment (206 for a range)', media: [CONTENT_TYPES[LISTENING_FORMAT]] },
   },
   { method: 'get', path: API_PATHS.peaks(JOB), summary: 'Waveform levels of the input and the result', ok: { status: 200, description: 'the peaks', json: jobPeaksSchema } },
   { method: 'get', path: API_PATHS.recipe(JOB), summary: 'What it takes to repeat the job', ok: { status: 200, description: 'the recipe', json: recipeSchema } },

@@ -1,4 +1,4 @@
-import { API_PATHS, PAGE_PATHS, resultUrl, thousandths, type JobView, type Recipe } from '../../contract/index.js';
+import { API_PATHS, LISTENING_FORMAT, PAGE_PATHS, resultUrl, thousandths, type JobView, type Recipe } from '../../contract/index.js';
 import type { Job } from '../services/job-record.js';
 
 export function presentJob(job: Job): JobView {
@@ -12,6 +12,7 @@ export function presentJob(job: Job): JobView {
     texture: job.texture,
     output: job.output,
     error: job.error ? { code: job.error.code, message: job.error.message } : undefined,
+    ahead: job.ahead,
     notice: job.notice,
     feedback: job.feedback,
     createdAt: job.createdAt.toISOString(),
@@ -21,6 +22,8 @@ export function presentJob(job: Job): JobView {
       events: API_PATHS.events(job.id),
       result: resultUrl(job.id, job.params.format),
       input: API_PATHS.input(job.id),
+      original: API_PATHS.original(job.id),
+      listening: resultUrl(job.id, LISTENING_FORMAT),
       peaks: API_PATHS.peaks(job.id),
       recipe: API_PATHS.recipe(job.id),
       share: PAGE_PATHS.job(job.id),
@@ -30,7 +33,7 @@ export function presentJob(job: Job): JobView {
 
 /** What it takes to repeat the job: POST these fields with the same audio. */
 export function presentRecipe(job: Job): Recipe {
-  const { style, amount, seed, format, start, end } = job.params;
+  const { style, amount, seed, format, start, end, keep } = job.params;
   const texture = job.texture ? { texture: job.texture.name, textureSha256: job.texture.sha256 } : {};
-  return { app: 'noise-enricher', version: 1, style, amount, seed, format, start, end, input: job.input.name, ...texture };
+  return { app: 'noise-enricher', version: 1, style, amount, seed, format, start, end, keep, input: job.input.name, ...texture };
 }

@@ -1,15 +1,17 @@
 import { writeFile } from 'node:fs/promises';
-import { CONTENT_TYPES, type JobOutput, type JobPeaks, type JobStage } from '../../contract/index.js';
+import { CONTENT_TYPES, LISTENING_FORMAT, type CompressedFormat, type JobOutput, type JobPeaks, type JobStage } from '../../contract/index.js';
 import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
+import { SPLICE_FADE_SECONDS, spliceSection, type SpliceSection } from '../../engine/splice.js';
 import type { AudioCodec, PcmStream } from '../adapters/media/audio-codec.js';
 import type { PcmLayout } from '../adapters/media/ffmpeg/policy.js';
 import type { WavWriter } from '../adapters/media/wav.js';
 import type { BlobStore } from '../adapters/storage/blob-store.js';
 import type { FileStore } from '../adapters/storage/file-store.js';
-import { jobFiles } from '../adapters/storage/job-files.js';
+import { jobFiles, type JobFile } from '../adapters/storage/job-files.js';
 import type { Logger } from '../logger.js';
 import type { JobData } from './job-record.js';
 import { LiveEncode } from './live-encode.js';
+import { startPastEnd } from './media-failures.js';
 import { readOwnTexture } from './own-texture.js';
 import type { Models } from './models.js';
 import type { Semaphore } from './semaphore.js';
@@ -73,9 +75,11 @@ export class Enrichment {
     const { params } = data;
     report('decoding', 0);
     const ownTexture = this.task.texture ? await readOwnTexture(codec, this.task.texture, models.catalog().sampleRate, signal) : undefined;
+    // Kept whole, the song is decoded whole (and held to the length limit whole); only its section is enriched.
+    const whole = params.keep === 'whole';
     const decoded = await codec.decode(this.task.input, {
-      startSeconds: params.start,
-      endSeconds: params.end,
+      startSeconds: whole ? undefined : params.start,
+      endSeconds: whole ? undefined : params.end,
       maxSeconds: this.task.maxDurationSeconds,
       signal,
     });
@@ -88,34 +92,47 @@ export class Enrichment {
       expectedPeaks: decoded.expectedFrames ? Math.ceil(decoded.expectedFrames / perPeak) : null,
     };
     this.meters = meters;
-    const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input) };
-    const request = { amount: params.amount, styleVector: Float32Array.from(data.styleVector), seed: params.seed, ...(ownTexture ? { ownTexture } : {}) };
-    const enriched = models.enrich(input, request, { signal });
-    const layout = { sampleRate: input.sampleRate, channels: input.channels };
+    const layout = { sampleRate: decoded.sampleRate, channels: decoded.channels };
     const written: string[] = [];
-    const localPath = async (file: Parameters<BlobStore['localPath']>[0]) => {
+    const localPath = async (file: JobFile) => {
       const local = await blobs.localPath(file);
       written.push(local);
       return local;
     };
+    // Started with the decode: the model's workers read the input through it.
+    const original = this.liveEncode(jobFiles.original(id), LISTENING_FORMAT, layout, localPath);
+    original.catch(() => undefined);
+    const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input, original) };
+    const section = sectionOf(params, decoded);
+    const request = { amount: params.amount, styleVector: Float32Array.from(data.styleVector), seed: params.seed, ...(ownTexture ? { ownTexture } : {}) };
+    let sectionFrames = 0;
+    const enriched = whole
+      ? spliceSection(input.chunks, section, (chunks) => {
+          const counted = counting(chunks, (frames) => (sectionFrames += frames));
+          return models.enrich({ sampleRate: input.sampleRate, channels: input.channels, chunks: counted }, request, { signal });
+        })
+      : models.enrich(input, request, { signal });
     let writer: WavWriter | null = null;
-    let live: { encode: LiveEncode; release: () => void } | null = null;
+    const encodes: Array<Promise<LiveEncode>> = [original];
+    const releases: Array<() => void> = [];
     let frames = 0;
     try {
       const master = await localPath(jobFiles.result(id, 'wav'));
       writer = await codec.writeWav(master, layout);
-      live = await this.startLiveEncode(layout, localPath);
+      const results = await this.resultEncodes(layout, localPath, releases);
+      encodes.push(...results.map((encode) => Promise.resolve(encode)));
       for await (const chunk of enriched) {
-        await Promise.all([writer.write(chunk), live?.encode.write(chunk)]);
+        await Promise.all([writer.write(chunk), ...results.map((encode) => encode.write(chunk))]);
         meters.result.add(chunk);
         frames += chunk[0].length;
         if (input.expectedFrames) report('enriching', Math.min(0.99, frames / input.expectedFrames));
       }
       signal.throwIfAborted();
+      if (whole && sectionFrames === 0) throw startPastEnd(frames / layout.sampleRate);
       report('encoding', 0);
       await writer.close();
       await blobs.adopt(jobFiles.result(id, 'wav'), master, CONTENT_TYPES.wav);
-      await live?.encode.finish();
+      for (const encode of encodes) await (await encode).finish();
       const result = meters.result.peaks();
       const peaks: JobPeaks = { secondsPerPeak: meters.secondsPerPeak, expectedPeaks: result.length, complete: true, input: meters.input.peaks(), result };
       const peaksFile = await localPath(jobFiles.peaks(id));
@@ -123,43 +140,68 @@ export class Enrichment {
       await blobs.adopt(jobFiles.peaks(id), peaksFile, 'application/json');
     } catch (error) {
       await writer?.abort().catch(() => undefined);
-      await live?.encode.abort();
+      await Promise.all(encodes.map((encode) => encode.then((started) => started.abort(), () => undefined)));
       // Stops the worker and the decoder if the writer was what failed.
       await enriched.return(undefined).catch(() => undefined);
       await Promise.all(written.map((file) => files.removeFile(file).catch(() => undefined)));
       throw error;
     } finally {
-      live?.release();
+      for (const release of releases) release();
     }
-    return { sampleRate: input.sampleRate, channels: input.channels, durationSeconds: frames / input.sampleRate };
+    return { sampleRate: layout.sampleRate, channels: layout.channels, durationSeconds: frames / layout.sampleRate };
   }
 
   /**
-   * Encodes the job's own format while it is enriched when an encoder is free now (the same slots as the
-   * downloads' encodes); otherwise its first download encodes from the master.
+   * The result's encodes while it is enriched: its mp3 listening copy always, so Play has sound as soon as the
+   * job is done; its own format (flac or ogg) too when an encoder is free now (the same slots as the downloads'
+   * encodes), otherwise its first download encodes from the master.
    */
-  private async startLiveEncode(
-    layout: PcmLayout,
-    localPath: (file: Parameters<BlobStore['localPath']>[0]) => Promise<string>,
-  ): Promise<{ encode: LiveEncode; release: () => void } | null> {
-    const { format } = this.task.data.params;
-    if (format === 'wav') return null;
+  private async resultEncodes(layout: PcmLayout, localPath: (file: JobFile) => Promise<string>, releases: Array<() => void>): Promise<LiveEncode[]> {
+    const { id, data } = this.task;
+    const encodes = [await this.liveEncode(jobFiles.result(id, LISTENING_FORMAT), LISTENING_FORMAT, layout, localPath)];
+    const { format } = data.params;
+    if (format === 'wav' || format === LISTENING_FORMAT) return encodes;
     const release = this.parts.encodeSlots.tryAcquire();
-    if (!release) return null;
-    try {
-      const partial = `${await localPath(jobFiles.result(this.task.id, format))}.part`;
-      const target = { jobId: this.task.id, format, layout, partial, signal: this.task.signal };
-      return { encode: new LiveEncode(target, this.parts), release };
-    } catch (error) {
-      release();
-      throw error;
-    }
+    if (!release) return encodes;
+    releases.push(release);
+    encodes.push(await this.liveEncode(jobFiles.result(id, format), format, layout, localPath));
+    return encodes;
+  }
+
+  private async liveEncode(
+    file: JobFile,
+    format: CompressedFormat,
+    layout: PcmLayout,
+    localPath: (file: JobFile) => Promise<string>,
+  ): Promise<LiveEncode> {
+    const partial = `${await localPath(file)}.part`;
+    return new LiveEncode({ file, format, layout, partial, signal: this.task.signal }, this.parts);
   }
 }
 
-async function* metered(chunks: AsyncIterable<Float32Array[]>, meter: PeakMeter): AsyncGenerator<Float32Array[]> {
+/**
+ * Reads the input's slices on their way to the model: measures their peaks, and encodes the original's
+ * listening copy. Each slice is encoded before it is handed on, because the model's workers take its buffers.
+ */
+async function* metered(chunks: AsyncIterable<Float32Array[]>, meter: PeakMeter, encode: Promise<LiveEncode>): AsyncGenerator<Float32Array[]> {
   for await (const chunk of chunks) {
     meter.add(chunk);
+    await (await encode).write(chunk);
+    yield chunk;
+  }
+}
+
+/** The section of a song kept whole, in frames. */
+function sectionOf(params: JobData['params'], song: PcmStream): SpliceSection {
+  const from = Math.round((params.start ?? 0) * song.sampleRate);
+  const to = params.end === undefined ? Number.POSITIVE_INFINITY : Math.round(params.end * song.sampleRate);
+  const fadeFrames = Math.round(SPLICE_FADE_SECONDS * song.sampleRate);
+  return { from, to, fadeFrames };
+}
+
+async function* counting(chunks: AsyncIterable<Float32Array[]>, count: (frames: number) => void): AsyncGenerator<Float32Array[]> {
+  for await (const chunk of chunks) {
+    count(chunk[0].length);
     yield chunk;
   }
 }

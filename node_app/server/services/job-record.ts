@@ -30,6 +30,8 @@ export interface Job {
   output?: JobOutput;
   /** Why the job failed, as its client will be told. */
   error?: AppError;
+  /** For a queued job: how many songs wait ahead of it for a runner (0: it is next). */
+  ahead?: number;
   /** Why a queued job is held up by something other than the songs ahead of it (no runner to take it). */
   notice?: string;
   feedback?: Rating;

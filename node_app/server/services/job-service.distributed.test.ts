@@ -126,7 +126,13 @@ describe('JobService in the distributed mode, over fakes of Redis and S3', () =>
     expect(models.requests).toEqual([{ styleVector: [0, 1], seed: 7 }]);
     expect((await bytesOf(b.jobs, accepted.id)).equals(reference)).toBe(true);
     expect((await b.jobs.peaks(accepted.id)).complete).toBe(true);
-    expect(objects.keysOf(accepted.id)).toEqual([`jobs/${accepted.id}/input`, `jobs/${accepted.id}/peaks.json`, `jobs/${accepted.id}/result.wav`]);
+    expect(objects.keysOf(accepted.id)).toEqual([
+      `jobs/${accepted.id}/input`,
+      `jobs/${accepted.id}/original.mp3`,
+      `jobs/${accepted.id}/peaks.json`,
+      `jobs/${accepted.id}/result.mp3`,
+      `jobs/${accepted.id}/result.wav`,
+    ]);
     // Nothing stays on the worker's disk, nor on the web processes' (their downloads were streamed).
     expect([...(await running.localFiles()), ...(await a.localFiles()), ...(await b.localFiles())]).toEqual([]);
 

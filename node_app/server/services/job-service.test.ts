@@ -56,8 +56,26 @@ function stagesOf(jobs: JobService, id: string): string[] {
 }
 
 // The job state machine in the embedded mode (jobs in memory, files on local disk) with a fake model: no ONNX
-// Runtime and, for WAV input, no ffmpeg. The real file store and WAV codec run underneath.
+// Runtime and, for WAV input, no ffmpeg decoding (it only encodes the listening copies). The real file store and
+// WAV codec run underneath.
 describe('JobService', () => {
+  it('tells a queued job its place in the line, and moves it up as the jobs ahead start', async () => {
+    const { jobs, models, submit } = await setup({ MAX_QUEUE: '3' });
+    models.hold();
+    const running = await submit();
+    const next = await submit();
+    const last = await submit();
+    expect((await jobs.get(running.id)).ahead).toBeUndefined();
+    expect((await jobs.get(next.id)).ahead).toBe(0);
+    expect((await jobs.get(last.id)).ahead).toBe(1);
+    expect(presentJob(await jobs.get(last.id)).ahead).toBe(1);
+    await jobs.remove(next.id);
+    expect((await jobs.get(last.id)).ahead).toBe(0);
+    models.let();
+    await jobs.settled(last.id);
+    expect((await jobs.get(last.id)).ahead).toBeUndefined();
+  });
+
   it('takes a job from queued through decoding, enriching and encoding to done, and keeps its result', async () => {
     const { jobs, models, submit } = await setup();
     models.hold();

@@ -161,9 +161,12 @@ export class JobService {
 
   async get(id: string): Promise<Job> {
     const job = jobOf(await this.record(id));
-    // Runners that cannot be counted (Redis trouble) are not reported as missing: /readyz says what is wrong.
-    if (job.status === 'queued' && (await this.parts.queue.runnerCount().catch(() => 1)) === 0) return { ...job, notice: NO_RUNNER };
-    return job;
+    if (job.status !== 'queued') return job;
+    const { queue } = this.parts;
+    // Runners that cannot be counted (Redis trouble) are not reported as missing: /readyz says what is wrong;
+    // a place in the line that cannot be read is left out.
+    const [runners, ahead] = await Promise.all([queue.runnerCount().catch(() => 1), queue.position(job.id).catch(() => null)]);
+    return { ...job, ...(ahead === null ? {} : { ahead }), ...(runners === 0 ? { notice: NO_RUNNER } : {}) };
   }
 
   /** Resolves once the job is done or failed; a job deleted meanwhile ends as CANCELLED. */
@@ -209,6 +212,18 @@ export class JobService {
     const job = await this.get(id);
     if (job.status === 'failed') throw errors.jobFailed();
     return this.stored(jobFiles.input(job.id));
+  }
+
+  /**
+   * The part of the input that was enriched, as the result's listening copy compares with it (mp3). It is made
+   * only during the job: if that encode failed (a server without ffmpeg), there is none to serve.
+   */
+  async original(id: string): Promise<StoredFile> {
+    const job = await this.get(id);
+    if (job.status !== 'done') throw errors.jobNotDone(job.status);
+    const file = jobFiles.original(job.id);
+    if (!(await this.reachable(this.parts.blobs.exists(file)))) throw errors.encodeFailed();
+    return this.stored(file);
   }
 
   /** The result in `format`: the WAV master, or an encode of it kept beside it from the first request. */

@@ -4,12 +4,12 @@ import type { PcmEncoder } from '../adapters/media/ffmpeg/encode.js';
 import type { PcmLayout } from '../adapters/media/ffmpeg/policy.js';
 import type { BlobStore } from '../adapters/storage/blob-store.js';
 import type { FileStore } from '../adapters/storage/file-store.js';
-import { jobFiles } from '../adapters/storage/job-files.js';
+import type { JobFile } from '../adapters/storage/job-files.js';
 import { isAbortError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 export interface LiveEncodeTarget {
-  jobId: string;
+  file: JobFile;
   format: CompressedFormat;
   layout: PcmLayout;
   /** Where the encode is written on this machine until it is complete and stored. */
@@ -18,10 +18,11 @@ export interface LiveEncodeTarget {
 }
 
 /**
- * The job's own format encoded from the enriched slices as they come, beside the WAV master, so its first
- * download needs no second pass. It is only a head start: if it fails, the download encodes from the master as
- * before (and reports that encode's error), so its failure never fails the job. Into a partial file stored
- * when complete, like every encode; the job's signal kills ffmpeg.
+ * Samples encoded as they come, beside the WAV master, so the file is there when the job finishes: the result's
+ * listening copy and own format, and the original's listening copy. It is only a head start, so its failure
+ * never fails the job (a server without ffmpeg still enriches WAV): it is dropped, and a download of the result
+ * encodes from the master as before. Into a partial file stored when complete, like every encode; the job's
+ * signal kills ffmpeg.
  */
 export class LiveEncode {
   private encoder: PcmEncoder | null;
@@ -41,13 +42,13 @@ export class LiveEncode {
     }
   }
 
-  /** Stores the finished encode beside the master, unless it was dropped. */
+  /** Stores the finished encode, unless it was dropped. */
   async finish(): Promise<void> {
     if (!this.encoder) return;
-    const { jobId, format, partial } = this.target;
+    const { file, format, partial } = this.target;
     try {
       await this.encoder.close();
-      await this.deps.blobs.adopt(jobFiles.result(jobId, format), partial, CONTENT_TYPES[format]);
+      await this.deps.blobs.adopt(file, partial, CONTENT_TYPES[format]);
     } catch (error) {
       await this.drop(error);
     }
@@ -64,8 +65,8 @@ export class LiveEncode {
     this.encoder = null;
     await encoder.abort();
     await this.deps.files.removeFile(this.target.partial).catch(() => undefined);
-    if (error && !isAbortError(error)) {
-      this.deps.logger.warn({ err: error, jobId: this.target.jobId, format: this.target.format }, 'live encode dropped; the download will encode from the master');
-    }
+    if (!error || isAbortError(error)) return;
+    const { file, format } = this.target;
+    this.deps.logger.warn({ err: error, jobId: file.jobId, file: file.name }, 'live encode dropped');
   }
 }

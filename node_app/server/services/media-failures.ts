@@ -12,12 +12,7 @@ export function fromMediaError(error: MediaError): AppError {
     case 'no-audio':
       return errors.noAudio();
     case 'start-past-end':
-      return errors.invalidParameter(
-        'start',
-        error.details.limitSeconds === undefined
-          ? 'is past the end of the audio. Pick a start inside the recording.'
-          : `is past the end of the audio, which is ${thousandths(error.details.limitSeconds)} s long.`,
-      );
+      return startPastEnd(error.details.limitSeconds);
     case 'undecodable':
       return errors.undecodable();
     case 'decode-timeout':
@@ -35,6 +30,16 @@ export function fromMediaError(error: MediaError): AppError {
     case 'encode-failed':
       return errors.encodeFailed();
   }
+}
+
+/** A section that starts where the audio, `durationSeconds` long when known, has already ended. */
+export function startPastEnd(durationSeconds: number | undefined): AppError {
+  return errors.invalidParameter(
+    'start',
+    durationSeconds === undefined
+      ? 'is past the end of the audio. Pick a start inside the recording.'
+      : `is past the end of the audio, which is ${thousandths(durationSeconds)} s long.`,
+  );
 }
 
 /** Errors with an answer for the client; null for the unexpected ones, which are worth a log line. */

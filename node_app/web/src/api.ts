@@ -111,6 +111,7 @@ export function createJob(
   if (fields.seed !== undefined) form.append('seed', String(fields.seed));
   if (fields.start !== undefined) form.append('start', String(fields.start));
   if (fields.end !== undefined) form.append('end', String(fields.end));
+  if (fields.keep !== undefined) form.append('keep', fields.keep);
   return new Promise<Job>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     const abort = () => xhr.abort();
@@ -169,9 +170,10 @@ export function sendFeedback(id: string, rating: Rating): Promise<Job> {
 }
 
 export const resultUrl = (job: Job, format: OutputFormat): string => resultPath(job.id, format);
-/** What the player streams: mp3 plays in every browser at a fraction of the WAV master's size. */
-export const listeningUrl = (job: Job): string => resultUrl(job, 'mp3');
-export const inputUrl = (job: Job): string => job.links.input;
+/** What the player streams: the result as mp3, encoded while the job ran. */
+export const listeningUrl = (job: Job): string => job.links.listening;
+/** What the result is compared with: the part of the input that was enriched, as mp3, on the same time line. */
+export const originalUrl = (job: Job): string => job.links.original;
 export const recipeUrl = (job: Job): string => job.links.recipe;
 export const shareUrl = (job: Job): string => new URL(job.links.share, window.location.origin).href;
 

@@ -61,6 +61,12 @@ export class BullQueue<D, R> implements JobQueue<D, R> {
     return { waiting: Object.values(counts).reduce((a, b) => a + b, 0), idleRunners: 0 };
   }
 
+  /** Ids of the waiting list, oldest first: at most `MAX_QUEUE` of them, since more are refused with 503. */
+  async position(id: string): Promise<number | null> {
+    const index = (await this.queue.getRanges(['wait'], 0, -1, true)).indexOf(id);
+    return index < 0 ? null : index;
+  }
+
   /** Worker processes connected to the queue now, whether busy or idle (BullMQ names their connections). */
   async runnerCount(): Promise<number> {
     const now = Date.now();

@@ -27,6 +27,8 @@ export interface JobQueue<D, R> {
   find(id: string): Promise<QueuedJob<D, R> | null>;
   /** Jobs no runner has taken yet, and runners of this queue known to be free for a new one. */
   backlog(): Promise<{ waiting: number; idleRunners: number }>;
+  /** How many jobs wait ahead of this one for a runner (0: it is next), or null once it is no longer waiting. */
+  position(id: string): Promise<number | null>;
   /** Runners taking this queue's jobs now, busy or idle, in any process. */
   runnerCount(): Promise<number>;
   /** Replaces the job's data (a rating given later). */

@@ -43,6 +43,11 @@ export class MemoryQueue<D, R> implements JobQueue<D, R> {
     return entry ? { ...entry.job } : null;
   }
 
+  async position(id: string): Promise<number | null> {
+    const index = this.waiting.indexOf(id);
+    return index < 0 ? null : index;
+  }
+
   async backlog(): Promise<{ waiting: number; idleRunners: number }> {
     const idle = this.consumers.reduce((sum, consumer) => sum + (consumer.closed ? 0 : consumer.free), 0);
     return { waiting: this.waiting.length, idleRunners: idle };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { OutputFormat } from '../../../contract/index.js';
+import { LISTENING_FORMAT, type OutputFormat } from '../../../contract/index.js';
 
 /**
  * Where every file of a job is kept: the one place their names are written. A job's files live together under
@@ -21,6 +21,11 @@ export const jobFiles = {
   texture: (jobId: string): JobFile => fileOf(jobId, 'texture'),
   /** The result in one format; `wav` is the master every other format is encoded from. */
   result: (jobId: string, format: OutputFormat): JobFile => fileOf(jobId, `result.${format}`),
+  /**
+   * The part of the input that was enriched (the section, or all of it), decoded and encoded to mp3 during the
+   * job: what the result is compared with, on the same time line, without sending the whole upload.
+   */
+  original: (jobId: string): JobFile => fileOf(jobId, `original.${LISTENING_FORMAT}`),
   /** The waveform peaks of input and result, written with the result. */
   peaks: (jobId: string): JobFile => fileOf(jobId, 'peaks.json'),
 };

@@ -6,21 +6,20 @@ import { Waveform, type WaveformPeaks } from './Waveform';
 export type Side = 'original' | 'enriched';
 
 interface Props {
+  /** The part of the input that was enriched, on the same time line as the enriched audio. */
   originalUrl: string;
   enrichedUrl: string;
-  /** Where the enriched audio starts in the original, when only a section was enriched. */
-  offsetSeconds: number;
   /** The server's peaks; a side without them downloads and decodes its whole file before it can play. */
   peaks: Partial<Record<Side, WaveformPeaks>>;
-  /** The part of the original that was enriched, shaded on its waveform; undefined when it was all of it. */
-  section?: { start: number; end: number };
+  /** Says what the original is, e.g. that it is the same section. */
+  originalLabel?: string;
 }
 
 /**
  * Two waveforms and one transport: switching between original and enriched keeps the position, so the
  * difference is heard at the same moment of the music. Both stream as they play.
  */
-export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, section }: Props) {
+export function ABPlayer({ originalUrl, enrichedUrl, peaks, originalLabel = 'Original' }: Props) {
   const players = useRef<Partial<Record<Side, WaveSurfer>>>({});
   const [side, setSide] = useState<Side>('enriched');
   const [playing, setPlaying] = useState(false);
@@ -45,7 +44,6 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, secti
     media.addEventListener('waiting', () => current() && setLoading(true));
     media.addEventListener('playing', () => current() && setLoading(false));
     setReady((r) => ({ ...r, [which]: true }));
-    if (which === 'original' && section) void shadeSection(wavesurfer, section);
   };
 
   const toggle = () => {
@@ -64,8 +62,7 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, secti
     const from = players.current[side];
     const to = players.current[next];
     if (from && to) {
-      const time = from.getCurrentTime() + (next === 'original' ? offsetSeconds : -offsetSeconds);
-      to.setTime(Math.min(Math.max(0, time), to.getDuration()));
+      to.setTime(Math.min(from.getCurrentTime(), to.getDuration()));
       if (from.isPlaying()) {
         from.pause();
         sideRef.current = next;
@@ -81,7 +78,7 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, secti
       <h2 id="compare-title">Compare</h2>
       <div className="players">
         <div className={side === 'original' ? 'player active' : 'player'} data-testid="player-original" data-ready={ready.original}>
-          <Waveform source={originalUrl} peaks={peaks.original} label="Original" onReady={attach('original')} />
+          <Waveform source={originalUrl} peaks={peaks.original} label={originalLabel} onReady={attach('original')} />
         </div>
         <div className={side === 'enriched' ? 'player active' : 'player'} data-testid="player-enriched" data-ready={ready.enriched}>
           <Waveform source={enrichedUrl} peaks={peaks.enriched} label="Enriched" onReady={attach('enriched')} />
@@ -111,10 +108,4 @@ export function ABPlayer({ originalUrl, enrichedUrl, offsetSeconds, peaks, secti
       </div>
     </section>
   );
-}
-
-async function shadeSection(wavesurfer: WaveSurfer, section: { start: number; end: number }): Promise<void> {
-  const { default: RegionsPlugin } = await import('wavesurfer.js/dist/plugins/regions.esm.js');
-  const regions = wavesurfer.registerPlugin(RegionsPlugin.create());
-  regions.addRegion({ start: section.start, end: section.end, color: 'rgba(75, 63, 163, 0.2)', drag: false, resize: false, content: 'enriched' });
 }

@@ -49,8 +49,10 @@ export function ProPanel({ styles, settings, source, duration, open, onOpen, sec
         duration={duration}
         start={settings.start}
         end={settings.end}
+        keepWhole={settings.keep === 'whole'}
         focusRequests={sectionRequests}
         onChange={(section) => onChange({ ...settings, ...section })}
+        onKeepWhole={(keepWhole) => onChange({ ...settings, keep: keepWhole ? 'whole' : undefined })}
       />
       <RecipeLoader knownStyles={styles.map((s) => s.id)} onLoad={onChange} />
     </details>

@@ -9,9 +9,12 @@ interface Props {
   duration: number | null;
   start?: number;
   end?: number;
+  /** Whether the whole file comes back, enriched only in the section. */
+  keepWhole: boolean;
   /** A count that rises each time "Pick a section" is pressed: the picker then scrolls into view and takes focus. */
   focusRequests: number;
   onChange: (section: { start?: number; end?: number }) => void;
+  onKeepWhole: (keepWhole: boolean) => void;
 }
 
 /**
@@ -25,7 +28,7 @@ const parseSeconds = (text: string): number | undefined => (text.trim() === '' ?
 const rounded = (seconds: number) => Math.round(seconds * 10) / 10;
 
 /** Start and end of the section to enrich, typed or dragged on the waveform. */
-export function SectionPicker({ source, duration, start, end, focusRequests, onChange }: Props) {
+export function SectionPicker({ source, duration, start, end, keepWhole, focusRequests, onChange, onKeepWhole }: Props) {
   const region = useRef<{ setOptions(o: { start?: number; end?: number }): void } | null>(null);
   const fieldset = useRef<HTMLFieldSetElement>(null);
   const startField = useRef<HTMLInputElement>(null);
@@ -96,6 +99,10 @@ export function SectionPicker({ source, duration, start, end, focusRequests, onC
           <input type="number" min={0} step={0.1} inputMode="decimal" value={end ?? ''} placeholder="end" onChange={(e) => onChange({ start, end: parseSeconds(e.target.value) })} />
         </label>
       </div>
+      <label className="check">
+        <input type="checkbox" checked={keepWhole} onChange={(e) => onKeepWhole(e.target.checked)} />
+        Give back the whole file, enriched only in this section
+      </label>
     </fieldset>
   );
 }

@@ -12,33 +12,32 @@ interface Decoded {
 }
 
 interface Props {
+  /** The part of the input that was enriched, on the result's time line. */
   originalUrl: string;
-  /** The lossless master: a lossy copy's encoder delay would smear the difference. */
+  /** The lossless master. */
   enrichedUrl: string;
-  /** Where the enriched section starts in the original. */
-  offsetSeconds: number;
 }
 
 /**
- * Spectrograms of the original (the enriched section of it), the enriched audio and what was added (the
+ * Spectrograms of the original (the part of it that was enriched), the enriched audio and what was added (the
  * difference of the two), drawn only when asked for: they need both files downloaded and decoded in full,
  * which the players do not.
  */
-export function Spectrograms({ originalUrl, enrichedUrl, offsetSeconds }: Props) {
+export function Spectrograms({ originalUrl, enrichedUrl }: Props) {
   const [open, setOpen] = useState(false);
   const [decoded, setDecoded] = useState<Decoded | 'failed' | null>(null);
 
   useEffect(() => {
     if (!open || decoded) return;
     let current = true;
-    decodeBoth(originalUrl, enrichedUrl, offsetSeconds).then(
+    decodeBoth(originalUrl, enrichedUrl).then(
       (result) => current && setDecoded(result),
       () => current && setDecoded('failed'),
     );
     return () => {
       current = false;
     };
-  }, [open, decoded, originalUrl, enrichedUrl, offsetSeconds]);
+  }, [open, decoded, originalUrl, enrichedUrl]);
 
   return (
     <details className="spectrograms card" onToggle={(event) => setOpen(event.currentTarget.open)}>
@@ -60,16 +59,14 @@ export function Spectrograms({ originalUrl, enrichedUrl, offsetSeconds }: Props)
   );
 }
 
-async function decodeBoth(originalUrl: string, enrichedUrl: string, offsetSeconds: number): Promise<Decoded> {
+async function decodeBoth(originalUrl: string, enrichedUrl: string): Promise<Decoded> {
   const context = new OfflineAudioContext(1, 1, RATE);
   const decode = async (url: string) => {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${url}: ${response.status}`);
     return mono(await context.decodeAudioData(await response.arrayBuffer()));
   };
-  const [whole, enriched] = await Promise.all([decode(originalUrl), decode(enrichedUrl)]);
-  const offset = Math.round(offsetSeconds * RATE);
-  const original = whole.subarray(offset, offset + enriched.length);
+  const [original, enriched] = await Promise.all([decode(originalUrl), decode(enrichedUrl)]);
   const added = enriched.map((sample, i) => sample - (original[i] ?? 0));
   return { original, enriched, added, duration: enriched.length / RATE };
 }

@@ -145,6 +145,18 @@ describe('Landing', () => {
     await waitFor(() => expect(document.activeElement?.textContent).toBe('This recording is too long'));
   });
 
+  it('sends a section with keep=whole when the whole file is asked back', async () => {
+    render(<StatefulLanding onStarted={vi.fn()} />);
+    chooseFile(new File(['RIFF'], 'song.wav', { type: 'audio/wav' }));
+    fireEvent.change(screen.getByLabelText('Start (seconds)'), { target: { value: '30' } });
+    fireEvent.change(screen.getByLabelText('End (seconds)'), { target: { value: '45' } });
+    fireEvent.click(screen.getByLabelText('Give back the whole file, enriched only in this section'));
+    await waitFor(() => expect(enrichButton().disabled).toBe(false));
+    fireEvent.click(enrichButton());
+    const sent = FakeXhr.last!.body!;
+    expect([sent.get('start'), sent.get('end'), sent.get('keep')]).toEqual(['30', '45', 'whole']);
+  });
+
   it('asks for your own sound when the style is "own", and sends it as texture', async () => {
     render(<StatefulLanding onStarted={vi.fn()} />);
     chooseFile(new File(['RIFF'], 'song.wav', { type: 'audio/wav' }));

@@ -15,6 +15,7 @@ const PROBLEMS: Record<string, string> = {
   format: 'The recipe\'s format is not one this server writes.',
   start: 'The recipe\'s section must start at 0 s or later and before it ends.',
   end: 'The recipe\'s section must end after it starts.',
+  keep: 'The recipe\'s keep must be "section" or "whole".',
 };
 
 /** Reads a recipe file (`GET /api/jobs/:id/recipe`); says what is wrong with it in words a person can act on. */
@@ -27,8 +28,8 @@ export function parseRecipe(text: string, knownStyles: readonly string[]): Setti
   }
   const parsed = recipeSchema.safeParse(data);
   if (!parsed.success) throw new RecipeError(PROBLEMS[String(parsed.error.issues[0].path[0])] ?? NOT_A_RECIPE);
-  const { style, amount, seed, format, start, end } = parsed.data;
+  const { style, amount, seed, format, start, end, keep } = parsed.data;
   const mix = specToMix(style, knownStyles);
   if (!mix) throw new RecipeError(`The recipe's styles (${style}) are not available on this server.`);
-  return { mix, surprise: false, amount, seed, format, start, end };
+  return { mix, surprise: false, amount, seed, format, start, end, keep };
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_AMOUNT, DEFAULT_FORMAT, RANDOM_STYLE } from '../../../contract';
+import { DEFAULT_AMOUNT, DEFAULT_FORMAT, RANDOM_STYLE, type KeepMode } from '../../../contract';
 import type { EnrichFields, Job, OutputFormat } from '../api';
 import { mixToSpec, toPercentages, type Mix } from './mix';
 
@@ -12,6 +12,8 @@ export interface Settings {
   format: OutputFormat;
   start?: number;
   end?: number;
+  /** `whole`: the whole file comes back, enriched only from start to end. */
+  keep?: KeepMode;
 }
 
 export function defaultSettings(defaultStyle: string): Settings {
@@ -26,11 +28,12 @@ export function settingsToFields(settings: Settings): EnrichFields {
     format: settings.format,
     start: settings.start,
     end: settings.end,
+    keep: settings.keep,
   };
 }
 
 /** The settings that made `job`, to enrich another file the same way. */
 export function settingsFromJob(job: Job): Settings {
-  const { weights, amount, seed, format, start, end } = job.params;
-  return { mix: toPercentages(weights), surprise: false, amount, seed, format, start, end };
+  const { weights, amount, seed, format, start, end, keep } = job.params;
+  return { mix: toPercentages(weights), surprise: false, amount, seed, format, start, end, keep };
 }

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { ApiError, fetchPeaks, inputUrl, listeningUrl, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type JobPeaks, type OutputFormat, type Style } from '../api';
+import { ApiError, fetchPeaks, listeningUrl, originalUrl, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type JobPeaks, type OutputFormat, type Style } from '../api';
 import { ABPlayer } from '../components/ABPlayer';
 import { Spectrograms } from '../components/Spectrograms';
 import { FormatSelect } from '../components/FormatSelect';
@@ -36,13 +36,12 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
       current = false;
     };
   }, [job.links.peaks]);
-  const sectioned = job.params.start !== undefined || job.params.end !== undefined;
   const playerPeaks = useMemo(() => {
     if (peaks === null || peaks === 'none' || !job.output) return {};
     const duration = job.output.durationSeconds;
-    // The input's peaks cover only the section that was enriched; the original player shows the whole file.
-    return { enriched: { levels: peaks.result, duration }, ...(sectioned ? {} : { original: { levels: peaks.input, duration } }) };
-  }, [peaks, job.output, sectioned]);
+    // Both cover the same stretch of time: the original player plays the part of the input that was enriched.
+    return { enriched: { levels: peaks.result, duration }, original: { levels: peaks.input, duration } };
+  }, [peaks, job.output]);
 
   const linkField = useRef<HTMLInputElement>(null);
   const copy = async () => {
@@ -78,7 +77,7 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
             <dt>Length</dt>
             <dd>
               {formatDuration(job.output.durationSeconds)}
-              {job.params.start !== undefined || job.params.end !== undefined ? ` (section from ${job.params.start ?? 0} s)` : ''}
+              {sectionOf(job)}
             </dd>
           </>
         )}
@@ -87,15 +86,9 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
       {peaks === null ? (
         <p role="status">Loading the players…</p>
       ) : (
-        <ABPlayer
-          originalUrl={inputUrl(job)}
-          enrichedUrl={listeningUrl(job)}
-          offsetSeconds={job.params.start ?? 0}
-          peaks={playerPeaks}
-          section={sectioned && job.output ? { start: job.params.start ?? 0, end: (job.params.start ?? 0) + job.output.durationSeconds } : undefined}
-        />
+        <ABPlayer originalUrl={originalUrl(job)} enrichedUrl={listeningUrl(job)} peaks={playerPeaks} originalLabel={sectionOf(job) && job.params.keep !== 'whole' ? 'Original, the same section' : 'Original'} />
       )}
-      <Spectrograms originalUrl={inputUrl(job)} enrichedUrl={resultUrl(job, 'wav')} offsetSeconds={job.params.start ?? 0} />
+      <Spectrograms originalUrl={originalUrl(job)} enrichedUrl={resultUrl(job, 'wav')} />
 
       <section className="card" aria-labelledby="download-title">
         <h2 id="download-title">Download</h2>
@@ -167,6 +160,16 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
       </section>
     </article>
   );
+}
+
+/** Where the section that was enriched lies in the file, or nothing for the whole file. */
+function sectionOf(job: Job): string {
+  const { start, end, keep } = job.params;
+  if (start === undefined && end === undefined) return '';
+  const from = start ?? 0;
+  if (keep === 'whole') return `, the whole file, enriched from ${formatDuration(from)}${end === undefined ? ' on' : ` to ${formatDuration(end)}`}`;
+  const to = from + (job.output?.durationSeconds ?? 0);
+  return `, the section ${formatDuration(from)}–${formatDuration(to)} of the file`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { progressAt } from '../../../contract';
 import { ApiError, cancelJob, fetchPeaks, STAGE_RULES, type Job, type JobPeaks } from '../api';
 import { PeaksPicture } from '../components/PeaksPicture';
 import { usePageTitle } from '../lib/title';
@@ -15,13 +16,18 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
   const [problem, setProblem] = useState<string | null>(null);
   const [peaks, setPeaks] = useState<JobPeaks | null>(null);
   const lastFetch = useRef(0);
-  const percent = Math.round(job.progress * 100);
+  const lastStage = useRef(job.stage);
+  const picture = peaks && peaks.input.length > 0 ? peaks : null;
+  // Bar and picture tell one story: where a picture is drawn, the bar stands no further than it.
+  const drawn = picture?.expectedPeaks ? progressAt('enriching', picture.result.length / picture.expectedPeaks) : 1;
+  const percent = Math.round(Math.min(job.progress, drawn) * 100);
   usePageTitle(`${percent} % · Enriching ${job.input.name}`);
 
   useEffect(() => {
-    // The decoder's peaks come first: a short job may be done before the network's first peaks are fetched.
     if (job.stage === 'queued') return;
-    const wait = Math.max(0, lastFetch.current + PEAKS_INTERVAL_MS - Date.now());
+    // A new stage is looked at once: a short job is written in full before the next regular look.
+    const wait = job.stage !== lastStage.current ? 0 : Math.max(0, lastFetch.current + PEAKS_INTERVAL_MS - Date.now());
+    lastStage.current = job.stage;
     let current = true;
     const timer = setTimeout(() => {
       lastFetch.current = Date.now();
@@ -50,16 +56,14 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
   return (
     <section className="working" aria-labelledby="working-title">
       <h1 id="working-title">Enriching {job.input.name}</h1>
-      <p role="status">{job.notice ?? STAGE_RULES[job.stage].label}</p>
+      <p role="status">{job.notice ?? (job.ahead === undefined ? STAGE_RULES[job.stage].label : placeInLine(job.ahead))}</p>
       <label className="progress">
         Progress: {percent} %
         <progress max={100} value={percent} />
       </label>
       {/* Only once there are peaks to draw: a server that has none until the end (the distributed mode's
           workers) would leave an empty box under a caption promising colour. */}
-      {peaks && peaks.input.length > 0 && (
-        <PeaksPicture input={peaks.input} result={peaks.result} total={peaks.expectedPeaks ?? 0} label="Your audio, coloured as it is enriched" />
-      )}
+      {picture && <PeaksPicture input={picture.input} result={picture.result} total={picture.expectedPeaks ?? 0} label="Your audio, coloured as it is enriched" />}
       <p className="hint">You can leave this page open or come back to this address later; the job keeps going.</p>
       <button type="button" onClick={() => void cancel()} disabled={cancelling}>
         Cancel
@@ -67,4 +71,9 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
       {problem && <p role="alert">{problem}</p>}
     </section>
   );
+}
+
+function placeInLine(ahead: number): string {
+  if (ahead === 0) return 'Waiting for a free slot: your song is next in line.';
+  return `Waiting for a free slot: ${ahead} ${ahead === 1 ? 'song is' : 'songs are'} ahead of yours.`;
 }
