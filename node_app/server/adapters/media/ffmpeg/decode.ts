@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { sanitizeInPlace } from '../../../../engine/pcm.js';
-import type { ProcessLauncher } from '../process-launcher.js';
+import type { LaunchedExit, ProcessLauncher } from '../process-launcher.js';
 import { decodeArgs, type DecodeArgs } from './policy.js';
 import { FfmpegError, runFfmpeg } from './run.js';
 
@@ -20,12 +20,13 @@ export interface FfmpegDecodeOptions extends DecodeArgs {
 }
 
 /**
- * Decodes to planar float32 slices as ffmpeg's stdout delivers them. Reading is pulled by the consumer, so a
+ * Decodes to planar float32 slices as ffmpeg's output socket delivers them. Reading is pulled by the consumer, so a
  * slow consumer pauses the pipe and ffmpeg with it rather than piling the song up in memory. Stopping the
  * iteration early (an error downstream, a cancelled job) kills ffmpeg.
  */
 export async function* streamWithFfmpeg(launcher: ProcessLauncher, binary: string, input: string, options: FfmpegDecodeOptions): AsyncGenerator<Float32Array[]> {
-  const run = runFfmpeg(launcher, binary, decodeArgs(input, options), { signal: options.signal, pipe: 'stdout' });
+  const socket = launcher.socket();
+  const run = runFfmpeg(launcher, binary, decodeArgs(input, socket.url, options), { signal: options.signal, socket });
   // The time limit counts only the time spent waiting for ffmpeg: while the consumer holds a slice (the model
   // is working on the song) ffmpeg is paused by the pipe, and that must not count as ffmpeg being slow.
   let remainingMs = options.timeoutMs;
@@ -51,13 +52,13 @@ export async function* streamWithFfmpeg(launcher: ProcessLauncher, binary: strin
   const deinterleave = new Deinterleaver(options.channels);
   const maxFrames = Math.round(options.maxSeconds * options.sampleRate);
   let emitted = 0;
-  let stdout: Socket | null = null;
+  let output: Socket | null = null;
   let ended = false;
   waitForFfmpeg();
   try {
-    // No pipe means ffmpeg did not start: its end says why.
-    stdout = await run.pipe.catch(() => run.exited.then(() => Promise.reject(new FfmpegError('ffmpeg gave no output', 'failed'))));
-    for await (const chunk of stdout as AsyncIterable<Buffer>) {
+    // No connection means ffmpeg did not get as far as its output: its end says why.
+    output = await run.pipe.catch(() => run.exited.then((exit) => Promise.reject(exitFailure(exit) ?? new FfmpegError('ffmpeg gave no output', 'failed'))));
+    for await (const chunk of output as AsyncIterable<Buffer>) {
       expectProgress();
       const planar = deinterleave.write(chunk);
       if (planar[0].length === 0) continue;
@@ -70,10 +71,11 @@ export async function* streamWithFfmpeg(launcher: ProcessLauncher, binary: strin
       // Enough: the finally below stops ffmpeg, which would otherwise go on decoding for nobody.
       if (emitted >= maxFrames) return;
     }
-    // stdout can end cleanly a moment before ffmpeg's exit reports that it failed or was killed.
-    const { code, stderr } = await run.exited;
+    // The output can end cleanly a moment before ffmpeg's exit reports that it failed or was killed.
+    const exit = await run.exited;
     ended = true;
-    if (code !== 0) throw new FfmpegError(`ffmpeg exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`, 'failed');
+    const failure = exitFailure(exit);
+    if (failure) throw failure;
   } catch (error) {
     // A pipe torn down under the reader says less than the exit that tore it.
     if (!(error instanceof FfmpegError) && !ended) await run.exited;
@@ -83,10 +85,14 @@ export async function* streamWithFfmpeg(launcher: ProcessLauncher, binary: strin
     clearTimeout(stallTimer);
     if (!ended) {
       run.stop(new FfmpegError('the decode was stopped by its reader', 'killed'));
-      stdout?.destroy();
+      output?.destroy();
       await run.exited.catch(() => undefined);
     }
   }
+}
+
+function exitFailure({ code, stderr }: LaunchedExit): FfmpegError | null {
+  return code === 0 ? null : new FfmpegError(`ffmpeg exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`, 'failed');
 }
 
 /** Turns ffmpeg's interleaved little-endian float32 byte stream into planar slices as it arrives. */

@@ -45,8 +45,8 @@ export interface PcmEncoder {
 const STREAM_CHUNK_FRAMES = 16384;
 
 /**
- * Starts an encoder fed on its stdin, like every encode (same niceness, one thread, timeout and cancellation);
- * writes wait while the pipe is full, so ffmpeg's pace holds back the writer.
+ * Starts an encoder fed through a local socket, like every encode (same niceness, one thread, timeout and
+ * cancellation); writes wait while the socket is full, so ffmpeg's pace holds back the writer.
  */
 export function streamEncodeWithFfmpeg(
   launcher: ProcessLauncher,
@@ -56,7 +56,8 @@ export function streamEncodeWithFfmpeg(
   output: string,
   options: EncodeOptions,
 ): PcmEncoder {
-  const run = runFfmpeg(launcher, binary, streamEncodeArgs(layout, format, output), { ...runOptions(options), pipe: 'stdin' });
+  const input = launcher.socket();
+  const run = runFfmpeg(launcher, binary, streamEncodeArgs(layout, format, input.url, output), { ...runOptions(options), socket: input });
   const finished = run.exited.then(checkWritten);
   // Whoever writes or closes sees the failure; until then it must not count as unhandled.
   finished.catch(() => undefined);
@@ -70,7 +71,7 @@ export function streamEncodeWithFfmpeg(
       socket.on('error', () => undefined);
       return socket;
     },
-    // No pipe means no encoder: its exit says why.
+    // No connection means no encoder: its exit says why.
     () => early,
   );
   pipe.catch(() => undefined);

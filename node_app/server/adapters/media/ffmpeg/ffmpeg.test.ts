@@ -76,17 +76,20 @@ describe('streamWithFfmpeg', () => {
   const launcher = new ProcessLauncher();
   afterAll(() => launcher.close());
 
-  /** A stand-in ffmpeg running `script` for a decode. */
+  /** A stand-in ffmpeg running `script` for a decode; `$output` is the socket its command line names. */
   async function fakeFfmpeg(script: string): Promise<string> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ffmpeg-fake-'));
     const file = path.join(dir, 'ffmpeg');
-    await writeFile(file, `#!/bin/sh\n${script}\n`);
+    await writeFile(file, `#!/bin/sh\nfor output; do :; done\n${script}\n`);
     await chmod(file, 0o755);
     return file;
   }
 
-  /** Writes `bytes` of float samples, closes its stdout, and exits `code` 300 ms later. */
-  const slowToExit = (bytes: number, code: number) => fakeFfmpeg(`head -c ${bytes} /dev/zero\nexec 1>&-\nsleep 0.3\nexit ${code}`);
+  /** Sends `bytes` of zero samples to its output socket, closes it, and exits `code` 300 ms later. */
+  const slowToExit = (bytes: number, code: number) =>
+    fakeFfmpeg(
+      `"${process.execPath}" -e 'const s = require("node:net").connect(process.argv[1].slice(5), () => s.end(Buffer.alloc(Number(process.argv[2]))))' "$output" ${bytes}\nsleep 0.3\nexit ${code}`,
+    );
 
   async function decode(binary: string): Promise<number> {
     let frames = 0;
@@ -114,7 +117,7 @@ describe('the output policy', () => {
       const encoder = codec[codec.indexOf('-c:a') + 1];
       expect(muxers, format).toMatch(new RegExp(`^\\s*D?E\\s+${muxer}\\s`, 'm'));
       expect(encoders, format).toMatch(new RegExp(`^\\s*A\\S*\\s+${encoder}\\s`, 'm'));
-      const args = streamEncodeArgs({ sampleRate: 44100, channels: 2 }, format as keyof typeof OUTPUT_POLICY, '/tmp/out');
+      const args = streamEncodeArgs({ sampleRate: 44100, channels: 2 }, format as keyof typeof OUTPUT_POLICY, 'unix:/tmp/in.sock', '/tmp/out');
       expect(args.slice(args.indexOf('-threads')), format).toEqual(['-threads', '1', ...codec, '-f', muxer, 'file:/tmp/out']);
     }
   });

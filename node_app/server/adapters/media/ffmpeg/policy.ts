@@ -82,8 +82,8 @@ export interface DecodeArgs {
   channels: 1 | 2;
 }
 
-/** The first audio stream as interleaved float32 on stdout, at the rate and channels asked for. */
-export function decodeArgs(input: string, options: DecodeArgs): string[] {
+/** The first audio stream as interleaved float32 into `output` (a `unix:` socket), at the rate and channels asked for. */
+export function decodeArgs(input: string, output: string, options: DecodeArgs): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
     ...restrictedInput(options.demuxer),
@@ -91,7 +91,7 @@ export function decodeArgs(input: string, options: DecodeArgs): string[] {
     '-i', fileUrl(input),
     '-ac', String(options.channels), '-ar', String(options.sampleRate), '-acodec', 'pcm_f32le',
     ...(options.mixChannels && options.mixChannels > 2 ? ['-filter:a', stereoMix(options.mixChannels)] : []),
-    '-vn', '-f', 'f32le', '-map', '0:a:0', 'pipe:1',
+    '-vn', '-f', 'f32le', '-map', '0:a:0', output,
   ];
 }
 
@@ -101,13 +101,13 @@ export function encodeArgs(wavPath: string, format: CompressedFormat, output: st
 }
 
 /**
- * The command line of an encode fed on stdin with 16-bit samples as they are enriched: raw PCM of a stated
- * format, through the pipe protocol only.
+ * The command line of an encode fed with 16-bit samples as they are enriched: raw PCM of a stated format, read
+ * from a local socket that the server feeds (`unix:`, the one protocol allowed).
  */
-export function streamEncodeArgs(layout: PcmLayout, format: CompressedFormat, output: string): string[] {
+export function streamEncodeArgs(layout: PcmLayout, format: CompressedFormat, input: string, output: string): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-    '-f', 's16le', '-ar', String(layout.sampleRate), '-ac', String(layout.channels), '-protocol_whitelist', 'pipe', '-i', 'pipe:0',
+    '-f', 's16le', '-ar', String(layout.sampleRate), '-ac', String(layout.channels), '-protocol_whitelist', 'unix', '-i', input,
     ...encoderOutput(format, output),
   ];
 }

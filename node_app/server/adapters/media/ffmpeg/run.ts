@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { LaunchedExit, LaunchPipe, ProcessLauncher } from '../process-launcher.js';
+import { LaunchError, type LaunchedExit, type ProcessLauncher, type StreamSocket } from '../process-launcher.js';
 
 /**
  * failed: ffmpeg refused the input or its output; crashed: it died of a fault (SIGSEGV, SIGABRT, …) on this
@@ -25,14 +25,14 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Added to ffmpeg's nice value: work that can wait (a download's encode) yields to work that cannot. */
   niceness?: number;
-  /** The standard stream this process streams into or out of. */
-  pipe?: LaunchPipe;
+  /** The socket ffmpeg's command line names as its input or output, which this process streams into or out of. */
+  socket?: StreamSocket;
   captureStdout?: boolean;
 }
 
 /** One ffmpeg run, supervised. */
 export interface FfmpegRun {
-  /** The pipe asked for, once ffmpeg has started. */
+  /** ffmpeg's connection to `socket`, once it has made it; rejects if it ends without one, or none was asked for. */
   pipe: Promise<Socket>;
   /**
    * Settles once ffmpeg has exited, whatever ended it, so whoever awaits it never leaves an ffmpeg running:
@@ -50,7 +50,7 @@ export interface FfmpegRun {
  */
 export function runFfmpeg(launcher: ProcessLauncher, binary: string, args: string[], options: RunOptions = {}): FfmpegRun {
   options.signal?.throwIfAborted();
-  const launched = launcher.run(binary, args, { niceness: options.niceness, pipe: options.pipe, captureStdout: options.captureStdout });
+  const launched = launcher.run(binary, args, { niceness: options.niceness, captureStdout: options.captureStdout });
   let failure: Error | null = null;
   const stop = (error: Error): void => {
     failure ??= error;
@@ -74,10 +74,14 @@ export function runFfmpeg(launcher: ProcessLauncher, binary: string, args: strin
     .finally(() => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      // An ffmpeg that ended without connecting never will.
+      options.socket?.close();
     });
   // Whoever asks sees the failure; until then it must not count as unhandled.
   exited.catch(() => undefined);
-  return { pipe: launched.pipe, exited, stop };
+  const pipe = options.socket?.connected ?? Promise.reject(new LaunchError('no socket was asked for'));
+  pipe.catch(() => undefined);
+  return { pipe, exited, stop };
 }
 
 /** An ffmpeg that wrote a file ended well only if it exited 0 and said nothing of a full disk. */
