@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { makeClip } from './helpers/audio.js';
+import { ebur128 } from './helpers/ebur128.js';
 
 const run = promisify(execFile);
 const tsx = path.resolve('node_modules/.bin/tsx');
@@ -37,14 +38,32 @@ describe('the command line', () => {
   });
 
   it('names a bad option or value and shows the usage, without a stack trace', async () => {
-    const unknown = await enrich('song.mp3', '--loudness', '11');
+    const unknown = await enrich('song.mp3', '--volume', '11');
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/^Unknown option '--loudness'/);
+    expect(unknown.stderr).toMatch(/^Unknown option '--volume'/);
     expect(unknown.stderr).toContain('Usage: npm run enrich');
     expect(unknown.stderr).not.toMatch(/\n\s+at /);
     const amount = await enrich('song.mp3', '--amount', '7');
     expect(amount.stderr.trim()).toBe('INVALID_PARAMETER: amount: must be between 0 and 1');
+    const loudness = await enrich('song.mp3', '--loudness', '11');
+    expect(loudness.stderr.trim()).toBe('INVALID_PARAMETER: loudness: must be "match" or a loudness in LUFS from -30 to -5');
   });
+
+  it('levels the result to --loudness and says what it measured before and after', async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'cli-loudness-'));
+    try {
+      const clip = await makeClip({ seconds: 4, sampleRate: 44100, channels: 2, extension: 'wav' });
+      const out = path.join(folder, 'levelled.wav');
+      const { code, stdout } = await enrich(clip, '--style', 'rain', '--seed', '3', '--loudness=-16', '-o', out);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/loudness: input -[\d.]+ LUFS, true peak -[\d.]+ dBTP -> result -1[56](\.\d+)? LUFS, true peak -[\d.]+ dBTP/);
+      const measured = await ebur128(out);
+      expect(Math.abs(measured.integrated + 16)).toBeLessThanOrEqual(1);
+      expect(measured.truePeak).toBeLessThanOrEqual(-1);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('reads paths from the folder it was typed in and writes the result beside the input', async () => {
     const folder = await mkdtemp(path.join(os.tmpdir(), 'cli-cwd-'));

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import request from 'supertest';
@@ -6,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../node_app/contract/index.js';
 import { ObjectStore } from '../node_app/server/adapters/storage/object-store.js';
 import { loadConfig } from '../node_app/server/config.js';
-import { makeClip } from './helpers/audio.js';
+import { fixtureDir, makeClip } from './helpers/audio.js';
+import { ebur128 } from './helpers/ebur128.js';
 import { startBackingServices, type BackingServices } from './helpers/backing-services.js';
 import { startWeb, startWorker, type WorkerProcess } from './helpers/fleet.js';
 import type { ProcessServer } from './helpers/process-server.js';
@@ -143,6 +145,21 @@ describe('distributed mode: two web and two worker processes on one queue and on
     expect((await fetch(`${web.b().base}/api/jobs/${id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${web.a().base}/api/jobs/${id}`)).status).toBe(404);
     expect(await objectsOf(id)).toEqual([]);
+  });
+
+  it('a job with a loudness target is levelled on a worker and reported by either web process', async () => {
+    const { id } = (await (await submit(web.a(), shortClip, { seed: '5', style: 'rain', loudness: '-20' })).json()) as JobView;
+    const done = (await until(web.b(), id, (current) => current.status === 'done')) as JobView & { output: { loudness: { target: number; result: { integrated: number } } } };
+    expect(done.output.loudness.target).toBe(-20);
+    // Only the master and its peaks are stored: the full-precision copy the levelling read stays on the worker and is deleted.
+    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/peaks.json`, `jobs/${id}/result.wav`]);
+    const file = path.join(await fixtureDir(), `distributed-loudness-${id}.wav`);
+    await writeFile(file, (await download(web.a(), `/api/jobs/${id}/result`)).body);
+    const measured = await ebur128(file);
+    expect(Math.abs(measured.integrated + 20)).toBeLessThanOrEqual(1);
+    expect(measured.truePeak).toBeLessThanOrEqual(-1);
+    expect(Math.abs(done.output.loudness.result.integrated - measured.integrated)).toBeLessThanOrEqual(0.3);
+    for (const worker of workers) expect((await worker.localFiles()).filter((f) => f.includes(id))).toEqual([]);
   });
 
   it('the one-shot POST /api/enrich answers with the same bytes as the embedded mode, and keeps nothing', async () => {

@@ -1,4 +1,4 @@
-import type { OutputFormat } from './formats.js';
+import type { OutputFormat, ResultPart } from './formats.js';
 
 /**
  * A name a person gave a file, made safe to offer back as a file name: letters of any script, digits, spaces,
@@ -17,11 +17,11 @@ export function safeFileName(name: string, maxCharacters = 80): string {
 }
 
 /**
- * `<name>.<styles>.enriched.<ext>`: what a result is called when it is downloaded or written by the CLI,
- * whatever the upload was called (see {@link safeFileName}).
+ * `<name>.<styles>.enriched.<ext>` (`.layer.` for the added layer alone): what a result is called when it is
+ * downloaded or written by the CLI, whatever the upload was called (see {@link safeFileName}).
  */
-export function downloadName(inputName: string, weights: Record<string, number>, format: OutputFormat): string {
-  return `${baseName(inputName)}.${Object.keys(weights).join('+')}.enriched.${format}`;
+export function downloadName(inputName: string, weights: Record<string, number>, format: OutputFormat, part: ResultPart = 'mix'): string {
+  return `${baseName(inputName)}.${Object.keys(weights).join('+')}.${part === 'layer' ? 'layer' : 'enriched'}.${format}`;
 }
 
 /** `<name>.original.<ext>`: the part of the upload that was enriched, as the listening copy it is compared with. */

@@ -21,6 +21,14 @@ export const CONTENT_TYPES: Record<OutputFormat, string> = {
   ogg: 'audio/ogg',
 };
 
+/**
+ * The parts of a result that can be downloaded: the enriched song (`mix`), or only what the style added
+ * (`layer`), sample-aligned with the input and as long, for mixing oneself.
+ */
+export const RESULT_PARTS = ['mix', 'layer'] as const;
+export type ResultPart = (typeof RESULT_PARTS)[number];
+export const resultPartSchema = z.enum(RESULT_PARTS, { error: `must be one of ${RESULT_PARTS.join(', ')}` });
+
 export const outputFormatSchema = z.enum(OUTPUT_FORMATS, { error: `must be one of ${OUTPUT_FORMATS.join(', ')}` });
 
 /** A format as a request names it (form field, query, CLI option): `MP3` means mp3, as `Rain` means rain. */

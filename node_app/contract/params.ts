@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import { AppError, errors } from './errors.js';
-import { DEFAULT_FORMAT, requestedFormatSchema } from './formats.js';
+import { DEFAULT_FORMAT, requestedFormatSchema, resultPartSchema } from './formats.js';
 
 /** A day: any section of any recording worth uploading starts and ends within it. */
 export const MAX_OFFSET_SECONDS = 86_400;
@@ -29,6 +29,14 @@ export const textureErrors = {
 export function isSectionTooShort(start: number | undefined, end: number): boolean {
   return end - (start ?? 0) < MIN_SECTION_SECONDS - 1e-9;
 }
+
+/** The loudness targets a job may ask for, in LUFS: from quiet broadcast-style levels to loud masters. */
+export const LOUDNESS_RANGE = { min: -30, max: -5 } as const;
+/** The `loudness` value that keeps the input's own integrated loudness. */
+export const MATCH_LOUDNESS = 'match';
+/** A job's loudness target: LUFS, or the input's own. */
+export const loudnessTargetSchema = z.union([z.number().check(z.minimum(LOUDNESS_RANGE.min), z.maximum(LOUDNESS_RANGE.max)), z.literal(MATCH_LOUDNESS)]);
+export type LoudnessTarget = z.infer<typeof loudnessTargetSchema>;
 
 /** How much of the style a job adds when its client does not say. */
 export const DEFAULT_AMOUNT = 0.5;
@@ -65,6 +73,7 @@ const SEED = `must be a whole number from 0 to ${MAX_SEED}`;
 const SECONDS = `must be a number of seconds from 0 to ${MAX_OFFSET_SECONDS}`;
 /** For text that reads as no number at all ("abc"): saying so is clearer than naming a range it is not in. */
 const notANumber = (range: string) => `is not a number; it ${range}`;
+const LOUDNESS = `must be "${MATCH_LOUDNESS}" or a loudness in LUFS from ${LOUDNESS_RANGE.min} to ${LOUDNESS_RANGE.max}`;
 const seconds = () => z.coerce.number({ error: notANumber(SECONDS) }).check(z.maximum(MAX_OFFSET_SECONDS, SECONDS));
 
 /** The enrich form (`POST /api/enrich`, `POST /api/jobs`) and the CLI's options: text in, typed parameters out. */
@@ -77,6 +86,13 @@ export const enrichParamsSchema = z
     start: field(z.optional(seconds().check(z.minimum(0, SECONDS)))),
     end: field(z.optional(seconds().check(z.positive('must be more than 0 seconds')))),
     keep: field(z.optional(z.pipe(z.transform((value: unknown) => (typeof value === 'string' ? value.trim().toLowerCase() : value)), keepSchema))),
+    loudness: field(
+      z.optional(
+        z.union([z.literal(MATCH_LOUDNESS), z.coerce.number().check(z.minimum(LOUDNESS_RANGE.min, LOUDNESS), z.maximum(LOUDNESS_RANGE.max, LOUDNESS))], {
+          error: LOUDNESS,
+        }),
+      ),
+    ),
   })
   .check(
     z.refine((p) => isSectionOrdered(p.start, p.end), { message: 'must be before end', path: ['start'] }),
@@ -89,8 +105,8 @@ export const enrichParamsSchema = z
 /** What a job is asked to do: the enrich form, validated. */
 export type EnrichParams = z.output<typeof enrichParamsSchema>;
 
-/** `GET /api/jobs/:id/result?format=`: the job's own format when none is asked for. */
-export const resultQuerySchema = z.object({ format: z.optional(requestedFormatSchema) });
+/** `GET /api/jobs/:id/result?format=&part=`: the job's own format when none is asked for, the whole mix unless `part=layer`. */
+export const resultQuerySchema = z.object({ format: z.optional(requestedFormatSchema), part: z.optional(resultPartSchema) });
 
 export const RATINGS = ['up', 'down'] as const;
 export type Rating = (typeof RATINGS)[number];

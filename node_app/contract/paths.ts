@@ -1,4 +1,4 @@
-import type { OutputFormat } from './formats.js';
+import type { OutputFormat, ResultPart } from './formats.js';
 
 /**
  * Every URL of the API and the web app, written once: the server mounts its routes on them (called with
@@ -24,7 +24,8 @@ export const API_PATHS = {
 } as const;
 
 /** The result in a format, as a link. */
-export const resultUrl = (id: string, format: OutputFormat): string => `${API_PATHS.result(id)}?format=${format}`;
+export const resultUrl = (id: string, format: OutputFormat, part: ResultPart = 'mix'): string =>
+  `${API_PATHS.result(id)}?format=${format}${part === 'mix' ? '' : `&part=${part}`}`;
 
 /** The web app's pages; `job` is the result page a share link opens. */
 export const PAGE_PATHS = {

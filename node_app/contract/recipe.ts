@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import { outputFormatSchema } from './formats.js';
-import { isSectionOrdered, keepSchema, MAX_SEED } from './params.js';
+import { isSectionOrdered, keepSchema, loudnessTargetSchema, MAX_SEED } from './params.js';
 
 /** The JSON that `GET /api/jobs/:id/recipe` answers and the web app's "Use a recipe" reads back. */
 export const recipeSchema = z.object({
@@ -13,6 +13,7 @@ export const recipeSchema = z.object({
   start: z.optional(z.number().check(z.minimum(0))),
   end: z.optional(z.number().check(z.positive())),
   keep: z.optional(keepSchema),
+  loudness: z.optional(loudnessTargetSchema),
   /** The name of the file the job enriched, as a reminder: the recipe holds no audio. */
   input: z.optional(z.string()),
   /** The style "own" needs the same recording again as `texture`: its name, and its SHA-256 to check it by. */

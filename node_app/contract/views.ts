@@ -2,7 +2,7 @@ import { z } from 'zod/mini';
 import { ERROR_CODES } from './errors.js';
 import { outputFormatSchema } from './formats.js';
 import { JOB_STAGES, JOB_STATUSES } from './job-state.js';
-import { keepSchema, RATINGS } from './params.js';
+import { keepSchema, loudnessTargetSchema, RATINGS } from './params.js';
 import { STYLE_ID } from './style-spec.js';
 
 /** What the server answers, as the web app and other clients read it. */
@@ -60,10 +60,31 @@ export const jobParamsSchema = z.object({
   end: z.optional(z.number()),
   /** `whole`: the whole file came back with only start…end enriched; absent: only the section came back. */
   keep: z.optional(keepSchema),
+  loudness: z.optional(loudnessTargetSchema),
 });
 export type JobParams = z.infer<typeof jobParamsSchema>;
 
-export const jobOutputSchema = z.object({ sampleRate: z.number(), channels: z.number(), durationSeconds: z.number() });
+/** Integrated loudness (LUFS, ITU-R BS.1770) and true peak (dBTP); null for audio too short or too quiet to read. */
+export const loudnessReadingSchema = z.object({ integrated: z.nullable(z.number()), truePeak: z.nullable(z.number()) });
+export type LoudnessReading = z.infer<typeof loudnessReadingSchema>;
+
+/** What a job with a `loudness` target measured and did: the level it aimed at, the gain, before and after. */
+export const loudnessReportSchema = z.object({
+  /** The target in LUFS: the one asked for, or the input's own for "match" (null when the input has no reading). */
+  target: z.nullable(z.number()),
+  /** The gain applied to the enriched song before its true-peak limiter, in dB. */
+  gainDb: z.number(),
+  input: loudnessReadingSchema,
+  result: loudnessReadingSchema,
+});
+export type LoudnessReport = z.infer<typeof loudnessReportSchema>;
+
+export const jobOutputSchema = z.object({
+  sampleRate: z.number(),
+  channels: z.number(),
+  durationSeconds: z.number(),
+  loudness: z.optional(loudnessReportSchema),
+});
 export type JobOutput = z.infer<typeof jobOutputSchema>;
 
 /** `GET /api/jobs/:id`, each Server-Sent Event, and the answer to `POST /api/jobs`. */

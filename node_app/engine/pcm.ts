@@ -44,12 +44,12 @@ export function interleave16(planar: Float32Array[], start: number, count: numbe
 }
 
 /** The canonical 44-byte header of a 16-bit PCM WAV of `frames` frames. */
-export function wavHeader16(channels: number, sampleRate: number, frames: number): Uint8Array {
+export function wavHeader16(channels: number, sampleRate: number, frames: number, info: Uint8Array = new Uint8Array(0)): Uint8Array {
   const dataBytes = frames * channels * 2;
-  const header = new DataView(new ArrayBuffer(44));
+  const header = new DataView(new ArrayBuffer(44 + info.length));
   const ascii = (offset: number, text: string) => [...text].forEach((ch, i) => header.setUint8(offset + i, ch.charCodeAt(0)));
   ascii(0, 'RIFF');
-  header.setUint32(4, 36 + dataBytes, true);
+  header.setUint32(4, 36 + info.length + dataBytes, true);
   ascii(8, 'WAVE');
   ascii(12, 'fmt ');
   header.setUint32(16, 16, true);
@@ -59,8 +59,10 @@ export function wavHeader16(channels: number, sampleRate: number, frames: number
   header.setUint32(28, sampleRate * channels * 2, true);
   header.setUint16(32, channels * 2, true);
   header.setUint16(34, 16, true);
-  ascii(36, 'data');
-  header.setUint32(40, dataBytes, true);
+  // A chunk of tags (LIST/INFO) goes between the format and the samples, so the header keeps its length.
+  new Uint8Array(header.buffer).set(info, 36);
+  ascii(36 + info.length, 'data');
+  header.setUint32(40 + info.length, dataBytes, true);
   return new Uint8Array(header.buffer);
 }
 

@@ -57,7 +57,8 @@ export function jobRoutes(jobs: JobService, limits: UploadLimits): Router {
 
   router.get(API_PATHS.result(':id'), resultQuery, async (req, res) => {
     const job = await jobs.get(req.params.id);
-    await sendResult(res, jobs, job, resultQuery.of(req).format ?? job.params.format);
+    const { format, part } = resultQuery.of(req);
+    await sendResult(res, jobs, job, format ?? job.params.format, part);
   });
 
   router.get(API_PATHS.input(':id'), async (req, res) => {

@@ -75,7 +75,8 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: API_PATHS.result(JOB),
-    summary: "The result, in the job's format unless `format` asks for another; byte ranges work",
+    summary:
+      "The result, in the job's format unless `format` asks for another; with `part=layer` only what the style added, sample-aligned with the input and as long; byte ranges work",
     query: resultQuerySchema,
     ok: { status: 200, description: 'the result, as an attachment (206 for a range)', media: Object.values(CONTENT_TYPES) },
     headers: RESULT_HEADERS,

@@ -1,18 +1,18 @@
 import { setMaxListeners } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
-import { attachmentDisposition, CONTENT_TYPES, downloadName, type OutputFormat } from '../../contract/index.js';
+import { attachmentDisposition, CONTENT_TYPES, downloadName, type OutputFormat, type ResultPart } from '../../contract/index.js';
 import type { Job, JobService, StoredFile } from '../services/job-service.js';
 
-/** Streams a finished job's result as an attachment, with the headers the API promises. */
-export async function sendResult(res: Response, jobs: JobService, job: Job, format: OutputFormat): Promise<void> {
-  const file = await jobs.result(job.id, format);
+/** Streams a finished job's result (or its added layer alone) as an attachment, with the headers the API promises. */
+export async function sendResult(res: Response, jobs: JobService, job: Job, format: OutputFormat, part: ResultPart = 'mix'): Promise<void> {
+  const file = await jobs.result(job.id, format, part);
   res.set({
     'Content-Type': CONTENT_TYPES[format],
     'X-Enrich-Style': job.params.style,
     'X-Enrich-Seed': String(job.params.seed),
     'X-Job-Id': job.id,
-    'Content-Disposition': attachmentDisposition(downloadName(job.input.name, job.params.weights, format)),
+    'Content-Disposition': attachmentDisposition(downloadName(job.input.name, job.params.weights, format, part)),
     'Access-Control-Expose-Headers': 'X-Enrich-Style, X-Enrich-Seed, X-Job-Id, Content-Disposition',
   });
   await sendStored(res, file, { 'Cache-Control': 'private, max-age=3600' });

@@ -1,15 +1,18 @@
 import { writeFile } from 'node:fs/promises';
-import { CONTENT_TYPES, LISTENING_FORMAT, type CompressedFormat, type JobOutput, type JobPeaks, type JobStage } from '../../contract/index.js';
+import { CONTENT_TYPES, LISTENING_FORMAT, MATCH_LOUDNESS, type CompressedFormat, type JobOutput, type JobPeaks, type JobStage, type LoudnessReport } from '../../contract/index.js';
+import { firstLevellingPass, LevellingStage, LoudnessMeter, MAX_LOUDNESS_PASSES, nextLevellingPass, type LoudnessReading } from '../../engine/loudness.js';
 import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
 import { SPLICE_FADE_SECONDS, spliceSection, type SpliceSection } from '../../engine/splice.js';
 import type { AudioCodec, PcmStream } from '../adapters/media/audio-codec.js';
 import type { PcmLayout } from '../adapters/media/ffmpeg/policy.js';
-import type { WavWriter } from '../adapters/media/wav.js';
+import { createPcmSpool, type PcmSpool } from '../adapters/media/pcm-spool.js';
+import type { MediaTags, WavWriter } from '../adapters/media/wav.js';
 import type { BlobStore } from '../adapters/storage/blob-store.js';
 import type { FileStore } from '../adapters/storage/file-store.js';
 import { jobFiles, type JobFile } from '../adapters/storage/job-files.js';
 import type { Logger } from '../logger.js';
 import type { JobData } from './job-record.js';
+import { resultTags } from './credits.js';
 import { LiveEncode } from './live-encode.js';
 import { startPastEnd } from './media-failures.js';
 import { readOwnTexture } from './own-texture.js';
@@ -102,7 +105,9 @@ export class Enrichment {
     // Started with the decode: the model's workers read the input through it.
     const original = this.liveEncode(jobFiles.original(id), LISTENING_FORMAT, layout, localPath);
     original.catch(() => undefined);
-    const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input, original) };
+    // With a loudness target the input's loudness is measured on the way in, for "match" and for the report.
+    const inputLoudness = params.loudness === undefined ? null : new LoudnessMeter(layout.sampleRate, layout.channels);
+    const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input, original, inputLoudness) };
     const section = sectionOf(params, decoded);
     const request = { amount: params.amount, styleVector: Float32Array.from(data.styleVector), seed: params.seed, ...(ownTexture ? { ownTexture } : {}) };
     let sectionFrames = 0;
@@ -112,17 +117,40 @@ export class Enrichment {
           return models.enrich({ sampleRate: input.sampleRate, channels: input.channels, chunks: counted }, request, { signal });
         })
       : models.enrich(input, request, { signal });
-    let writer: WavWriter | null = null;
+    // Every master writer opened, so a failure closes whichever is open (closing one already closed does nothing).
+    const writers: WavWriter[] = [];
+    // With a loudness target: the enriched song kept at full precision until the gain is known, and its meters.
+    let levelling: { spool: PcmSpool; path: string; input: LoudnessMeter; enriched: LoudnessMeter } | null = null;
     const encodes: Array<Promise<LiveEncode>> = [original];
     const releases: Array<() => void> = [];
     let frames = 0;
+    let loudness: LoudnessReport | undefined;
+    // The credits, licence and recipe go inside the master, and from it into every encode.
+    const tags = resultTags(data, models.catalog().list());
     try {
       const master = await localPath(jobFiles.result(id, 'wav'));
-      writer = await codec.writeWav(master, layout);
-      const results = await this.resultEncodes(layout, localPath, releases);
-      encodes.push(...results.map((encode) => Promise.resolve(encode)));
+      let sink: (chunk: Float32Array[]) => Promise<unknown>;
+      if (inputLoudness) {
+        // The gain is known only once the whole song has been measured: it waits on disk, at full precision, and
+        // the result's encodes are made from the levelled master when first asked for.
+        const path = `${master}.spool`;
+        written.push(path);
+        const spool = await createPcmSpool(path, layout.channels);
+        const enrichedLoudness = new LoudnessMeter(layout.sampleRate, layout.channels);
+        levelling = { spool, path, input: inputLoudness, enriched: enrichedLoudness };
+        sink = (chunk) => {
+          enrichedLoudness.add(chunk);
+          return spool.write(chunk);
+        };
+      } else {
+        const wav = await codec.writeWav(master, layout, tags);
+        writers.push(wav);
+        const results = await this.resultEncodes(layout, tags, localPath, releases);
+        encodes.push(...results.map((encode) => Promise.resolve(encode)));
+        sink = (chunk) => Promise.all([wav.write(chunk), ...results.map((encode) => encode.write(chunk))]);
+      }
       for await (const chunk of enriched) {
-        await Promise.all([writer.write(chunk), ...results.map((encode) => encode.write(chunk))]);
+        await sink(chunk);
         meters.result.add(chunk);
         frames += chunk[0].length;
         if (input.expectedFrames) report('enriching', Math.min(0.99, frames / input.expectedFrames));
@@ -130,7 +158,14 @@ export class Enrichment {
       signal.throwIfAborted();
       if (whole && sectionFrames === 0) throw startPastEnd(frames / layout.sampleRate);
       report('encoding', 0);
-      await writer.close();
+      if (levelling) {
+        const { spool } = levelling;
+        await spool.finish();
+        loudness = await this.level(spool, { path: master, layout, tags }, levelling.input.reading(), levelling.enriched.reading(), (wav) => writers.push(wav));
+        await files.removeFile(levelling.path);
+      } else {
+        await writers[0]?.close();
+      }
       await blobs.adopt(jobFiles.result(id, 'wav'), master, CONTENT_TYPES.wav);
       for (const encode of encodes) await (await encode).finish();
       const result = meters.result.peaks();
@@ -139,7 +174,8 @@ export class Enrichment {
       await writeFile(peaksFile, JSON.stringify(peaks));
       await blobs.adopt(jobFiles.peaks(id), peaksFile, 'application/json');
     } catch (error) {
-      await writer?.abort().catch(() => undefined);
+      await Promise.all(writers.map((writer) => writer.abort().catch(() => undefined)));
+      await levelling?.spool.finish().catch(() => undefined);
       await Promise.all(encodes.map((encode) => encode.then((started) => started.abort(), () => undefined)));
       // Stops the worker and the decoder if the writer was what failed.
       await enriched.return(undefined).catch(() => undefined);
@@ -148,7 +184,57 @@ export class Enrichment {
     } finally {
       for (const release of releases) release();
     }
-    return { sampleRate: layout.sampleRate, channels: layout.channels, durationSeconds: frames / layout.sampleRate };
+    return { sampleRate: layout.sampleRate, channels: layout.channels, durationSeconds: frames / layout.sampleRate, ...(loudness ? { loudness } : {}) };
+  }
+
+  /**
+   * Writes the master from the spooled song at the job's loudness target: a gain, then a limiter that keeps the
+   * true peak under −1 dBTP, measured after; a pass that missed (the limiter took loudness, or a peak between
+   * samples got through) is written again, corrected by what it missed. The result's waveform is drawn from the
+   * last pass. `onWriter` hands each pass's writer to the caller, which aborts it on a failure.
+   */
+  private async level(
+    spool: PcmSpool,
+    master: { path: string; layout: PcmLayout; tags: MediaTags },
+    input: LoudnessReading,
+    enriched: LoudnessReading,
+    onWriter: (writer: WavWriter) => unknown,
+  ): Promise<LoudnessReport> {
+    const { codec } = this.parts;
+    const { data, signal, report } = this.task;
+    const meters = this.meters;
+    if (!meters) throw new Error('levelling before enriching');
+    const { layout } = master;
+    const target = data.params.loudness === MATCH_LOUDNESS ? input.integrated : (data.params.loudness ?? null);
+    let pass = firstLevellingPass(target, enriched);
+    for (let count = 1; ; count++) {
+      const writer = await codec.writeWav(master.path, layout, master.tags);
+      onWriter(writer);
+      const stage = new LevellingStage(layout.sampleRate, layout.channels, pass);
+      const meter = new LoudnessMeter(layout.sampleRate, layout.channels);
+      const peaks = new PeakMeter(meters.result.framesPerPeak);
+      const emit = async (chunk: Float32Array[]) => {
+        meter.add(chunk);
+        peaks.add(chunk);
+        await writer.write(chunk);
+      };
+      let done = 0;
+      for await (const chunk of spool.read()) {
+        signal.throwIfAborted();
+        await emit(stage.push(chunk));
+        done += chunk[0].length;
+        report('encoding', Math.min(0.99, (count - 1 + done / Math.max(1, spool.frames)) / MAX_LOUDNESS_PASSES));
+      }
+      await emit(stage.finish());
+      await writer.close();
+      const result = meter.reading();
+      const next = nextLevellingPass(target, pass, result);
+      if (!next || count === MAX_LOUDNESS_PASSES) {
+        meters.result = peaks;
+        return { target: target === null ? null : rounded(target), gainDb: rounded(pass.gainDb), input: readingOf(input), result: readingOf(result) };
+      }
+      pass = next;
+    }
   }
 
   /**
@@ -156,15 +242,20 @@ export class Enrichment {
    * job is done; its own format (flac or ogg) too when an encoder is free now (the same slots as the downloads'
    * encodes), otherwise its first download encodes from the master.
    */
-  private async resultEncodes(layout: PcmLayout, localPath: (file: JobFile) => Promise<string>, releases: Array<() => void>): Promise<LiveEncode[]> {
+  private async resultEncodes(
+    layout: PcmLayout,
+    tags: MediaTags,
+    localPath: (file: JobFile) => Promise<string>,
+    releases: Array<() => void>,
+  ): Promise<LiveEncode[]> {
     const { id, data } = this.task;
-    const encodes = [await this.liveEncode(jobFiles.result(id, LISTENING_FORMAT), LISTENING_FORMAT, layout, localPath)];
+    const encodes = [await this.liveEncode(jobFiles.result(id, LISTENING_FORMAT), LISTENING_FORMAT, layout, localPath, tags)];
     const { format } = data.params;
     if (format === 'wav' || format === LISTENING_FORMAT) return encodes;
     const release = this.parts.encodeSlots.tryAcquire();
     if (!release) return encodes;
     releases.push(release);
-    encodes.push(await this.liveEncode(jobFiles.result(id, format), format, layout, localPath));
+    encodes.push(await this.liveEncode(jobFiles.result(id, format), format, layout, localPath, tags));
     return encodes;
   }
 
@@ -173,9 +264,10 @@ export class Enrichment {
     format: CompressedFormat,
     layout: PcmLayout,
     localPath: (file: JobFile) => Promise<string>,
+    tags?: MediaTags,
   ): Promise<LiveEncode> {
     const partial = `${await localPath(file)}.part`;
-    return new LiveEncode({ file, format, layout, partial, signal: this.task.signal }, this.parts);
+    return new LiveEncode({ file, format, layout, partial, signal: this.task.signal, ...(tags ? { tags } : {}) }, this.parts);
   }
 }
 
@@ -183,9 +275,15 @@ export class Enrichment {
  * Reads the input's slices on their way to the model: measures their peaks, and encodes the original's
  * listening copy. Each slice is encoded before it is handed on, because the model's workers take its buffers.
  */
-async function* metered(chunks: AsyncIterable<Float32Array[]>, meter: PeakMeter, encode: Promise<LiveEncode>): AsyncGenerator<Float32Array[]> {
+async function* metered(
+  chunks: AsyncIterable<Float32Array[]>,
+  meter: PeakMeter,
+  encode: Promise<LiveEncode>,
+  loudness: LoudnessMeter | null,
+): AsyncGenerator<Float32Array[]> {
   for await (const chunk of chunks) {
     meter.add(chunk);
+    loudness?.add(chunk);
     await (await encode).write(chunk);
     yield chunk;
   }
@@ -204,4 +302,16 @@ async function* counting(chunks: AsyncIterable<Float32Array[]>, count: (frames: 
     count(chunk[0].length);
     yield chunk;
   }
+}
+
+/** Hundredths of a dB or LU: finer than any meter agrees with another. */
+function rounded(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function readingOf(reading: LoudnessReading): LoudnessReading {
+  return {
+    integrated: reading.integrated === null ? null : rounded(reading.integrated),
+    truePeak: reading.truePeak === null ? null : rounded(reading.truePeak),
+  };
 }

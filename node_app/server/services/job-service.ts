@@ -12,6 +12,7 @@ import {
   type JobPeaks,
   type JobStage,
   type OutputFormat,
+  type ResultPart,
   textureErrors,
   type Rating,
 } from '../../contract/index.js';
@@ -26,6 +27,8 @@ import { EMPTY_PEAKS, Enrichment } from './enrichment.js';
 import { cancelledJob, failureRecord, jobOf, type Job, type JobData, type JobRecord, type JobResult, type Upload } from './job-record.js';
 import { toKnownError } from './media-failures.js';
 import type { Models } from './models.js';
+import { resultTags } from './credits.js';
+import { writeLayer } from './layer.js';
 import { Semaphore } from './semaphore.js';
 
 /**
@@ -226,12 +229,23 @@ export class JobService {
     return this.stored(file);
   }
 
-  /** The result in `format`: the WAV master, or an encode of it kept beside it from the first request. */
-  async result(id: string, format: OutputFormat): Promise<StoredFile> {
+  /**
+   * The result in `format`: the WAV master, or an encode of it kept beside it from the first request. With
+   * `part` "layer", what the style added alone: derived from the master and the input on the first request
+   * (a WAV), and encoded from that WAV for the other formats.
+   */
+  async result(id: string, format: OutputFormat, part: ResultPart = 'mix'): Promise<StoredFile> {
     const job = await this.get(id);
     if (job.status !== 'done') throw errors.jobNotDone(job.status);
-    const file = jobFiles.result(job.id, format);
-    if (format !== 'wav' && !(await this.reachable(this.parts.blobs.exists(file)))) await this.encoded(job.id, format);
+    if (part === 'layer') {
+      const layer = jobFiles.layer(job.id, 'wav');
+      if (!(await this.reachable(this.parts.blobs.exists(layer)))) await this.derived(job.id, layer, 'wav', (partial, signal) => this.writeLayer(job, partial, signal));
+    }
+    const source = part === 'layer' ? jobFiles.layer(job.id, 'wav') : jobFiles.result(job.id, 'wav');
+    const file = part === 'layer' ? jobFiles.layer(job.id, format) : jobFiles.result(job.id, format);
+    if (format !== 'wav' && !(await this.reachable(this.parts.blobs.exists(file)))) {
+      await this.derived(job.id, file, format, (partial, signal) => this.transcode(source, format, partial, signal));
+    }
     return this.stored(file);
   }
 
@@ -408,9 +422,12 @@ export class JobService {
     };
   }
 
-  /** Encodes the master into `format` in this process (runners only encode the job's own format) and stores it beside it. */
-  private encoded(id: string, format: CompressedFormat): Promise<void> {
-    const name = `${id}.${format}`;
+  /**
+   * Makes a file derived from a job's stored ones (an encode, the added layer) in this process, once: later
+   * requests for the same file wait on the first one. Runners only encode the job's own format.
+   */
+  private derived(id: string, file: JobFile, format: OutputFormat, make: (partial: string, signal: AbortSignal) => Promise<void>): Promise<void> {
+    const name = `${id}/${file.name}`;
     const running = this.encodings.get(name);
     if (running) return running.done;
     if (this.closing) throw errors.shuttingDown();
@@ -418,39 +435,72 @@ export class JobService {
       throw errors.busy('The server is busy encoding other downloads. Try again in a minute, or download the wav.', 30);
     }
     const controller = new AbortController();
-    const done = this.track(this.encode(id, format, controller.signal)).finally(() => this.encodings.delete(name));
+    const done = this.track(this.derive(id, file, format, make, controller.signal)).finally(() => this.encodings.delete(name));
     this.encodings.set(name, { jobId: id, done, controller });
     return done;
   }
 
   /**
-   * Encodes in its turn, into a partial file stored when complete, so a cut-short encode is never served.
-   * Deleting or expiring the job, or the end of the shutdown's grace, kills ffmpeg.
+   * Makes the file in its turn, into a partial file stored when complete, so a cut-short one is never served.
+   * Deleting or expiring the job, or the end of the shutdown's grace, stops it (and kills its ffmpeg).
    */
-  private async encode(id: string, format: CompressedFormat, cancel: AbortSignal): Promise<void> {
-    const { blobs, codec, files, logger } = this.parts;
+  private async derive(
+    id: string,
+    file: JobFile,
+    format: OutputFormat,
+    make: (partial: string, signal: AbortSignal) => Promise<void>,
+    cancel: AbortSignal,
+  ): Promise<void> {
+    const { blobs, files, logger } = this.parts;
     const signal = AbortSignal.any([cancel, this.stopping.signal]);
-    const target = jobFiles.result(id, format);
     let release: (() => void) | null = null;
-    let master: LocalCopy | null = null;
     let partial: string | null = null;
     try {
       release = await this.encodeSlots.acquire(signal);
       if (this.closing) throw errors.shuttingDown();
-      master = await this.reachable(blobs.stageLocal(jobFiles.result(id, 'wav')));
-      if (!master) throw errors.jobNotFound();
-      partial = `${await blobs.localPath(target)}.part`;
-      await codec.transcode(master.path, format, partial, signal);
-      await this.reachable(blobs.adopt(target, partial, CONTENT_TYPES[format]));
+      partial = `${await blobs.localPath(file)}.part`;
+      await make(partial, signal);
+      await this.reachable(blobs.adopt(file, partial, CONTENT_TYPES[format]));
     } catch (error) {
       if (partial) await files.removeFile(partial).catch(() => undefined);
       if (signal.aborted || isAbortError(error)) throw this.closing ? errors.shuttingDown() : errors.jobNotFound();
       const known = toKnownError(error);
-      if (!known || known.status >= 500) logger.error({ err: error, jobId: id, format }, 'encode failed');
+      if (!known || known.status >= 500) logger.error({ err: error, jobId: id, file: file.name }, 'encode failed');
       throw known ?? error;
     } finally {
       release?.();
-      await master?.release();
+    }
+  }
+
+  /** Encodes a stored WAV of the job (the master, or the layer) into `format`. */
+  private async transcode(source: JobFile, format: CompressedFormat, partial: string, signal: AbortSignal): Promise<void> {
+    const wav = await this.reachable(this.parts.blobs.stageLocal(source));
+    if (!wav) throw errors.jobNotFound();
+    try {
+      await this.parts.codec.transcode(wav.path, format, partial, signal);
+    } finally {
+      await wav.release();
+    }
+  }
+
+  /** The added layer as a WAV: the master less the input, decoded again as the job decoded it. */
+  private async writeLayer(job: Job, partial: string, signal: AbortSignal): Promise<void> {
+    const { blobs, codec } = this.parts;
+    if (!job.output) throw errors.jobNotDone(job.status);
+    const input = await this.reachable(blobs.stageLocal(jobFiles.input(job.id)));
+    if (!input) throw errors.jobNotFound();
+    try {
+      const master = await this.reachable(blobs.stageLocal(jobFiles.result(job.id, 'wav')));
+      if (!master) throw errors.jobNotFound();
+      try {
+        const tags = resultTags(job, this.parts.models.catalog().list(), 'layer');
+        const sources = { input: input.path, master: master.path, params: job.params, output: job.output, maxDurationSeconds: this.limits.maxDurationSeconds, tags };
+        await writeLayer(codec, sources, partial, signal);
+      } finally {
+        await master.release();
+      }
+    } finally {
+      await input.release();
     }
   }
 

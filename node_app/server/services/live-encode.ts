@@ -2,6 +2,7 @@ import { CONTENT_TYPES, type CompressedFormat } from '../../contract/index.js';
 import type { AudioCodec } from '../adapters/media/audio-codec.js';
 import type { PcmEncoder } from '../adapters/media/ffmpeg/encode.js';
 import type { PcmLayout } from '../adapters/media/ffmpeg/policy.js';
+import type { MediaTags } from '../adapters/media/wav.js';
 import type { BlobStore } from '../adapters/storage/blob-store.js';
 import type { FileStore } from '../adapters/storage/file-store.js';
 import type { JobFile } from '../adapters/storage/job-files.js';
@@ -15,6 +16,8 @@ export interface LiveEncodeTarget {
   /** Where the encode is written on this machine until it is complete and stored. */
   partial: string;
   signal: AbortSignal;
+  /** The master's tags, which an encode of the master would carry (none for the original's listening copy). */
+  tags?: MediaTags;
 }
 
 /**
@@ -31,7 +34,7 @@ export class LiveEncode {
     private readonly target: LiveEncodeTarget,
     private readonly deps: { codec: AudioCodec; blobs: BlobStore; files: FileStore; logger: Logger },
   ) {
-    this.encoder = deps.codec.encodeStream(target.layout, target.format, target.partial, target.signal);
+    this.encoder = deps.codec.encodeStream(target.layout, target.format, target.partial, target.signal, target.tags);
   }
 
   async write(channels: Float32Array[]): Promise<void> {

@@ -14,6 +14,7 @@ import {
   type JobView,
   type Limits,
   type OutputFormat,
+  type ResultPart,
   type Rating,
   type StyleList,
 } from '../../contract';
@@ -112,6 +113,7 @@ export function createJob(
   if (fields.start !== undefined) form.append('start', String(fields.start));
   if (fields.end !== undefined) form.append('end', String(fields.end));
   if (fields.keep !== undefined) form.append('keep', fields.keep);
+  if (fields.loudness !== undefined) form.append('loudness', String(fields.loudness));
   return new Promise<Job>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     const abort = () => xhr.abort();
@@ -169,7 +171,7 @@ export function sendFeedback(id: string, rating: Rating): Promise<Job> {
   });
 }
 
-export const resultUrl = (job: Job, format: OutputFormat): string => resultPath(job.id, format);
+export const resultUrl = (job: Job, format: OutputFormat, part: ResultPart = 'mix'): string => resultPath(job.id, format, part);
 /** What the player streams: the result as mp3, encoded while the job ran. */
 export const listeningUrl = (job: Job): string => job.links.listening;
 /** What the result is compared with: the part of the input that was enriched, as mp3, on the same time line. */

@@ -9,7 +9,7 @@ import { FfmpegError, type FfmpegFailure } from './ffmpeg/run.js';
 import { isAbortError } from '../../errors.js';
 import { MediaError, type MediaProblem } from './media-error.js';
 import { ProcessLauncher } from './process-launcher.js';
-import { createWavWriter, looksLikeWav, openWavFile, type WavSource, type WavWriter } from './wav.js';
+import { createWavWriter, looksLikeWav, openWavFile, type MediaTags, type WavSource, type WavWriter } from './wav.js';
 
 export interface DecodeOptions {
   startSeconds?: number;
@@ -32,12 +32,12 @@ export interface PcmStream {
 
 export interface AudioCodec {
   decode(path: string, options: DecodeOptions): Promise<PcmStream>;
-  /** Starts a 16-bit WAV master that is written as the samples come. */
-  writeWav(path: string, format: { sampleRate: number; channels: number }): Promise<WavWriter>;
+  /** Starts a 16-bit WAV master that is written as the samples come, with `tags` in its INFO chunk. */
+  writeWav(path: string, format: { sampleRate: number; channels: number }, tags?: MediaTags): Promise<WavWriter>;
   /** Writes `format` from a WAV master; for wav the master itself is the result. Settles once ffmpeg has exited. */
   transcode(wavPath: string, format: CompressedFormat, output: string, signal?: AbortSignal): Promise<void>;
-  /** Writes `format` from samples as they come, with the same bytes as `transcode` of their 16-bit master. */
-  encodeStream(layout: PcmLayout, format: CompressedFormat, output: string, signal?: AbortSignal): PcmEncoder;
+  /** Writes `format` from samples as they come, with the same bytes as `transcode` of their 16-bit master written with `tags`. */
+  encodeStream(layout: PcmLayout, format: CompressedFormat, output: string, signal?: AbortSignal, tags?: MediaTags): PcmEncoder;
   /** ffmpeg's first line of `-version`; rejects when it cannot be run. */
   ffmpegVersion(): Promise<string>;
   /** Stops ffmpeg's launcher; decodes and encodes still running are killed. */
@@ -74,7 +74,7 @@ export function createAudioCodec(codecOptions: CodecOptions): AudioCodec {
       return wav ? wavSection(wav, options) : decodeFfmpeg(launcher, path, options, codecOptions);
     },
 
-    writeWav: (path, format) => createWavWriter(path, format.channels, format.sampleRate),
+    writeWav: (path, format, tags) => createWavWriter(path, format.channels, format.sampleRate, tags),
 
     async transcode(wavPath, format, output, signal) {
       const { ffmpegPath, timeoutMs } = codecOptions;
@@ -83,9 +83,9 @@ export function createAudioCodec(codecOptions: CodecOptions): AudioCodec {
       });
     },
 
-    encodeStream(layout, format, output, signal) {
+    encodeStream(layout, format, output, signal, tags) {
       const { ffmpegPath, timeoutMs } = codecOptions;
-      const encoder = streamEncodeWithFfmpeg(launcher, ffmpegPath, layout, format, output, { timeoutMs, signal, niceness: ENCODE_NICENESS });
+      const encoder = streamEncodeWithFfmpeg(launcher, ffmpegPath, layout, format, output, { timeoutMs, signal, niceness: ENCODE_NICENESS, tags: tags ? { ...tags } : undefined });
       const mapped = <T>(work: Promise<T>): Promise<T> =>
         work.catch((error: unknown) => {
           throw fromEncodeError(error);

@@ -216,19 +216,33 @@ export interface WavWriter {
 }
 
 /**
- * Writes 16-bit PCM, streamed. wavefile builds the whole file in memory (a 3-minute stereo song costs about
- * 190 MB and over a second that way), so only reading goes through it; the canonical 44-byte header is small
- * enough to write here, and it goes in last, at offset 0, because a stream's length is known only at its
- * end. Conversion is x·32768 rounded, the inverse of how 16-bit input is read, so a 16-bit WAV that goes
- * through untouched comes back with the same samples.
+ * Text a file carries about itself, in whatever way its format keeps it: a WAV's LIST/INFO chunk (INAM, ICMT,
+ * ICOP), which ffmpeg reads as `title`, `comment` and `copyright` and carries into mp3's ID3 and FLAC's and
+ * Ogg's Vorbis comments when it encodes the WAV.
  */
-export async function createWavWriter(path: string, channels: number, sampleRate: number): Promise<WavWriter> {
+export interface MediaTags {
+  title: string;
+  comment: string;
+  copyright: string;
+}
+
+/**
+ * Writes 16-bit PCM, streamed. wavefile builds the whole file in memory (a 3-minute stereo song costs about
+ * 190 MB and over a second that way), so only reading goes through it; the canonical header is small enough
+ * to write here, and it goes in last, at offset 0, because a stream's length is known only at its end. Tags,
+ * when given, go in a LIST/INFO chunk before the samples, so the header keeps its length. Conversion is
+ * x·32768 rounded, the inverse of how 16-bit input is read, so a 16-bit WAV that goes through untouched comes
+ * back with the same samples.
+ */
+export async function createWavWriter(path: string, channels: number, sampleRate: number, tags?: MediaTags): Promise<WavWriter> {
   const file = await open(path, 'w');
+  const info = tags ? infoChunk(tags) : new Uint8Array(0);
+  const headerOf = (frames: number) => wavHeader16(channels, sampleRate, frames, info);
   let frames = 0;
   let closed = false;
   const chunk = new Int16Array(CHUNK_FRAMES * channels);
   try {
-    await file.write(wavHeader16(channels, sampleRate, 0));
+    await file.write(headerOf(0));
   } catch (error) {
     await file.close();
     throw error;
@@ -246,7 +260,8 @@ export async function createWavWriter(path: string, channels: number, sampleRate
       if (closed) return;
       closed = true;
       try {
-        await file.write(wavHeader16(channels, sampleRate, frames), 0, 44, 0);
+        const header = headerOf(frames);
+        await file.write(header, 0, header.length, 0);
       } finally {
         await file.close();
       }
@@ -257,4 +272,31 @@ export async function createWavWriter(path: string, channels: number, sampleRate
       await file.close();
     },
   };
+}
+
+/** RIFF INFO ids of the tags, as ffmpeg maps them (INAM title, ICMT comment, ICOP copyright). */
+const INFO_IDS: Record<keyof MediaTags, string> = { title: 'INAM', comment: 'ICMT', copyright: 'ICOP' };
+
+/** A LIST/INFO chunk: each tag as a NUL-terminated UTF-8 string, padded to an even length as RIFF requires. */
+function infoChunk(tags: MediaTags): Uint8Array {
+  const entries = (Object.keys(INFO_IDS) as (keyof MediaTags)[]).map((key) => {
+    const text = new TextEncoder().encode(`${tags[key]}\0`);
+    const padded = new Uint8Array(8 + text.length + (text.length % 2));
+    const view = new DataView(padded.buffer);
+    [...INFO_IDS[key]].forEach((ch, i) => view.setUint8(i, ch.charCodeAt(0)));
+    view.setUint32(4, text.length, true);
+    padded.set(text, 8);
+    return padded;
+  });
+  const size = 4 + entries.reduce((sum, entry) => sum + entry.length, 0);
+  const chunk = new Uint8Array(8 + size);
+  const view = new DataView(chunk.buffer);
+  [...'LISTINFO'].forEach((ch, i) => view.setUint8(i < 4 ? i : i + 4, ch.charCodeAt(0)));
+  view.setUint32(4, size, true);
+  let offset = 12;
+  for (const entry of entries) {
+    chunk.set(entry, offset);
+    offset += entry.length;
+  }
+  return chunk;
 }

@@ -26,6 +26,8 @@ export const jobFiles = {
    * job: what the result is compared with, on the same time line, without sending the whole upload.
    */
   original: (jobId: string): JobFile => fileOf(jobId, `original.${LISTENING_FORMAT}`),
+  /** What the style added, alone, in one format (`wav` first, the others encoded from it); made when first asked for. */
+  layer: (jobId: string, format: OutputFormat): JobFile => fileOf(jobId, `layer.${format}`),
   /** The waveform peaks of input and result, written with the result. */
   peaks: (jobId: string): JobFile => fileOf(jobId, 'peaks.json'),
 };

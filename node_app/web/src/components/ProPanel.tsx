@@ -3,6 +3,7 @@ import { randomSeed } from '../../../contract';
 import type { Settings } from '../lib/settings';
 import type { AudioSource } from '../lib/source';
 import { FormatSelect } from './FormatSelect';
+import { LoudnessSelect } from './LoudnessSelect';
 import { MixSliders } from './MixSliders';
 import { RecipeLoader } from './RecipeLoader';
 import { SectionPicker } from './SectionPicker';
@@ -20,11 +21,11 @@ interface Props {
   onChange: (settings: Settings) => void;
 }
 
-/** For people who want control: a mix by percentage, the seed, the output format, a section and recipes. */
+/** For people who want control: a mix by percentage, the seed, the output format and loudness, a section and recipes. */
 export function ProPanel({ styles, settings, source, duration, open, onOpen, sectionRequests, onChange }: Props) {
   return (
     <details className="pro-panel" open={open} onToggle={(event) => onOpen(event.currentTarget.open)}>
-      <summary>Pro: mix, seed, format, section, recipe</summary>
+      <summary>Pro: mix, seed, format, section, recipe, loudness</summary>
       <MixSliders styles={styles} mix={settings.mix} onChange={(mix) => onChange({ ...settings, mix, surprise: false })} />
       <div className="pro-row">
         <label>
@@ -43,6 +44,7 @@ export function ProPanel({ styles, settings, source, duration, open, onOpen, sec
           New seed
         </button>
         <FormatSelect label="Output format" value={settings.format} onChange={(format) => onChange({ ...settings, format })} />
+        <LoudnessSelect value={settings.loudness} onChange={(loudness) => onChange({ ...settings, loudness })} />
       </div>
       <SectionPicker
         source={source}

@@ -9,6 +9,8 @@ import { defaultSettings, type Settings } from '../lib/settings';
 import { About } from '../pages/About';
 import { Faq } from '../pages/Faq';
 import { Landing } from '../pages/Landing';
+import { Result } from '../pages/Result';
+import { jobViewSchema } from '../../../contract';
 import { MixSliders } from './MixSliders';
 
 const STYLES: Style[] = [
@@ -171,6 +173,24 @@ describe('Landing', () => {
     expect((sent.get('texture') as File).name).toBe('kettle.ogg');
   });
 
+  it('sends the loudness chosen in the Pro panel: a platform level, the original, or none as made', async () => {
+    render(<StatefulLanding onStarted={vi.fn()} />);
+    chooseFile(new File(['RIFF'], 'song.wav', { type: 'audio/wav' }));
+    const loudness = screen.getByLabelText('Loudness');
+    const sent = async (choice: string) => {
+      fireEvent.change(loudness, { target: { value: choice } });
+      await waitFor(() => expect(enrichButton().disabled).toBe(false));
+      fireEvent.click(enrichButton());
+      const body = FakeXhr.last!.body!;
+      FakeXhr.last!.respond(400, { error: { code: 'INVALID_PARAMETER', message: 'stop here' } });
+      await screen.findByRole('alert');
+      return body.get('loudness');
+    };
+    expect(await sent('-14')).toBe('-14');
+    expect(await sent('match')).toBe('match');
+    expect(await sent('')).toBeNull();
+  });
+
   it('shows how much has been uploaded and cancels the upload', async () => {
     render(<StatefulLanding onStarted={vi.fn()} />);
     chooseFile(new File([mp3Bytes(200_000)], 'song.mp3', { type: 'audio/mpeg' }));
@@ -246,5 +266,46 @@ describe('About', () => {
     expect(credits.textContent).toContain('Rain: rain_11.ogg from 0 A.D. (Wildfire Games), CC BY-SA 3.0 (CC-BY-SA-3.0)');
     expect(screen.getByRole('link', { name: 'CC-BY-SA-3.0' }).getAttribute('href')).toBe('https://spdx.org/licenses/CC-BY-SA-3.0.html');
     expect(credits.textContent).not.toContain('Blues');
+  });
+});
+
+describe('Result', () => {
+  it('shows the loudness before and after, and the target it was levelled to', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
+    render(<Result job={doneJob()} styles={STYLES} onHome={vi.fn()} onReuse={vi.fn()} onFeedback={vi.fn()} />);
+    expect(screen.getByText('Loudness').nextElementSibling?.textContent).toBe(
+      '-18.0 LUFS, true peak -6.5 dBTP in the original, -14.0 LUFS, true peak -1.5 dBTP in the result (target -14 LUFS)',
+    );
+  });
+});
+
+/** A finished job with a loudness target, as the API describes it. */
+function doneJob() {
+  return jobViewSchema.parse({
+    id: '0123456789abcdef0123456789abcdef',
+    status: 'done',
+    stage: 'done',
+    progress: 1,
+    params: { style: 'rain', weights: { rain: 1 }, amount: 0.5, seed: 1, format: 'wav', loudness: -14 },
+    input: { name: 'song.wav' },
+    output: {
+      sampleRate: 44100,
+      channels: 2,
+      durationSeconds: 8,
+      loudness: { target: -14, gainDb: 3.2, input: { integrated: -18.04, truePeak: -6.5 }, result: { integrated: -14.02, truePeak: -1.46 } },
+    },
+    createdAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    links: { self: '', events: '', result: '', input: '', original: '', listening: '', peaks: '/api/jobs/x/peaks', recipe: '', share: '/r/x' },
+  });
+}
+
+describe('Result downloads', () => {
+  it('offers the added layer alone, in the chosen format', () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
+    render(<Result job={doneJob()} styles={STYLES} onHome={vi.fn()} onReuse={vi.fn()} onFeedback={vi.fn()} />);
+    fireEvent.change(screen.getByLabelText('Format'), { target: { value: 'flac' } });
+    expect(screen.getByRole('link', { name: 'Download the added layer' }).getAttribute('href')).toBe(`/api/jobs/${doneJob().id}/result?format=flac&part=layer`);
+    expect(screen.getByRole('link', { name: 'Download' }).getAttribute('href')).toBe(`/api/jobs/${doneJob().id}/result?format=flac`);
   });
 });

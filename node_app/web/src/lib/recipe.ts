@@ -16,6 +16,7 @@ const PROBLEMS: Record<string, string> = {
   start: 'The recipe\'s section must start at 0 s or later and before it ends.',
   end: 'The recipe\'s section must end after it starts.',
   keep: 'The recipe\'s keep must be "section" or "whole".',
+  loudness: 'The recipe\'s loudness must be "match" or a level from −30 to −5 LUFS.',
 };
 
 /** Reads a recipe file (`GET /api/jobs/:id/recipe`); says what is wrong with it in words a person can act on. */
@@ -28,8 +29,8 @@ export function parseRecipe(text: string, knownStyles: readonly string[]): Setti
   }
   const parsed = recipeSchema.safeParse(data);
   if (!parsed.success) throw new RecipeError(PROBLEMS[String(parsed.error.issues[0].path[0])] ?? NOT_A_RECIPE);
-  const { style, amount, seed, format, start, end, keep } = parsed.data;
+  const { style, amount, seed, format, start, end, keep, loudness } = parsed.data;
   const mix = specToMix(style, knownStyles);
   if (!mix) throw new RecipeError(`The recipe's styles (${style}) are not available on this server.`);
-  return { mix, surprise: false, amount, seed, format, start, end, keep };
+  return { mix, surprise: false, amount, seed, format, start, end, keep, loudness };
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_AMOUNT, DEFAULT_FORMAT, RANDOM_STYLE, type KeepMode } from '../../../contract';
+import { DEFAULT_AMOUNT, DEFAULT_FORMAT, RANDOM_STYLE, type KeepMode, type LoudnessTarget } from '../../../contract';
 import type { EnrichFields, Job, OutputFormat } from '../api';
 import { mixToSpec, toPercentages, type Mix } from './mix';
 
@@ -14,6 +14,8 @@ export interface Settings {
   end?: number;
   /** `whole`: the whole file comes back, enriched only from start to end. */
   keep?: KeepMode;
+  /** The result's loudness: LUFS or the original's; as made when not set. */
+  loudness?: LoudnessTarget;
 }
 
 export function defaultSettings(defaultStyle: string): Settings {
@@ -29,11 +31,12 @@ export function settingsToFields(settings: Settings): EnrichFields {
     start: settings.start,
     end: settings.end,
     keep: settings.keep,
+    loudness: settings.loudness,
   };
 }
 
 /** The settings that made `job`, to enrich another file the same way. */
 export function settingsFromJob(job: Job): Settings {
-  const { weights, amount, seed, format, start, end, keep } = job.params;
-  return { mix: toPercentages(weights), surprise: false, amount, seed, format, start, end, keep };
+  const { weights, amount, seed, format, start, end, keep, loudness } = job.params;
+  return { mix: toPercentages(weights), surprise: false, amount, seed, format, start, end, keep, loudness };
 }

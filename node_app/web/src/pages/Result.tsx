@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, fetchPeaks, listeningUrl, originalUrl, recipeUrl, resultUrl, sendFeedback, shareUrl, type Job, type JobPeaks, type OutputFormat, type Style } from '../api';
+import { MATCH_LOUDNESS, type LoudnessReading } from '../../../contract';
 import { ABPlayer } from '../components/ABPlayer';
 import { Spectrograms } from '../components/Spectrograms';
 import { FormatSelect } from '../components/FormatSelect';
@@ -81,6 +82,15 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
             </dd>
           </>
         )}
+        {job.output?.loudness && (
+          <>
+            <dt>Loudness</dt>
+            <dd>
+              {describeLevel(job.output.loudness.input)} in the original, {describeLevel(job.output.loudness.result)} in the result
+              {job.params.loudness === MATCH_LOUDNESS ? ' (matched to the original)' : ` (target ${job.params.loudness} LUFS)`}
+            </dd>
+          </>
+        )}
       </dl>
 
       {peaks === null ? (
@@ -97,7 +107,11 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
           <a className="button primary" href={resultUrl(job, format)} download>
             Download
           </a>
+          <a className="button" href={resultUrl(job, format, 'layer')} download>
+            Download the added layer
+          </a>
         </div>
+        <p className="hint">The added layer is only what the style added, as long as your file and aligned with it: put it under your original to mix it yourself.</p>
       </section>
 
       <section className="card" aria-labelledby="share-title">
@@ -170,6 +184,12 @@ function sectionOf(job: Job): string {
   if (keep === 'whole') return `, the whole file, enriched from ${formatDuration(from)}${end === undefined ? ' on' : ` to ${formatDuration(end)}`}`;
   const to = from + (job.output?.durationSeconds ?? 0);
   return `, the section ${formatDuration(from)}–${formatDuration(to)} of the file`;
+}
+
+/** A loudness reading in a person's words: "−14.0 LUFS, true peak −1.5 dBTP". */
+function describeLevel(reading: LoudnessReading): string {
+  const integrated = reading.integrated === null ? 'too quiet to measure' : `${reading.integrated.toFixed(1)} LUFS`;
+  return reading.truePeak === null ? integrated : `${integrated}, true peak ${reading.truePeak.toFixed(1)} dBTP`;
 }
 
 /**

@@ -54,10 +54,10 @@ export function streamEncodeWithFfmpeg(
   layout: PcmLayout,
   format: CompressedFormat,
   output: string,
-  options: EncodeOptions,
+  options: EncodeOptions & { tags?: Record<string, string> },
 ): PcmEncoder {
   const input = launcher.socket();
-  const run = runFfmpeg(launcher, binary, streamEncodeArgs(layout, format, input.url, output), { ...runOptions(options), socket: input });
+  const run = runFfmpeg(launcher, binary, streamEncodeArgs(layout, format, input.url, output, options.tags), { ...runOptions(options), socket: input });
   const finished = run.exited.then(checkWritten);
   // Whoever writes or closes sees the failure; until then it must not count as unhandled.
   finished.catch(() => undefined);

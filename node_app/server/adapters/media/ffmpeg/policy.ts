@@ -102,12 +102,15 @@ export function encodeArgs(wavPath: string, format: CompressedFormat, output: st
 
 /**
  * The command line of an encode fed with 16-bit samples as they are enriched: raw PCM of a stated format, read
- * from a local socket that the server feeds (`unix:`, the one protocol allowed).
+ * from a local socket that the server feeds (`unix:`, the one protocol allowed). Raw PCM has no tags, so the
+ * master's are given as `-metadata`: the same keys ffmpeg reads from the master's INFO chunk when it encodes the
+ * master, so both give the same file.
  */
-export function streamEncodeArgs(layout: PcmLayout, format: CompressedFormat, input: string, output: string): string[] {
+export function streamEncodeArgs(layout: PcmLayout, format: CompressedFormat, input: string, output: string, tags?: Record<string, string>): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
     '-f', 's16le', '-ar', String(layout.sampleRate), '-ac', String(layout.channels), '-protocol_whitelist', 'unix', '-i', input,
+    ...Object.entries(tags ?? {}).flatMap(([key, value]) => ['-metadata', `${key}=${value}`]),
     ...encoderOutput(format, output),
   ];
 }

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { firstLevellingPass, LevellingStage, LoudnessMeter, nextLevellingPass, type LoudnessReading } from './loudness.js';
+
+const RATE = 48000;
+
+function sine(seconds: number, amplitude: number, hz: number, phase = 0): Float32Array {
+  return Float32Array.from({ length: Math.round(seconds * RATE) }, (_, i) => amplitude * Math.sin((2 * Math.PI * hz * i) / RATE + phase));
+}
+
+function measure(channels: Float32Array[], slice = 4096): LoudnessReading {
+  const meter = new LoudnessMeter(RATE, channels.length);
+  for (let start = 0; start < channels[0].length; start += slice) meter.add(channels.map((c) => c.subarray(start, start + slice)));
+  return meter.reading();
+}
+
+describe('LoudnessMeter', () => {
+  it('reads EBU Tech 3341 case 1: a 1 kHz stereo sine at −23 dBFS is −23 LUFS', () => {
+    const tone = sine(20, 10 ** (-23 / 20), 1000);
+    const reading = measure([tone, tone]);
+    expect(reading.integrated).toBeCloseTo(-23, 1);
+  });
+
+  it('gates out silence: a tone with as long a silence after it reads as the tone alone', () => {
+    const tone = sine(10, 0.1, 1000);
+    const withSilence = new Float32Array(tone.length * 2);
+    withSilence.set(tone);
+    expect(Math.abs(measure([withSilence]).integrated! - measure([tone]).integrated!)).toBeLessThan(0.1);
+  });
+
+  it('finds the peak between samples: a quarter-rate sine sampled at 45° peaks 3 dB over its samples', () => {
+    const tone = sine(1, 0.5, RATE / 4, Math.PI / 4);
+    const samplePeak = 20 * Math.log10(Math.max(...tone.map(Math.abs)));
+    const { truePeak } = measure([tone]);
+    expect(samplePeak).toBeCloseTo(20 * Math.log10(0.5) - 3.01, 1);
+    expect(truePeak).toBeCloseTo(20 * Math.log10(0.5), 0);
+    expect(truePeak!).toBeLessThanOrEqual(20 * Math.log10(0.5) + 0.1);
+  });
+
+  it('reads the same however the stream is sliced', () => {
+    const tone = sine(3, 0.3, 440);
+    expect(measure([tone], 100)).toEqual(measure([tone], 65536));
+  });
+
+  it('has no reading for silence or for less than one 400 ms block', () => {
+    expect(measure([new Float32Array(RATE)])).toEqual({ integrated: null, truePeak: null });
+    expect(measure([sine(0.3, 0.5, 1000)]).integrated).toBeNull();
+  });
+});
+
+describe('levelling passes', () => {
+  it('gains a quiet tone to the target and keeps its true peak under −1 dBTP', () => {
+    const tone = [sine(5, 0.05, 1000)];
+    const target = -14;
+    let pass = firstLevellingPass(target, measure(tone));
+    let reading = measure(tone);
+    for (let n = 0; n < 5; n++) {
+      const stage = new LevellingStage(RATE, 1, pass);
+      const out = [...stage.push(tone)[0], ...stage.finish()[0]];
+      reading = measure([Float32Array.from(out)]);
+      const next = nextLevellingPass(target, pass, reading);
+      if (!next) break;
+      pass = next;
+    }
+    expect(Math.abs(reading.integrated! - target)).toBeLessThanOrEqual(0.4);
+    expect(reading.truePeak!).toBeLessThanOrEqual(-1);
+  });
+
+  it('stops at once when the first pass lands', () => {
+    const pass = firstLevellingPass(-20, { integrated: -26, truePeak: -12 });
+    expect(pass.gainDb).toBeCloseTo(6);
+    expect(nextLevellingPass(-20, pass, { integrated: -20.1, truePeak: -6 })).toBeNull();
+  });
+});
