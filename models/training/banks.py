@@ -60,6 +60,7 @@ ARCHIVES = [
 OAD = "0ad-audio/audio/ambient"
 OADF = "0ad-audio/audio/attack/fire"
 RE = "redeclipse-data/usr/share/games/redeclipse/data/sounds/ambience"
+RM = f"{RE}/morph"  # Q009's ambient pack inside Red Eclipse, CC BY 3.0
 UF = "ufoai-pk3/sound/ambience"
 OC = "openclonk-sound"
 AR = "ardentryst/usr/share/games/ardentryst/Sounds"
@@ -88,10 +89,13 @@ BEDS = {
         ("ardentryst-rain-loop", f"{AR}/Rain_Loop.ogg", 0.5, 19.0),
         ("0ad-rain11", f"{OAD}/weather/rain_11.ogg", 20.0, 7.0),
     ],
+    # a storm's own rain (Q009's storm rain and rain, heavier and darker than OpenClonk's patter) beside part of
+    # the rain bank: thunderstorm is more than rain with claps on top
     "thunderstorm": [
-        ("openclonk-stereorain-a", None, 0, 0), ("openclonk-stereorain-b", None, 0, 0),
+        ("redeclipse-stormrain", f"{RM}/stormrain.ogg", 0.2, 6.8),
+        ("redeclipse-morph-rain", f"{RM}/rain.ogg", 0.2, 9.0),
         ("openclonk-stereorain-c", None, 0, 0), ("openclonk-stereorain-d", None, 0, 0),
-        ("ardentryst-rain-loop", None, 0, 0), ("0ad-rain11", None, 0, 0),
+        ("ardentryst-rain-loop", None, 0, 0),
     ],
     "sea-waves": [
         ("0ad-wave21-a", f"{OAD}/water/wave_21.ogg", 0.5, 14.0),
@@ -141,6 +145,7 @@ EVENTS = {
         ("ufoai-thunder3-roll", f"{UF}/thunder3.ogg", 5.5, 7.0),
         ("0ad-thunder10", f"{OAD}/weather/thunder_10.ogg", 1.35, 7.0),
         ("0ad-thunder11", f"{OAD}/weather/thunder_11.ogg", 0.0, 8.0),
+        ("redeclipse-stormbolts", f"{RM}/stormbolts.ogg", "auto", 5, (30, 8000), 1.5, 7.0),
     ],
     "sea-waves": [
         ("0ad-wavecrash21", f"{OAD}/water/wavecrash_21.ogg", "auto", 3, (60, 8000), 2.0, 7.0),
@@ -201,6 +206,7 @@ COPYRIGHT = [
     ("openclonk-data", "*Furnace.ocg/Loop.ogg", f"tc630 ({_FS}/people/tc630/sounds/47835)", "CC0"),
     ("openclonk-data", "*", "2009-2016 The OpenClonk Team and contributors", "CC-BY-3.0"),
     ("ufoai-sound", "*", "\"Marine\" Baklund, Gren, Christian Hoffmann, Slippycurb", "CC-BY-SA-3.0"),
+    ("redeclipse-data", "*/morph/*", "Q009, from Q009's ambient sound pack (in Red Eclipse)", "CC-BY-3.0"),
     ("redeclipse-data", "*/forest*.ogg", "2005, 2007 Dob \"dobroide\" Roide (freesound.org)", "CC-BY-3.0"),
     ("redeclipse-data", "*/wind.ogg", "Batuhan Bozkurt (freesound.org)", "CC-BY-SA-3.0"),
     ("redeclipse-data", "*", "Quinton \"quin\" Reeves, Alex \"blackshoe\" Anguix", "CC-BY-SA-3.0"),

@@ -349,6 +349,10 @@ def evaluate(app, amount, use_cli=False, clf=None):
     for s in recorded:
         d = read(os.path.join(work, "out", f"long.{s}.wav"))[0][:len(xl)] - xl
         R[s]["repeat"] = repetition(d)
+        if window:
+            # styles with recordings: their events fall at the same places in every 20-s piece (one seed), so
+            # the pieces' borders are not independent; the ten minutes hold ~290 borders with their own events
+            R[s]["dip"] = border_dip(d, window, overlap, sr_model)
         if s == "thunderstorm":
             segs = C.segments(d)
             pred = clf.predict(np.array([C.features(g) for g in segs]))

@@ -51,9 +51,9 @@ about 2 min per app root (84 app runs of 20 s each, cached per model file).
   cross-validated with whole files held out and with whole packages held out. The model's score = the share
   of 3 s segments (1.5 s hop) of the added layer classified as the style's class (thunderstorm: thunder or
   rain). vinyl → crackle, tape → hiss; blues, hip-hop and piano have no real class here.
-- **Own loop alone**: the same judge on the style's shipped recording (`models/textures/<id>.wav`), unprocessed.
-  The network shapes that recording (a gain per frame and band), so this is roughly what a perfect
-  pass-through would score; where it is low, the judge does not recognise our *source* as its class, and the
+- **The style's bank alone**: the same judge on the style's bed recordings (`models/banks/<id>/*.flac`, one
+  after another, without events), unprocessed. The network shapes them (a gain per frame and band) and adds
+  events, so this is roughly what a perfect pass-through of the bed would score; where it is low, the judge does not recognise our *source* as its class, and the
   model's score cannot be read as the network's fault.
 - **Level** of the added layer re the input: RMS dB and LUFS-like dB (BS.1770 K-weighting and gating).
 - **Log-mel change in→out**: output scaled to the input's RMS, mean |Δ| of 48-band log-mel (dB) over frames
@@ -63,8 +63,11 @@ about 2 min per app root (84 app runs of 20 s each, cached per model file).
   and output.
 - **Window borders**: level of the added layer in the middle of each cross-fade (window/overlap from the app
   root's manifest) vs the middle of the two neighbouring windows' un-faded parts, in dB; the median over all
-  borders of the music inputs (± ~standard error), since music dynamics and sparse events (bird calls,
-  thunder) make single borders noisy; a systematic dip shows as a negative median.
+  borders (± ~standard error), since music dynamics and sparse events (bird calls, thunder) make single
+  borders noisy; a systematic dip shows as a negative median. Styles with recordings are measured over the
+  ten-minute run (~290 borders): with one seed their events fall at the same times in all six 20-s pieces, so
+  those pieces' ~40 borders are not independent (v3.0.0 read −1.3…−2.1 dB there for wind, fire and birds,
+  and −0.2…+0.0 dB over ten minutes). Genre styles, which have no events, are measured on the pieces.
 - **NaN / clip / duration**: outputs with a NaN, outputs reaching full scale, outputs whose length, rate or
   channel count differs from the input.
 

@@ -38,7 +38,8 @@ DEFAULT_STYLE = "rain"
 CREDITS = {
     "rain": "Rain recordings from OpenClonk (openclonk-data, The OpenClonk Team, CC BY 3.0), Ardentryst (Freesound.org "
             "users et al., CC BY-SA 3.0) and 0 A.D. (Wildfire Games, CC BY-SA 3.0)",
-    "thunderstorm": "Rain as in Rain; thunder from OpenClonk (xerana, infopablo, nicStage, jrosin, shaka9 on "
+    "thunderstorm": "Storm rain and thunder from Q009's ambient pack in Red Eclipse (CC BY 3.0), rain from OpenClonk "
+                    "and Ardentryst as in Rain; thunder from OpenClonk (xerana, infopablo, nicStage, jrosin, shaka9 on "
                     "freesound.org; CC BY 3.0), UFO:AI (Baklund, Gren, Hoffmann, Slippycurb; CC BY-SA 3.0) and "
                     "0 A.D. (Wildfire Games, CC BY-SA 3.0)",
     "sea-waves": "Surf recordings from 0 A.D. (0ad-data), 2010 Wildfire Games, CC BY-SA 3.0",
