@@ -151,8 +151,9 @@ describe('distributed mode: two web and two worker processes on one queue and on
     const { id } = (await (await submit(web.a(), shortClip, { seed: '5', style: 'rain', loudness: '-20' })).json()) as JobView;
     const done = (await until(web.b(), id, (current) => current.status === 'done')) as JobView & { output: { loudness: { target: number; result: { integrated: number } } } };
     expect(done.output.loudness.target).toBe(-20);
-    // Only the master and its peaks are stored: the full-precision copy the levelling read stays on the worker and is deleted.
-    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/peaks.json`, `jobs/${id}/result.wav`]);
+    // The master, its peaks and the original's listening copy are stored; the full-precision copy the levelling read
+    // stays on the worker and is deleted, and the levelled master's mp3 is made when first asked for.
+    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/original.mp3`, `jobs/${id}/peaks.json`, `jobs/${id}/result.wav`]);
     const file = path.join(await fixtureDir(), `distributed-loudness-${id}.wav`);
     await writeFile(file, (await download(web.a(), `/api/jobs/${id}/result`)).body);
     const measured = await ebur128(file);
