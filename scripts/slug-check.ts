@@ -216,7 +216,15 @@ async function main(): Promise<void> {
     makeClip(ffmpeg, short, 5, 44100, ['-c:a', 'libmp3lame', '-b:a', '128k']);
     const enriched = await postAudio(booted.base, '/api/enrich', short, { style: 'rain', seed: '7' });
     const body = Buffer.from(await enriched.arrayBuffer());
-    const seconds = enriched.ok ? body.readUInt32LE(40) / (body.readUInt32LE(28) || 1) : 0;
+    // The data chunk's bytes over the byte rate, walking the chunks: a result carries its credits in a LIST chunk.
+    let dataBytes = 0;
+    for (let at = 12; enriched.ok && at + 8 <= body.length; at += 8 + body.readUInt32LE(at + 4) + (body.readUInt32LE(at + 4) % 2)) {
+      if (body.toString('latin1', at, at + 4) === 'data') {
+        dataBytes = body.readUInt32LE(at + 4);
+        break;
+      }
+    }
+    const seconds = dataBytes / (body.readUInt32LE(28) || 1);
     check(enriched.status === 200 && enriched.headers.get('content-type') === 'audio/wav', `POST /api/enrich answered ${enriched.status} ${enriched.headers.get('content-type')}`);
     check(Math.abs(seconds - 5) < 0.06, `the enriched file lasts ${seconds.toFixed(3)} s (input 5 s, mp3 padding allowed)`);
 
