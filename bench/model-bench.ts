@@ -31,8 +31,9 @@ export async function benchModel(manifest: LoadedManifest, reps: number, windows
         [inputs.noise]: new ort.Tensor('float32', noise, [batch, window]),
         [inputs.style]: new ort.Tensor('float32', style, [batch, styles]),
       };
-      // Models v2 also take the style's recorded loop; any signal of the right shape costs the same.
+      // Models v2 also take the styles' beds and v3 their event tracks; any signal of the right shape costs the same.
       if (inputs.texture) feeds[inputs.texture] = new ort.Tensor('float32', audio.map((v) => 0.5 * v), [batch, window]);
+      if (inputs.events) feeds[inputs.events] = new ort.Tensor('float32', audio.map((v) => 0.25 * v), [batch, window]);
       await session.run(feeds, [output]);
       const runs: number[] = [];
       for (let r = 0; r < reps; r++) {
