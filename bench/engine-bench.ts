@@ -4,6 +4,7 @@ import type { StyleGenerator } from '../node_app/engine/enrich.js';
 import { planWindows } from '../node_app/engine/crossfade.js';
 import { frameCount } from '../node_app/engine/pcm.js';
 import { fillGaussianAt } from '../node_app/engine/random.js';
+import type { BankCache } from '../node_app/server/adapters/inference/bank-cache.js';
 import type { AudioCodec } from '../node_app/server/adapters/media/audio-codec.js';
 import { enrichPcm } from '../test/helpers/engine.js';
 import { collectPcm, writeWav16 } from '../test/helpers/pcm.js';
@@ -32,11 +33,11 @@ export interface EngineBench {
  * The engine driven directly: decode with the codec, `enrichPcm` with the ONNX generator on this thread (the
  * same work a worker does), then the WAV master and, for MP3 uploads, an MP3 encode like the API's.
  */
-export function createEngineBench(manifest: LoadedManifest, generator: StyleGenerator, codec: AudioCodec): EngineBench {
+export function createEngineBench(manifest: LoadedManifest, generator: StyleGenerator, banks: BankCache, codec: AudioCodec): EngineBench {
   const catalog = new StyleCatalog(manifest.styles, manifest.defaultStyle, manifest.sampleRate);
   let inferenceSeconds = 0;
   let windows = 0;
-  // Everything the engine reads from a generator (margin, banks) but with `generate` timed.
+  // Everything the engine reads from a generator (margin, grains) but with `generate` timed.
   const timed: StyleGenerator = {
     ...generator,
     async generate(batch) {
@@ -56,7 +57,8 @@ export function createEngineBench(manifest: LoadedManifest, generator: StyleGene
       const pcm = await collectPcm(await codec.decode(input.file, { maxSeconds: 3600 }));
       const t1 = performance.now();
       const { styleVector } = catalog.resolve(styleSpec, 1);
-      await enrichPcm(pcm, timed, { amount: 0.5, styleVector, seed: 7 });
+      const held = await banks.acquire(styleVector);
+      await enrichPcm(pcm, timed, { amount: 0.5, styleVector, seed: 7, banks: held.banks }).finally(held.release);
       const t2 = performance.now();
       const master = path.join(scratch, 'engine-master.wav');
       await writeWav16(pcm, master);

@@ -7,8 +7,9 @@ import { parseArgs, promisify } from 'node:util';
 import { createAudioCodec } from '../node_app/server/adapters/media/audio-codec.js';
 import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
 import { loadConfig } from '../node_app/server/config.js';
+import { BankCache } from '../node_app/server/adapters/inference/bank-cache.js';
 import { bankFileReader } from '../node_app/server/adapters/inference/bank-reader.js';
-import { loadManifest, readBanks } from '../node_app/server/adapters/inference/manifest.js';
+import { loadManifest } from '../node_app/server/adapters/inference/manifest.js';
 import { createOnnxGenerator } from '../node_app/server/adapters/inference/onnx-generator.js';
 import { createEngineBench, type StageTimes } from './engine-bench.js';
 import { benchModel, type ModelRow } from './model-bench.js';
@@ -187,7 +188,7 @@ try {
 
   // ---- the engine, in process ----
   const codec = createAudioCodec({ ffmpegPath: ffmpeg, timeoutMs: 600_000, stallTimeoutMs: 600_000 });
-  const engine = createEngineBench(manifest, await createOnnxGenerator(manifest, await readBanks(manifest, bankFileReader(ffmpeg))), codec);
+  const engine = createEngineBench(manifest, await createOnnxGenerator(manifest), new BankCache(manifest, bankFileReader(ffmpeg), () => path.join(scratch, 'banks')), codec);
   const engineCases: Array<{ input: string; style: string; reps: number }> = [];
   const perStyleIds = quick ? styleIds.slice(0, 3) : styleIds;
   for (const id of perStyleIds) engineCases.push({ input: '30s-stereo-wav', style: id, reps: 1 });

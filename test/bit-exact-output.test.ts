@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import wavefile from 'wavefile';
 import type { StyleGenerator } from '../node_app/engine/enrich.js';
 import type { Pcm } from '../node_app/engine/pcm.js';
+import type { StyleBanks } from '../node_app/engine/texture.js';
 import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
 import { readWav } from '../node_app/server/adapters/media/wav.js';
 import { decodeWithFfmpeg, readWavPcm, writeWav16 } from './helpers/pcm.js';
@@ -51,12 +52,16 @@ function material(seconds: number, sampleRate: number, channels: number): Pcm {
   };
 }
 
+const banks: StyleBanks = [
+  { bed: [Int16Array.from({ length: 7001 }, (_, i) => Math.round(9830 * Math.sin(i * i * 1e-5)))], events: [Int16Array.from({ length: 500 }, (_, i) => 500 - i)], eventEvery: 3000 },
+  undefined,
+];
+
 /** A stand-in model that uses every input: the music's level shapes the noise, the style scales the music. */
 const standIn: StyleGenerator = {
   sampleRate: 44100,
   window: 8192,
   overlap: 1024,
-  banks: [{ bed: [Int16Array.from({ length: 7001 }, (_, i) => Math.round(9830 * Math.sin(i * i * 1e-5)))], events: [Int16Array.from({ length: 500 }, (_, i) => 500 - i)], eventEvery: 3000 }, undefined],
   grains: { segment: 2000, fade: 400, eventSpreadDb: 6, ownEventEvery: 3000 },
   generate: async ({ audio, noise, texture, events, styleVector }) =>
     audio.map((a, b) => a.map((v, i) => 0.4 * noise[b][i] * Math.abs(v) + styleVector[0] * v + ((texture?.[b][i] ?? 0) + (events?.[b][i] ?? 0)) * Math.abs(v))),
@@ -79,6 +84,7 @@ describe('enrichment after the speed work', () => {
       styleVector: Float32Array.of(0.7, 0.3),
       seed: 1234,
       batchSize: spec.batchSize,
+      banks,
     });
     expect(sha256(out.channels)).toBe(spec.sha);
   });

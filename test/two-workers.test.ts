@@ -1,11 +1,14 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { InferencePool, type PcmInput } from '../node_app/server/adapters/inference/inference-pool.js';
+import { BankCache } from '../node_app/server/adapters/inference/bank-cache.js';
 import { bankFileReader } from '../node_app/server/adapters/inference/bank-reader.js';
 import { resolveFfmpeg } from '../node_app/server/adapters/media/ffmpeg/binary.js';
-import { loadManifest, readBanks } from '../node_app/server/adapters/inference/manifest.js';
+import { loadManifest } from '../node_app/server/adapters/inference/manifest.js';
 import { createLogger } from '../node_app/server/logger.js';
 
 const modelsDir = path.resolve('models');
@@ -32,6 +35,8 @@ function song(channels: 1 | 2): PcmInput {
 }
 
 let pool: InferencePool | null = null;
+const banksDir = await mkdtemp(path.join(os.tmpdir(), 'enricher-banks-'));
+afterAll(() => rm(banksDir, { recursive: true, force: true }));
 afterEach(async () => {
   vi.restoreAllMocks();
   await pool?.close();
@@ -67,8 +72,11 @@ function watchMessages(): Seen[] {
 const workersSent = (seen: Seen[], ...types: string[]) =>
   [...new Set(seen.filter((m) => m.way === 'to' && types.includes(m.type)).map((m) => m.worker))];
 
+/** One cache for every pool here: the banks are decoded once, as a server decodes them once at start. */
+let banks: BankCache | null = null;
+
 async function startPool(workers: number): Promise<InferencePool> {
-  const banks = await readBanks(await loadManifest(modelsDir), bankFileReader(resolveFfmpeg(undefined, { preferSystem: true }).path));
+  banks ??= new BankCache(await loadManifest(modelsDir), bankFileReader(resolveFfmpeg(undefined, { preferSystem: true }).path), () => banksDir);
   pool = new InferencePool(modelsDir, banks, workers, createLogger('silent'));
   await pool.ready;
   return pool;

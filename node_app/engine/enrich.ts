@@ -15,9 +15,7 @@ export interface StyleGenerator {
   readonly overlap: number;
   /** Samples at each inner window edge whose output is dropped (see {@link WindowPlan.margin}); default 0. */
   readonly margin?: number;
-  /** Banks of recordings the model shapes, by style index; a model without recorded inputs has none. */
-  readonly banks?: StyleBanks;
-  /** How beds are cut and events spread; present with `banks`. */
+  /** How beds are cut and events spread; present for a model that takes recorded inputs (`EnrichOptions.banks`). */
   readonly grains?: GrainSettings;
   /** The style whose bank is the user's own recording (`EnrichOptions.ownTexture`), if the model has one. */
   readonly ownStyle?: number;
@@ -29,9 +27,9 @@ export interface GeneratorBatch {
   audio: Float32Array[];
   /** Standard normal noise, one window per entry, continuous across windows (the same samples where they overlap). */
   noise: Float32Array[];
-  /** The styles' beds, continuous across windows; only for a generator with banks. */
+  /** The styles' beds, continuous across windows; only for a generator with grains. */
   texture?: Float32Array[];
-  /** The styles' events, continuous across windows; only for a generator with banks. */
+  /** The styles' events, continuous across windows; only for a generator with grains. */
   events?: Float32Array[];
   /** Style weights, summing to one. */
   styleVector: Float32Array;
@@ -43,6 +41,11 @@ export interface EnrichOptions {
   /** One weight per style, in the model's order, summing to one. */
   styleVector: Float32Array;
   seed: number;
+  /**
+   * The recordings of the styles this song uses, by style index (a style with no weight may have none), for a
+   * generator with grains; without them its beds and events are silent.
+   */
+  banks?: StyleBanks;
   /** The user's own recording at the model's rate (see {@link normaliseRecording}): the bank of the own style. */
   ownTexture?: Int16Array;
   /** Windows per generator call; with a generator whose windows do not depend on each other, any value gives the same bytes. */
@@ -111,10 +114,14 @@ export class EnrichStream {
   }
 }
 
-/** The generator's banks with the user's recording as the own style's, when there is one. */
-function withOwnBank(generator: StyleGenerator, ownTexture: Int16Array | undefined): StyleBanks | undefined {
-  const { banks, grains, ownStyle } = generator;
-  if (!banks || !grains || ownStyle === undefined || !ownTexture) return banks;
+/**
+ * The song's banks with the user's recording as the own style's, when there is one; none for a generator
+ * without grains, and an empty list for one with grains that was given none (it is still fed silent streams).
+ */
+function withOwnBank(generator: StyleGenerator, { banks = [], ownTexture }: EnrichOptions): StyleBanks | undefined {
+  const { grains, ownStyle } = generator;
+  if (!grains) return undefined;
+  if (ownStyle === undefined || !ownTexture) return banks;
   const all = [...banks];
   all[ownStyle] = bankFromRecording(ownTexture, grains.ownEventEvery);
   return all;
@@ -176,7 +183,7 @@ export class MixStream {
     this.streamingPlan = { ...planWindows(generator.window, generator.window, generator.overlap, generator.margin), count: Number.MAX_SAFE_INTEGER };
     this.streamingFades = new CrossfadeSet(this.streamingPlan);
     const { size, hop } = this.streamingPlan;
-    const banks = withOwnBank(generator, options.ownTexture);
+    const banks = withOwnBank(generator, options);
     const { grains } = generator;
     this.channels = channels.map((channel) => ({
       input: new SampleQueue(),

@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { Store } from 'express-rate-limit';
 import type { RedisReply } from 'rate-limit-redis';
 import { createAudioCodec, type AudioCodec } from './adapters/media/audio-codec.js';
 import { bankFileReader } from './adapters/inference/bank-reader.js';
+import { ProcessLauncher } from './adapters/media/process-launcher.js';
 import { resolveFfmpeg, type FfmpegBinary } from './adapters/media/ffmpeg/binary.js';
 import { noRunner, type JobQueue, type JobRunner } from './adapters/queue/job-queue.js';
 import { MemoryQueue } from './adapters/queue/memory-queue.js';
@@ -63,7 +65,8 @@ async function compose(config: Config, logger: Logger, role: Role, overrides: Se
   // The disk is ephemeral on Heroku and only ever holds this process's uploads and staging copies, or (local
   // storage) files of jobs whose records went with the process that made them: start from an empty folder.
   await files.reset();
-  const realCodec = createAudioCodec({ ffmpegPath: ffmpeg.path, timeoutMs: config.ffmpegTimeoutMs, stallTimeoutMs: config.ffmpegStallTimeoutMs });
+  const launcher = new ProcessLauncher();
+  const realCodec = createAudioCodec({ ffmpegPath: ffmpeg.path, timeoutMs: config.ffmpegTimeoutMs, stallTimeoutMs: config.ffmpegStallTimeoutMs, launcher });
   const codec = overrides.codec?.(realCodec) ?? realCodec;
   const probes: Record<string, ReadinessProbe> = {};
 
@@ -80,7 +83,7 @@ async function compose(config: Config, logger: Logger, role: Role, overrides: Se
   }
 
   const runsJobs = role === 'worker' || !config.redis;
-  const models = overrides.models?.() ?? new ModelService(config.modelsDir, logger, runsJobs ? { workers: config.workers, readPcm: bankFileReader(bankFfmpeg(config)) } : undefined);
+  const models = overrides.models?.() ?? new ModelService(config.modelsDir, logger, runsJobs ? { workers: config.workers, readPcm: bankFileReader(bankFfmpeg(config)), banksDir: () => path.join(launcher.folder, 'banks') } : undefined);
   const jobs = new JobService(
     { queue, blobs, runner, files, codec, models, logger, now: overrides.now },
     {

@@ -1,7 +1,8 @@
 import { errors } from '../../contract/index.js';
 import { InferencePool, type EnrichHooks, type EnrichRequest, type PcmInput } from '../adapters/inference/inference-pool.js';
 import type { PcmReader } from '../adapters/inference/bank-reader.js';
-import { loadManifest, readBanks, type LoadedManifest } from '../adapters/inference/manifest.js';
+import { BankCache } from '../adapters/inference/bank-cache.js';
+import { loadManifest, type LoadedManifest } from '../adapters/inference/manifest.js';
 import type { Logger } from '../logger.js';
 import { StyleCatalog } from './style-catalog.js';
 
@@ -21,14 +22,14 @@ export class ModelService {
   private failure: string | null = null;
 
   /**
-   * `workers`: inference workers for a process that runs jobs, and `readPcm`, which decodes the banks'
-   * recordings for them (bankFileReader); a process that runs none (a web process of the distributed mode)
+   * `workers`: inference workers for a process that runs jobs, `readPcm`, which decodes the banks'
+   * recordings for them (bankFileReader), and `banksDir`, a private folder for the decoded samples; a process that runs none (a web process of the distributed mode)
    * loads the style list only.
    */
   constructor(
     private readonly modelsDir: string,
     private readonly logger: Logger,
-    private readonly inference?: { workers: number; readPcm: PcmReader },
+    private readonly inference?: { workers: number; readPcm: PcmReader; banksDir: () => string },
   ) {}
 
   async start(): Promise<void> {
@@ -36,7 +37,8 @@ export class ModelService {
       this.manifest = await loadManifest(this.modelsDir);
       this.styleCatalog = new StyleCatalog(this.manifest.styles, this.manifest.defaultStyle, this.manifest.sampleRate);
       if (this.inference) {
-        const banks = await readBanks(this.manifest, this.inference.readPcm);
+        const banks = new BankCache(this.manifest, this.inference.readPcm, this.inference.banksDir);
+        await banks.check();
         this.pool = new InferencePool(this.modelsDir, banks, this.inference.workers, this.logger);
         await this.pool.ready;
       }

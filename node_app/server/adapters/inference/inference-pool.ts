@@ -1,7 +1,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from '../../logger.js';
 import { allChannels, SongLimiter } from '../../../engine/enrich.js';
-import type { StyleBanks } from '../../../engine/texture.js';
+import type { BankCache } from './bank-cache.js';
 import { transferList, type EnrichRequest, type FromWorker, type ToWorker } from './inference-protocol.js';
 
 export type { EnrichRequest };
@@ -79,8 +79,8 @@ export class InferencePool {
 
   constructor(
     private readonly modelsDir: string,
-    /** The styles' recordings in shared memory: every worker reads this one copy. */
-    private readonly banks: StyleBanks,
+    /** The styles' recordings, read for the songs that use them, in shared memory that every worker reads. */
+    private readonly banks: BankCache,
     size: number,
     private readonly logger: Logger,
   ) {
@@ -107,6 +107,20 @@ export class InferencePool {
    * Stopping the iteration early cancels the work in the worker and stops the decoder.
    */
   async *enrichStream(input: PcmInput, request: EnrichRequest, hooks: EnrichHooks = {}): AsyncGenerator<Float32Array[]> {
+    const held = await this.banks.acquire(request.styleVector);
+    try {
+      yield* this.run(input, { ...request, banks: held.banks }, hooks);
+    } finally {
+      held.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private async *run(input: PcmInput, request: EnrichRequest, hooks: EnrichHooks): AsyncGenerator<Float32Array[]> {
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => {
       release = resolve;
@@ -151,13 +165,8 @@ export class InferencePool {
     }
   }
 
-  async close(): Promise<void> {
-    this.closing = true;
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
-  }
-
   private spawn(): Promise<void> {
-    const worker = startWorker(new URL('./inference.worker', import.meta.url), { modelsDir: this.modelsDir, banks: this.banks });
+    const worker = startWorker(new URL('./inference.worker', import.meta.url), { modelsDir: this.modelsDir });
     const slot: Slot = { worker, part: null };
 
     return new Promise((resolve, reject) => {

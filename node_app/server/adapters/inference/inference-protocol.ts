@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { StyleBanks } from '../../../engine/texture.js';
 
 /** Messages between the inference pool (main thread) and its workers. */
 export interface EnrichRequest {
@@ -7,6 +8,8 @@ export interface EnrichRequest {
   seed: number;
   /** The user's own recording, as the engine's bank of the own style wants it (normaliseRecording). */
   ownTexture?: Int16Array;
+  /** The recordings of the song's styles (BankCache), in shared memory: the message shares them, never copies. */
+  banks?: StyleBanks;
 }
 
 /**

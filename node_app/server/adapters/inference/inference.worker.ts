@@ -1,7 +1,6 @@
 import os from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { MixStream } from '../../../engine/enrich.js';
-import type { StyleBanks } from '../../../engine/texture.js';
 import { serveRows, withSpare } from './spare-rows.js';
 import { createOnnxGenerator, type OnnxGenerator } from './onnx-generator.js';
 import { transferList, type FromWorker, type ToWorker } from './inference-protocol.js';
@@ -24,8 +23,8 @@ const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMes
 
 let generator: OnnxGenerator;
 try {
-  const { modelsDir, banks } = workerData as { modelsDir: string; banks: StyleBanks };
-  generator = await createOnnxGenerator(await loadManifest(modelsDir), banks);
+  const { modelsDir } = workerData as { modelsDir: string };
+  generator = await createOnnxGenerator(await loadManifest(modelsDir));
   post({ type: 'ready' });
 } catch (error) {
   post({ type: 'load-failed', message: error instanceof Error ? error.message : String(error) });

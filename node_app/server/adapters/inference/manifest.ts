@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { styleSchema } from '../../../contract/index.js';
-import type { GrainSettings, StyleBanks } from '../../../engine/texture.js';
-import type { PcmReader } from './bank-reader.js';
+import type { GrainSettings } from '../../../engine/texture.js';
 
 /** A style's recordings, relative to the models folder: mono 16-bit FLAC at the manifest's rate. */
 const bankSchema = z.object({
@@ -84,19 +83,23 @@ export interface BankFiles<F> {
 }
 
 /**
- * Every style's bank, by style index, with each file (an absolute path) turned into `F` by `read`, a style at a
- * time (its files together): lengths in samples at the manifest's rate, as the engine counts them.
+ * The banks of the styles that `uses` picks (all by default), by style index, with each file (an absolute path)
+ * turned into `F` by `read`, a style at a time (its files together): lengths in samples at the manifest's rate,
+ * as the engine counts them.
  */
-export async function mapBanks<F>(manifest: LoadedManifest, read: (file: string) => Promise<F>): Promise<(BankFiles<F> | undefined)[]> {
+export async function mapBanks<F>(
+  manifest: LoadedManifest,
+  read: (file: string) => Promise<F>,
+  uses: (style: StyleEntry) => boolean = () => true,
+): Promise<(BankFiles<F> | undefined)[]> {
   const banks: (BankFiles<F> | undefined)[] = new Array(manifest.styles.length).fill(undefined);
-  const readFile = (name: string) => read(path.resolve(manifest.modelsDir, name));
   const samples = (seconds: number) => Math.round(seconds * manifest.sampleRate);
   for (const style of manifest.styles) {
-    if (!style.bank) continue;
+    if (!style.bank || !uses(style)) continue;
     const { bed, events, eventEvery, segment } = style.bank;
     banks[style.index] = {
-      bed: await Promise.all(bed.map(readFile)),
-      events: await Promise.all(events.map(readFile)),
+      bed: await Promise.all(bed.map((name) => read(bankFile(manifest, name)))),
+      events: await Promise.all(events.map((name) => read(bankFile(manifest, name)))),
       eventEvery: samples(eventEvery),
       ...(segment ? { segment: samples(segment) } : {}),
     };
@@ -104,23 +107,11 @@ export async function mapBanks<F>(manifest: LoadedManifest, read: (file: string)
   return banks;
 }
 
-/**
- * Every style's bank, by style index, read once: a file that several styles share (thunderstorm's bed is rain)
- * is one array. `readPcm` decodes a file to 16-bit mono at the manifest's rate; the samples land in shared
- * memory, so the inference workers read the process's one copy instead of holding their own.
- */
-export function readBanks(manifest: LoadedManifest, readPcm: PcmReader): Promise<StyleBanks> {
-  const files = new Map<string, Promise<Int16Array>>();
-  return mapBanks(manifest, (file) => {
-    let pcm = files.get(file);
-    if (!pcm) {
-      pcm = readPcm(file, manifest.sampleRate).then((samples) => {
-        const shared = new Int16Array(new SharedArrayBuffer(samples.byteLength));
-        shared.set(samples);
-        return shared;
-      });
-      files.set(file, pcm);
-    }
-    return pcm;
-  });
+/** Every recording a style's bank names, as absolute paths, each once (a bed may also be an event). */
+export function bankFilesOf(manifest: LoadedManifest, style: StyleEntry): string[] {
+  return style.bank ? [...new Set([...style.bank.bed, ...style.bank.events].map((name) => bankFile(manifest, name)))] : [];
+}
+
+function bankFile(manifest: LoadedManifest, name: string): string {
+  return path.resolve(manifest.modelsDir, name);
 }

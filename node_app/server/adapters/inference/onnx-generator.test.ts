@@ -7,7 +7,7 @@ describe('the ONNX generator', () => {
   it('gives the same samples after its session was let go as before', async () => {
     const manifest = await loadManifest(path.resolve('models'));
     // The generator takes its banks from outside and only hands them on; the model reads the streams it is fed.
-    const generator = await createOnnxGenerator(manifest, []);
+    const generator = await createOnnxGenerator(manifest);
     const window = (seed: number) => Float32Array.from({ length: manifest.model.window }, (_, i) => 0.3 * Math.sin((i * seed) / 50));
     const styleVector = new Float32Array(manifest.styles.length).fill(1 / manifest.styles.length);
     const batch = { audio: [window(1)], noise: [window(2)], styleVector, texture: [window(3)], events: [window(4)] };

@@ -1,7 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { GeneratorBatch, StyleGenerator } from '../../../engine/enrich.js';
 import { runWindows } from '../../../engine/model-feeds.js';
-import type { StyleBanks } from '../../../engine/texture.js';
 import { grainSettings, type LoadedManifest } from './manifest.js';
 
 /**
@@ -21,11 +20,8 @@ export interface OnnxGenerator extends StyleGenerator {
   release(): Promise<void>;
 }
 
-/**
- * The style model as the engine sees it; `banks` are the styles' recordings (readBanks), read once by the process
- * and shared by its workers.
- */
-export async function createOnnxGenerator(manifest: LoadedManifest, banks: StyleBanks): Promise<OnnxGenerator> {
+/** The style model as the engine sees it; each song brings the banks of its styles (BankCache). */
+export async function createOnnxGenerator(manifest: LoadedManifest): Promise<OnnxGenerator> {
   const create = () => ort.InferenceSession.create(manifest.modelPath, sessionOptions());
   let session: Promise<ort.InferenceSession> | null = create();
   // A model that does not load fails here, at start, rather than at the first window.
@@ -40,7 +36,7 @@ export async function createOnnxGenerator(manifest: LoadedManifest, banks: Style
     window,
     overlap,
     margin,
-    ...(grains && inputs.texture ? { banks, grains, ownStyle } : {}),
+    ...(grains && inputs.texture ? { grains, ownStyle } : {}),
     async release() {
       const released = session;
       session = null;

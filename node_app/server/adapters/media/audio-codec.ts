@@ -50,6 +50,8 @@ export interface CodecOptions {
   timeoutMs: number;
   /** Wall time ffmpeg may go without output; also the limit for reading a file's header. */
   stallTimeoutMs: number;
+  /** The launcher every ffmpeg starts from; without one the codec starts its own. Closing the codec closes it. */
+  launcher?: ProcessLauncher;
 }
 
 /** Encoders run below normal priority: they serve a download that can wait, beside requests that cannot. */
@@ -66,7 +68,7 @@ export const MAX_SAMPLE_RATE = 48000;
  * through ffmpeg. The file's type is judged by its bytes, never by its name.
  */
 export function createAudioCodec(codecOptions: CodecOptions): AudioCodec {
-  const launcher = new ProcessLauncher();
+  const launcher = codecOptions.launcher ?? new ProcessLauncher();
   launcher.start();
   return {
     async decode(path, options) {

@@ -103,6 +103,16 @@ export class ProcessLauncher {
     this.helper();
   }
 
+  /**
+   * The launcher's private folder, which it removes when the server goes, however it goes: for files only this
+   * process needs (command output, sockets, the banks' decoded samples). A launcher that had to be started again
+   * has a new one.
+   */
+  get folder(): string {
+    this.helper();
+    return this.dir;
+  }
+
   run(command: string, args: string[], options: { niceness?: number; captureStdout?: boolean } = {}): Launched {
     const helper = this.helper();
     const id = this.nextId++;

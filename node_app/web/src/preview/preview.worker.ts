@@ -77,7 +77,7 @@ function recording(file: PreviewFile): Promise<Int16Array> {
   return pcm;
 }
 
-/** The banks of the styles the mix uses, by style index, as the server's readBanks gives them. */
+/** The banks of the styles the mix uses, by style index, as the server's BankCache gives them. */
 async function banksFor(styleVector: Float32Array): Promise<StyleBanks> {
   const wanted = model.styles.filter((s) => s.bank && styleVector[s.index] > 0);
   const files = wanted.flatMap((s) => [...s.bank!.bed, ...s.bank!.events]);
@@ -112,7 +112,7 @@ async function make(id: number, request: PreviewRequest): Promise<void> {
     window: signature.window,
     overlap,
     margin,
-    ...(banks && grains ? { banks, grains } : {}),
+    ...(grains ? { grains } : {}),
     async generate(batch) {
       // A newer request (another style, amount, seed or section) makes this one pointless.
       if (id !== latest) throw new Superseded();
@@ -123,7 +123,7 @@ async function make(id: number, request: PreviewRequest): Promise<void> {
     },
   };
   report('enriching', 0);
-  const stream = new EnrichStream(sampleRate, channels.length, generator, { amount, styleVector: mix.styleVector, seed });
+  const stream = new EnrichStream(sampleRate, channels.length, generator, { amount, styleVector: mix.styleVector, seed, banks });
   const head = await stream.push(channels);
   const tail = await stream.finish();
   const out = head.map((h, c) => {

@@ -1,0 +1,137 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { StyleBanks } from '../../../engine/texture.js';
+import type { PcmReader } from './bank-reader.js';
+import { bankFilesOf, mapBanks, type LoadedManifest } from './manifest.js';
+
+/** The banks a song uses, held until it lets them go. */
+export interface HeldBanks {
+  /** By style index; the styles the song does not use have none. */
+  banks: StyleBanks;
+  release(): void;
+}
+
+interface Entry {
+  pcm: Promise<Int16Array>;
+  users: number;
+  timer?: NodeJS.Timeout;
+}
+
+/** A recording no song has used for this long is let go; songs back to back keep theirs. */
+const LINGER_MS = 30_000;
+
+/**
+ * The styles' recordings, read when a song needs them and let go a while after the last song that did. All
+ * twelve styles' banks are 41.5 MB of 16-bit samples, which a dyno's 512 MB counts for as long as they are held;
+ * a song holds only the styles its mix names. A file that several styles share (thunderstorm's bed is rain) is
+ * one array, and the samples live in shared memory, so the workers of a song read this one copy.
+ *
+ * The FLAC files are decoded once, at start, into raw 16-bit files in `cacheDir` (on disk they cost no memory):
+ * reading one back takes milliseconds, where an ffmpeg per file took 0.15 s of CPU each (a second for a style).
+ * A raw file that has gone (a tmp cleaner) is decoded again.
+ */
+export class BankCache {
+  private readonly files = new Map<string, Entry>();
+
+  constructor(
+    private readonly manifest: LoadedManifest,
+    private readonly readPcm: PcmReader,
+    /** Where the raw files go, asked each time: the launcher's folder is a new one if it had to restart. */
+    private readonly cacheDir: () => string,
+    private readonly lingerMs = LINGER_MS,
+  ) {}
+
+  /**
+   * Decodes every recording once, a style at a time, into the cache and keeps none in memory: a bank that
+   * cannot be read fails the start.
+   */
+  async check(): Promise<void> {
+    const decoded = new Set<string>();
+    for (const style of this.manifest.styles) {
+      const files = bankFilesOf(this.manifest, style).filter((file) => !decoded.has(file));
+      files.forEach((file) => decoded.add(file));
+      await Promise.all(files.map((file) => this.decode(file)));
+    }
+  }
+
+  /** The banks of the styles that `weights` give a weight to, held until `release`. */
+  async acquire(weights: Float32Array): Promise<HeldBanks> {
+    const held: Array<[string, Entry]> = [];
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      for (const [file, entry] of held) this.letGo(file, entry);
+    };
+    try {
+      const banks = await mapBanks(this.manifest, (file) => {
+        const entry = this.hold(file);
+        held.push([file, entry]);
+        return entry.pcm;
+      }, (style) => weights[style.index] > 0);
+      return { banks, release };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** How many recordings are held now, for tests. */
+  get heldFiles(): number {
+    return this.files.size;
+  }
+
+  private hold(file: string): Entry {
+    let entry = this.files.get(file);
+    if (!entry) {
+      const pcm = this.load(file).then((samples) => {
+        const shared = new Int16Array(new SharedArrayBuffer(samples.byteLength));
+        shared.set(samples);
+        return shared;
+      });
+      const created: Entry = { pcm, users: 0 };
+      // A read that failed is not kept: the next song tries again.
+      pcm.catch(() => {
+        if (this.files.get(file) === created) this.files.delete(file);
+      });
+      this.files.set(file, created);
+      entry = created;
+    }
+    clearTimeout(entry.timer);
+    entry.users++;
+    return entry;
+  }
+
+  private letGo(file: string, entry: Entry): void {
+    entry.users--;
+    if (entry.users > 0 || this.files.get(file) !== entry) return;
+    entry.timer = setTimeout(() => {
+      if (entry.users === 0 && this.files.get(file) === entry) this.files.delete(file);
+    }, this.lingerMs);
+    entry.timer.unref();
+  }
+
+  private async load(file: string): Promise<Int16Array> {
+    const raw = await readFile(this.rawPath(file)).catch(() => null);
+    if (!raw) return this.decode(file);
+    const aligned = raw.byteOffset % 2 === 0 ? raw : Uint8Array.from(raw);
+    return new Int16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
+  }
+
+  private async decode(file: string): Promise<Int16Array> {
+    const samples = await this.readPcm(file, this.manifest.sampleRate);
+    const raw = this.rawPath(file);
+    const partial = `${raw}.part`;
+    // Written whole, then renamed: a song never reads half a file. A cache that cannot be written only costs time.
+    await mkdir(this.cacheDir(), { recursive: true })
+      .then(() => writeFile(partial, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength)))
+      .then(() => rename(partial, raw))
+      .catch(() => undefined);
+    return samples;
+  }
+
+  /** The raw file of a recording: its path under the models folder, flattened. */
+  private rawPath(file: string): string {
+    return path.join(this.cacheDir(), `${path.relative(this.manifest.modelsDir, file).replace(/[\\/]/g, '_')}.s16`);
+  }
+}
