@@ -359,22 +359,34 @@ try {
     results.scale = await benchScale(get('30s-stereo-wav'), styleIds[0], { songs: 6, workerCounts: [1, 2, 3], reps, scratch, log });
   }
 
+  await writeResults();
+} catch (error) {
+  // A section that dies (a server that never got ready on a loaded machine) must not take the figures
+  // measured before it with it: they are written, marked incomplete, and the error still fails the run.
+  log(`stopped: ${(error as Error).message}`);
+  await writeResults(error as Error);
+  throw error;
+} finally {
+  await rm(scratch, { recursive: true, force: true });
+}
+
+async function writeResults(failed?: Error): Promise<void> {
   results.loadAfter = os.loadavg();
-  const baseline = values.baseline ? (JSON.parse(await readFile(values.baseline, 'utf8')) as typeof results) : null;
-  const report = renderReport(results) + (baseline ? `\n\n${renderComparison(baseline, results)}` : '');
-  console.log(report);
   const dir = path.resolve('bench/results');
   await mkdir(dir, { recursive: true });
   const stamp = results.startedAt.replace(/[:.]/g, '-');
-  await writeFile(path.join(dir, `bench-${stamp}.json`), JSON.stringify(results, null, 2));
-  // latest.* is what docs/performance.md is copied from, so only a run of every section replaces it.
-  if (only.size === SECTIONS.length) {
+  // The figures first, so that a report that cannot be rendered from a half-run still leaves them behind.
+  await writeFile(path.join(dir, `bench-${stamp}.json`), JSON.stringify({ ...results, ...(failed ? { incomplete: failed.message } : {}) }, null, 2));
+  const baseline = values.baseline ? (JSON.parse(await readFile(values.baseline, 'utf8')) as typeof results) : null;
+  const report = renderReport(results) + (baseline ? `\n\n${renderComparison(baseline, results)}` : '');
+  console.log(report);
+  // latest.* is what docs/performance.md is copied from, so only a whole run of every section replaces it.
+  const complete = !failed && only.size === SECTIONS.length;
+  if (complete) {
     await writeFile(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2));
     await writeFile(path.join(dir, 'latest.md'), report);
   }
-  log(`wrote bench/results/bench-${stamp}.json${only.size === SECTIONS.length ? ', latest.json and latest.md' : ''}`);
-} finally {
-  await rm(scratch, { recursive: true, force: true });
+  log(`wrote bench/results/bench-${stamp}.json${complete ? ', latest.json and latest.md' : failed ? ' (incomplete)' : ''}`);
 }
 
 function renderReport(r: typeof results): string {
