@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { makeClip } from './helpers/audio.js';
+import { makeClip, readWavFile } from './helpers/audio.js';
 import { ebur128 } from './helpers/ebur128.js';
 
 const run = promisify(execFile);
@@ -47,7 +47,26 @@ describe('the command line', () => {
     expect(amount.stderr.trim()).toBe('INVALID_PARAMETER: amount: must be between 0 and 1');
     const loudness = await enrich('song.mp3', '--loudness', '11');
     expect(loudness.stderr.trim()).toBe('INVALID_PARAMETER: loudness: must be "match" or a loudness in LUFS from -30 to -5');
+    const intensity = await enrich('song.mp3', '--intensity', '0:0,4:2');
+    expect(intensity.stderr.trim()).toBe('INVALID_PARAMETER: intensity: point 2 ("4:2"): the value must be from 0 to 1');
   });
+
+  it('follows --intensity: the song untouched where it is 0, enriched where it is 1', async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'cli-intensity-'));
+    try {
+      const clip = await makeClip({ seconds: 4, sampleRate: 44100, channels: 2, extension: 'wav' });
+      const out = path.join(folder, 'shaped.wav');
+      const { code, stdout } = await enrich(clip, '--style', 'rain', '--seed', '3', '--amount', '0.4', '--intensity', '0:0,2:0,2.2:1', '-o', out);
+      expect(code).toBe(0);
+      expect(stdout).toContain('intensity=0:0,2:0,2.2:1');
+      const [input, shaped] = [await readWavFile(clip), await readWavFile(out)];
+      const changed = (from: number, to: number) => shaped.samples.some((channel, c) => channel.subarray(from, to).some((v, i) => Math.abs(v - input.samples[c][from + i]) > 1));
+      expect(changed(0, 2 * 44100)).toBe(false);
+      expect(changed(3 * 44100, 4 * 44100)).toBe(true);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('levels the result to --loudness and says what it measured before and after', async () => {
     const folder = await mkdtemp(path.join(os.tmpdir(), 'cli-loudness-'));

@@ -4,17 +4,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { AppError, downloadName, KEEP_MODES, LOUDNESS_RANGE, MATCH_LOUDNESS, OUTPUT_FORMATS, OWN_STYLE, parseEnrichParams, RANDOM_STYLE, type JobOutput } from '../contract/index.js';
+import { AppError, downloadName, KEEP_MODES, LOUDNESS_RANGE, MATCH_LOUDNESS, MAX_INTENSITY_POINTS, OUTPUT_FORMATS, OWN_STYLE, parseEnrichParams, RANDOM_STYLE, type JobOutput } from '../contract/index.js';
 import { createServices } from '../server/compose.js';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 
 const USAGE = `Usage: npm run enrich -- <input> [--style rain|rain:0.7,blues:0.3|${RANDOM_STYLE}|${OWN_STYLE}] [--amount 0.5] [--seed N]
-                     [--format ${OUTPUT_FORMATS.join('|')}] [--start S] [--end S] [--keep ${KEEP_MODES.join('|')}] [--texture FILE] [--loudness=LUFS|${MATCH_LOUDNESS}] [-o output]
+                     [--format ${OUTPUT_FORMATS.join('|')}] [--start S] [--end S] [--keep ${KEEP_MODES.join('|')}] [--texture FILE] [--loudness=LUFS|${MATCH_LOUDNESS}]
+                     [--intensity 0:0,10:1,...] [-o output]
   --keep whole     with --start/--end: write the whole file, enriched only in that section (default: the section alone)
   --texture FILE   your own recording (3 s to 2 minutes) for the style ${OWN_STYLE}, alone or in a mix
   --loudness=L     the result's integrated loudness: ${LOUDNESS_RANGE.min} to ${LOUDNESS_RANGE.max} LUFS (--loudness=-14 for streaming,
-                   -23 for broadcast), or ${MATCH_LOUDNESS} to keep the input's; the true peak stays under -1 dBTP`;
+                   -23 for broadcast), or ${MATCH_LOUDNESS} to keep the input's; the true peak stays under -1 dBTP
+  --intensity C    how much of the amount each moment gets: seconds:value points (values 0 to 1, at most
+                   ${MAX_INTENSITY_POINTS}), linear between them and held outside them, in the file's own time`;
 
 /**
  * The folder the person typed the command in. `npm run` starts scripts in the package's root and says where it
@@ -37,6 +40,7 @@ async function main(): Promise<number> {
       output: { type: 'string', short: 'o' },
       texture: { type: 'string' },
       loudness: { type: 'string' },
+      intensity: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -83,7 +87,7 @@ async function main(): Promise<number> {
     if (job.error) throw job.error;
     const target = path.resolve(workingDir, output ?? path.join(path.dirname(input), downloadName(path.basename(input), job.params.weights, params.format)));
     await pipeline((await (await jobs.result(job.id, params.format)).open()).body, createWriteStream(target));
-    console.log(`${path.relative(workingDir, target)}  style=${job.params.style} amount=${job.params.amount} seed=${job.params.seed}${describeLoudness(job.output)}`);
+    console.log(`${path.relative(workingDir, target)}  style=${job.params.style} amount=${job.params.amount} seed=${job.params.seed}${job.params.intensity ? ` intensity=${job.params.intensity}` : ''}${describeLoudness(job.output)}`);
     return 0;
   } catch (error) {
     console.error(describeFailure(error));

@@ -8,7 +8,10 @@ import {
   ERROR_CODES,
   ERROR_STATUS,
   errors,
+  formatIntensity,
+  intensityPoints,
   OUTPUT_FORMATS,
+  parseIntensity,
   parseEnrichParams,
   parseStyleSpec,
   RANDOM_STYLE,
@@ -139,6 +142,33 @@ describe('recipes', () => {
     expect(recipeSchema.safeParse({ ...recipe, app: 'other' }).success).toBe(false);
     expect(recipeSchema.safeParse({ ...recipe, seed: -1 }).success).toBe(false);
     expect(recipeSchema.safeParse({ ...recipe, start: 3 }).success).toBe(false);
+    expect(recipeSchema.safeParse({ ...recipe, intensity: '0:0,10:1' }).success).toBe(true);
+    expect(recipeSchema.safeParse({ ...recipe, intensity: '10:0,5:1' }).success).toBe(false);
+  });
+});
+
+describe('the intensity curve', () => {
+  it('keeps the numbers as sent, without spaces, and reads them as points', () => {
+    expect(parseEnrichParams({ intensity: ' 0:0, 10 : 0,10.5:1,95:1,100:.3 ' })).toMatchObject({ intensity: '0:0,10:0,10.5:1,95:1,100:.3' });
+    expect(intensityPoints('0:0,10:0,10.5:1,95:1,100:.3')).toEqual([[0, 0], [10, 0], [10.5, 1], [95, 1], [100, 0.3]]);
+    expect(parseEnrichParams({ intensity: '' }).intensity).toBeUndefined();
+    expect(parseEnrichParams({ intensity: '7:0.5' })).toMatchObject({ intensity: '7:0.5' });
+  });
+
+  it('draws a curve as text the field takes, to the millisecond and the thousandth', () => {
+    const text = formatIntensity([[0, 0], [1.23456, 0.98765], [2, 1]]);
+    expect(text).toBe('0:0,1.235:0.988,2:1');
+    expect(parseIntensity(text)).toMatchObject({ points: [[0, 0], [1.235, 0.988], [2, 1]] });
+  });
+
+  it.each([
+    ['1e3:1', 'point 1 ("1e3:1"): "1e3" is not a number of seconds'],
+    ['0:0,86401:1', 'point 2 ("86401:1"): the time must be at most 86400 seconds'],
+    ['0:0,0:1', 'point 2 ("0:1"): times must increase; 0 s does not come after 0 s'],
+    ['0:0:1', 'point 1 ("0:0:1") must be seconds:value, such as 10.5:0.8'],
+  ])('names the point that is wrong in %s', (text, problem) => {
+    expect(parseIntensity(text)).toEqual({ problem });
+    expect(failure(() => parseEnrichParams({ intensity: text })).message).toBe(`intensity: ${problem}`);
   });
 });
 

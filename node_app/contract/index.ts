@@ -5,6 +5,7 @@
 export * from './download-name.js';
 export * from './errors.js';
 export * from './formats.js';
+export * from './intensity.js';
 export * from './job-state.js';
 export * from './params.js';
 export * from './paths.js';

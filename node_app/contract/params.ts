@@ -1,6 +1,7 @@
 import { z } from 'zod/mini';
 import { AppError, errors } from './errors.js';
 import { DEFAULT_FORMAT, requestedFormatSchema, resultPartSchema } from './formats.js';
+import { intensityFieldSchema } from './intensity.js';
 
 /** A day: any section of any recording worth uploading starts and ends within it. */
 export const MAX_OFFSET_SECONDS = 86_400;
@@ -93,6 +94,7 @@ export const enrichParamsSchema = z
         }),
       ),
     ),
+    intensity: field(z.optional(intensityFieldSchema)),
   })
   .check(
     z.refine((p) => isSectionOrdered(p.start, p.end), { message: 'must be before end', path: ['start'] }),

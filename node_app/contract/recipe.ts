@@ -1,5 +1,6 @@
 import { z } from 'zod/mini';
 import { outputFormatSchema } from './formats.js';
+import { intensityTextSchema } from './intensity.js';
 import { isSectionOrdered, keepSchema, loudnessTargetSchema, MAX_SEED } from './params.js';
 
 /** The JSON that `GET /api/jobs/:id/recipe` answers and the web app's "Use a recipe" reads back. */
@@ -14,6 +15,7 @@ export const recipeSchema = z.object({
   end: z.optional(z.number().check(z.positive())),
   keep: z.optional(keepSchema),
   loudness: z.optional(loudnessTargetSchema),
+  intensity: z.optional(intensityTextSchema),
   /** The name of the file the job enriched, as a reminder: the recipe holds no audio. */
   input: z.optional(z.string()),
   /** The style "own" needs the same recording again as `texture`: its name, and its SHA-256 to check it by. */

@@ -1,6 +1,7 @@
 import { z } from 'zod/mini';
 import { ERROR_CODES } from './errors.js';
 import { outputFormatSchema } from './formats.js';
+import { intensityTextSchema } from './intensity.js';
 import { JOB_STAGES, JOB_STATUSES } from './job-state.js';
 import { keepSchema, loudnessTargetSchema, RATINGS } from './params.js';
 import { STYLE_ID } from './style-spec.js';
@@ -61,6 +62,8 @@ export const jobParamsSchema = z.object({
   /** `whole`: the whole file came back with only start…end enriched; absent: only the section came back. */
   keep: z.optional(keepSchema),
   loudness: z.optional(loudnessTargetSchema),
+  /** The intensity curve, as `seconds:value` points in the song's time (see the `intensity` field). */
+  intensity: z.optional(intensityTextSchema),
 });
 export type JobParams = z.infer<typeof jobParamsSchema>;
 

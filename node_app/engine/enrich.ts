@@ -1,4 +1,5 @@
 import { CrossfadeSet, overlapLevelGains, planWindows, type WindowPlan } from './crossfade.js';
+import { LayerGains, type IntensityCurve } from './intensity.js';
 import { StreamingLimiter } from './limiter.js';
 import { concatPlanar } from './pcm.js';
 import { channelKey, fillGaussianAt } from './random.js';
@@ -38,6 +39,8 @@ export interface GeneratorBatch {
 export interface EnrichOptions {
   /** 0 returns the input untouched; 1 adds the whole generated layer. */
   amount: number;
+  /** Multiplies `amount` by song time; the whole `amount` throughout when absent. */
+  intensity?: IntensityCurve;
   /** One weight per style, in the model's order, summing to one. */
   styleVector: Float32Array;
   seed: number;
@@ -164,6 +167,7 @@ export class MixStream {
   private readonly textureBlock?: Float32Array;
   private readonly eventsBlock?: Float32Array;
   private readonly overlapGains: Float32Array;
+  private readonly layerGains: LayerGains;
   private received = 0;
   private nextWindow = 0;
   private finalized = 0;
@@ -201,6 +205,7 @@ export class MixStream {
       this.eventsBlock = new Float32Array(this.batchSize * size);
     }
     this.overlapGains = new Float32Array(generator.overlap);
+    this.layerGains = new LayerGains(options.amount, sampleRate, options.intensity);
   }
 
   async push(chunk: Float32Array[]): Promise<Float32Array[]> {
@@ -290,7 +295,8 @@ export class MixStream {
   private finalizeChannel(channel: number, from: number, limit: number, known: number): number {
     const { input, wet } = this.channels[channel];
     const { data, offset } = input.view();
-    wet.mixInto(data, offset, from, Math.min(limit, known), this.modelPerNative, this.options.amount);
+    const to = Math.min(limit, known);
+    wet.mixInto(data, offset, from, to, this.modelPerNative, this.options.amount, this.layerGains.range(from, to));
     const finalized = Math.max(from, limit);
     wet.dropBefore(Math.floor(finalized * this.modelPerNative));
     return finalized;
@@ -335,10 +341,10 @@ class WetAccumulator {
   }
 
   /**
-   * `samples[i] += amount * layer(i * step)` for i in [from, to): linear interpolation written out in the loop, because
-   * this runs once for every sample of the song.
+   * `samples[i] += amount * layer(i * step)` for i in [from, to), or `gains[i - from]` instead of `amount` where
+   * given: linear interpolation written out in the loop, because this runs once for every sample of the song.
    */
-  mixInto(samples: Float32Array, offset: number, from: number, to: number, step: number, amount: number): void {
+  mixInto(samples: Float32Array, offset: number, from: number, to: number, step: number, amount: number, gains: Float64Array | null): void {
     const data = this.data;
     const start = this.start;
     const length = data.length;
@@ -351,7 +357,7 @@ class WetAccumulator {
         const next = index + 1 < length ? data[index + 1] : 0;
         value = current + (position - index) * (next - current);
       }
-      samples[i + offset] += amount * value;
+      samples[i + offset] += (gains ? gains[i - from] : amount) * value;
     }
   }
 

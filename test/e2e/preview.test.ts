@@ -40,13 +40,14 @@ interface PreviewAttributes {
   seed: string;
   style: string;
   amount: string;
+  intensity: string;
 }
 
 async function attributesOf(preview: Locator): Promise<PreviewAttributes> {
   return preview.evaluate((el) => {
     const a = el as HTMLAudioElement;
     const d = a.dataset;
-    return { src: a.src, start: d.start ?? '', end: d.end ?? '', seed: d.seed ?? '', style: d.style ?? '', amount: d.amount ?? '' };
+    return { src: a.src, start: d.start ?? '', end: d.end ?? '', seed: d.seed ?? '', style: d.style ?? '', amount: d.amount ?? '', intensity: d.intensity ?? '' };
   });
 }
 
@@ -65,7 +66,7 @@ async function previewWav(page: Page, src: string): Promise<WavSummary> {
 async function serverWav(attributes: PreviewAttributes): Promise<WavSummary> {
   const form = new FormData();
   form.set('audio', new Blob([await readFile(song)]), 'preview-song.wav');
-  for (const field of ['start', 'end', 'seed', 'style', 'amount'] as const) form.set(field, attributes[field]);
+  for (const field of ['start', 'end', 'seed', 'style', 'amount', 'intensity'] as const) form.set(field, attributes[field]);
   const response = await fetch(`${stack.base}/api/enrich`, { method: 'POST', body: form });
   expect(response.status).toBe(200);
   return readWavBytes(new Uint8Array(await response.arrayBuffer()));
@@ -152,6 +153,50 @@ describe('the preview in Chromium', () => {
     const job = (await created.json()) as { id: string };
     const view = (await (await fetch(`${stack.base}/api/jobs/${job.id}`)).json()) as { params: { seed: number } };
     expect(String(view.params.seed)).toBe(first.seed);
+    await context.close();
+  });
+
+  it('draws an intensity curve over the waveform that the preview follows, by the song\'s clock, as the server does', { timeout: 240_000 }, async () => {
+    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(stack.base);
+    await page.getByLabel('Audio file').setInputFiles(song);
+    const preview = page.locator('audio[data-testid="preview"]');
+    await preview.waitFor({ state: 'attached', timeout: 60_000 });
+    const before = await attributesOf(preview);
+    await page.getByText('Pro: mix, seed, format, section').click();
+    await page.getByLabel('Shape the intensity over time').check();
+    const curve = page.getByLabel('Curve (seconds:intensity)');
+    await expect.poll(() => curve.inputValue()).toBe('0:1,16:1');
+
+    // A click on the curve's area adds a point there; dragging the new point to the floor makes the curve dip.
+    const area = page.locator('.intensity-area');
+    const box = (await area.boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await expect.poll(() => curve.inputValue()).toMatch(/^0:1,(7\.\d+|8|8\.\d+):0\.5\d*,16:1$/);
+    const added = page.getByRole('slider', { name: /^Point 2 at/ });
+    const dot = (await added.boundingBox())!;
+    await page.mouse.move(dot.x + dot.width / 2, dot.y + dot.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(dot.x + dot.width / 2, box.y + box.height + 30, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(async () => (await added.getAttribute('aria-valuenow')) ?? '').toBe('0');
+    await added.dblclick();
+    await expect.poll(() => curve.inputValue()).toBe('0:1,16:1');
+
+    // Typed: dry until 9 s of the song, which is 3 s into the preview's section (6–16 s), then the whole amount.
+    await curve.fill('0:0,9:0,9.5:1');
+    await newPreview(preview, before.src);
+    const shaped = await attributesOf(preview);
+    expect(shaped).toMatchObject({ intensity: '0:0,9:0,9.5:1', start: String(LIVELY_FROM) });
+    const heard = await previewWav(page, shaped.src);
+    const input = readWavBytes(await readFile(song));
+    let dryWorst = 0;
+    for (let c = 0; c < heard.channels; c++) for (let i = 0; i < 3 * RATE; i++) dryWorst = Math.max(dryWorst, Math.abs(heard.samples[c][i] - input.samples[c][LIVELY_FROM * RATE + i]));
+    expect(dryWorst).toBeLessThanOrEqual(1);
+    const shapedDb = residualDb(heard, await serverWav(shaped));
+    expect(shapedDb).toBeLessThanOrEqual(-40);
+    console.log(`preview with an intensity curve: residual against the server ${shapedDb.toFixed(1)} dB`);
     await context.close();
   });
 

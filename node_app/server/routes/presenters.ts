@@ -33,7 +33,7 @@ export function presentJob(job: Job): JobView {
 
 /** What it takes to repeat the job: POST these fields with the same audio. */
 export function presentRecipe(job: Job): Recipe {
-  const { style, amount, seed, format, start, end, keep, loudness } = job.params;
+  const { style, amount, seed, format, start, end, keep, loudness, intensity } = job.params;
   const texture = job.texture ? { texture: job.texture.name, textureSha256: job.texture.sha256 } : {};
-  return { app: 'noise-enricher', version: 1, style, amount, seed, format, start, end, keep, loudness, input: job.input.name, ...texture };
+  return { app: 'noise-enricher', version: 1, style, amount, seed, format, start, end, keep, loudness, intensity, input: job.input.name, ...texture };
 }

@@ -25,6 +25,7 @@ export function creditLines(job: CreditedJob, styles: readonly Style[]): string[
   const extras = [
     params.loudness === undefined ? null : `loudness ${params.loudness === 'match' ? 'matched to the input' : `${params.loudness} LUFS`}`,
     params.start === undefined && params.end === undefined ? null : `section ${params.start ?? 0}–${params.end ?? 'end'} s`,
+    params.intensity === undefined ? null : `intensity ${params.intensity}`,
   ].filter((extra) => extra !== null);
   const lines = [`Made with The Noise Enricher: style ${params.style}, amount ${params.amount}, seed ${params.seed}${extras.map((e) => `, ${e}`).join('')}.`];
   const credited = creditedStyles(params, styles);

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { CONTENT_TYPES, LISTENING_FORMAT, MATCH_LOUDNESS, type CompressedFormat, type JobOutput, type JobPeaks, type JobStage, type LoudnessReport } from '../../contract/index.js';
+import { CONTENT_TYPES, intensityPoints, LISTENING_FORMAT, MATCH_LOUDNESS, type CompressedFormat, type JobOutput, type JobPeaks, type JobStage, type LoudnessReport } from '../../contract/index.js';
 import { firstLevellingPass, LevellingStage, LoudnessMeter, MAX_LOUDNESS_PASSES, nextLevellingPass, type LoudnessReading } from '../../engine/loudness.js';
 import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
 import { SPLICE_FADE_SECONDS, spliceSection, type SpliceSection } from '../../engine/splice.js';
@@ -109,7 +109,15 @@ export class Enrichment {
     const inputLoudness = params.loudness === undefined ? null : new LoudnessMeter(layout.sampleRate, layout.channels);
     const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input, original, inputLoudness) };
     const section = sectionOf(params, decoded);
-    const request = { amount: params.amount, styleVector: Float32Array.from(data.styleVector), seed: params.seed, ...(ownTexture ? { ownTexture } : {}) };
+    // The curve is in the song's time: the enriched stream starts at the section's first frame, kept whole or not.
+    const intensity = params.intensity === undefined ? undefined : { points: intensityPoints(params.intensity), firstFrame: section.from };
+    const request = {
+      amount: params.amount,
+      styleVector: Float32Array.from(data.styleVector),
+      seed: params.seed,
+      ...(intensity ? { intensity } : {}),
+      ...(ownTexture ? { ownTexture } : {}),
+    };
     let sectionFrames = 0;
     const enriched = whole
       ? spliceSection(input.chunks, section, (chunks) => {

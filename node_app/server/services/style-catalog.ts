@@ -26,10 +26,10 @@ export class StyleCatalog {
   settle(params: EnrichParams): { params: JobParams; styleVector: Float32Array } {
     const seed = params.seed ?? randomSeed();
     const mix = this.resolve(params.style, seed);
-    const { amount, format, start, end, loudness } = params;
+    const { amount, format, start, end, loudness, intensity } = params;
     // Only a section can be kept whole, and the default (the section alone) is left unsaid.
     const keep = params.keep === 'whole' && (start !== undefined || end !== undefined) ? params.keep : undefined;
-    return { params: { style: mix.spec, weights: mix.weights, amount, seed, format, start, end, keep, loudness }, styleVector: mix.styleVector };
+    return { params: { style: mix.spec, weights: mix.weights, amount, seed, format, start, end, keep, loudness, intensity }, styleVector: mix.styleVector };
   }
 
   /** Resolves a `style` field (the default style when there is none); `random` is a mix chosen by `seed`. */

@@ -114,6 +114,7 @@ export function createJob(
   if (fields.end !== undefined) form.append('end', String(fields.end));
   if (fields.keep !== undefined) form.append('keep', fields.keep);
   if (fields.loudness !== undefined) form.append('loudness', String(fields.loudness));
+  if (fields.intensity !== undefined) form.append('intensity', fields.intensity);
   return new Promise<Job>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     const abort = () => xhr.abort();

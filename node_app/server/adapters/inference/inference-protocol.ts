@@ -1,9 +1,12 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { IntensityCurve } from '../../../engine/intensity.js';
 import type { StyleBanks } from '../../../engine/texture.js';
 
 /** Messages between the inference pool (main thread) and its workers. */
 export interface EnrichRequest {
   amount: number;
+  /** `amount` by song time (the engine's {@link IntensityCurve}); the whole amount throughout when absent. */
+  intensity?: IntensityCurve;
   styleVector: Float32Array;
   seed: number;
   /** The user's own recording, as the engine's bank of the own style wants it (normaliseRecording). */

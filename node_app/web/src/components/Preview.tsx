@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { randomSeed } from '../../../contract';
+import { intensityPoints, randomSeed } from '../../../contract';
 import { settingsToFields, type Settings } from '../lib/settings';
 import type { AudioSource } from '../lib/source';
 import type { PreviewStage } from '../preview/protocol';
@@ -19,6 +19,7 @@ interface Shown {
   seed: number;
   style: string;
   amount: number;
+  intensity?: string;
 }
 
 type Status =
@@ -67,7 +68,7 @@ export function Preview({ source, settings, onSeed }: Props) {
   const shownUrl = useRef<string | null>(null);
   const seed = settings.seed ?? drawnSeed;
   const style = settingsToFields(settings).style ?? '';
-  const { amount, start, end } = settings;
+  const { amount, start, end, intensity } = settings;
   const choice = useRef({ style, seed });
   choice.current = { style, seed };
 
@@ -130,12 +131,14 @@ export function Preview({ source, settings, onSeed }: Props) {
   useEffect(() => {
     if (!section || !maker.current) return;
     const timer = setTimeout(() => {
-      pending.current = { start: section.start, end: section.end, seed, style, amount };
+      pending.current = { start: section.start, end: section.end, seed, style, amount, intensity };
+      // The curve is in the song's time: the section starts at its own frame of the song, as on the server.
+      const curve = intensity === undefined ? undefined : { points: intensityPoints(intensity), firstFrame: Math.round(section.start * section.sampleRate) };
       // Each request gets its own copy: the worker takes ownership of what it is sent.
-      maker.current?.make({ channels: section.channels.map((c) => c.slice()), sampleRate: section.sampleRate, style, amount, seed });
+      maker.current?.make({ channels: section.channels.map((c) => c.slice()), sampleRate: section.sampleRate, style, amount, seed, ...(curve ? { intensity: curve } : {}) });
     }, SETTLE_MS);
     return () => clearTimeout(timer);
-  }, [section, style, amount, seed]);
+  }, [section, style, amount, seed, intensity]);
 
   const continuePlaying = () => {
     const element = audio.current;
@@ -178,6 +181,7 @@ export function Preview({ source, settings, onSeed }: Props) {
           data-seed={shown.seed}
           data-style={shown.style}
           data-amount={shown.amount}
+          data-intensity={shown.intensity}
           aria-label="Play the preview"
           onLoadedMetadata={continuePlaying}
         />

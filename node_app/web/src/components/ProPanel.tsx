@@ -21,11 +21,11 @@ interface Props {
   onChange: (settings: Settings) => void;
 }
 
-/** For people who want control: a mix by percentage, the seed, the output format and loudness, a section and recipes. */
+/** For people who want control: a mix by percentage, the seed, the output format and loudness, a section, an intensity curve and recipes. */
 export function ProPanel({ styles, settings, source, duration, open, onOpen, sectionRequests, onChange }: Props) {
   return (
     <details className="pro-panel" open={open} onToggle={(event) => onOpen(event.currentTarget.open)}>
-      <summary>Pro: mix, seed, format, section, recipe, loudness</summary>
+      <summary>Pro: mix, seed, format, section, recipe, loudness, intensity</summary>
       <MixSliders styles={styles} mix={settings.mix} onChange={(mix) => onChange({ ...settings, mix, surprise: false })} />
       <div className="pro-row">
         <label>
@@ -55,6 +55,8 @@ export function ProPanel({ styles, settings, source, duration, open, onOpen, sec
         focusRequests={sectionRequests}
         onChange={(section) => onChange({ ...settings, ...section })}
         onKeepWhole={(keepWhole) => onChange({ ...settings, keep: keepWhole ? 'whole' : undefined })}
+        intensity={settings.intensity}
+        onIntensity={(intensity) => onChange({ ...settings, intensity })}
       />
       <RecipeLoader knownStyles={styles.map((s) => s.id)} onLoad={onChange} />
     </details>

@@ -1,6 +1,7 @@
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type WaveSurfer from 'wavesurfer.js';
 import type { AudioSource } from '../lib/source';
+import { IntensityEditor } from './IntensityEditor';
 import { Waveform } from './Waveform';
 
 interface Props {
@@ -15,6 +16,9 @@ interface Props {
   focusRequests: number;
   onChange: (section: { start?: number; end?: number }) => void;
   onKeepWhole: (keepWhole: boolean) => void;
+  /** The intensity curve, drawn over the same waveform (see IntensityEditor). */
+  intensity?: string;
+  onIntensity: (intensity: string | undefined) => void;
 }
 
 /**
@@ -24,11 +28,15 @@ interface Props {
 const MAX_DRAWN_SECONDS = 20 * 60;
 const MAX_DRAWN_BYTES = 40 * 1024 * 1024;
 
+const WAVEFORM_HEIGHT = 64;
+
 const parseSeconds = (text: string): number | undefined => (text.trim() === '' ? undefined : Math.max(0, Number(text)));
 const rounded = (seconds: number) => Math.round(seconds * 10) / 10;
 
 /** Start and end of the section to enrich, typed or dragged on the waveform. */
-export function SectionPicker({ source, duration, start, end, keepWhole, focusRequests, onChange, onKeepWhole }: Props) {
+export function SectionPicker({ source, duration, start, end, keepWhole, focusRequests, onChange, onKeepWhole, intensity, onIntensity }: Props) {
+  // The header may not tell the length; the drawn waveform does.
+  const [drawnDuration, setDrawnDuration] = useState<number | null>(null);
   const region = useRef<{ setOptions(o: { start?: number; end?: number }): void } | null>(null);
   const fieldset = useRef<HTMLFieldSetElement>(null);
   const startField = useRef<HTMLInputElement>(null);
@@ -53,6 +61,7 @@ export function SectionPicker({ source, duration, start, end, keepWhole, focusRe
     const { default: RegionsPlugin } = await import('wavesurfer.js/dist/plugins/regions.esm.js');
     const regions = wavesurfer.registerPlugin(RegionsPlugin.create());
     const duration = wavesurfer.getDuration();
+    setDrawnDuration(duration);
     const created = regions.addRegion({ start: start ?? 0, end: end ?? duration, color: 'rgba(75, 63, 163, 0.25)', drag: true, resize: true });
     region.current = created;
     created.on('update-end', () => {
@@ -63,23 +72,27 @@ export function SectionPicker({ source, duration, start, end, keepWhole, focusRe
 
   return (
     <fieldset ref={fieldset} className="section-picker" id="section-picker">
-      <legend>Section to enrich</legend>
+      <legend>Section to enrich, and the intensity over time</legend>
       {!source ? (
         <p className="hint">Choose a file or record to see its waveform here.</p>
-      ) : tooLongToDraw && !timeline ? (
-        <p className="hint">This file is too long to draw here; type where the section starts and ends.</p>
       ) : (
-        <Waveform
-          source={source.blob}
-          peaks={timeline}
-          label={
-            timeline
-              ? 'Your audio, too long to draw here: drag the edges of the shaded part to choose a section'
-              : 'Your audio: drag the edges of the shaded part to choose a section'
-          }
-          height={64}
-          onReady={(ws) => void addRegion(ws)}
-        />
+        <IntensityEditor value={intensity} duration={duration ?? drawnDuration} height={WAVEFORM_HEIGHT} onChange={onIntensity}>
+          {tooLongToDraw && !timeline ? (
+            <p className="hint">This file is too long to draw here; type where the section starts and ends.</p>
+          ) : (
+            <Waveform
+              source={source.blob}
+              peaks={timeline}
+              label={
+                timeline
+                  ? 'Your audio, too long to draw here: drag the edges of the shaded part to choose a section'
+                  : 'Your audio: drag the edges of the shaded part to choose a section'
+              }
+              height={WAVEFORM_HEIGHT}
+              onReady={(ws) => void addRegion(ws)}
+            />
+          )}
+        </IntensityEditor>
       )}
       <div className="section-fields">
         <label>

@@ -191,6 +191,30 @@ describe('Landing', () => {
     expect(await sent('')).toBeNull();
   });
 
+  it('draws an intensity curve whose points the keyboard moves, adds and removes, and sends it with Enrich', async () => {
+    render(<StatefulLanding onStarted={vi.fn()} />);
+    chooseFile(new File(['RIFF'], 'song.wav', { type: 'audio/wav' }));
+    fireEvent.click(await screen.findByLabelText('Shape the intensity over time'));
+    const curve = () => (screen.getByLabelText('Curve (seconds:intensity)') as HTMLInputElement).value;
+    expect(curve()).toBe('0:1,10:1');
+    const first = screen.getByRole('slider', { name: 'Point 1 at 0 s' });
+    for (let i = 0; i < 2; i++) fireEvent.keyDown(first, { key: 'ArrowDown' });
+    expect(curve()).toBe('0:0.9,10:1');
+    fireEvent.click(screen.getByRole('button', { name: 'Add a point' }));
+    expect(curve()).toBe('0:0.9,5:0.95,10:1');
+    fireEvent.keyDown(screen.getByRole('slider', { name: 'Point 2 at 5 s' }), { key: 'ArrowRight' });
+    expect(screen.getByRole('slider', { name: 'Point 2 at 5.1 s' }).getAttribute('aria-valuetext')).toBe('95 % at 5.1 s');
+    fireEvent.keyDown(screen.getByRole('slider', { name: 'Point 3 at 10 s' }), { key: 'Delete' });
+    expect(curve()).toBe('0:0.9,5.1:0.95');
+    fireEvent.change(screen.getByLabelText('Curve (seconds:intensity)'), { target: { value: '0:0, 2:3' } });
+    expect((await screen.findByRole('alert')).textContent).toBe('The curve\'s point 2 ("2:3"): the value must be from 0 to 1.');
+    fireEvent.change(screen.getByLabelText('Curve (seconds:intensity)'), { target: { value: '0:0, 2:1' } });
+    expect(curve()).toBe('0:0, 2:1');
+    await waitFor(() => expect(enrichButton().disabled).toBe(false));
+    fireEvent.click(enrichButton());
+    expect(FakeXhr.last!.body!.get('intensity')).toBe('0:0,2:1');
+  });
+
   it('shows how much has been uploaded and cancels the upload', async () => {
     render(<StatefulLanding onStarted={vi.fn()} />);
     chooseFile(new File([mp3Bytes(200_000)], 'song.mp3', { type: 'audio/mpeg' }));

@@ -17,6 +17,7 @@ const PROBLEMS: Record<string, string> = {
   end: 'The recipe\'s section must end after it starts.',
   keep: 'The recipe\'s keep must be "section" or "whole".',
   loudness: 'The recipe\'s loudness must be "match" or a level from −30 to −5 LUFS.',
+  intensity: 'The recipe\'s intensity must be seconds:value points, times increasing, values from 0 to 1.',
 };
 
 /** Reads a recipe file (`GET /api/jobs/:id/recipe`); says what is wrong with it in words a person can act on. */
@@ -29,8 +30,8 @@ export function parseRecipe(text: string, knownStyles: readonly string[]): Setti
   }
   const parsed = recipeSchema.safeParse(data);
   if (!parsed.success) throw new RecipeError(PROBLEMS[String(parsed.error.issues[0].path[0])] ?? NOT_A_RECIPE);
-  const { style, amount, seed, format, start, end, keep, loudness } = parsed.data;
+  const { style, amount, seed, format, start, end, keep, loudness, intensity } = parsed.data;
   const mix = specToMix(style, knownStyles);
   if (!mix) throw new RecipeError(`The recipe's styles (${style}) are not available on this server.`);
-  return { mix, surprise: false, amount, seed, format, start, end, keep, loudness };
+  return { mix, surprise: false, amount, seed, format, start, end, keep, loudness, intensity };
 }

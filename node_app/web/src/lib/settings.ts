@@ -16,6 +16,8 @@ export interface Settings {
   keep?: KeepMode;
   /** The result's loudness: LUFS or the original's; as made when not set. */
   loudness?: LoudnessTarget;
+  /** The intensity curve as the `intensity` field takes it; the whole amount throughout when not set. */
+  intensity?: string;
 }
 
 export function defaultSettings(defaultStyle: string): Settings {
@@ -32,11 +34,12 @@ export function settingsToFields(settings: Settings): EnrichFields {
     end: settings.end,
     keep: settings.keep,
     loudness: settings.loudness,
+    intensity: settings.intensity,
   };
 }
 
 /** The settings that made `job`, to enrich another file the same way. */
 export function settingsFromJob(job: Job): Settings {
-  const { weights, amount, seed, format, start, end, keep, loudness } = job.params;
-  return { mix: toPercentages(weights), surprise: false, amount, seed, format, start, end, keep, loudness };
+  const { weights, amount, seed, format, start, end, keep, loudness, intensity } = job.params;
+  return { mix: toPercentages(weights), surprise: false, amount, seed, format, start, end, keep, loudness, intensity };
 }

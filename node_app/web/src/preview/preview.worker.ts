@@ -103,7 +103,7 @@ async function make(id: number, request: PreviewRequest): Promise<void> {
   const began = performance.now();
   const [runtime, banks] = await Promise.all([loadSession(), model.grains ? banksFor(mix.styleVector) : undefined]);
   const loaded = performance.now();
-  const { channels, sampleRate, amount, seed } = request;
+  const { channels, sampleRate, amount, seed, intensity } = request;
   const { signature, overlap, margin, grains } = model;
   const windows = planWindows(Math.ceil((channels[0].length * model.sampleRate) / sampleRate), signature.window, overlap, margin).count * channels.length;
   let done = 0;
@@ -123,7 +123,7 @@ async function make(id: number, request: PreviewRequest): Promise<void> {
     },
   };
   report('enriching', 0);
-  const stream = new EnrichStream(sampleRate, channels.length, generator, { amount, styleVector: mix.styleVector, seed, banks });
+  const stream = new EnrichStream(sampleRate, channels.length, generator, { amount, styleVector: mix.styleVector, seed, banks, ...(intensity ? { intensity } : {}) });
   const head = await stream.push(channels);
   const tail = await stream.finish();
   const out = head.map((h, c) => {

@@ -1,3 +1,5 @@
+import type { IntensityCurve } from '../../../engine/intensity';
+
 /** Messages between the landing page and the preview's worker (preview.worker.ts). */
 
 export interface PreviewRequest {
@@ -8,6 +10,8 @@ export interface PreviewRequest {
   style: string;
   amount: number;
   seed: number;
+  /** The intensity curve, its first frame that of the section in the song: as the server applies it. */
+  intensity?: IntensityCurve;
 }
 
 /** What the page is told while a preview is made. */

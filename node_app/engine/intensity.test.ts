@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { enrichPcm } from '../../test/helpers/engine.js';
+import { EnrichStream, type GeneratorBatch, type StyleGenerator } from './enrich.js';
+import { LayerGains } from './intensity.js';
+
+/** A layer of 0.1 everywhere: the mix minus the dry music is then 0.1 · amount · intensity, sample by sample. */
+const constantLayer: StyleGenerator = {
+  sampleRate: 1000,
+  window: 256,
+  overlap: 64,
+  generate: async ({ audio }: GeneratorBatch) => audio.map((a) => new Float32Array(a.length).fill(0.1)),
+};
+const styleVector = Float32Array.of(1);
+
+describe('LayerGains', () => {
+  it('is linear between points and held before the first and after the last, by song time', () => {
+    const gains = new LayerGains(0.5, 10, { points: [[1, 0], [2, 1], [3, 0.4]], firstFrame: 0 });
+    const values = Array.from(gains.range(0, 40) ?? []);
+    expect(values.slice(0, 11)).toEqual(Array(11).fill(0));
+    expect(values[15]).toBeCloseTo(0.25, 12);
+    expect(values[20]).toBeCloseTo(0.5, 12);
+    expect(values[25]).toBeCloseTo(0.35, 12);
+    expect(values.slice(30)).toEqual(Array(10).fill(0.2));
+  });
+
+  it('reads the same value for a frame whatever range it is asked in, and counts from the stream\'s first song frame', () => {
+    const curve = { points: [[0, 0], [3.7, 1], [4, 0.3]] as const, firstFrame: 0 };
+    const whole = Array.from(new LayerGains(0.8, 10, curve).range(0, 50) ?? []);
+    const pieces = new LayerGains(0.8, 10, curve);
+    const joined = [0, 7, 31, 38, 50].flatMap((from, i, all) => (i + 1 < all.length ? Array.from(pieces.range(from, all[i + 1]) ?? []) : []));
+    expect(joined).toEqual(whole);
+    const section = Array.from(new LayerGains(0.8, 10, { ...curve, firstFrame: 20 }).range(0, 30) ?? []);
+    expect(section).toEqual(whole.slice(20));
+  });
+
+  it('asks for no gains at all without a curve, so such a mix uses `amount` as before', () => {
+    expect(new LayerGains(0.5, 10, undefined).range(0, 10)).toBeNull();
+  });
+});
+
+describe('the intensity curve in the mix', () => {
+  const dry = () => [Float32Array.from({ length: 6000 }, (_, i) => 0.2 * Math.sin(i / 9))];
+  const points = [[1, 0], [3, 1], [5, 0.5]] as const;
+
+  it('scales the layer by song time: untouched where it is 0, the whole amount where it is 1', async () => {
+    const input = dry();
+    const out = await enrichPcm({ sampleRate: 1000, channels: dry() }, constantLayer, { amount: 0.6, styleVector, seed: 1, intensity: { points, firstFrame: 0 } });
+    const added = out.channels[0].map((v, i) => v - input[0][i]);
+    expect(Math.max(...added.subarray(0, 1000).map(Math.abs))).toBe(0);
+    expect(added[2000]).toBeCloseTo(0.03, 6);
+    expect(added[3000]).toBeCloseTo(0.06, 6);
+    expect(added[5500]).toBeCloseTo(0.03, 6);
+  });
+
+  it('gives a section the same samples as the same stretch of the whole song', async () => {
+    const layerOf = async (from: number) => {
+      const stream = new EnrichStream(1000, 1, constantLayer, { amount: 1, styleVector, seed: 2, intensity: { points, firstFrame: from } });
+      const silent = [new Float32Array(6000 - from)];
+      const head = await stream.push(silent);
+      const tail = await stream.finish();
+      return Float32Array.from([...head[0], ...tail[0]]);
+    };
+    const whole = await layerOf(0);
+    const section = await layerOf(2500);
+    // The layer is constant (up to the cross-fades' float rounding), so only the curve could tell the two apart.
+    const worst = Math.max(...section.map((v, i) => Math.abs(v - whole[2500 + i])));
+    expect(worst).toBeLessThan(1e-6);
+    expect(section[500]).toBeCloseTo(0.1, 6);
+  });
+});
