@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { enrichPcm } from '../../test/helpers/engine.js';
-import { EnrichStream, type GeneratorBatch, type StyleGenerator } from './enrich.js';
+import { EnrichStream, MixStream, type EnrichOptions, type GeneratorBatch, type StyleGenerator } from './enrich.js';
 import { LayerGains } from './intensity.js';
 
 /** A layer of 0.1 everywhere: the mix minus the dry music is then 0.1 · amount · intensity, sample by sample. */
@@ -66,5 +66,26 @@ describe('the intensity curve in the mix', () => {
     const worst = Math.max(...section.map((v, i) => Math.abs(v - whole[2500 + i])));
     expect(worst).toBeLessThan(1e-6);
     expect(section[500]).toBeCloseTo(0.1, 6);
+  });
+
+  it('gives the same samples whatever the slices, and when the channels are mixed by separate streams (two workers)', async () => {
+    const noisy: StyleGenerator = { ...constantLayer, generate: async ({ noise }: GeneratorBatch) => noise.map((n) => n.map((v) => 0.05 * v)) };
+    const options: EnrichOptions = { amount: 0.8, styleVector, seed: 4, intensity: { points, firstFrame: 700 } };
+    const song = () => [Float32Array.from({ length: 6000 }, (_, i) => 0.2 * Math.sin(i / 9)), Float32Array.from({ length: 6000 }, (_, i) => 0.1 * Math.cos(i / 5))];
+    const mixed = async (stream: MixStream, channels: Float32Array[], slice: number) => {
+      const parts: Float32Array[][] = [];
+      for (let from = 0; from < channels[0].length; from += slice) parts.push(await stream.push(channels.map((c) => c.slice(from, from + slice))));
+      parts.push(await stream.finish());
+      return channels.map((_, c) => Float32Array.from(parts.flatMap((part) => Array.from(part[c]))));
+    };
+    const together = await mixed(new MixStream(1000, [0, 1], noisy, options), song(), 6000);
+    const sliced = await mixed(new MixStream(1000, [0, 1], noisy, options), song(), 377);
+    const left = await mixed(new MixStream(1000, [0], noisy, options), [song()[0]], 1000);
+    const right = await mixed(new MixStream(1000, [1], noisy, options), [song()[1]], 613);
+    expect(sliced).toEqual(together);
+    expect([left[0], right[0]]).toEqual(together);
+    // The curve is 0 before 1 s of the song, which is the stream's first 300 frames: the music alone there.
+    expect(Array.from(together[0].subarray(0, 300))).toEqual(Array.from(song()[0].subarray(0, 300)));
+    expect(together[0][2000]).not.toBe(song()[0][2000]);
   });
 });
