@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelFileUrl } from '../node_app/server/model-files.js';
 import { binaryParser, makeClip } from './helpers/audio.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -64,6 +65,37 @@ describe('serving the front end', () => {
     expect(favicon.headers['content-type']).toContain('image/svg+xml');
     const page = await request(server.app).get('/about');
     expect(page.headers['cache-control']).toBe('no-cache');
+  });
+
+  it('serves the model and the recordings from the models folder at content-hashed URLs, and nothing else of it', async () => {
+    const page = await request(server.app).get('/');
+    // Cross-origin isolated, so the preview's runtime may run threads.
+    expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(page.headers['cross-origin-embedder-policy']).toBe('require-corp');
+
+    const flacBytes = await readFile('models/banks/rain/openclonk-stereorain-a.flac');
+    const flacUrl = modelFileUrl('banks/rain/openclonk-stereorain-a.flac', flacBytes);
+    expect(flacUrl).toMatch(/^\/models\/banks\/rain\/openclonk-stereorain-a-[0-9a-f]{12}\.flac$/);
+    const flac = await request(server.app).get(flacUrl).buffer(true).parse(binaryParser);
+    expect(flac.status).toBe(200);
+    expect(flac.headers['content-type']).toBe('audio/flac');
+    expect(flac.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(Buffer.compare(flac.body as Buffer, flacBytes)).toBe(0);
+
+    const manifest = JSON.parse(await readFile('models/manifest.json', 'utf8')) as { model: { file: string } };
+    const modelBytes = await readFile(path.join('models', manifest.model.file));
+    const model = await request(server.app).get(modelFileUrl(manifest.model.file, modelBytes)).set('Accept-Encoding', 'gzip').buffer(true).parse(binaryParser);
+    expect(model.status).toBe(200);
+    expect(model.headers['content-encoding']).toBe('gzip');
+    expect(model.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(Buffer.compare(model.body as Buffer, modelBytes)).toBe(0);
+
+    // Another hash (an old build's), the same file without one, and files the manifest does not name as recordings.
+    for (const other of [flacUrl.replace(/-[0-9a-f]{12}\./, '-000000000000.'), '/models/banks/rain/openclonk-stereorain-a.flac', '/models/manifest.json']) {
+      const response = await request(server.app).get(other);
+      expect(response.status, other).toBe(404);
+      expect(response.headers['cache-control'] ?? '', other).not.toContain('immutable');
+    }
   });
 
   it("answers unknown pages with the app's 404 page for browsers and JSON for the API", async () => {

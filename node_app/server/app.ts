@@ -16,6 +16,7 @@ import type { FileStore } from './adapters/storage/file-store.js';
 import type { JobService } from './services/job-service.js';
 import type { Models } from './services/models.js';
 import type { Readiness } from './services/readiness.js';
+import { modelFiles } from './model-files.js';
 import { contentSecurityPolicy, webAssets } from './web-assets.js';
 
 export interface AppDeps {
@@ -76,6 +77,7 @@ export function createApp({ config, logger, files, models, jobs, readiness, rate
   const unmatched = unmatchedRequest(routers);
   app.use('/api', unmatched);
 
+  app.use(modelFiles(config.modelsDir));
   const web = webAssets(config.webDir);
   if (web) app.use(web);
   app.use(unmatched);

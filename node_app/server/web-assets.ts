@@ -37,9 +37,14 @@ export function contentSecurityPolicy(): RequestHandler {
     'media-src': ["'self'", 'blob:'],
     'worker-src': ["'self'", 'blob:'],
   };
-  const overHttps = helmet({ contentSecurityPolicy: { directives } });
+  // Cross-origin isolation (helmet already sends COOP same-origin and CORP same-origin) gives the page
+  // SharedArrayBuffer, which the preview's runtime needs to run on more than one thread. The page loads nothing
+  // from another origin, so require-corp blocks nothing.
+  const crossOriginEmbedderPolicy = { policy: 'require-corp' } as const;
+  const overHttps = helmet({ contentSecurityPolicy: { directives }, crossOriginEmbedderPolicy });
   const overHttp = helmet({
     contentSecurityPolicy: { directives: { ...directives, 'upgrade-insecure-requests': null } },
+    crossOriginEmbedderPolicy,
     strictTransportSecurity: false,
   });
   // req.secure reads X-Forwarded-Proto only from a proxy `TRUST_PROXY` allows (Heroku's router on a dyno).

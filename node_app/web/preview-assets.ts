@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Plugin } from 'vite';
 import { grainSettings, loadManifest, mapBanks } from '../server/adapters/inference/manifest';
+import { modelFileUrl } from '../server/model-files';
 import type { PreviewFile, PreviewModel } from './src/preview/preview-model';
 
 const MODULE_ID = 'virtual:preview-model';
@@ -10,19 +10,13 @@ const RESOLVED_ID = `\0${MODULE_ID}`;
 
 /**
  * `import model from 'virtual:preview-model'`: the model and the banks' recordings as the browser's preview
- * loads them. A build copies the files from `modelsDir` into assets/ under names that carry a hash of their
- * bytes (the server caches /assets/ for a year, immutable); the dev server serves them where they are. Only
- * the preview's lazily loaded worker imports this module, so none of it weighs on the first page.
+ * loads them, at the URLs the server serves them from the models folder (node_app/server/model-files.ts), which
+ * carry a hash of their bytes; the build copies none of them. Only the preview's lazily loaded worker imports
+ * this module, so none of it weighs on the first page.
  */
 export function previewAssets(modelsDir: string): Plugin {
-  let serving = false;
-  let base = '/';
   return {
     name: 'preview-assets',
-    configResolved(config) {
-      serving = config.command === 'serve';
-      base = config.base;
-    },
     resolveId(source) {
       return source === MODULE_ID ? RESOLVED_ID : null;
     },
@@ -33,14 +27,10 @@ export function previewAssets(modelsDir: string): Plugin {
       const fileOf = (file: string): Promise<PreviewFile> => {
         let entry = emitted.get(file);
         if (!entry) {
-          entry = readFile(file).then((bytes) => {
-            if (serving) return { url: `/@fs${file}`, bytes: bytes.length };
-            const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
-            const ext = path.extname(file);
-            const fileName = `assets/${path.basename(file, ext)}-${hash}${ext}`;
-            this.emitFile({ type: 'asset', fileName, source: bytes });
-            return { url: `${base}${fileName}`, bytes: bytes.length };
-          });
+          entry = readFile(file).then((bytes) => ({
+            url: modelFileUrl(path.relative(modelsDir, file).split(path.sep).join('/'), bytes),
+            bytes: bytes.length,
+          }));
           emitted.set(file, entry);
         }
         return entry;

@@ -11,8 +11,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /**
  * Writes a .br and a .gz copy beside each text asset, at the best levels, once at build time; the server
  * sends the copy the browser accepts (node_app/server/web-assets.ts) instead of compressing per request. The
- * preview's WebAssembly runtime and model get a .gz copy only (14 MB → 3.7 MB and 3.2 → 2.2 MB): brotli would
- * save a little more but adds tens of seconds to every build at the levels that do; FLAC is compressed already.
+ * preview's WebAssembly runtime gets a .gz copy only (14 MB → 3.7 MB): brotli would save a little more but adds
+ * tens of seconds to every build at the levels that do.
  */
 function precompress(): Plugin {
   return {
@@ -31,7 +31,7 @@ function precompress(): Plugin {
       };
       await Promise.all([
         ...names.filter((name) => /\.(js|css|html|svg|json)$/.test(name)).map((name) => write(name, true)),
-        ...names.filter((name) => /\.(wasm|onnx)$/.test(name)).map((name) => write(name, false)),
+        ...names.filter((name) => name.endsWith('.wasm')).map((name) => write(name, false)),
       ]);
     },
   };
@@ -49,6 +49,6 @@ export default defineConfig({
     sourcemap: false,
   },
   server: {
-    proxy: { '/api': 'http://localhost:5000', '/healthz': 'http://localhost:5000', '/readyz': 'http://localhost:5000' },
+    proxy: { '/api': 'http://localhost:5000', '/models': 'http://localhost:5000', '/healthz': 'http://localhost:5000', '/readyz': 'http://localhost:5000' },
   },
 });

@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,8 @@ import { startWebStack, type WebStack } from './browser.js';
 const RATE = 44_100;
 /** Where the song turns lively: the preview should pick the ten seconds from here. */
 const LIVELY_FROM = 6;
+/** Where the timings of the last run go (docs/performance.md). */
+const TIMINGS_FILE = 'test-results/preview-timings.json';
 
 let stack: WebStack;
 let song: string;
@@ -88,6 +91,61 @@ function residualDb(preview: WavSummary, server: WavSummary): number {
   return 10 * Math.log10(difference / signal);
 }
 
+/** A step of the preview's work in wall-clock milliseconds, from the page (User Timing) or its worker. */
+interface Span {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Steps relative to `from` (negative: before it), in order: when each began and how long it took. Windows, and
+ * the fetches and decodes of recordings, are summed into one line each.
+ */
+function steps(spans: Span[], from: number): Record<string, string> {
+  const group = (name: string) => (name === 'window' ? 'windows' : name.startsWith('fetch ') ? 'fetches of recordings' : name.startsWith('decode ') ? 'decodes of recordings' : null);
+  const lines: Record<string, string> = {};
+  const groups = new Map<string, Span[]>();
+  for (const span of [...spans].sort((a, b) => a.start - b.start)) {
+    const named = group(span.name);
+    const key = named && `${named}${span.end < from ? ' (before)' : ''}`;
+    if (key) groups.set(key, [...(groups.get(key) ?? []), span]);
+    else lines[span.name] = `at ${Math.round(span.start - from)} ms, ${Math.round(span.end - span.start)} ms`;
+  }
+  for (const [key, members] of groups) {
+    const durations = members.map((m) => m.end - m.start);
+    lines[`${members.length} ${key}`] =
+      `from ${Math.round(members[0].start - from)} to ${Math.round(Math.max(...members.map((m) => m.end)) - from)} ms, ` +
+      `${Math.round(durations.reduce((a, b) => a + b, 0))} ms in all, ${Math.round(Math.min(...durations))} to ${Math.round(Math.max(...durations))} ms each`;
+  }
+  return lines;
+}
+
+/** What {@link watchPreview} notes in the page: when the file was chosen, a style clicked, a new preview shown. */
+interface PreviewWatch {
+  previewEvents: Array<{ name: 'file chosen' | 'style clicked' | 'preview shown'; at: number }>;
+}
+
+/**
+ * Notes, in the page itself and in wall-clock milliseconds, when the file input changes, a style is clicked and
+ * the preview element gets a new `src`: the intervals a person waits, without the test's own polling in them.
+ */
+async function watchPreview(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const watch = window as unknown as PreviewWatch;
+    watch.previewEvents = [];
+    const note = (name: PreviewWatch['previewEvents'][number]['name']) => watch.previewEvents.push({ name, at: performance.timeOrigin + performance.now() });
+    document.addEventListener('change', (e) => (e.target as Element).matches('input[type="file"]') && note('file chosen'), true);
+    document.addEventListener('click', (e) => (e.target as Element).closest('.style-option') && note('style clicked'), true);
+    let shown: string | null = null;
+    new MutationObserver(() => {
+      const src = document.querySelector('audio[data-testid="preview"]')?.getAttribute('src') ?? null;
+      if (src && src !== shown) note('preview shown');
+      shown = src;
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['src'] });
+  });
+}
+
 async function newPreview(preview: Locator, before: string): Promise<void> {
   await expect.poll(async () => (await attributesOf(preview)).src, { timeout: 60_000, interval: 50 }).not.toBe(before);
 }
@@ -96,9 +154,11 @@ describe('the preview in Chromium', () => {
   it('plays the liveliest ten seconds enriched in the browser, equal to the server, without a request to enrich', { timeout: 180_000 }, async () => {
     const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    // The worker's own account of each preview: how long it waited for the runtime, model and recordings, and enriched.
+    // The worker's own account of each preview: the steps it took, in wall-clock time.
+    const workerSpans: Span[][] = [];
     page.on('console', (message) => {
-      if (message.text().startsWith('preview:')) console.log(message.text());
+      const text = message.text();
+      if (text.startsWith('preview timings ')) workerSpans.push(JSON.parse(text.slice('preview timings '.length)) as Span[]);
     });
     const enrichCalls: string[] = [];
     page.on('request', (request) => {
@@ -106,12 +166,15 @@ describe('the preview in Chromium', () => {
     });
     await page.goto(stack.base);
     await page.getByRole('button', { name: 'Enrich', exact: true }).waitFor();
+    // A person takes a few seconds to choose a file; meanwhile the idle page loads and warms up the preview.
+    const warmAfterMs = await page.waitForFunction(() => performance.getEntriesByName('preview warm')[0]?.startTime, undefined, { timeout: 120_000, polling: 100 });
+    const isolated = await page.evaluate(() => crossOriginIsolated);
+    await watchPreview(page);
 
-    const chosenAt = Date.now();
+    const loadBeforeFirst = os.loadavg()[0];
     await page.getByLabel('Audio file').setInputFiles(song);
     const preview = page.locator('audio[data-testid="preview"]');
     await preview.waitFor({ state: 'attached', timeout: 60_000 });
-    const firstMs = Date.now() - chosenAt;
 
     const first = await attributesOf(preview);
     expect(first.src).toMatch(/^blob:/);
@@ -129,10 +192,9 @@ describe('the preview in Chromium', () => {
       a.currentTime = 4;
       await a.play();
     });
-    const clickedAt = Date.now();
+    const loadBeforeStyle = os.loadavg()[0];
     await page.locator('.style-option', { hasText: /^Thunderstorm$/ }).click();
     await newPreview(preview, first.src);
-    const styleMs = Date.now() - clickedAt;
     const second = await attributesOf(preview);
     expect(second).toMatchObject({ style: 'thunderstorm', seed: first.seed, start: first.start });
     await expect.poll(() => preview.evaluate((el) => !(el as HTMLAudioElement).paused && (el as HTMLAudioElement).currentTime >= 4)).toBe(true);
@@ -140,9 +202,31 @@ describe('the preview in Chromium', () => {
     expect(secondDb).toBeLessThanOrEqual(-40);
 
     expect(enrichCalls).toEqual([]);
+    const pageSpans = await page.evaluate(() =>
+      performance.getEntriesByType('measure').map((m) => ({ name: m.name, start: performance.timeOrigin + m.startTime, end: performance.timeOrigin + m.startTime + m.duration })),
+    );
+    const seen = await page.evaluate(() => (window as unknown as PreviewWatch).previewEvents);
+    const at = (name: string, nth = 0) => seen.filter((e) => e.name === name)[nth]?.at ?? NaN;
+    const chosenAt = at('file chosen');
+    const clickedAt = at('style clicked');
+    const firstMs = Math.round(at('preview shown') - chosenAt);
+    const styleMs = Math.round(at('preview shown', 1) - clickedAt);
+    expect([firstMs, styleMs].every(Number.isFinite)).toBe(true);
+    const record = {
+      measuredAt: new Date().toISOString(),
+      cpus: os.cpus().length,
+      crossOriginIsolated: isolated,
+      warmUpDoneMsAfterNavigation: Math.round(Number(await warmAfterMs.jsonValue())),
+      first: { ms: firstMs, loadAverage: loadBeforeFirst, steps: steps([...pageSpans, ...(workerSpans[0] ?? [])], chosenAt) },
+      styleChange: { ms: styleMs, loadAverage: loadBeforeStyle, steps: steps(workerSpans[1] ?? [], clickedAt) },
+      residualDb: { rain: firstDb, thunderstorm: secondDb },
+    };
+    await mkdir('test-results', { recursive: true });
+    await writeFile(TIMINGS_FILE, `${JSON.stringify(record, null, 2)}\n`);
     console.log(
-      `preview: first ready ${firstMs} ms after the file was chosen, a new style ${styleMs} ms after the click; ` +
-        `residual against the server ${firstDb.toFixed(1)} dB (rain), ${secondDb.toFixed(1)} dB (thunderstorm)`,
+      `preview: first ready ${firstMs} ms after the file was chosen (load average ${loadBeforeFirst.toFixed(2)}), a new style ${styleMs} ms ` +
+        `after the click (load average ${loadBeforeStyle.toFixed(2)}); residual against the server ${firstDb.toFixed(1)} dB (rain), ` +
+        `${secondDb.toFixed(1)} dB (thunderstorm)\n${JSON.stringify(record.first.steps, null, 1)}\n${JSON.stringify(record.styleChange.steps, null, 1)}`,
     );
 
     // Enrich sends the seed that was heard, so the result is the preview's sound.

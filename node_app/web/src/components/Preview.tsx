@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { intensityPoints, randomSeed } from '../../../contract';
 import { settingsToFields, type Settings } from '../lib/settings';
 import type { AudioSource } from '../lib/source';
+import { savesData } from '../preview/network';
 import type { PreviewStage } from '../preview/protocol';
 
 interface Props {
@@ -46,13 +47,45 @@ const STAGE_TEXT: Record<PreviewStage | 'decoding', string> = {
   sounds: 'Loading the recordings',
   enriching: 'Enriching',
 };
-/** Slider moves come in bursts; one preview for the place it stops at. */
+/** Slider moves come in bursts: at most one preview per this many milliseconds while they last. */
 const SETTLE_MS = 120;
 
 /**
+ * Once the landing page has loaded and the browser is idle, loads the preview's code, runtime, model and the chosen
+ * style's recordings and runs them once, so that the first preview after a file is chosen takes only its own
+ * windows. Not with Save-Data or on a 2G connection, nor where the preview cannot run at all.
+ */
+export function usePreviewWarmUp(settings: Settings): void {
+  const style = useRef('');
+  style.current = settingsToFields(settings).style ?? '';
+  useEffect(() => {
+    if (savesData()) return;
+    let cancelled = false;
+    const start = () => {
+      import('../preview/client').then(
+        (client) => cancelled || client.previewMaker()?.prepare(style.current, 0),
+        () => undefined,
+      );
+    };
+    if (typeof window.requestIdleCallback !== 'function') {
+      const timer = setTimeout(start, 1000);
+      return () => {
+        cancelled = true;
+        clearTimeout(timer);
+      };
+    }
+    const idle = window.requestIdleCallback(start, { timeout: 2000 });
+    return () => {
+      cancelled = true;
+      window.cancelIdleCallback(idle);
+    };
+  }, []);
+}
+
+/**
  * Ten seconds of the chosen audio, enriched in this browser by the server's own engine and model, before
- * anything is uploaded. The preview's code, the runtime, the model and the recordings load only once a file is
- * chosen; a new style, mix, amount or seed makes a new preview, which plays on from the same place.
+ * anything is uploaded. The preview's code, the runtime, the model and the recordings load after the page's first
+ * load ({@link usePreviewWarmUp}) or once a file is chosen; a new style, mix, amount or seed makes a new preview, which plays on from the same place.
  */
 export function Preview({ source, settings, onSeed }: Props) {
   const [status, setStatus] = useState<Status>({ kind: 'loading', stage: 'decoding', fraction: 0 });
@@ -62,6 +95,8 @@ export function Preview({ source, settings, onSeed }: Props) {
   const [drawnSeed] = useState(randomSeed);
   const client = useRef<Client | null>(null);
   const maker = useRef<Maker | null>(null);
+  const stopListening = useRef<(() => void) | null>(null);
+  const lastSent = useRef(0);
   const audio = useRef<HTMLAudioElement>(null);
   const resume = useRef<{ time: number; playing: boolean } | null>(null);
   const pending = useRef<Omit<Shown, 'url'> | null>(null);
@@ -74,11 +109,9 @@ export function Preview({ source, settings, onSeed }: Props) {
 
   useEffect(() => onSeed(seed), [seed, onSeed]);
 
-  // One worker while the page is open: the runtime, the model and the recordings it has loaded serve every preview.
   useEffect(
     () => () => {
-      maker.current?.close();
-      maker.current = null;
+      stopListening.current?.();
       if (shownUrl.current) URL.revokeObjectURL(shownUrl.current);
     },
     [],
@@ -92,24 +125,31 @@ export function Preview({ source, settings, onSeed }: Props) {
     setSection(null);
     void (async () => {
       const loaded = (client.current ??= await import('../preview/client'));
-      if (!loaded.previewSupported()) throw new loaded.PreviewUnavailable('this browser lacks WebAssembly, workers or Web Audio');
+      const shared = loaded.previewMaker();
+      if (!shared) throw new loaded.PreviewUnavailable('this browser lacks WebAssembly, workers or Web Audio');
       if (!current) return;
-      maker.current ??= new loaded.PreviewMaker({
-        onProgress: (stage, fraction) => setStatus({ kind: 'loading', stage, fraction }),
-        onReady: (wav, timings) => {
-          if (!pending.current) return;
-          console.debug(`preview: ${timings.loading} ms loading, ${timings.enriching} ms enriching`);
-          const element = audio.current;
-          resume.current = element && element.currentSrc ? { time: element.currentTime, playing: !element.paused } : null;
-          if (shownUrl.current) URL.revokeObjectURL(shownUrl.current);
-          shownUrl.current = URL.createObjectURL(wav);
-          setShown({ url: shownUrl.current, ...pending.current });
-          setStatus({ kind: 'ready' });
-        },
-        onFailed: (reason, unavailable) => setStatus(unavailable ? { kind: 'unavailable', reason } : { kind: 'failed', reason }),
-      });
+      if (!maker.current) {
+        maker.current = shared;
+        stopListening.current = shared.listen({
+          onProgress: (stage, fraction) => setStatus({ kind: 'loading', stage, fraction }),
+          onReady: (wav, timings) => {
+            if (!pending.current) return;
+            // The worker's steps, for the profiler's reader and test/e2e/preview.test.ts's record of where the time went.
+            console.debug(`preview timings ${JSON.stringify(timings.spans)}`);
+            const element = audio.current;
+            resume.current = element && element.currentSrc ? { time: element.currentTime, playing: !element.paused } : null;
+            if (shownUrl.current) URL.revokeObjectURL(shownUrl.current);
+            shownUrl.current = URL.createObjectURL(wav);
+            setShown({ url: shownUrl.current, ...pending.current });
+            setStatus({ kind: 'ready' });
+          },
+          onFailed: (reason, unavailable) => setStatus(unavailable ? { kind: 'unavailable', reason } : { kind: 'failed', reason }),
+        });
+      }
       maker.current.prepare(choice.current.style, choice.current.seed);
+      const decodeStart = performance.now();
       const decoded = await loaded.decodeSong(source.blob);
+      performance.measure('preview decode song', { start: decodeStart });
       if (current) setSong({ source, decoded });
     })().catch((error: unknown) => {
       if (!current) return;
@@ -124,19 +164,25 @@ export function Preview({ source, settings, onSeed }: Props) {
   useEffect(() => {
     if (!song || song.source !== source || !client.current) return;
     const { decoded } = song;
+    const pickStart = performance.now();
     const picked = client.current.pickSection(decoded, { start, end });
     setSection({ sampleRate: decoded.sampleRate, channels: client.current.sectionSamples(decoded, picked), ...picked });
+    performance.measure('preview pick section', { start: pickStart });
   }, [song, source, start, end]);
 
   useEffect(() => {
     if (!section || !maker.current) return;
-    const timer = setTimeout(() => {
+    const send = () => {
+      lastSent.current = performance.now();
       pending.current = { start: section.start, end: section.end, seed, style, amount, intensity };
       // The curve is in the song's time: the section starts at its own frame of the song, as on the server.
       const curve = intensity === undefined ? undefined : { points: intensityPoints(intensity), firstFrame: Math.round(section.start * section.sampleRate) };
-      // Each request gets its own copy: the worker takes ownership of what it is sent.
-      maker.current?.make({ channels: section.channels.map((c) => c.slice()), sampleRate: section.sampleRate, style, amount, seed, ...(curve ? { intensity: curve } : {}) });
-    }, SETTLE_MS);
+      maker.current?.make({ channels: section.channels, sampleRate: section.sampleRate, style, amount, seed, ...(curve ? { intensity: curve } : {}) });
+    };
+    // A click goes at once; a slider's burst of moves goes every SETTLE_MS and where it stops.
+    const wait = lastSent.current + SETTLE_MS - performance.now();
+    if (wait <= 0) return send();
+    const timer = setTimeout(send, wait);
     return () => clearTimeout(timer);
   }, [section, style, amount, seed, intensity]);
 

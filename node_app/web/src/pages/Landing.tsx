@@ -6,7 +6,7 @@ import { ErrorPanel } from '../components/ErrorPanel';
 import { Examples } from '../components/Examples';
 import { FilePicker } from '../components/FilePicker';
 import { OwnSoundPicker } from '../components/OwnSoundPicker';
-import { Preview } from '../components/Preview';
+import { Preview, usePreviewWarmUp } from '../components/Preview';
 import { ProPanel } from '../components/ProPanel';
 import { Recorder } from '../components/Recorder';
 import { StylePicker } from '../components/StylePicker';
@@ -53,6 +53,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
   const sending = upload !== null;
 
   useEffect(() => () => uploading.current?.abort(), []);
+  usePreviewWarmUp(settings);
 
   // Only the header is read, so probing again when the page comes back with the same file costs nothing.
   useEffect(() => {

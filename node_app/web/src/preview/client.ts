@@ -109,24 +109,38 @@ export interface PreviewCallbacks {
   onFailed(message: string, unavailable: boolean): void;
 }
 
-/** The worker that makes previews; a new request replaces the one before it. */
+/**
+ * The worker that makes previews; a new request replaces the one before it. The page has one, made on first use,
+ * so that what it has loaded and compiled serves every preview until the page closes.
+ */
 export class PreviewMaker {
   private readonly worker: Worker;
   private id = 0;
+  private listener: PreviewCallbacks | null = null;
 
-  constructor(private readonly callbacks: PreviewCallbacks) {
+  constructor() {
     this.worker = new Worker(new URL('./preview.worker.ts', import.meta.url), { type: 'module', name: 'preview' });
     this.worker.onmessage = (event: MessageEvent<FromPreviewWorker>) => {
       const message = event.data;
-      if (message.id !== this.id) return;
-      if (message.type === 'progress') this.callbacks.onProgress(message.stage, message.fraction);
-      else if (message.type === 'done') this.callbacks.onReady(new Blob([message.wav], { type: 'audio/wav' }), message.timings);
-      else this.callbacks.onFailed(message.message, message.unavailable);
+      // A User Timing mark: the profiler shows it, and the end-to-end test waits for it.
+      if (message.type === 'warm') return performance.mark('preview warm');
+      if (message.id !== this.id || !this.listener) return;
+      if (message.type === 'progress') this.listener.onProgress(message.stage, message.fraction);
+      else if (message.type === 'done') this.listener.onReady(new Blob([message.wav], { type: 'audio/wav' }), message.timings);
+      else this.listener.onFailed(message.message, message.unavailable);
     };
-    this.worker.onerror = () => this.callbacks.onFailed('the preview could not start in this browser', true);
+    this.worker.onerror = () => this.listener?.onFailed('the preview could not start in this browser', true);
   }
 
-  /** Starts loading what a preview in `style` needs, before its section is ready. */
+  /** Sends what the worker says about previews to `callbacks` until the returned function is called. */
+  listen(callbacks: PreviewCallbacks): () => void {
+    this.listener = callbacks;
+    return () => {
+      if (this.listener === callbacks) this.listener = null;
+    };
+  }
+
+  /** Starts loading and warming up what a preview in `style` needs, before its section is ready. */
   prepare(style: string, seed: number): void {
     const message: ToPreviewWorker = { type: 'prepare', style, seed };
     this.worker.postMessage(message);
@@ -136,8 +150,12 @@ export class PreviewMaker {
     const message: ToPreviewWorker = { type: 'make', id: ++this.id, request };
     this.worker.postMessage(message);
   }
+}
 
-  close(): void {
-    this.worker.terminate();
-  }
+let shared: PreviewMaker | null = null;
+
+/** The page's preview worker; null where this browser cannot run it. */
+export function previewMaker(): PreviewMaker | null {
+  if (!previewSupported()) return null;
+  return (shared ??= new PreviewMaker());
 }

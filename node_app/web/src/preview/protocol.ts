@@ -18,18 +18,32 @@ export interface PreviewRequest {
 export type PreviewStage = 'runtime' | 'model' | 'sounds' | 'enriching';
 
 export type ToPreviewWorker =
-  /** Start loading the runtime, the model and these styles' recordings while the page still decodes the song. */
+  /**
+   * Load the runtime, the model and these styles' recordings, and run them once (see preview.worker.ts), while
+   * the page is idle or still decodes the song.
+   */
   | { type: 'prepare'; style: string; seed: number }
   | { type: 'make'; id: number; request: PreviewRequest };
 
-/** Where a preview's time went, in milliseconds: waiting for the runtime, model and recordings, then enriching. */
+/**
+ * One step of the worker's work, as wall-clock milliseconds since the epoch (`performance.timeOrigin + now`), so
+ * that the page and a test can lay the worker's steps beside their own.
+ */
+export interface PreviewSpan {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** Where a preview's time went: every step the worker finished since the previous preview, loading included. */
 export interface PreviewTimings {
-  loading: number;
-  enriching: number;
+  spans: PreviewSpan[];
 }
 
 export type FromPreviewWorker =
   | { type: 'progress'; id: number; stage: PreviewStage; fraction: number }
+  /** Everything `prepare` asked for is loaded and has run once: a preview now takes only its own windows. */
+  | { type: 'warm' }
   | { type: 'done'; id: number; wav: ArrayBuffer; timings: PreviewTimings }
   /** `unavailable`: this browser cannot run the preview at all (no WebAssembly, too little memory). */
   | { type: 'failed'; id: number; message: string; unavailable: boolean };
