@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../node_app/contract/index.js';
 import { ObjectStore } from '../node_app/server/adapters/storage/object-store.js';
 import { loadConfig } from '../node_app/server/config.js';
-import { fixtureDir, makeClip } from './helpers/audio.js';
+import { fixtureDir, makeClip, readWavBytes } from './helpers/audio.js';
 import { ebur128 } from './helpers/ebur128.js';
 import { startBackingServices, type BackingServices } from './helpers/backing-services.js';
 import { startWeb, startWorker, type WorkerProcess } from './helpers/fleet.js';
@@ -161,6 +161,18 @@ describe('distributed mode: two web and two worker processes on one queue and on
     expect(measured.truePeak).toBeLessThanOrEqual(-1);
     expect(Math.abs(done.output.loudness.result.integrated - measured.integrated)).toBeLessThanOrEqual(0.3);
     for (const worker of workers) expect((await worker.localFiles()).filter((f) => f.includes(id))).toEqual([]);
+  });
+
+  it('a job with an intensity curve is shaped on a worker by the song\'s clock, and its recipe keeps the curve', async () => {
+    const { id } = (await (await submit(web.a(), shortClip, { seed: '5', style: 'rain', amount: '0.4', intensity: '0:0,2:0,2.2:1' })).json()) as JobView;
+    await until(web.b(), id, (current) => current.status === 'done');
+    const input = readWavBytes(shortClip);
+    const result = readWavBytes((await download(web.a(), `/api/jobs/${id}/result?format=wav`)).body);
+    const changed = (from: number, to: number) => result.samples.some((channel, c) => channel.subarray(from, to).some((v, i) => Math.abs(v - input.samples[c][from + i]) > 1));
+    expect(changed(0, 2 * 44100)).toBe(false);
+    expect(changed(3 * 44100, 4 * 44100)).toBe(true);
+    const recipe = (await (await fetch(`${web.b().base}/api/jobs/${id}/recipe`)).json()) as { intensity: string };
+    expect(recipe.intensity).toBe('0:0,2:0,2.2:1');
   });
 
   it('the one-shot POST /api/enrich answers with the same bytes as the embedded mode, and keeps nothing', async () => {

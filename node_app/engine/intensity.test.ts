@@ -89,3 +89,19 @@ describe('the intensity curve in the mix', () => {
     expect(together[0][2000]).not.toBe(song()[0][2000]);
   });
 });
+
+describe('LayerGains at segment borders', () => {
+  it('gives a frame on a point the same value from every range, at rates where time · rate is not exact', () => {
+    const points = [[0, 0.2], [0.1, 1], [1 / 3, 0.4], [0.7, 0.9]] as const;
+    for (const rate of [44100, 48000, 22050, 11025]) {
+      const whole = Array.from(new LayerGains(0.7, rate, { points, firstFrame: 0 }).range(0, rate) ?? []);
+      for (const [time] of points) {
+        const frame = Math.ceil(time * rate);
+        for (const from of [frame - 1, frame, frame + 1].filter((f) => f >= 0)) {
+          const piece = new LayerGains(0.7, rate, { points, firstFrame: 0 }).range(from, from + 3) ?? new Float64Array(0);
+          expect(Array.from(piece)).toEqual(whole.slice(from, from + 3));
+        }
+      }
+    }
+  });
+});

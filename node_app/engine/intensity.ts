@@ -14,6 +14,8 @@ export interface IntensityCurve {
  */
 export class LayerGains {
   private scratch = new Float64Array(0);
+  /** The range last asked for: every channel of a stream asks for the same one in turn. */
+  private last = { from: -1, to: -1 };
 
   constructor(
     private readonly amount: number,
@@ -26,36 +28,46 @@ export class LayerGains {
     const curve = this.curve;
     if (!curve || curve.points.length === 0) return null;
     const length = Math.max(0, to - from);
+    if (from === this.last.from && to === this.last.to) return this.scratch.subarray(0, length);
     if (this.scratch.length < length) this.scratch = new Float64Array(Math.max(length, 2 * this.scratch.length));
     const gains = this.scratch;
     const points = curve.points;
     const last = points.length - 1;
-    let segment = segmentAt(points, (curve.firstFrame + from) / this.sampleRate);
-    for (let k = 0; k < length; k++) {
-      const seconds = (curve.firstFrame + from + k) / this.sampleRate;
-      while (segment < last && seconds >= points[segment + 1][0]) segment++;
-      gains[k] = this.amount * valueIn(points, segment, seconds);
+    const secondsPerFrame = 1 / this.sampleRate;
+    const first = curve.firstFrame + from;
+    let k = 0;
+    // Segment by segment: each frame's value depends only on its own place in the song, never on where a range began.
+    for (let segment = segmentAt(points, first, this.sampleRate); k < length; segment++) {
+      const [t0, v0] = points[segment];
+      const next = segment < last ? points[segment + 1] : null;
+      const end = next ? Math.min(length, Math.ceil(next[0] * this.sampleRate) - first) : length;
+      if (!next) {
+        gains.fill(this.amount * v0, k, length);
+        break;
+      }
+      const slope = (next[1] - v0) / (next[0] - t0);
+      for (; k < end; k++) {
+        const seconds = (first + k) * secondsPerFrame;
+        gains[k] = this.amount * (seconds <= t0 ? v0 : v0 + (seconds - t0) * slope);
+      }
     }
+    this.last = { from, to };
     return gains.subarray(0, length);
   }
 }
 
-/** The last point at or before `seconds` (0 before the first). */
-function segmentAt(points: ReadonlyArray<readonly [number, number]>, seconds: number): number {
+/**
+ * The segment `frame` lies in: the last point whose first frame, `ceil(time · rate)`, is at or before it (0 before
+ * the first point). The same integer test as the segment ends in {@link LayerGains.range}, so a frame falls in the
+ * same segment whichever range it is reached from.
+ */
+function segmentAt(points: ReadonlyArray<readonly [number, number]>, frame: number, sampleRate: number): number {
   let low = 0;
   let high = points.length - 1;
   while (low < high) {
     const middle = (low + high + 1) >> 1;
-    if (points[middle][0] <= seconds) low = middle;
+    if (Math.ceil(points[middle][0] * sampleRate) <= frame) low = middle;
     else high = middle - 1;
   }
   return low;
-}
-
-/** The curve at `seconds`, which lies in `segment` (from its point to the next), or before the first point. */
-function valueIn(points: ReadonlyArray<readonly [number, number]>, segment: number, seconds: number): number {
-  const [t0, v0] = points[segment];
-  if (seconds <= t0 || segment === points.length - 1) return v0;
-  const [t1, v1] = points[segment + 1];
-  return v0 + ((seconds - t0) / (t1 - t0)) * (v1 - v0);
 }
