@@ -74,3 +74,10 @@ export function encodeWav16(planar: Float32Array[], sampleRate: number): Uint8Ar
   out.set(interleave16(planar, 0, frames, new Int16Array(frames * planar.length)), 44);
   return out;
 }
+
+/** The mean of the channels, sample by sample. */
+export function monoOf(channels: Float32Array[]): Float32Array {
+  const mono = new Float32Array(channels[0]?.length ?? 0);
+  for (const channel of channels) for (let i = 0; i < mono.length; i++) mono[i] += channel[i] / channels.length;
+  return mono;
+}

@@ -31,3 +31,17 @@ export function readResampledFrom(source: SampleQueue, length: number, start: nu
   }
   return out;
 }
+
+/** A whole recording brought from rate `from` to rate `to` by linear interpolation (the own style's recording). */
+export function resampleLinear(pcm: Float32Array, from: number, to: number): Float32Array {
+  if (from === to) return pcm;
+  const step = from / to;
+  const out = new Float32Array(Math.floor(pcm.length / step));
+  for (let i = 0; i < out.length; i++) {
+    const position = i * step;
+    const index = Math.floor(position);
+    const next = index + 1 < pcm.length ? pcm[index + 1] : 0;
+    out[i] = pcm[index] + (position - index) * (next - pcm[index]);
+  }
+  return out;
+}

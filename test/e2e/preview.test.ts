@@ -66,9 +66,10 @@ async function previewWav(page: Page, src: string): Promise<WavSummary> {
 }
 
 /** What `POST /api/enrich` answers for the same file, section, style, amount and seed. */
-async function serverWav(attributes: PreviewAttributes): Promise<WavSummary> {
+async function serverWav(attributes: PreviewAttributes, file = song, texture?: string): Promise<WavSummary> {
   const form = new FormData();
-  form.set('audio', new Blob([await readFile(song)]), 'preview-song.wav');
+  form.set('audio', new Blob([await readFile(file)]), path.basename(file));
+  if (texture) form.set('texture', new Blob([await readFile(texture)]), path.basename(texture));
   for (const field of ['start', 'end', 'seed', 'style', 'amount', 'intensity'] as const) form.set(field, attributes[field]);
   const response = await fetch(`${stack.base}/api/enrich`, { method: 'POST', body: form });
   expect(response.status).toBe(200);
@@ -281,6 +282,53 @@ describe('the preview in Chromium', () => {
     const shapedDb = residualDb(heard, await serverWav(shaped));
     expect(shapedDb).toBeLessThanOrEqual(-40);
     console.log(`preview with an intensity curve: residual against the server ${shapedDb.toFixed(1)} dB`);
+    await context.close();
+  });
+
+  it('mixes a six-channel file to stereo as the server does', { timeout: 180_000 }, async () => {
+    // Ten seconds of a different tone in each channel of a WAV that does not name its speakers: ffmpeg takes it
+    // for 5.1, so the fourth channel (the LFE) is left out and the others are weighted by where they sit.
+    const frames = 10 * RATE;
+    const channels = Array.from({ length: 6 }, (_, c) => Float32Array.from({ length: frames }, (_, i) => 0.12 * Math.sin((2 * Math.PI * 110 * (c + 1) * i) / RATE)));
+    const surround = path.join(await fixtureDir(), 'preview-surround.wav');
+    await writeFile(surround, encodeWav16(channels, RATE));
+    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(stack.base);
+    await page.getByLabel('Audio file').setInputFiles(surround);
+    const preview = page.locator('audio[data-testid="preview"]');
+    await preview.waitFor({ state: 'attached', timeout: 120_000 });
+    const attributes = await attributesOf(preview);
+    expect(attributes).toMatchObject({ start: '0', end: '10' });
+    const heard = await previewWav(page, attributes.src);
+    expect(heard.channels).toBe(2);
+    const surroundDb = residualDb(heard, await serverWav(attributes, surround));
+    expect(surroundDb).toBeLessThanOrEqual(-40);
+    console.log(`preview of a six-channel file: residual against the server ${surroundDb.toFixed(1)} dB`);
+    await context.close();
+  });
+
+  it('plays the style "own" with the recording chosen for it, as the server does', { timeout: 180_000 }, async () => {
+    // Five seconds of a buzzing hum with a knock every 1.3 s: a bed and some events of the user's own.
+    const frames = 5 * RATE;
+    const hum = Float32Array.from({ length: frames }, (_, i) => {
+      const knock = (i % Math.round(1.3 * RATE)) / RATE;
+      return 0.1 * Math.sin((2 * Math.PI * 150 * i) / RATE) * Math.sin((2 * Math.PI * 0.7 * i) / RATE) + (knock < 0.05 ? 0.6 * Math.exp(-knock * 80) * Math.sin(2 * Math.PI * 900 * knock) : 0);
+    });
+    const texture = path.join(await fixtureDir(), 'preview-own-sound.wav');
+    await writeFile(texture, encodeWav16([hum], RATE));
+    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(stack.base);
+    await page.getByLabel('Audio file').setInputFiles(song);
+    await page.getByRole('radio', { name: /^Your own sound/ }).click();
+    await page.getByLabel('Choose a recording').setInputFiles(texture);
+    const preview = page.locator('audio[data-testid="preview"]');
+    await expect.poll(async () => (await preview.count()) > 0 && (await attributesOf(preview)).style, { timeout: 120_000, interval: 100 }).toBe('own');
+    const attributes = await attributesOf(preview);
+    const ownDb = residualDb(await previewWav(page, attributes.src), await serverWav(attributes, song, texture));
+    expect(ownDb).toBeLessThanOrEqual(-40);
+    console.log(`preview with the style "own": residual against the server ${ownDb.toFixed(1)} dB`);
     await context.close();
   });
 

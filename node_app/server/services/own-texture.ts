@@ -1,4 +1,6 @@
 import { AppError, ErrorCode, OWN_TEXTURE_SECONDS, textureErrors } from '../../contract/index.js';
+import { monoOf } from '../../engine/pcm.js';
+import { resampleLinear } from '../../engine/resample.js';
 import { normaliseRecording } from '../../engine/texture.js';
 import type { AudioCodec } from '../adapters/media/audio-codec.js';
 import { toKnownError } from './media-failures.js';
@@ -15,7 +17,7 @@ export async function readOwnTexture(codec: AudioCodec, path: string, modelRate:
   });
   const seconds = mono.length / sampleRate;
   if (seconds < OWN_TEXTURE_SECONDS.min) throw textureErrors.tooShort(seconds);
-  return normaliseRecording(resample(mono, sampleRate, modelRate));
+  return normaliseRecording(resampleLinear(mono, sampleRate, modelRate));
 }
 
 async function decodeMono(codec: AudioCodec, path: string, signal?: AbortSignal): Promise<{ mono: Float32Array; sampleRate: number }> {
@@ -23,8 +25,7 @@ async function decodeMono(codec: AudioCodec, path: string, signal?: AbortSignal)
   const parts: Float32Array[] = [];
   let frames = 0;
   for await (const chunk of stream.chunks) {
-    const mono = new Float32Array(chunk[0].length);
-    for (const channel of chunk) for (let i = 0; i < mono.length; i++) mono[i] += channel[i] / chunk.length;
+    const mono = monoOf(chunk);
     parts.push(mono);
     frames += mono.length;
   }
@@ -35,19 +36,6 @@ async function decodeMono(codec: AudioCodec, path: string, signal?: AbortSignal)
     at += part.length;
   }
   return { mono, sampleRate: stream.sampleRate };
-}
-
-function resample(pcm: Float32Array, from: number, to: number): Float32Array {
-  if (from === to) return pcm;
-  const step = from / to;
-  const out = new Float32Array(Math.floor(pcm.length / step));
-  for (let i = 0; i < out.length; i++) {
-    const position = i * step;
-    const index = Math.floor(position);
-    const next = index + 1 < pcm.length ? pcm[index + 1] : 0;
-    out[i] = pcm[index] + (position - index) * (next - pcm[index]);
-  }
-  return out;
 }
 
 /** The same answer as for the song, said of the texture. */

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { intensityPoints, randomSeed } from '../../../contract';
+import { monoOf } from '../../../engine/pcm';
 import { settingsToFields, type Settings } from '../lib/settings';
 import type { AudioSource } from '../lib/source';
 import { savesData } from '../preview/network';
@@ -10,6 +11,8 @@ interface Props {
   settings: Settings;
   /** The seed the preview uses: Enrich sends it when none is set, so the result is what was heard. */
   onSeed: (seed: number) => void;
+  /** The user's own recording, when the mix uses the style "own". */
+  texture: AudioSource | null;
 }
 
 /** What the audio element plays, and the request that made it: the attributes tests and people read. */
@@ -87,11 +90,12 @@ export function usePreviewWarmUp(settings: Settings): void {
  * anything is uploaded. The preview's code, the runtime, the model and the recordings load after the page's first
  * load ({@link usePreviewWarmUp}) or once a file is chosen; a new style, mix, amount or seed makes a new preview, which plays on from the same place.
  */
-export function Preview({ source, settings, onSeed }: Props) {
+export function Preview({ source, settings, onSeed, texture }: Props) {
   const [status, setStatus] = useState<Status>({ kind: 'loading', stage: 'decoding', fraction: 0 });
   const [shown, setShown] = useState<Shown | null>(null);
   const [song, setSong] = useState<{ source: AudioSource; decoded: import('../preview/client').DecodedSong } | null>(null);
   const [section, setSection] = useState<Section | null>(null);
+  const [ownTexture, setOwnTexture] = useState<{ texture: AudioSource; mono: Float32Array; sampleRate: number } | null>(null);
   const [drawnSeed] = useState(randomSeed);
   const client = useRef<Client | null>(null);
   const maker = useRef<Maker | null>(null);
@@ -170,6 +174,21 @@ export function Preview({ source, settings, onSeed }: Props) {
     performance.measure('preview pick section', { start: pickStart });
   }, [song, source, start, end]);
 
+  // The own sound is decoded and mixed to mono here as the server does; the worker brings it to the model's rate.
+  useEffect(() => {
+    if (!texture) return;
+    let current = true;
+    void (async () => {
+      const loaded = (client.current ??= await import('../preview/client'));
+      const decoded = await loaded.decodeSong(texture.blob);
+      if (current) setOwnTexture({ texture, mono: monoOf(decoded.channels), sampleRate: decoded.sampleRate });
+    })().catch(() => current && setStatus({ kind: 'failed', reason: 'this browser cannot decode your own sound' }));
+    return () => {
+      current = false;
+    };
+  }, [texture]);
+  const own = texture && ownTexture?.texture === texture ? ownTexture : null;
+
   useEffect(() => {
     if (!section || !maker.current) return;
     const send = () => {
@@ -177,14 +196,22 @@ export function Preview({ source, settings, onSeed }: Props) {
       pending.current = { start: section.start, end: section.end, seed, style, amount, intensity };
       // The curve is in the song's time: the section starts at its own frame of the song, as on the server.
       const curve = intensity === undefined ? undefined : { points: intensityPoints(intensity), firstFrame: Math.round(section.start * section.sampleRate) };
-      maker.current?.make({ channels: section.channels, sampleRate: section.sampleRate, style, amount, seed, ...(curve ? { intensity: curve } : {}) });
+      maker.current?.make({
+        channels: section.channels,
+        sampleRate: section.sampleRate,
+        style,
+        amount,
+        seed,
+        ...(curve ? { intensity: curve } : {}),
+        ...(own ? { ownTexture: { mono: own.mono, sampleRate: own.sampleRate } } : {}),
+      });
     };
     // A click goes at once; a slider's burst of moves goes every SETTLE_MS and where it stops.
     const wait = lastSent.current + SETTLE_MS - performance.now();
     if (wait <= 0) return send();
     const timer = setTimeout(send, wait);
     return () => clearTimeout(timer);
-  }, [section, style, amount, seed, intensity]);
+  }, [section, style, amount, seed, intensity, own]);
 
   const continuePlaying = () => {
     const element = audio.current;

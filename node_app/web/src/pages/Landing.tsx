@@ -167,7 +167,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
           <h2 id="style-title">2. Your style</h2>
           <StylePicker styles={styles} settings={settings} onChange={onSettings} />
           {wantsTexture && <OwnSoundPicker texture={texture} onChoose={setTexture} />}
-          {source && !problem && <Preview source={source} settings={settings} onSeed={onPreviewSeed} />}
+          {source && !problem && <Preview source={source} settings={settings} onSeed={onPreviewSeed} texture={wantsTexture ? texture : null} />}
           <ProPanel
             styles={styles}
             settings={settings}

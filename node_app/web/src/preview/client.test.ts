@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickSection, sectionSamples, type DecodedSong } from './client';
+import { pickSection, sectionSamples, toStereo, type DecodedSong } from './client';
 
 const RATE = 8000;
 
@@ -30,5 +30,38 @@ describe('the preview section', () => {
     const decoded = { sampleRate: 3, channels: [Float32Array.from({ length: 30 }, (_, i) => i)] };
     expect(Array.from(sectionSamples(decoded, { start: 0.5, end: 2.5 })[0])).toEqual([2, 3, 4, 5, 6, 7]);
     expect(sectionSamples(decoded, { start: 8, end: 12 })[0].length).toBe(6);
+  });
+});
+
+/** One frame of `count` channels holding 1, 2, 3 …, mixed to stereo: the left and right values. */
+function mixedFrame(count: number, mask: number | null = null): number[] {
+  const [left, right] = toStereo(
+    Array.from({ length: count }, (_, c) => Float32Array.of(c + 1)),
+    mask,
+  );
+  return [left[0], right[0]];
+}
+
+describe('a song of more than two channels', () => {
+  // What the server's ffmpeg 5.1 gives (`ffmpeg -i in.wav -ac 2 -f f32le -`) for WAVs whose channels hold 1, 2, 3 …
+  it("is mixed to stereo with ffmpeg's weights for the layout it takes the file to have", () => {
+    expect(mixedFrame(6)[0]).toBeCloseTo(6.65685, 4); // 5.1: FL + √½·FC + √½·SL, the LFE left out
+    expect(mixedFrame(6)[1]).toBeCloseTo(8.36396, 4);
+    expect(mixedFrame(4)[0]).toBeCloseTo(5.12132, 4); // 4.0: FL + √½·FC + ½·BC
+    expect(mixedFrame(8)[1]).toBeCloseTo(14.02081, 4); // 7.1
+    expect(mixedFrame(3)).toEqual([1, 2]); // 2.1: the LFE left out
+    // A WAV whose mask names 5.1 with side speakers is mixed the same as the default 5.1.
+    expect(mixedFrame(6, 0x60f)[0]).toBeCloseTo(6.65685, 4);
+  });
+
+  it('is mixed as the server pans a layout ffmpeg cannot name: even channels averaged left, odd ones right', () => {
+    const [left, right] = mixedFrame(9);
+    expect(left).toBeCloseTo((1 + 3 + 5 + 7 + 9) / 5, 5);
+    expect(right).toBeCloseTo((2 + 4 + 6 + 8) / 4, 5);
+  });
+
+  it('keeps one or two channels as they are', () => {
+    const stereo = [Float32Array.of(0.5), Float32Array.of(-0.5)];
+    expect(toStereo(stereo)).toBe(stereo);
   });
 });

@@ -2,12 +2,13 @@
 import * as ort from 'onnxruntime-web/wasm';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import model from 'virtual:preview-model';
-import { resolveStyleMix } from '../../../contract';
+import { OWN_TEXTURE_SECONDS, resolveStyleMix } from '../../../contract';
 import { planWindows } from '../../../engine/crossfade';
 import { EnrichStream, type StyleGenerator } from '../../../engine/enrich';
 import { runWindows } from '../../../engine/model-feeds';
 import { concatPlanar, encodeWav16 } from '../../../engine/pcm';
-import type { Bank, StyleBanks } from '../../../engine/texture';
+import { resampleLinear } from '../../../engine/resample';
+import { normaliseRecording, type Bank, type StyleBanks } from '../../../engine/texture';
 import { decodeFlac } from './flac';
 import { savesData } from './network';
 import type { PreviewFile } from './preview-model';
@@ -119,12 +120,21 @@ async function banksFor(styleVector: Float32Array): Promise<StyleBanks> {
   return banks;
 }
 
+const ownStyle = model.styles.find((s) => s.needsTexture);
+
+/** The user's own recording as the server's readOwnTexture makes it, when the mix uses the style "own". */
+function ownRecording(styleVector: Float32Array, texture: PreviewRequest['ownTexture']): Int16Array | undefined {
+  if (!ownStyle || !(styleVector[ownStyle.index] > 0)) return undefined;
+  if (!texture) throw new Error('choose your own sound to hear it in the preview');
+  const seconds = texture.mono.length / texture.sampleRate;
+  if (seconds < OWN_TEXTURE_SECONDS.min) throw new Error(`your own sound is ${seconds.toFixed(1)} s long; it needs at least ${OWN_TEXTURE_SECONDS.min} s`);
+  return normaliseRecording(resampleLinear(texture.mono, texture.sampleRate, model.sampleRate));
+}
+
 /** The preview of `request`, or Superseded as soon as `stale` says a newer request makes it pointless. */
 async function enrich(request: PreviewRequest, stale: () => boolean, report: (stage: PreviewStage, fraction: number) => void): Promise<Uint8Array> {
   const mix = resolveStyleMix(model.styles, model.defaultStyle, request.style, request.seed);
-  if (model.styles.some((s) => s.needsTexture && mix.styleVector[s.index] > 0)) {
-    throw new Error('the preview cannot use your own sound yet; Enrich uses it');
-  }
+  const ownTexture = ownRecording(mix.styleVector, request.ownTexture);
   const [runtime, banks] = await timed('waiting for runtime, model and recordings', () =>
     Promise.all([loadSession(), model.grains ? banksFor(mix.styleVector) : undefined]),
   );
@@ -138,7 +148,7 @@ async function enrich(request: PreviewRequest, stale: () => boolean, report: (st
     window: signature.window,
     overlap,
     margin,
-    ...(grains ? { grains } : {}),
+    ...(grains ? { grains, ...(ownStyle ? { ownStyle: ownStyle.index } : {}) } : {}),
     async generate(batch) {
       if (stale()) throw new Superseded();
       const tensor = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
@@ -150,7 +160,14 @@ async function enrich(request: PreviewRequest, stale: () => boolean, report: (st
     },
   };
   report('enriching', 0);
-  const stream = new EnrichStream(sampleRate, channels.length, generator, { amount, styleVector: mix.styleVector, seed, banks, ...(intensity ? { intensity } : {}) });
+  const stream = new EnrichStream(sampleRate, channels.length, generator, {
+    amount,
+    styleVector: mix.styleVector,
+    seed,
+    banks,
+    ...(intensity ? { intensity } : {}),
+    ...(ownTexture ? { ownTexture } : {}),
+  });
   const head = await stream.push(channels);
   const wav = encodeWav16(concatPlanar([head, await stream.finish()], channels.length), sampleRate);
   record('enriching', enriching);

@@ -10,6 +10,8 @@ export interface PreviewRequest {
   style: string;
   amount: number;
   seed: number;
+  /** The user's own recording, mixed to mono at its own rate, when the mix uses the style "own". */
+  ownTexture?: { mono: Float32Array; sampleRate: number };
   /** The intensity curve, its first frame that of the section in the song: as the server applies it. */
   intensity?: IntensityCurve;
 }
