@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { intensityPoints, randomSeed } from '../../../contract';
 import { monoOf } from '../../../engine/pcm';
 import { settingsToFields, type Settings } from '../lib/settings';
@@ -54,41 +54,30 @@ const STAGE_TEXT: Record<PreviewStage | 'decoding', string> = {
 const SETTLE_MS = 120;
 
 /**
- * Once the landing page has loaded and the browser is idle, loads the preview's code, runtime, model and the chosen
- * style's recordings and runs them once, so that the first preview after a file is chosen takes only its own
- * windows. Not with Save-Data or on a 2G connection, nor where the preview cannot run at all.
+ * Returns a function to call when a person shows that a file is coming (a pointer over the file picker or the
+ * recorder, focus there, a file dragged in): it loads the preview's code, runtime, model and the chosen style's
+ * recordings and runs them once, so that the first preview after the file is chosen takes only its own windows.
+ * A visitor who never reaches for a file downloads none of it. Not with Save-Data or on a 2G connection, nor where
+ * the preview cannot run at all; the first call does it, later calls do nothing.
  */
-export function usePreviewWarmUp(settings: Settings): void {
+export function usePreviewWarmUp(settings: Settings): () => void {
   const style = useRef('');
   style.current = settingsToFields(settings).style ?? '';
-  useEffect(() => {
-    if (savesData()) return;
-    let cancelled = false;
-    const start = () => {
-      import('../preview/client').then(
-        (client) => cancelled || client.previewMaker()?.prepare(style.current, 0),
-        () => undefined,
-      );
-    };
-    if (typeof window.requestIdleCallback !== 'function') {
-      const timer = setTimeout(start, 1000);
-      return () => {
-        cancelled = true;
-        clearTimeout(timer);
-      };
-    }
-    const idle = window.requestIdleCallback(start, { timeout: 2000 });
-    return () => {
-      cancelled = true;
-      window.cancelIdleCallback(idle);
-    };
+  const started = useRef(false);
+  return useCallback(() => {
+    if (started.current || savesData()) return;
+    started.current = true;
+    import('../preview/client').then(
+      (client) => client.previewMaker()?.prepare(style.current, 0),
+      () => undefined,
+    );
   }, []);
 }
 
 /**
  * Ten seconds of the chosen audio, enriched in this browser by the server's own engine and model, before
- * anything is uploaded. The preview's code, the runtime, the model and the recordings load after the page's first
- * load ({@link usePreviewWarmUp}) or once a file is chosen; a new style, mix, amount or seed makes a new preview, which plays on from the same place.
+ * anything is uploaded. The preview's code, the runtime, the model and the recordings load when a person reaches for a
+ * file ({@link usePreviewWarmUp}) or once a file is chosen; a new style, mix, amount or seed makes a new preview, which plays on from the same place.
  */
 export function Preview({ source, settings, onSeed, texture }: Props) {
   const [status, setStatus] = useState<Status>({ kind: 'loading', stage: 'decoding', fraction: 0 });

@@ -53,7 +53,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
   const sending = upload !== null;
 
   useEffect(() => () => uploading.current?.abort(), []);
-  usePreviewWarmUp(settings);
+  const warmPreview = usePreviewWarmUp(settings);
 
   // Only the header is read, so probing again when the page comes back with the same file costs nothing.
   useEffect(() => {
@@ -142,8 +142,11 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
       <form onSubmit={submit} className="enrich-form" aria-label="Enrich your audio">
         <section aria-labelledby="source-title" className="card">
           <h2 id="source-title">1. Your audio</h2>
-          <FilePicker onChoose={choose} />
-          <Recorder onRecorded={choose} />
+          {/* Reaching for a file is the moment to load the preview, not the page's first load. */}
+          <div className="source-pickers" onPointerEnter={warmPreview} onFocus={warmPreview} onDragEnter={warmPreview} onTouchStart={warmPreview}>
+            <FilePicker onChoose={choose} />
+            <Recorder onRecorded={choose} />
+          </div>
           {source && preview && (
             <div className="chosen" aria-live="polite">
               <p>
