@@ -58,8 +58,11 @@ export class BenchServer {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
-  /** Seconds from spawning the process until `path` first answers 200. */
-  async waitFor(path: string, timeoutSeconds = 60): Promise<number> {
+  /**
+   * Seconds from spawning the process until `path` first answers 200. A ready server has decoded its banks
+   * (about 80 ffmpegs): on the shared 2-core VM at load 20 that took over 60 s, so the bench waits 3 minutes.
+   */
+  async waitFor(path: string, timeoutSeconds = 180): Promise<number> {
     const deadline = this.startedAt + timeoutSeconds * 1000;
     while (performance.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`server exited with code ${this.child.exitCode}`);
