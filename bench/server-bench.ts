@@ -1,11 +1,32 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openAsBlob } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../node_app/server/deploy/boot-probe.js';
 import { processTree, statusKb } from '../test/helpers/memory.js';
 import type { BenchInput } from './inputs.js';
+
+/**
+ * A multipart POST through node:http, which waits for the answer as long as it takes: fetch gives up when the
+ * headers take over 300 s, and a 10-minute song answered in one request took longer on the shared VM at load 24.
+ */
+async function postForm(url: string, form: FormData): Promise<{ status: number; body: Buffer }> {
+  const encoded = new Response(form);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': encoded.headers.get('content-type')! } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    Readable.fromWeb(encoded.body! as WebReadableStream).pipe(req);
+  });
+}
 
 export interface LagStats {
   p50: number;
@@ -83,9 +104,8 @@ export class BenchServer {
     form.set('audio', await openAsBlob(input.file), `${input.name}.${input.format}`);
     for (const [key, value] of Object.entries(fields)) form.set(key, value);
     const started = performance.now();
-    const res = await fetch(this.url('/api/enrich'), { method: 'POST', body: form });
-    const body = await res.arrayBuffer();
-    if (!res.ok) throw new Error(`POST /api/enrich answered ${res.status}: ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
+    const { status, body } = await postForm(this.url('/api/enrich'), form);
+    if (status !== 200) throw new Error(`POST /api/enrich answered ${status}: ${body.toString('utf8').slice(0, 300)}`);
     return { seconds: (performance.now() - started) / 1000, bytes: body.byteLength };
   }
 
