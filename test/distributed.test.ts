@@ -126,7 +126,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
     // The current state first, then live changes, ending with the result.
     expect(['queued', 'running', 'done']).toContain(seen[0].status);
     expect(seen.at(-1)).toMatchObject({ status: 'done', progress: 1 });
-    // The worker encoded the mp3 and the original's listening copy while enriching and stored them: no web process encodes.
+    // The worker encoded the mp3 and the original's listening copy before the job was done and stored them: no web process encodes.
     expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/original.mp3`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
 
     const mp3 = await download(web.b(), `/api/jobs/${id}/result`);

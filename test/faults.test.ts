@@ -273,7 +273,8 @@ describe('a full disk', () => {
 
   it('ENOSPC while encoding a download: 507 DISK_FULL with Retry-After, the wav still served', async () => {
     // The real ffmpeg, writing where every write fails with ENOSPC.
-    const intoFullDisk = (real: AudioCodec): AudioCodec => ({ ...real, transcode: (master, format, _output, signal) => real.transcode(master, format, '/dev/full', signal) });
+    // Only the flac download's: the job's own listening copies (mp3) are encoded with the same call.
+    const intoFullDisk = (real: AudioCodec): AudioCodec => ({ ...real, transcode: (master, format, output, signal) => real.transcode(master, format, format === 'flac' ? '/dev/full' : output, signal) });
     const { app, dataFiles } = await start({}, { codec: intoFullDisk });
     const wav = await makeClip({ seconds: 1, sampleRate: 22050, channels: 1, extension: 'wav' });
     const id = (await request(app).post('/api/jobs').attach('audio', wav)).body.id as string;

@@ -13,7 +13,7 @@ import { startTestServer } from './helpers/server.js';
  * server runs as its own process here, so its ffmpeg children and its latency are seen from outside.
  */
 const FORMATS = ['mp3', 'flac', 'ogg'] as const;
-// A job stores its mp3 listening copy while it runs, so only these are encoded when first asked for.
+// A job stores its mp3 listening copy before it is done, so only these are encoded when first asked for.
 const ON_DEMAND = ['flac', 'ogg'] as const;
 const CONTENT_TYPES = { mp3: 'audio/mpeg', flac: 'audio/flac', ogg: 'audio/ogg' };
 

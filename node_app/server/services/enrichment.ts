@@ -13,7 +13,8 @@ import { jobFiles, type JobFile } from '../adapters/storage/job-files.js';
 import type { Logger } from '../logger.js';
 import type { JobData } from './job-record.js';
 import { resultTags } from './credits.js';
-import { LiveEncode } from './live-encode.js';
+import { DeferredEncode } from './deferred-encode.js';
+import { LiveEncode, type JobEncode } from './live-encode.js';
 import { startPastEnd } from './media-failures.js';
 import { readOwnTexture } from './own-texture.js';
 import type { Models } from './models.js';
@@ -102,8 +103,8 @@ export class Enrichment {
       written.push(local);
       return local;
     };
-    // Started with the decode: the model's workers read the input through it.
-    const original = this.liveEncode(jobFiles.original(id), LISTENING_FORMAT, layout, localPath);
+    // Spooled with the decode (the model's workers take the input's buffers), encoded once the model is done.
+    const original = this.target(jobFiles.original(id), LISTENING_FORMAT, localPath).then((target) => DeferredEncode.spooled(target, layout, this.parts));
     original.catch(() => undefined);
     // With a loudness target the input's loudness is measured on the way in, for "match" and for the report.
     const inputLoudness = params.loudness === undefined ? null : new LoudnessMeter(layout.sampleRate, layout.channels);
@@ -129,7 +130,7 @@ export class Enrichment {
     const writers: WavWriter[] = [];
     // With a loudness target: the enriched song kept at full precision until the gain is known, and its meters.
     let levelling: { spool: PcmSpool; path: string; input: LoudnessMeter; enriched: LoudnessMeter } | null = null;
-    const encodes: Array<Promise<LiveEncode>> = [original];
+    const encodes: Array<Promise<JobEncode>> = [original];
     const releases: Array<() => void> = [];
     let frames = 0;
     let loudness: LoudnessReport | undefined;
@@ -153,7 +154,7 @@ export class Enrichment {
       } else {
         const wav = await codec.writeWav(master, layout, tags);
         writers.push(wav);
-        const results = await this.resultEncodes(layout, tags, localPath, releases);
+        const results = await this.resultEncodes(master, layout, tags, localPath, releases);
         encodes.push(...results.map((encode) => Promise.resolve(encode)));
         sink = (chunk) => Promise.all([wav.write(chunk), ...results.map((encode) => encode.write(chunk))]);
       }
@@ -174,8 +175,12 @@ export class Enrichment {
       } else {
         await writers[0]?.close();
       }
+      // The live encodes end first; then the deferred ones run one at a time, before the master is stored (the
+      // result's listening copy is encoded from it).
+      const started = await Promise.all(encodes);
+      for (const encode of started.sort((a, b) => Number(a.deferred) - Number(b.deferred))) await encode.finish();
+      signal.throwIfAborted();
       await blobs.adopt(jobFiles.result(id, 'wav'), master, CONTENT_TYPES.wav);
-      for (const encode of encodes) await (await encode).finish();
       const result = meters.result.peaks();
       const peaks: JobPeaks = { secondsPerPeak: meters.secondsPerPeak, expectedPeaks: result.length, complete: true, input: meters.input.peaks(), result };
       const peaksFile = await localPath(jobFiles.peaks(id));
@@ -246,47 +251,42 @@ export class Enrichment {
   }
 
   /**
-   * The result's encodes while it is enriched: its mp3 listening copy always, so Play has sound as soon as the
-   * job is done; its own format (flac or ogg) too when an encoder is free now (the same slots as the downloads'
-   * encodes), otherwise its first download encodes from the master.
+   * The result's encodes: its mp3 listening copy always, from the master once the model is done, so Play has
+   * sound as soon as the job is; its own format (flac or ogg) while it is enriched when an encoder is free now
+   * (the same slots as the downloads' encodes), otherwise its first download encodes from the master.
    */
   private async resultEncodes(
+    master: string,
     layout: PcmLayout,
     tags: MediaTags,
     localPath: (file: JobFile) => Promise<string>,
     releases: Array<() => void>,
-  ): Promise<LiveEncode[]> {
+  ): Promise<JobEncode[]> {
     const { id, data } = this.task;
-    const encodes = [await this.liveEncode(jobFiles.result(id, LISTENING_FORMAT), LISTENING_FORMAT, layout, localPath, tags)];
+    const encodes: JobEncode[] = [DeferredEncode.of(await this.target(jobFiles.result(id, LISTENING_FORMAT), LISTENING_FORMAT, localPath), master, this.parts)];
     const { format } = data.params;
     if (format === 'wav' || format === LISTENING_FORMAT) return encodes;
     const release = this.parts.encodeSlots.tryAcquire();
     if (!release) return encodes;
     releases.push(release);
-    encodes.push(await this.liveEncode(jobFiles.result(id, format), format, layout, localPath, tags));
+    encodes.push(new LiveEncode({ ...(await this.target(jobFiles.result(id, format), format, localPath)), layout, tags }, this.parts));
     return encodes;
   }
 
-  private async liveEncode(
-    file: JobFile,
-    format: CompressedFormat,
-    layout: PcmLayout,
-    localPath: (file: JobFile) => Promise<string>,
-    tags?: MediaTags,
-  ): Promise<LiveEncode> {
-    const partial = `${await localPath(file)}.part`;
-    return new LiveEncode({ file, format, layout, partial, signal: this.task.signal, ...(tags ? { tags } : {}) }, this.parts);
+  /** Where an encode of `file` is written until it is complete and stored. */
+  private async target(file: JobFile, format: CompressedFormat, localPath: (file: JobFile) => Promise<string>) {
+    return { file, format, partial: `${await localPath(file)}.part`, signal: this.task.signal };
   }
 }
 
 /**
- * Reads the input's slices on their way to the model: measures their peaks, and encodes the original's
- * listening copy. Each slice is encoded before it is handed on, because the model's workers take its buffers.
+ * Reads the input's slices on their way to the model: measures their peaks, and spools the original's
+ * listening copy. Each slice is written before it is handed on, because the model's workers take its buffers.
  */
 async function* metered(
   chunks: AsyncIterable<Float32Array[]>,
   meter: PeakMeter,
-  encode: Promise<LiveEncode>,
+  encode: Promise<JobEncode>,
   loudness: LoudnessMeter | null,
 ): AsyncGenerator<Float32Array[]> {
   for await (const chunk of chunks) {
