@@ -13,7 +13,7 @@ import { jobFiles, type JobFile } from '../adapters/storage/job-files.js';
 import type { Logger } from '../logger.js';
 import type { JobData } from './job-record.js';
 import { resultTags } from './credits.js';
-import { DeferredEncode } from './deferred-encode.js';
+import { DeferredEncode, type DeferredEncodeTarget } from './deferred-encode.js';
 import { LiveEncode, type JobEncode } from './live-encode.js';
 import { startPastEnd } from './media-failures.js';
 import { readOwnTexture } from './own-texture.js';
@@ -274,7 +274,7 @@ export class Enrichment {
   }
 
   /** Where an encode of `file` is written until it is complete and stored. */
-  private async target(file: JobFile, format: CompressedFormat, localPath: (file: JobFile) => Promise<string>) {
+  private async target(file: JobFile, format: CompressedFormat, localPath: (file: JobFile) => Promise<string>): Promise<DeferredEncodeTarget> {
     return { file, format, partial: `${await localPath(file)}.part`, signal: this.task.signal };
   }
 }
