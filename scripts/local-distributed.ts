@@ -22,7 +22,7 @@ function start(name: string, script: string, env: Record<string, string> = {}): 
   const child = spawn(process.execPath, ['--max-semi-space-size=2', script], {
     cwd: root,
     // Each process its own data dir: both empty theirs at start.
-    env: { ...process.env, ...backing.env, MALLOC_ARENA_MAX: '2', DATA_DIR: path.join(scratch, name), ...env },
+    env: { ...process.env, ...backing.env, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', DATA_DIR: path.join(scratch, name), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) {
