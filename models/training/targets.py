@@ -22,7 +22,7 @@ _SH = butter(1, 1500 / (SR / 2), btype="high", output="sos")
 # level re the music's loudness (dB), how much of the music's phrase dynamics (in dB) the layer follows
 TEXTURE_STYLES = {
     "rain": dict(offset_db=-2.0, follow=0.6),
-    "thunderstorm": dict(offset_db=-5.0, follow=0.6),  # a storm's rain sits under its thunder
+    "thunderstorm": dict(offset_db=-8.0, follow=0.6),  # a storm's rain sits well under its thunder
     "sea-waves": dict(offset_db=-2.0, follow=0.6),
     "wind": dict(offset_db=0.5, follow=0.6),
     "birds": dict(offset_db=3.0, follow=0.4, dip_boost_db=5.0),
@@ -78,7 +78,7 @@ def gain_curve_db(dry, style):
 
 # v3: the event track's level re the style's bed (dB), and whether the style's events also answer accents
 EVENT_STYLES = {
-    "rain": dict(offset_db=-3.0), "thunderstorm": dict(offset_db=8.0, accents=True),
+    "rain": dict(offset_db=-3.0), "thunderstorm": dict(offset_db=12.0, accents=True),
     "sea-waves": dict(offset_db=0.0, accents=True), "wind": dict(offset_db=0.0), "birds": dict(offset_db=2.0),
     "fire": dict(offset_db=0.0), "vinyl": dict(offset_db=-3.0), "own": dict(offset_db=0.0),
 }
