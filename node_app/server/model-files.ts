@@ -64,7 +64,7 @@ export function modelFiles(modelsDir: string): Router {
     }
     if (!entry) return next();
     res.set('Cache-Control', IMMUTABLE).type(entry.type);
-    if (entry.type === TYPES['.onnx']) {
+    if (path.extname(entry.file) === '.onnx') {
       res.vary('Accept-Encoding');
       if (req.acceptsEncodings('gzip') === 'gzip') {
         const file = entry.file;

@@ -147,6 +147,17 @@ async function watchPreview(page: Page): Promise<void> {
   });
 }
 
+/** A desktop-sized page of the app with `file` chosen, and the preview's audio element once it is there. */
+async function desktopPageWith(file: string, timeout: number) {
+  const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(stack.base);
+  await page.getByLabel('Audio file').setInputFiles(file);
+  const preview = page.locator('audio[data-testid="preview"]');
+  await preview.waitFor({ state: 'attached', timeout });
+  return { context, page, preview };
+}
+
 async function newPreview(preview: Locator, before: string): Promise<void> {
   await expect.poll(async () => (await attributesOf(preview)).src, { timeout: 60_000, interval: 50 }).not.toBe(before);
 }
@@ -247,12 +258,7 @@ describe('the preview in Chromium', () => {
   });
 
   it('draws an intensity curve over the waveform that the preview follows, by the song\'s clock, as the server does', { timeout: 240_000 }, async () => {
-    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    await page.goto(stack.base);
-    await page.getByLabel('Audio file').setInputFiles(song);
-    const preview = page.locator('audio[data-testid="preview"]');
-    await preview.waitFor({ state: 'attached', timeout: 60_000 });
+    const { context, page, preview } = await desktopPageWith(song, 60_000);
     await page.getByText('Pro: mix, seed, format, section').click();
     await page.getByLabel('Shape the intensity over time').check();
     const curve = page.getByLabel('Curve (seconds:intensity)');
@@ -297,12 +303,7 @@ describe('the preview in Chromium', () => {
     const channels = Array.from({ length: 6 }, (_, c) => Float32Array.from({ length: frames }, (_, i) => 0.12 * Math.sin((2 * Math.PI * 110 * (c + 1) * i) / RATE)));
     const surround = path.join(await fixtureDir(), 'preview-surround.wav');
     await writeFile(surround, encodeWav16(channels, RATE));
-    const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    await page.goto(stack.base);
-    await page.getByLabel('Audio file').setInputFiles(surround);
-    const preview = page.locator('audio[data-testid="preview"]');
-    await preview.waitFor({ state: 'attached', timeout: 120_000 });
+    const { context, page, preview } = await desktopPageWith(surround, 120_000);
     const attributes = await attributesOf(preview);
     expect(attributes).toMatchObject({ start: '0', end: '10' });
     const heard = await previewWav(page, attributes.src);
