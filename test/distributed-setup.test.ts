@@ -29,7 +29,7 @@ describe('a distributed web process says what its setup lacks', () => {
     web = await createServices(config, logger);
     await web.models.start();
     web.jobs.start();
-    app = createApp({ config, logger, files: web.files, models: web.models, jobs: web.jobs, readiness: web.readiness, rateLimitStore: web.rateLimitStore });
+    app = createApp({ config, logger, files: web.files, models: web.models, jobs: web.jobs, batches: web.batches, readiness: web.readiness, rateLimitStore: web.rateLimitStore });
   }, 60_000);
 
   afterAll(async () => {

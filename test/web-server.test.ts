@@ -122,7 +122,7 @@ describe('serving the front end', () => {
 
   it('tells the browser the upload limits', async () => {
     const limits = await request(server.app).get('/api/limits');
-    expect(limits.body).toEqual({ maxUploadBytes: server.config.maxUploadBytes, maxDurationSeconds: MAX_SECONDS });
+    expect(limits.body).toEqual({ maxUploadBytes: server.config.maxUploadBytes, maxDurationSeconds: MAX_SECONDS, maxBatchBytes: server.config.maxBatchBytes, maxBatchFiles: 20 });
   });
 });
 

@@ -21,7 +21,27 @@ export function safeFileName(name: string, maxCharacters = 80): string {
  * downloaded or written by the CLI, whatever the upload was called (see {@link safeFileName}).
  */
 export function downloadName(inputName: string, weights: Record<string, number>, format: OutputFormat, part: ResultPart = 'mix'): string {
-  return `${baseName(inputName)}.${Object.keys(weights).join('+')}.${part === 'layer' ? 'layer' : 'enriched'}.${format}`;
+  return resultName(baseName(inputName), weights, format, part);
+}
+
+/**
+ * The names of an album's results inside its zip, in the order of `inputNames`: each as {@link downloadName}
+ * calls it, and a name that an earlier one already took (letter case aside, as Windows and macOS compare names)
+ * gets " (2)", " (3)" … after its base name.
+ */
+export function batchResultNames(inputNames: readonly string[], weights: Record<string, number>, format: OutputFormat): string[] {
+  const taken = new Set<string>();
+  return inputNames.map((inputName) => {
+    const base = baseName(inputName);
+    let name = base;
+    for (let count = 2; taken.has(name.toLowerCase()); count++) name = `${base} (${count})`;
+    taken.add(name.toLowerCase());
+    return resultName(name, weights, format, 'mix');
+  });
+}
+
+function resultName(base: string, weights: Record<string, number>, format: OutputFormat, part: ResultPart): string {
+  return `${base}.${Object.keys(weights).join('+')}.${part === 'layer' ? 'layer' : 'enriched'}.${format}`;
 }
 
 /** `<name>.original.<ext>`: the part of the upload that was enriched, as the listening copy it is compared with. */

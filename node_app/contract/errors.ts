@@ -12,14 +12,18 @@ const STATUS = {
   UNKNOWN_STYLE: 400,
   BAD_STYLE_MIX: 400,
   BAD_REQUEST: 400,
+  BATCH_FILE_COUNT: 400,
   JOB_NOT_FOUND: 404,
+  BATCH_NOT_FOUND: 404,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   UPLOAD_TIMEOUT: 408,
   JOB_NOT_DONE: 409,
   JOB_FAILED: 409,
+  BATCH_NOT_DONE: 409,
   FILE_TOO_LARGE: 413,
   TOO_LONG: 413,
+  BATCH_TOO_LARGE: 413,
   NOT_AUDIO: 415,
   UNSUPPORTED_FORMAT: 415,
   NO_AUDIO: 415,
@@ -118,6 +122,18 @@ export const errors = {
   noAudio: () => new AppError('NO_AUDIO', 'The file decodes to no audio samples. Upload a recording with sound in it.'),
   undecodable: () => new AppError('UNDECODABLE', 'The audio in this file could not be decoded; it may be damaged or truncated.'),
   decodeTimeout: () => new AppError('DECODE_TIMEOUT', 'Decoding this file took too long. Try a shorter or simpler file.'),
+  /** `count`: the files sent, or null when there were more than `max` (the upload stops at the first one too many). */
+  batchFileCount: (count: number | null, min: number, max: number) =>
+    new AppError(
+      'BATCH_FILE_COUNT',
+      `An album takes ${min} to ${max} files, each in a form field named "audio"; this one had ${count ?? `more than ${max}`}.${count !== null && count < min ? ' Send one file to POST /api/jobs instead.' : ''}`,
+    ),
+  batchTooLarge: (maxBytes: number) =>
+    new AppError('BATCH_TOO_LARGE', `The album's files together are larger than ${megabytes(maxBytes)} MB. Send fewer or smaller (compressed) files.`),
+  batchNotFound: () =>
+    new AppError('BATCH_NOT_FOUND', 'No album with this id: it has expired (results are kept for a limited time), was deleted or never existed.'),
+  batchNotDone: (running: number) =>
+    new AppError('BATCH_NOT_DONE', `${running} of the album's songs ${running === 1 ? 'is' : 'are'} not finished yet; download the album once every song is done.`),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError('RATE_LIMITED', `Too many songs from your address in a short time. Try again in ${retryAfterSeconds} s.`, retryAfter(retryAfterSeconds)),
   cancelled: () => new AppError('CANCELLED', 'The job was cancelled.'),

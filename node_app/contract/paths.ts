@@ -20,6 +20,9 @@ export const API_PATHS = {
   peaks: <I extends string>(id: I) => `/api/jobs/${id}/peaks` as const,
   recipe: <I extends string>(id: I) => `/api/jobs/${id}/recipe` as const,
   feedback: <I extends string>(id: I) => `/api/jobs/${id}/feedback` as const,
+  batches: '/api/batches',
+  batch: <I extends string>(id: I) => `/api/batches/${id}` as const,
+  batchDownload: <I extends string>(id: I) => `/api/batches/${id}/download` as const,
   openapi: '/api/openapi.json',
 } as const;
 

@@ -47,7 +47,13 @@ export const styleListSchema = z.object({ styles: z.array(styleSchema), defaultS
 export type StyleList = z.infer<typeof styleListSchema>;
 
 /** `GET /api/limits`: what uploads are held to, so a client can refuse a file before sending it. */
-export const limitsSchema = z.object({ maxUploadBytes: z.number(), maxDurationSeconds: z.number() });
+export const limitsSchema = z.object({
+  maxUploadBytes: z.number(),
+  maxDurationSeconds: z.number(),
+  /** Album mode: all the files of one `POST /api/batches` together, and how many it takes at most. */
+  maxBatchBytes: z.number(),
+  maxBatchFiles: z.number(),
+});
 export type Limits = z.infer<typeof limitsSchema>;
 
 /** A job's parameters as resolved: the canonical style, its weights, and the seed actually used. */

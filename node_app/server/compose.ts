@@ -14,6 +14,7 @@ import { S3BlobStore } from './adapters/storage/s3-blob-store.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { jobPayloads, type JobData, type JobResult } from './services/job-record.js';
+import { BatchService } from './services/batch-service.js';
 import { JobService } from './services/job-service.js';
 import { ModelService } from './services/model-service.js';
 import type { Models } from './services/models.js';
@@ -24,6 +25,8 @@ export interface Services {
   files: FileStore;
   models: Models;
   jobs: JobService;
+  /** Album mode, over the same jobs. */
+  batches: BatchService;
   readiness: Readiness;
   codec: AudioCodec;
   /** Where the rate limit counts: in Redis, shared by every web process, beside a shared queue; this process's memory if unset. */
@@ -95,7 +98,8 @@ async function compose(config: Config, logger: Logger, role: Role, overrides: Se
       minFreeBytes: config.minFreeDiskBytes,
     },
   );
-  return { ffmpeg, files, models, jobs, readiness: new Readiness(models, realCodec, files, probes), codec, rateLimitStore };
+  const batches = new BatchService({ jobs, blobs, files, styles: () => models.catalog().list() });
+  return { ffmpeg, files, models, jobs, batches, readiness: new Readiness(models, realCodec, files, probes), codec, rateLimitStore };
 }
 
 interface QueueParts {

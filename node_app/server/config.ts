@@ -16,6 +16,8 @@ const schema = z.object({
   USE_SYSTEM_FFMPEG: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
   MAX_UPLOAD_MB: z.coerce.number().positive().default(50),
   MAX_DURATION_S: z.coerce.number().positive().default(600),
+  // An album (POST /api/batches) takes up to 20 files, each held to MAX_UPLOAD_MB; all of them together to this.
+  MAX_BATCH_MB: z.coerce.number().positive().default(200),
   RESULT_TTL_MIN: z.coerce.number().positive().default(60),
   // One inference worker by default: with two, four simultaneous 10-minute uploads peaked at 292–310 MB of
   // node RSS (Procfile settings), over the 300 MB budget of a 512 MB dyno; with one, 227–248 MB (docs/performance.md).
@@ -64,6 +66,7 @@ export interface Config extends JobPartsConfig {
   useSystemFfmpeg: boolean;
   maxUploadBytes: number;
   maxDurationSeconds: number;
+  maxBatchBytes: number;
   resultTtlMs: number;
   workers: number;
   maxQueue: number;
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     useSystemFfmpeg: e.USE_SYSTEM_FFMPEG,
     maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
     maxDurationSeconds: e.MAX_DURATION_S,
+    maxBatchBytes: Math.round(e.MAX_BATCH_MB * 1024 * 1024),
     resultTtlMs: e.RESULT_TTL_MIN * 60_000,
     workers: e.WORKERS,
     maxQueue: e.MAX_QUEUE,

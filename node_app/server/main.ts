@@ -10,10 +10,10 @@ const config = loadConfigOrExit();
 const SHUTDOWN_GRACE_MS = config.shutdownGraceMs;
 const SHUTDOWN_DEADLINE_MS = SHUTDOWN_GRACE_MS + 3_000;
 const logger = createLogger(config.logLevel);
-const { ffmpeg, files, models, jobs, readiness, codec, rateLimitStore } = await createServices(config, logger);
+const { ffmpeg, files, models, jobs, batches, readiness, codec, rateLimitStore } = await createServices(config, logger);
 if (ffmpeg.fallbackReason) logger.warn({ reason: ffmpeg.fallbackReason }, 'falling back to the bundled ffmpeg');
 
-const server = createApp({ config, logger, files, models, jobs, readiness, rateLimitStore }).listen(config.port, () => {
+const server = createApp({ config, logger, files, models, jobs, batches, readiness, rateLimitStore }).listen(config.port, () => {
   // One line a person can act on among the JSON: where to point a browser, a phone's included.
   logger.info({ port: config.port }, `listening on ${listeningUrls(config.port).join(' and ')}`);
   // Bind first, load later: Heroku gives a dyno 60 s to bind $PORT.

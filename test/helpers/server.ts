@@ -33,11 +33,11 @@ export async function startTestServer(env: Record<string, string> = {}, override
   const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, WORKERS: '1', RATE_LIMIT_PER_MIN: '100000', ...env });
   const logger = createLogger(config.logLevel);
   let clockOffset = 0;
-  const { files, models, jobs, readiness } = await createServices(config, logger, { ...overrides, now: () => new Date(Date.now() + clockOffset) });
+  const { files, models, jobs, batches, readiness } = await createServices(config, logger, { ...overrides, now: () => new Date(Date.now() + clockOffset) });
   await models.start();
   jobs.start();
   return {
-    app: createApp({ config, logger, files, models, jobs, readiness }),
+    app: createApp({ config, logger, files, models, jobs, batches, readiness }),
     config,
     jobs,
     models,

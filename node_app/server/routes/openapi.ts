@@ -2,6 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod/mini';
 import {
   API_PATHS,
+  BATCH_FILES,
+  batchViewSchema,
   CONTENT_TYPES,
   LISTENING_FORMAT,
   enrichParamsSchema,
@@ -31,6 +33,8 @@ export interface Operation {
   query?: Schema;
   /** A multipart form: the enrich fields, the `audio` file and, for the style "own", the `texture` file. */
   form?: Schema;
+  /** The form takes several files in `audio` (an album), between these counts, and no `texture`. */
+  audioFiles?: { min: number; max: number };
   json?: Schema;
   ok: Success;
   /** Response headers of a successful answer, by name and meaning. */
@@ -97,6 +101,22 @@ export const OPERATIONS: readonly Operation[] = [
   { method: 'get', path: API_PATHS.recipe(JOB), summary: 'What it takes to repeat the job', ok: { status: 200, description: 'the recipe', json: recipeSchema } },
   { method: 'post', path: API_PATHS.feedback(JOB), summary: 'Rates the result', json: feedbackSchema, ok: { status: 200, description: 'the job', json: jobViewSchema } },
   {
+    method: 'post',
+    path: API_PATHS.batches,
+    summary: `An album: ${BATCH_FILES.min} to ${BATCH_FILES.max} files in \`audio\`, enriched with the same fields (and one seed); one job each`,
+    form: enrichParamsSchema,
+    audioFiles: BATCH_FILES,
+    ok: { status: 202, description: 'accepted', json: batchViewSchema },
+  },
+  { method: 'get', path: API_PATHS.batch(JOB), summary: "The album: every song's job, and the album's status and progress", ok: { status: 200, description: 'the album', json: batchViewSchema } },
+  { method: 'delete', path: API_PATHS.batch(JOB), summary: 'Cancels every song of the album and deletes their files', ok: { status: 204, description: 'deleted' } },
+  {
+    method: 'get',
+    path: API_PATHS.batchDownload(JOB),
+    summary: "The album as one zip (stored, not compressed): recipe.json, CREDITS.txt and every song's result, named after its file; 409 until every song has finished",
+    ok: { status: 200, description: 'the zip, as an attachment', media: ['application/zip'] },
+  },
+  {
     method: 'get',
     path: API_PATHS.openapi,
     summary: 'This description',
@@ -110,6 +130,8 @@ function jsonSchema(schema: Schema, io: 'input' | 'output'): Record<string, unkn
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 }
+
+const AUDIO_FILE = { type: 'string', contentMediaType: 'application/octet-stream', description: 'the recording, in any container ffmpeg decodes' };
 
 const content = (type: string, schema: Record<string, unknown>) => ({ [type]: { schema } });
 
@@ -131,12 +153,24 @@ function operationOf(operation: Operation): Record<string, unknown> {
         content: content('multipart/form-data', {
           ...form,
           properties: {
-            audio: { type: 'string', contentMediaType: 'application/octet-stream', description: 'the recording, in any container ffmpeg decodes' },
-            texture: {
-              type: 'string',
-              contentMediaType: 'application/octet-stream',
-              description: 'with the style "own" only: your own recording (3 s to 2 minutes), woven in like the built-in banks',
-            },
+            ...(operation.audioFiles
+              ? {
+                  audio: {
+                    type: 'array',
+                    items: AUDIO_FILE,
+                    minItems: operation.audioFiles.min,
+                    maxItems: operation.audioFiles.max,
+                    description: 'the recordings, one form part each, all in the field "audio"',
+                  },
+                }
+              : {
+                  audio: AUDIO_FILE,
+                  texture: {
+                    type: 'string',
+                    contentMediaType: 'application/octet-stream',
+                    description: 'with the style "own" only: your own recording (3 s to 2 minutes), woven in like the built-in banks',
+                  },
+                }),
             ...(form.properties as object),
           },
           required: ['audio'],

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
-import { errors, textureErrors, type AppError } from '../../contract/index.js';
+import { AppError, errors, safeFileName, textureErrors } from '../../contract/index.js';
 import { isDiskFull } from '../errors.js';
 import type { Upload } from '../services/job-record.js';
 
@@ -36,6 +36,17 @@ async function removeTempFiles(req: Request): Promise<void> {
 /** Room for the multipart boundaries and the text fields around the file. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
+/** What one kind of form takes: its file fields, and what all of it together is held to. */
+interface FormShape {
+  fields: multer.Field[];
+  /** The whole body, files and fields: refused past this (plus room for the multipart framing). */
+  maxTotalBytes: number;
+  tooLarge: () => AppError;
+  totalTimeoutMs: number;
+  /** multer's refusal of a file too many, or in a field the form does not have. */
+  unexpected: (field: string) => AppError;
+}
+
 /**
  * multer for one file in the field `audio` and, for the style "own", one in `texture` (the user's own
  * recording), written to disk (never held in memory), with every limit set explicitly; the two together are
@@ -43,7 +54,45 @@ const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
  * than the limit is refused before a byte of it is read, an upload that stalls is cut off, and the temporary
  * file is deleted when the response ends unless a job has taken it.
  */
-export function audioUpload({ dir, ensureDir, maxBytes, idleTimeoutMs, totalTimeoutMs, freeBytes, minFreeBytes }: UploadLimits): RequestHandler {
+export function audioUpload(limits: UploadLimits): RequestHandler {
+  return formUpload(limits, {
+    fields: [
+      { name: 'audio', maxCount: 1 },
+      { name: 'texture', maxCount: 1 },
+    ],
+    maxTotalBytes: limits.maxBytes,
+    tooLarge: () => errors.fileTooLarge(limits.maxBytes),
+    totalTimeoutMs: limits.totalTimeoutMs,
+    unexpected: () => errors.unexpectedFile(),
+  });
+}
+
+/** An album's limits: how many files, and how many bytes all of them together. */
+export interface BatchUploadLimits {
+  minFiles: number;
+  maxFiles: number;
+  maxTotalBytes: number;
+}
+
+/**
+ * An album's upload: up to `maxFiles` files in the field `audio`, each held to the single upload's limit and all
+ * together to `maxTotalBytes`, with the same refusals, time limits and clean-up as {@link audioUpload}. The total
+ * time allowed grows with the album's size limit, at the single upload's pace.
+ */
+export function batchUpload(limits: UploadLimits, batch: BatchUploadLimits): RequestHandler {
+  return formUpload(limits, {
+    fields: [{ name: 'audio', maxCount: batch.maxFiles }],
+    maxTotalBytes: batch.maxTotalBytes,
+    tooLarge: () => errors.batchTooLarge(batch.maxTotalBytes),
+    totalTimeoutMs: Math.round(limits.totalTimeoutMs * Math.max(1, batch.maxTotalBytes / limits.maxBytes)),
+    unexpected: (field) =>
+      field === 'audio' ? errors.batchFileCount(null, batch.minFiles, batch.maxFiles) : errors.badUpload(`a file in the field "${field.slice(0, 40)}"; an album's files all go in "audio"`),
+  });
+}
+
+function formUpload({ dir, ensureDir, maxBytes, idleTimeoutMs, freeBytes, minFreeBytes }: UploadLimits, shape: FormShape): RequestHandler {
+  const { maxTotalBytes, totalTimeoutMs, tooLarge } = shape;
+  const fileCount = shape.fields.reduce((sum, field) => sum + (field.maxCount ?? 1), 0);
   const upload = multer({
     storage: multer.diskStorage({
       // A folder given by name is made once, when multer is set up; a cleaner that removes it later would
@@ -60,19 +109,16 @@ export function audioUpload({ dir, ensureDir, maxBytes, idleTimeoutMs, totalTime
         done(null, name);
       },
     }),
-    limits: { fileSize: maxBytes, files: 2, fields: 20, fieldSize: 4096, parts: 30, headerPairs: 100 },
+    limits: { fileSize: maxBytes, files: fileCount, fields: 20, fieldSize: 4096, parts: fileCount + 28, headerPairs: 100 },
     // Browsers and curl send a file name's UTF-8 bytes as they are; read as latin1 (busboy's default) "Café"
     // would come back as "CafÃ©".
     defParamCharset: 'utf8',
-  }).fields([
-    { name: 'audio', maxCount: 1 },
-    { name: 'texture', maxCount: 1 },
-  ]);
+  }).fields(shape.fields);
 
   return (req: Request, res: Response, next: NextFunction) => {
-    if (Number(req.headers['content-length']) > maxBytes + MULTIPART_OVERHEAD_BYTES) {
+    if (Number(req.headers['content-length']) > maxTotalBytes + MULTIPART_OVERHEAD_BYTES) {
       closeAfterAnswer(req, res, LINGER_MS);
-      return next(errors.fileTooLarge(maxBytes));
+      return next(tooLarge());
     }
 
     let answered = false;
@@ -93,7 +139,7 @@ export function audioUpload({ dir, ensureDir, maxBytes, idleTimeoutMs, totalTime
     // Counting the body itself catches a chunked upload, which announces no length.
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
-      if (received > maxBytes + MULTIPART_OVERHEAD_BYTES) return refuse(errors.fileTooLarge(maxBytes), LINGER_MS);
+      if (received > maxTotalBytes + MULTIPART_OVERHEAD_BYTES) return refuse(tooLarge(), LINGER_MS);
       if (received < nextDiskCheck) return;
       nextDiskCheck = received + DISK_CHECK_BYTES;
       void freeBytes().then(
@@ -120,7 +166,7 @@ export function audioUpload({ dir, ensureDir, maxBytes, idleTimeoutMs, totalTime
       req.socket?.setTimeout(0);
       if (answered) return;
       if (!error) return next();
-      next(fromUploadError(error, maxBytes));
+      next(fromUploadError(error, maxBytes, shape.unexpected));
     });
   };
 }
@@ -152,30 +198,51 @@ function closeAfterAnswer(req: Request, res: Response, lingerMs: number): void {
   res.once('finish', () => setTimeout(() => socket?.destroy(), lingerMs).unref());
 }
 
-function fromUploadError(error: unknown, maxBytes: number): unknown {
-  if (error instanceof multer.MulterError) return fromMulter(error, maxBytes);
+function fromUploadError(error: unknown, maxBytes: number, unexpected: FormShape['unexpected']): unknown {
+  if (error instanceof multer.MulterError) return fromMulter(error, maxBytes, unexpected);
   // Errors with an errno code come from the disk (ENOSPC and friends) and are the server's; anything else
   // multer passes on is busboy failing to parse what the client sent.
   if (isDiskFull(error) || typeof (error as { code?: unknown } | null)?.code === 'string') return error;
   return errors.badUpload();
 }
 
-function fromMulter(error: multer.MulterError, maxBytes: number): AppError {
+function fromMulter(error: multer.MulterError, maxBytes: number, unexpected: FormShape['unexpected']): AppError {
   switch (error.code) {
     case 'LIMIT_FILE_SIZE':
       return errors.fileTooLarge(maxBytes);
     case 'LIMIT_UNEXPECTED_FILE':
     case 'LIMIT_FILE_COUNT':
-      return errors.unexpectedFile();
+      return unexpected(error.field ?? 'audio');
     default:
       return errors.badUpload(error.code);
   }
 }
 
 /** The uploaded files by field, as multer's `fields()` leaves them. */
-function uploaded(req: Request, field: 'audio' | 'texture'): Express.Multer.File | undefined {
+function uploadedAll(req: Request, field: 'audio' | 'texture'): Express.Multer.File[] {
   const files = req.files as Record<string, Express.Multer.File[] | undefined> | undefined;
-  return files?.[field]?.[0];
+  return files?.[field] ?? [];
+}
+
+function uploaded(req: Request, field: 'audio' | 'texture'): Express.Multer.File | undefined {
+  return uploadedAll(req, field)[0];
+}
+
+/**
+ * An album's songs, in the order they were sent, or a 400: too few of them, or one that is empty (named, so the
+ * sender knows which).
+ */
+export function requireBatchUploads(req: Request, { minFiles, maxFiles }: BatchUploadLimits): Upload[] {
+  const files = uploadedAll(req, 'audio');
+  if (files.length < minFiles) throw errors.batchFileCount(files.length, minFiles, maxFiles);
+  const empty = files.find((file) => file.size === 0);
+  if (empty) throw namedFileError(empty.originalname, errors.emptyFile());
+  return files.map((file) => ({ path: file.path, originalName: file.originalname }));
+}
+
+/** A refusal of one file among several, with that file's name in front of what is wrong with it. */
+function namedFileError(name: string, error: AppError): AppError {
+  return new AppError(error.code, `"${safeFileName(name, 100) || 'a file without a name'}": ${error.message}`, error.headers, error.status);
 }
 
 /** The uploaded song, or a 400 that says how to send one. */

@@ -122,15 +122,18 @@ export class JobService {
 
   /**
    * Takes ownership of the uploaded files: they are stored with the job or deleted, whatever happens. `texture`
-   * is the user's own recording, which a mix with the style "own" needs and any other mix refuses.
+   * is the user's own recording, which a mix with the style "own" needs and any other mix refuses. A song of an
+   * album after its first (`inBatch`) skips the queue's room check: the album was let in as a whole by its first.
    */
-  async submit(upload: Upload, params: EnrichParams, texture?: Upload): Promise<Job> {
+  async submit(upload: Upload, params: EnrichParams, texture?: Upload, { inBatch = false }: { inBatch?: boolean } = {}): Promise<Job> {
     const { queue, blobs, files, models } = this.parts;
     try {
       // A job accepted now would be killed with the process; a 503 tells the client to come back.
       if (this.closing) throw errors.shuttingDown();
-      const { waiting, idleRunners } = await this.reachable(queue.backlog());
-      if (waiting - idleRunners >= this.limits.maxQueue) throw errors.busy('The server is busy with other songs. Try again in a minute.', 30);
+      if (!inBatch) {
+        const { waiting, idleRunners } = await this.reachable(queue.backlog());
+        if (waiting - idleRunners >= this.limits.maxQueue) throw errors.busy('The server is busy with other songs. Try again in a minute.', 30);
+      }
       const catalog = models.catalog();
       const settled = catalog.settle(params);
       const needsTexture = catalog.needsTexture(settled.params.weights);

@@ -11,8 +11,8 @@ afterEach(() => {
 
 describe('the API client reads every answer with the contract’s schemas', () => {
   it('passes on an answer that fits its schema', async () => {
-    answer(200, { maxUploadBytes: 1000, maxDurationSeconds: 60 });
-    expect(await fetchLimits()).toEqual({ maxUploadBytes: 1000, maxDurationSeconds: 60 });
+    answer(200, { maxUploadBytes: 1000, maxDurationSeconds: 60, maxBatchBytes: 4000, maxBatchFiles: 20 });
+    expect(await fetchLimits()).toEqual({ maxUploadBytes: 1000, maxDurationSeconds: 60, maxBatchBytes: 4000, maxBatchFiles: 20 });
   });
 
   it('refuses an answer that does not, instead of handing a half job to the pages', async () => {

@@ -28,6 +28,11 @@ export const jobFiles = {
   original: (jobId: string): JobFile => fileOf(jobId, `original.${LISTENING_FORMAT}`),
   /** What the style added, alone, in one format (`wav` first, the others encoded from it); made when first asked for. */
   layer: (jobId: string, format: OutputFormat): JobFile => fileOf(jobId, `layer.${format}`),
+  /**
+   * An album's record (`POST /api/batches`): its jobs and their names, kept with its first job, whose id is the
+   * album's. It is read by every process and goes when that job is deleted or expires.
+   */
+  batch: (jobId: string): JobFile => fileOf(jobId, 'batch.json'),
   /** The waveform peaks of input and result, written with the result. */
   peaks: (jobId: string): JobFile => fileOf(jobId, 'peaks.json'),
 };

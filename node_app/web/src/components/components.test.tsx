@@ -27,7 +27,7 @@ vi.mock('../lib/check', async (importOriginal) => {
   return { ...check, probeAudio: async (blob: Blob) => ({ duration: null, audio: await check.looksLikeAudio(blob) }) };
 });
 
-const LIMITS: Limits = { maxUploadBytes: 1024 * 1024, maxDurationSeconds: 600 };
+const LIMITS: Limits = { maxUploadBytes: 1024 * 1024, maxDurationSeconds: 600, maxBatchBytes: 4 * 1024 * 1024, maxBatchFiles: 20 };
 
 /** Stands in for the browser's XMLHttpRequest: records what is sent and lets the test answer or report progress. */
 class FakeXhr {
@@ -277,7 +277,7 @@ describe('Faq', () => {
     const { rerender } = render(<Faq limits={null} />);
     const answer = () => screen.getByRole('heading', { name: 'How large or long can a file be?' }).nextElementSibling!.textContent;
     expect(answer()).not.toMatch(/\d+ MB/);
-    rerender(<Faq limits={{ maxUploadBytes: 25 * 1024 * 1024, maxDurationSeconds: 300 }} />);
+    rerender(<Faq limits={{ maxUploadBytes: 25 * 1024 * 1024, maxDurationSeconds: 300, maxBatchBytes: 100 * 1024 * 1024, maxBatchFiles: 20 }} />);
     expect(answer()).toContain('Up to 25 MB and 5:00 (minutes:seconds)');
   });
 });

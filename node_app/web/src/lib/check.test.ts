@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkSource, looksLikeAudio } from './check';
 
-const LIMITS = { maxUploadBytes: 50 * 1024 * 1024, maxDurationSeconds: 600 };
+const LIMITS = { maxUploadBytes: 50 * 1024 * 1024, maxDurationSeconds: 600, maxBatchBytes: 200 * 1024 * 1024, maxBatchFiles: 20 };
 const facts = (bytes: number, duration: number | null, more: { name?: string; audio?: boolean; start?: number; end?: number } = {}) => ({
   name: 'song.wav',
   audio: true,
