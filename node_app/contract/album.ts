@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import { ERROR_CODES } from './errors.js';
-import { JOB_STATUSES } from './job-state.js';
+import { JOB_STAGES, JOB_STATUSES } from './job-state.js';
 import { jobParamsSchema } from './views.js';
 
 /** Album mode: how many files one `POST /api/batches` takes, each held to the single upload's limits. */
@@ -11,6 +11,7 @@ export const batchJobSchema = z.object({
   id: z.string(),
   name: z.string(),
   status: z.enum(JOB_STATUSES),
+  stage: z.enum(JOB_STAGES),
   progress: z.number().check(z.minimum(0), z.maximum(1)),
   error: z.optional(z.object({ code: z.enum(ERROR_CODES), message: z.string() })),
   links: z.object({ self: z.string(), result: z.string() }),

@@ -34,6 +34,8 @@ export const resultUrl = (id: string, format: OutputFormat, part: ResultPart = '
 export const PAGE_PATHS = {
   home: '/',
   job: <I extends string>(id: I) => `/r/${id}` as const,
+  /** An album's page: its songs' progress, then the one download. */
+  batch: <I extends string>(id: I) => `/a/${id}` as const,
   about: '/about',
   faq: '/faq',
 } as const;

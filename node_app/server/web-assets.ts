@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import { PAGE_PATHS } from '../contract/index.js';
 
 /** Paths of the front end's own pages; any other non-API path is answered with the app's 404 page. */
-const PAGES = [PAGE_PATHS.home, PAGE_PATHS.job(':id'), PAGE_PATHS.about, PAGE_PATHS.faq];
+const PAGES = [PAGE_PATHS.home, PAGE_PATHS.job(':id'), PAGE_PATHS.batch(':id'), PAGE_PATHS.about, PAGE_PATHS.faq];
 
 /** Vite names these by content hash, so a browser may keep them for good. */
 const HASHED_ASSETS = '/assets/';

@@ -50,6 +50,7 @@ export function presentBatch(batch: Batch): BatchView {
       id: job.id,
       name,
       status: job.status,
+      stage: job.stage,
       progress: thousandths(job.progress),
       error: job.error ? { code: job.error.code, message: job.error.message } : undefined,
       links: { self: API_PATHS.job(job.id), result: resultUrl(job.id, job.params.format) },

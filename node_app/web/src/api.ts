@@ -1,6 +1,7 @@
 /** The one place the front end talks to the server; it follows the HTTP contract in node_app/contract and docs/api.md. */
 import {
   API_PATHS,
+  batchViewSchema,
   errorBodySchema,
   isFinished,
   jobPeaksSchema,
@@ -8,6 +9,7 @@ import {
   limitsSchema,
   resultUrl as resultPath,
   styleListSchema,
+  type BatchView,
   type EnrichParams,
   type ErrorCode,
   type JobPeaks,
@@ -22,6 +24,7 @@ import {
 export { OUTPUT_FORMATS, STAGE_RULES, type JobPeaks, type Limits, type OutputFormat, type Style, type StyleKind, type StyleList } from '../../contract';
 
 export type Job = JobView;
+export type Batch = BatchView;
 
 export interface UploadProgress {
   sent: number;
@@ -88,24 +91,36 @@ export function fetchLimits(): Promise<Limits> {
   return call(API_PATHS.limits, limitsSchema);
 }
 
-/**
- * Uploads the audio and starts a job. XMLHttpRequest rather than fetch: fetch cannot report how much of the
- * body has been sent. Aborting `signal` stops the upload and rejects with an AbortError.
- */
+/** How an upload is followed and stopped. */
+export interface UploadOptions {
+  onProgress?: (progress: UploadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Uploads the audio and starts a job. */
 export function createJob(
   audio: Blob,
   fileName: string,
   fields: EnrichFields,
-  {
-    onProgress,
-    signal,
-    texture,
-  }: { onProgress?: (progress: UploadProgress) => void; signal?: AbortSignal; texture?: { blob: Blob; name: string } } = {},
+  { texture, ...options }: UploadOptions & { texture?: { blob: Blob; name: string } } = {},
 ): Promise<Job> {
   const form = new FormData();
   form.append('audio', audio, fileName);
   // The style "own" weaves in this recording.
   if (texture) form.append('texture', texture.blob, texture.name);
+  appendFields(form, fields);
+  return postForm(API_PATHS.jobs, form, audio.size + (texture?.blob.size ?? 0), jobViewSchema, options);
+}
+
+/** Uploads an album's files, all in the field `audio`, and starts one job for each, with the same fields. */
+export function createBatch(files: ReadonlyArray<{ blob: Blob; name: string }>, fields: EnrichFields, options: UploadOptions = {}): Promise<Batch> {
+  const form = new FormData();
+  for (const file of files) form.append('audio', file.blob, file.name);
+  appendFields(form, fields);
+  return postForm(API_PATHS.batches, form, files.reduce((sum, file) => sum + file.blob.size, 0), batchViewSchema, options);
+}
+
+function appendFields(form: FormData, fields: EnrichFields): void {
   if (fields.style !== undefined) form.append('style', fields.style);
   form.append('amount', String(fields.amount));
   form.append('format', fields.format);
@@ -115,16 +130,23 @@ export function createJob(
   if (fields.keep !== undefined) form.append('keep', fields.keep);
   if (fields.loudness !== undefined) form.append('loudness', String(fields.loudness));
   if (fields.intensity !== undefined) form.append('intensity', fields.intensity);
-  return new Promise<Job>((resolve, reject) => {
+}
+
+/**
+ * Sends a multipart form and reads the answer with `schema`. XMLHttpRequest rather than fetch: fetch cannot
+ * report how much of the body has been sent. Aborting `signal` stops the upload and rejects with an AbortError.
+ */
+function postForm<T>(url: string, form: FormData, size: number, schema: Schema<T>, { onProgress, signal }: UploadOptions): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     const abort = () => xhr.abort();
     signal?.addEventListener('abort', abort, { once: true });
     const done = () => signal?.removeEventListener('abort', abort);
-    xhr.upload.addEventListener('progress', (event) => onProgress?.({ sent: event.loaded, total: event.lengthComputable ? event.total : audio.size }));
+    xhr.upload.addEventListener('progress', (event) => onProgress?.({ sent: event.loaded, total: event.lengthComputable ? event.total : size }));
     xhr.addEventListener('load', () => {
       done();
       try {
-        resolve(answerOf(xhr.status, parseJson(xhr.responseText), jobViewSchema));
+        resolve(answerOf(xhr.status, parseJson(xhr.responseText), schema));
       } catch (error) {
         reject(error);
       }
@@ -137,7 +159,7 @@ export function createJob(
       done();
       reject(new DOMException('The upload was cancelled.', 'AbortError'));
     });
-    xhr.open('POST', API_PATHS.jobs);
+    xhr.open('POST', url);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.send(form);
     if (signal?.aborted) xhr.abort();
@@ -162,6 +184,14 @@ export function fetchJob(id: string): Promise<Job> {
 
 export function cancelJob(id: string): Promise<void> {
   return call(API_PATHS.job(encodeURIComponent(id)), nothing, { method: 'DELETE' });
+}
+
+export function fetchBatch(id: string): Promise<Batch> {
+  return call(API_PATHS.batch(encodeURIComponent(id)), batchViewSchema);
+}
+
+export function cancelBatch(id: string): Promise<void> {
+  return call(API_PATHS.batch(encodeURIComponent(id)), nothing, { method: 'DELETE' });
 }
 
 export function sendFeedback(id: string, rating: Rating): Promise<Job> {

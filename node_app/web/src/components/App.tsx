@@ -4,6 +4,7 @@ import { parseRoute, pathOf, type Route } from '../lib/route';
 import { defaultSettings, type Settings } from '../lib/settings';
 import type { AudioSource } from '../lib/source';
 import { About } from '../pages/About';
+import { BatchPage } from '../pages/BatchPage';
 import { Faq } from '../pages/Faq';
 import { JobPage } from '../pages/JobPage';
 import { Landing } from '../pages/Landing';
@@ -20,6 +21,16 @@ export function App() {
   // Here rather than in the landing page, which unmounts while a job runs: a failed or cancelled job, or a
   // look at the FAQ, comes back to the file that was chosen.
   const [source, setSource] = useState<AudioSource | null>(null);
+  // Several files chosen at once: an album, enriched with the same settings and downloaded as one zip.
+  const [album, setAlbum] = useState<AudioSource[] | null>(null);
+  const chooseSource = useCallback((next: AudioSource) => {
+    setSource(next);
+    setAlbum(null);
+  }, []);
+  const chooseAlbum = useCallback((next: AudioSource[]) => {
+    setAlbum(next);
+    setSource(null);
+  }, []);
 
   const loadStyles = useCallback(() => {
     setCatalogError(null);
@@ -63,6 +74,7 @@ export function App() {
       </ErrorPanel>
     );
   else if (!catalog || !settings) page = <p role="status">Loading…</p>;
+  else if (route.page === 'batch') page = <BatchPage id={route.id} onHome={home} />;
   else if (route.page === 'job')
     page = (
       <JobPage
@@ -83,8 +95,11 @@ export function App() {
         settings={settings}
         onSettings={setSettings}
         source={source}
-        onSource={setSource}
+        onSource={chooseSource}
+        album={album}
+        onAlbum={chooseAlbum}
         onStarted={(job) => navigate({ page: 'job', id: job.id })}
+        onAlbumStarted={(batch) => navigate({ page: 'batch', id: batch.id })}
       />
     );
 

@@ -4,16 +4,19 @@ import type { AudioSource } from '../lib/source';
 /**
  * The big drop zone. The whole zone is the input's label, so a tap anywhere on it opens the file picker;
  * the input itself is visually hidden but keeps focus and its name, "Audio file", for keyboards and readers.
+ * Several files chosen or dropped at once are an album.
  */
-export function FilePicker({ onChoose }: { onChoose: (source: AudioSource) => void }) {
+export function FilePicker({ onChoose, onChooseAlbum }: { onChoose: (source: AudioSource) => void; onChooseAlbum: (sources: AudioSource[]) => void }) {
   const [dragging, setDragging] = useState(false);
-  const choose = (file: File | undefined) => {
-    if (file) onChoose({ blob: file, name: file.name, origin: 'file' });
+  const choose = (files: FileList | null | undefined) => {
+    const sources = Array.from(files ?? [], (file): AudioSource => ({ blob: file, name: file.name, origin: 'file' }));
+    if (sources.length > 1) onChooseAlbum(sources);
+    else if (sources.length === 1) onChoose(sources[0]);
   };
   const onDrop = (event: DragEvent<HTMLLabelElement>) => {
     event.preventDefault();
     setDragging(false);
-    choose(event.dataTransfer.files[0]);
+    choose(event.dataTransfer.files);
   };
   return (
     <label
@@ -29,11 +32,12 @@ export function FilePicker({ onChoose }: { onChoose: (source: AudioSource) => vo
       <input
         className="visually-hidden"
         type="file"
+        multiple
         aria-label="Audio file"
         accept="audio/*,video/*,.mp3,.wav,.flac,.ogg,.opus,.m4a,.aac,.webm,.wma,.ac3,.eac3,.amr,.mka,.3gp"
         aria-describedby="audio-file-hint"
         onChange={(e) => {
-          choose(e.target.files?.[0]);
+          choose(e.target.files);
           // Choosing the same file again after a problem should still count as a choice.
           e.target.value = '';
         }}
@@ -42,7 +46,7 @@ export function FilePicker({ onChoose }: { onChoose: (source: AudioSource) => vo
       <span id="audio-file-hint" className="hint">
         <span className="on-touch">Tap here</span>
         <span className="on-pointer">Click here</span>, or drop a song, a voice memo or a loop — mp3, wav, flac, ogg, m4a, webm, wma, amr and
-        more.
+        more. Several at once make an album, downloaded as one zip.
       </span>
     </label>
   );

@@ -2,11 +2,12 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Limits, Style } from '../api';
+import type { Batch, Limits, Style } from '../api';
 import type { Mix } from '../lib/mix';
 import type { AudioSource } from '../lib/source';
 import { defaultSettings, type Settings } from '../lib/settings';
 import { About } from '../pages/About';
+import { BatchPage } from '../pages/BatchPage';
 import { Faq } from '../pages/Faq';
 import { Landing } from '../pages/Landing';
 import { Result } from '../pages/Result';
@@ -37,6 +38,7 @@ class FakeXhr {
   status = 0;
   responseText = '';
   body: FormData | null = null;
+  url = '';
   aborted = false;
   constructor() {
     FakeXhr.last = this;
@@ -44,7 +46,9 @@ class FakeXhr {
   addEventListener(type: string, listener: () => void) {
     this.events.addEventListener(type, listener);
   }
-  open() {}
+  open(_method: string, url: string) {
+    this.url = url;
+  }
   setRequestHeader() {}
   send(body: FormData) {
     this.body = body;
@@ -110,11 +114,31 @@ describe('MixSliders', () => {
 });
 
 /** The landing page as the app holds it; `shown` false stands for another page (a job, the FAQ) in its place. */
-function StatefulLanding({ onStarted, shown = true }: { onStarted: () => void; shown?: boolean }) {
+function StatefulLanding({ onStarted, onAlbumStarted = () => undefined, shown = true }: { onStarted: () => void; onAlbumStarted?: (batch: Batch) => void; shown?: boolean }) {
   const [settings, setSettings] = useState<Settings>(defaultSettings('rain'));
   const [source, setSource] = useState<AudioSource | null>(null);
+  const [album, setAlbum] = useState<AudioSource[] | null>(null);
   if (!shown) return null;
-  return <Landing styles={STYLES} limits={LIMITS} settings={settings} onSettings={setSettings} source={source} onSource={setSource} onStarted={onStarted} />;
+  return (
+    <Landing
+      styles={STYLES}
+      limits={LIMITS}
+      settings={settings}
+      onSettings={setSettings}
+      source={source}
+      onSource={(next) => {
+        setSource(next);
+        setAlbum(null);
+      }}
+      album={album}
+      onAlbum={(next) => {
+        setAlbum(next);
+        setSource(null);
+      }}
+      onStarted={onStarted}
+      onAlbumStarted={onAlbumStarted}
+    />
+  );
 }
 
 const mp3Bytes = (size: number) => {
@@ -331,5 +355,63 @@ describe('Result downloads', () => {
     fireEvent.change(screen.getByLabelText('Format'), { target: { value: 'flac' } });
     expect(screen.getByRole('link', { name: 'Download the added layer' }).getAttribute('href')).toBe(`/api/jobs/${doneJob().id}/result?format=flac&part=layer`);
     expect(screen.getByRole('link', { name: 'Download' }).getAttribute('href')).toBe(`/api/jobs/${doneJob().id}/result?format=flac`);
+  });
+});
+
+describe('Album mode', () => {
+  const batchOf = (status: 'running' | 'done', progress: number): Batch => ({
+    id: 'b'.repeat(32),
+    status,
+    progress,
+    params: { style: 'rain', weights: { rain: 1 }, amount: 0.5, seed: 7, format: 'wav' },
+    jobs: [
+      { id: 'b'.repeat(32), name: 'one.mp3', status: 'done', stage: 'done', progress: 1, links: { self: '/api/jobs/b', result: '/api/jobs/b/result?format=wav' } },
+      { id: 'c'.repeat(32), name: 'two.mp3', status, stage: status === 'done' ? 'done' : 'enriching', progress: status === 'done' ? 1 : 0.4, links: { self: '/api/jobs/c', result: '/api/jobs/c/result?format=wav' } },
+    ],
+    createdAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    links: { self: `/api/batches/${'b'.repeat(32)}`, download: `/api/batches/${'b'.repeat(32)}/download` },
+  });
+
+  it('takes several files at once as an album, lists them, and sends them all to POST /api/batches with the settings', async () => {
+    const onAlbumStarted = vi.fn();
+    render(<StatefulLanding onStarted={vi.fn()} onAlbumStarted={onAlbumStarted} />);
+    const files = [new File([mp3Bytes(2000)], 'one.mp3', { type: 'audio/mpeg' }), new File([mp3Bytes(3000)], 'two.mp3', { type: 'audio/mpeg' })];
+    fireEvent.change(screen.getByLabelText('Audio file'), { target: { files } });
+    expect(screen.getByRole('list', { name: "The album's files" }).textContent).toContain('two.mp3');
+    fireEvent.click(screen.getByRole('radio', { name: /^Blues/ }));
+    const button = screen.getByRole('button', { name: 'Enrich 2 files' }) as HTMLButtonElement;
+    expect(button.disabled).toBe(false);
+    fireEvent.click(button);
+    const xhr = FakeXhr.last!;
+    expect(xhr.url).toBe('/api/batches');
+    expect((xhr.body!.getAll('audio') as File[]).map((file) => file.name)).toEqual(['one.mp3', 'two.mp3']);
+    expect(xhr.body!.get('style')).toBe('blues');
+    const accepted = batchOf('running', 0.7);
+    xhr.respond(202, accepted);
+    await waitFor(() => expect(onAlbumStarted).toHaveBeenCalledWith(accepted));
+  });
+
+  it('refuses an album whose file is over the single upload limit before uploading, naming the file', async () => {
+    render(<StatefulLanding onStarted={vi.fn()} />);
+    const files = [new File([mp3Bytes(2000)], 'fine.mp3'), new File([mp3Bytes(LIMITS.maxUploadBytes + 1)], 'huge.wav')];
+    fireEvent.change(screen.getByLabelText('Audio file'), { target: { files } });
+    expect((await screen.findByRole('alert')).textContent).toContain('huge.wav is');
+    expect((screen.getByRole('button', { name: 'Enrich 2 files' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(FakeXhr.last).toBeNull();
+  });
+
+  it("follows the album's songs and offers the one download once every song is done", async () => {
+    const answers = [batchOf('running', 0.7), batchOf('done', 1)];
+    const fetch = vi.fn(async () => new Response(JSON.stringify(answers.shift() ?? batchOf('done', 1)), { status: 200, headers: { 'Content-Type': 'application/json' } }));
+    vi.stubGlobal('fetch', fetch);
+    render(<BatchPage id={'b'.repeat(32)} onHome={vi.fn()} />);
+    expect((await screen.findByRole('heading', { level: 1 })).textContent).toBe('Enriching 2 songs');
+    expect(screen.getByText('Album progress: 70 %')).toBeTruthy();
+    expect(screen.queryByRole('link', { name: 'Download the album (zip)' })).toBeNull();
+    const link = (await screen.findByRole('link', { name: 'Download the album (zip)' }, { timeout: 5000 })) as HTMLAnchorElement;
+    expect(link.getAttribute('href')).toBe(`/api/batches/${'b'.repeat(32)}/download`);
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Your album: 2 of 2 songs enriched');
+    expect(fetch).toHaveBeenCalledWith(`/api/batches/${'b'.repeat(32)}`, undefined);
   });
 });

@@ -5,6 +5,8 @@ import { formatBytes, formatDuration } from './format';
 /** Why a chosen file would be refused by the server, found before a byte is uploaded: the server's code for it. */
 export interface SourceProblem {
   code:
+    | typeof ErrorCode.BATCH_FILE_COUNT
+    | typeof ErrorCode.BATCH_TOO_LARGE
     | typeof ErrorCode.EMPTY_FILE
     | typeof ErrorCode.FILE_TOO_LARGE
     | typeof ErrorCode.TOO_LONG
@@ -63,6 +65,27 @@ export function checkSource({ name, bytes, duration, audio, start, end }: Source
       code: ErrorCode.TOO_LONG,
       message: `${whole ? 'The audio is' : 'The section is'} ${formatDuration(length)} long; up to ${formatDuration(limits.maxDurationSeconds)} can be enriched at once. Pick a section of that length, or choose a shorter file.`,
     };
+  }
+  return null;
+}
+
+/**
+ * An album's files against the server's limits (GET /api/limits), before any is uploaded: how many, each one as a
+ * single upload is held (named, so the person knows which), and all of them together.
+ */
+export function checkAlbum(files: ReadonlyArray<{ name: string; bytes: number }>, limits: Limits): SourceProblem | null {
+  if (files.length > limits.maxBatchFiles) {
+    return { code: ErrorCode.BATCH_FILE_COUNT, message: `${files.length} files are chosen; an album takes up to ${limits.maxBatchFiles}. Choose fewer, or enrich the rest as another album.` };
+  }
+  const empty = files.find((file) => file.bytes === 0);
+  if (empty) return { code: ErrorCode.EMPTY_FILE, message: `${empty.name} is empty (0 bytes). Leave it out of the album.` };
+  const large = files.find((file) => file.bytes > limits.maxUploadBytes);
+  if (large) {
+    return { code: ErrorCode.FILE_TOO_LARGE, message: `${large.name} is ${formatBytes(large.bytes)}; each file may be up to ${formatBytes(limits.maxUploadBytes)}.` };
+  }
+  const total = files.reduce((sum, file) => sum + file.bytes, 0);
+  if (total > limits.maxBatchBytes) {
+    return { code: ErrorCode.BATCH_TOO_LARGE, message: `The files are ${formatBytes(total)} together; an album may be up to ${formatBytes(limits.maxBatchBytes)}. Choose fewer or compressed files.` };
   }
   return null;
 }

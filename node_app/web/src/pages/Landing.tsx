@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ErrorCode } from '../../../contract';
-import { ApiError, createJob, type Job, type Limits, type Style, type UploadProgress } from '../api';
+import { ApiError, createBatch, createJob, type Batch, type Job, type Limits, type Style, type UploadProgress } from '../api';
 import { BeforeAfter } from '../components/BeforeAfter';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Examples } from '../components/Examples';
@@ -10,7 +10,7 @@ import { Preview, usePreviewWarmUp } from '../components/Preview';
 import { ProPanel } from '../components/ProPanel';
 import { Recorder } from '../components/Recorder';
 import { StylePicker } from '../components/StylePicker';
-import { checkSource, probeAudio, type AudioProbe } from '../lib/check';
+import { checkAlbum, checkSource, probeAudio, type AudioProbe } from '../lib/check';
 import { errorTitle } from '../lib/errors';
 import { formatBytes, formatDuration } from '../lib/format';
 import { settingsToFields, type Settings } from '../lib/settings';
@@ -26,11 +26,15 @@ interface Props {
   /** The chosen audio, kept by the app so that an error, a cancelled job or a look at the FAQ does not lose it. */
   source: AudioSource | null;
   onSource: (source: AudioSource) => void;
+  /** Several files chosen at once, kept by the app as `source` is; null when one file (or none) is chosen. */
+  album: readonly AudioSource[] | null;
+  onAlbum: (album: AudioSource[]) => void;
   onStarted: (job: Job) => void;
+  onAlbumStarted: (batch: Batch) => void;
 }
 
 /** Choose the audio, choose the styles, press Enrich. */
-export function Landing({ styles, limits, settings, onSettings, source, onSource, onStarted }: Props) {
+export function Landing({ styles, limits, settings, onSettings, source, onSource, album, onAlbum, onStarted, onAlbumStarted }: Props) {
   usePageTitle(null);
   // Keyed by the source it describes, so a new file is never judged, for a render, by the last one's probe.
   const [probed, setProbed] = useState<{ source: AudioSource; probe: AudioProbe } | null>(null);
@@ -75,6 +79,15 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
     // A section chosen on another file means nothing for this one.
     onSettings({ ...settings, start: undefined, end: undefined });
   };
+  const chooseAlbum = (next: AudioSource[]) => {
+    setError(null);
+    setNotice(null);
+    onAlbum(next);
+    // Every song is enriched whole: a section of one file means nothing for the others.
+    onSettings({ ...settings, start: undefined, end: undefined });
+  };
+  const albumProblem = album && limits ? checkAlbum(album.map((file) => ({ name: file.name, bytes: file.blob.size })), limits) : null;
+  const albumBytes = album?.reduce((sum, file) => sum + file.blob.size, 0) ?? 0;
 
   const probe = probed && probed.source === source ? probed.probe : null;
   const probing = source !== null && probe === null;
@@ -86,19 +99,30 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
       : null;
 
   async function enrich(chosen: AudioSource) {
-    const controller = new AbortController();
-    uploading.current = controller;
-    setUpload({ sent: 0, total: chosen.blob.size });
-    setError(null);
-    setNotice(null);
-    try {
+    await uploadWith(chosen.blob.size, async (signal) =>
       onStarted(
         await createJob(chosen.blob, chosen.name, settingsToFields({ ...settings, seed: settings.seed ?? (chosen === source && !settings.surprise ? previewSeed : undefined) }), {
           onProgress: setUpload,
-          signal: controller.signal,
+          signal,
           texture: wantsTexture && texture ? texture : undefined,
         }),
-      );
+      ),
+    );
+  }
+
+  async function enrichAlbum(files: readonly AudioSource[]) {
+    await uploadWith(albumBytes, async (signal) => onAlbumStarted(await createBatch(files, settingsToFields(settings), { onProgress: setUpload, signal })));
+  }
+
+  /** Runs an upload with its progress shown and its Cancel button wired; a failure is shown above the bar. */
+  async function uploadWith(total: number, work: (signal: AbortSignal) => Promise<void>) {
+    const controller = new AbortController();
+    uploading.current = controller;
+    setUpload({ sent: 0, total });
+    setError(null);
+    setNotice(null);
+    try {
+      await work(controller.signal);
     } catch (e) {
       if (controller.signal.aborted) setNotice('Upload cancelled. Nothing was sent on to be enriched.');
       else setError(e instanceof ApiError ? e : new ApiError('NETWORK', 'The upload failed. Check your connection and try again.', 0));
@@ -110,7 +134,9 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (source && !problem && !missingTexture && !probing) void enrich(source);
+    if (album) {
+      if (!albumProblem && !wantsTexture) void enrichAlbum(album);
+    } else if (source && !problem && !missingTexture && !probing) void enrich(source);
   };
 
   const pickSection = () => {
@@ -121,8 +147,14 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
   };
 
   // What the bar says when Enrich cannot be pressed: the problem itself, where the eye already is.
-  const shown = problem ?? error;
-  const hint = !source
+  const shown = (album ? albumProblem : problem) ?? error;
+  const hint = album
+    ? shown
+      ? `${errorTitle(shown.code)}: see above.`
+      : wantsTexture
+        ? 'Your own sound is for one file at a time: choose another style for an album.'
+        : (notice ?? `Ready: an album of ${album.length} files`)
+    : !source
     ? 'Choose a file, record, or try an example first.'
     : probing
       ? `Checking ${source.name}…`
@@ -144,7 +176,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
           <h2 id="source-title">1. Your audio</h2>
           {/* Reaching for a file is the moment to load the preview, not the page's first load. */}
           <div className="source-pickers" onPointerEnter={warmPreview} onFocus={warmPreview} onDragEnter={warmPreview} onTouchStart={warmPreview}>
-            <FilePicker onChoose={choose} />
+            <FilePicker onChoose={choose} onChooseAlbum={chooseAlbum} />
             <Recorder onRecorded={choose} />
           </div>
           {source && preview && (
@@ -156,6 +188,21 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
               <audio controls src={preview} aria-label={`Play ${source.name}`} />
             </div>
           )}
+          {album && (
+            <div className="chosen album" aria-live="polite">
+              <p>
+                Album: <strong>{album.length} files</strong> ({formatBytes(albumBytes)}), each enriched with the same style and settings, then downloaded as one zip
+              </p>
+              <ol aria-label="The album's files">
+                {album.map((file, index) => (
+                  <li key={`${index}-${file.name}`}>
+                    {file.name} ({formatBytes(file.blob.size)})
+                  </li>
+                ))}
+              </ol>
+            </div>
+          )}
+          {albumProblem && <ErrorPanel code={albumProblem.code} message={albumProblem.message} />}
           {problem && (
             <ErrorPanel code={problem.code} message={problem.message}>
               {problem.code === ErrorCode.TOO_LONG && settings.start === undefined && settings.end === undefined && (
@@ -205,8 +252,13 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
             </div>
           ) : (
             <>
-              <button type="submit" className="primary" disabled={!source || problem !== null || missingTexture || probing} aria-describedby="enrich-hint">
-                Enrich
+              <button
+                type="submit"
+                className="primary"
+                disabled={album ? albumProblem !== null || wantsTexture : !source || problem !== null || missingTexture || probing}
+                aria-describedby="enrich-hint"
+              >
+                {album ? `Enrich ${album.length} files` : 'Enrich'}
               </button>
               <p id="enrich-hint" className="hint">
                 {missingTexture && source && !probing && !shown ? 'Choose or record your own sound first.' : hint}

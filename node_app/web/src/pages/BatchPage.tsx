@@ -1,0 +1,114 @@
+import { useEffect, useState } from 'react';
+import { isFinished, STAGE_RULES } from '../../../contract';
+import { ApiError, cancelBatch, fetchBatch, type Batch } from '../api';
+import { ErrorPanel } from '../components/ErrorPanel';
+import { PageTitle, usePageTitle } from '../lib/title';
+
+/** How often an album's page looks at its songs while any is still at work. */
+const POLL_MS = 1500;
+
+/**
+ * An album's page (`PAGE_PATHS.batch`): every song's progress and the album's as a whole, then one download of
+ * the whole album as a zip. A reload lands here again; the songs go on whether the page is open or not.
+ */
+export function BatchPage({ id, onHome }: { id: string; onHome: () => void }) {
+  const [batch, setBatch] = useState<Batch | null>(null);
+  const [gone, setGone] = useState<ApiError | null>(null);
+  const [cancelling, setCancelling] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  useEffect(() => {
+    setBatch(null);
+    setGone(null);
+    let current = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const look = () =>
+      fetchBatch(id).then(
+        (found) => {
+          if (!current) return;
+          setBatch(found);
+          if (!isFinished(found.status)) timer = setTimeout(look, POLL_MS);
+        },
+        (error: unknown) => {
+          if (!current) return;
+          // A 404 is final; anything else (a network blip) is tried again.
+          if (error instanceof ApiError && error.status === 404) setGone(error);
+          else timer = setTimeout(look, POLL_MS * 2);
+        },
+      );
+    void look();
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [id]);
+
+  const percent = Math.round((batch?.progress ?? 0) * 100);
+  usePageTitle(batch && !isFinished(batch.status) ? `${percent} % · Enriching an album` : null);
+
+  const again = (
+    <button type="button" onClick={onHome}>
+      Enrich more files
+    </button>
+  );
+  if (gone)
+    return (
+      <>
+        <PageTitle title="Album not found" />
+        <ErrorPanel code={gone.code} message={gone.message}>
+          {again}
+        </ErrorPanel>
+      </>
+    );
+  if (!batch) return <p role="status">Loading…</p>;
+
+  const cancel = async () => {
+    setCancelling(true);
+    try {
+      await cancelBatch(batch.id);
+      onHome();
+    } catch (error) {
+      setProblem(error instanceof ApiError ? error.message : 'The album could not be cancelled.');
+      setCancelling(false);
+    }
+  };
+
+  const finished = isFinished(batch.status);
+  const done = batch.jobs.filter((job) => job.status === 'done').length;
+  return (
+    <section className="working album" aria-labelledby="album-title">
+      <h1 id="album-title">{finished ? `Your album: ${done} of ${batch.jobs.length} songs enriched` : `Enriching ${batch.jobs.length} songs`}</h1>
+      <label className="progress">
+        Album progress: {percent} %
+        <progress max={100} value={percent} />
+      </label>
+      <ol className="album-songs" aria-label="Songs">
+        {batch.jobs.map((job) => (
+          <li key={job.id}>
+            <span className="album-song-name">{job.name}</span>{' '}
+            <span className="hint">{job.status === 'failed' ? `failed: ${job.error?.message ?? 'something went wrong'}` : STAGE_RULES[job.stage].label}</span>
+            <progress max={100} value={Math.round(job.progress * 100)} aria-label={`${job.name}: ${Math.round(job.progress * 100)} %`} />
+          </li>
+        ))}
+      </ol>
+      {finished && batch.status === 'done' ? (
+        <p>
+          <a className="button primary" href={batch.links.download} download>
+            Download the album (zip)
+          </a>{' '}
+          <span className="hint">Every result named after its file, with recipe.json and CREDITS.txt. Kept until {new Date(batch.expiresAt).toLocaleTimeString()}.</span>
+        </p>
+      ) : (
+        !finished && <p className="hint">You can leave this page open or come back to this address later; the songs keep going.</p>
+      )}
+      {finished ? (
+        again
+      ) : (
+        <button type="button" onClick={() => void cancel()} disabled={cancelling}>
+          Cancel the album
+        </button>
+      )}
+      {problem && <p role="alert">{problem}</p>}
+    </section>
+  );
+}
