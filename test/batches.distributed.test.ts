@@ -57,10 +57,10 @@ describe('album mode, distributed: BullMQ on redis-server, results in S3, a work
     return keys;
   }
 
-  it('accepted by one web process, followed, downloaded as a zip and deleted through the other; the bucket is left empty', async () => {
+  it('accepted by one web process, levelled, followed, downloaded as a zip and deleted through the other; the bucket is left empty', async () => {
     const [a, b] = webs;
     const clip = await makeClip({ seconds: 2, sampleRate: 22050, channels: 2, extension: 'wav' });
-    const created = await request(a.app).post('/api/batches').attach('audio', clip, 'Side A.wav').attach('audio', clip, 'Side B.wav').field({ style: 'rain', seed: '21' });
+    const created = await request(a.app).post('/api/batches').attach('audio', clip, 'Side A.wav').attach('audio', clip, 'Side B.wav').field({ style: 'rain', seed: '21', loudness: '-20' });
     expect(created.status).toBe(202);
     const { id, jobs } = created.body as BatchView;
     expect(jobs.map((job) => job.name)).toEqual(['Side A.wav', 'Side B.wav']);
@@ -68,8 +68,15 @@ describe('album mode, distributed: BullMQ on redis-server, results in S3, a work
     expect(await bucketKeys()).toContain(`jobs/${id}/batch.json`);
 
     for (const job of jobs) expect((await b.services.jobs.settled(job.id)).status).toBe('done');
-    const view = (await request(b.app).get(`/api/batches/${id}`)).body as BatchView;
-    expect(view).toMatchObject({ id, status: 'done', progress: 1, params: { seed: 21, style: 'rain' } });
+    // Every song done: the album is measured for its one gain by the web process that is asked, its record rewritten in the bucket.
+    let view = (await request(b.app).get(`/api/batches/${id}`)).body as BatchView;
+    for (let tries = 0; view.status !== 'done' && tries < 120; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      view = (await request(b.app).get(`/api/batches/${id}`)).body as BatchView;
+    }
+    expect(view).toMatchObject({ id, status: 'done', progress: 1, params: { seed: 21, style: 'rain', loudness: -20 }, loudness: { target: -20 } });
+    expect(Math.abs(view.loudness!.after.integrated! - -20)).toBeLessThanOrEqual(0.5);
+    expect((await request(a.app).get(`/api/batches/${id}`)).body.loudness).toEqual(view.loudness);
 
     const res = await request(b.app).get(`/api/batches/${id}/download`).buffer(true).parse(binaryParser);
     expect(res.status).toBe(200);
@@ -83,6 +90,10 @@ describe('album mode, distributed: BullMQ on redis-server, results in S3, a work
     // Same file, same fields, same seed: the same samples (the tags name each song's own file).
     expect(sideB.samples).toEqual(sideA.samples);
     expect(zip.entries[2].data.includes('Side A (enriched: rain)')).toBe(true);
+    // The zip holds the songs levelled for the album, kept in the bucket beside each song's result as made.
+    const keys = await bucketKeys();
+    for (const job of jobs) expect(keys).toEqual(expect.arrayContaining([`jobs/${job.id}/album.wav`, `jobs/${job.id}/result.wav`]));
+    expect(zip.entries[2].data.equals((await request(a.app).get(`/api/jobs/${jobs[0].id}/result`).buffer(true).parse(binaryParser)).body as Buffer)).toBe(false);
 
     expect((await request(a.app).delete(`/api/batches/${id}`)).status).toBe(204);
     expect((await request(b.app).get(`/api/batches/${id}`)).status).toBe(404);

@@ -1,10 +1,17 @@
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchView } from '../node_app/contract/index.js';
-import { binaryParser, makeClip, readWavBytes } from './helpers/audio.js';
+import { binaryParser, fixtureDir, makeClip, readWavBytes } from './helpers/audio.js';
+import { ebur128, SYSTEM_FFMPEG } from './helpers/ebur128.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { openZip } from './helpers/zip.js';
+
+const run = promisify(execFile);
 
 /** Album mode through the real server (embedded): real ffmpeg, real models, the zip opened by unzip and Python. */
 describe('album mode: POST /api/batches, GET /api/batches/:id, its zip, DELETE', () => {
@@ -113,6 +120,64 @@ describe('album mode: POST /api/batches, GET /api/batches/:id, its zip, DELETE',
     expect(await server.dataFiles()).toEqual([]);
   });
 
+  // At −18 LUFS the gain lowers the album; at −12 it raises it by 2 dB, which takes the loud song's true peak to
+  // its limiter's ceiling (a limiter that takes loudness is the one thing that would move the songs' levels apart).
+  it.each([
+    [-18, 0.5],
+    [-12, 0.5],
+  ])('levels an album to %d LUFS with one gain: the songs keep their loudness relative to each other within %d LU (ffmpeg ebur128 as the meter)', async (target, kept) => {
+    // Two songs 12 dB apart: the quiet one must stay about as much quieter, not be raised to the loud one's level.
+    const dir = await fixtureDir();
+    const loud = await makeClip({ seconds: 5, sampleRate: 44100, channels: 2, extension: 'wav' }); // 882 kB
+    const quiet = path.join(dir, 'album-quiet.wav');
+    await run(SYSTEM_FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-i', loud, '-af', 'volume=-12dB', '-c:a', 'pcm_s16le', quiet]);
+    const created = await request(server.app).post('/api/batches').attach('audio', loud, 'loud.wav').attach('audio', quiet, 'quiet.wav').field({ style: 'rain', seed: '4', loudness: String(target) });
+    expect(created.status).toBe(202);
+    const id = (created.body as BatchView).id;
+    let batch = await settledBatch(id);
+    // Measured once every song is done; until then the album is still at work and its zip not ready.
+    for (let tries = 0; batch.status !== 'done' && tries < 120; tries++) {
+      await sleep(250);
+      batch = (await request(server.app).get(`/api/batches/${id}`)).body as BatchView;
+    }
+    expect(batch).toMatchObject({ status: 'done', params: { loudness: target }, loudness: { target } });
+    const levelled = await request(server.app).get(`/api/batches/${id}/download`).buffer(true).parse(binaryParser);
+    expect(levelled.status).toBe(200);
+    const zip = await openZip(levelled.body as Buffer);
+    expect(zip.entries.map((entry) => entry.name)).toEqual(['recipe.json', 'CREDITS.txt', 'loud.rain.enriched.wav', 'quiet.rain.enriched.wav']);
+    expect(zip.entries[1].data.toString('utf8')).toMatch(new RegExp(`Album loudness: -\\d+(\\.\\d+)? LUFS for the album as a whole \\(target ${target}\\), one gain of -?\\d`));
+
+    // As made (each song's own result) and as levelled for the album (the zip), each read by ffmpeg.
+    const files: Record<string, string> = {};
+    for (const [index, name] of ['loud', 'quiet'].entries()) {
+      const made = await request(server.app).get(`/api/jobs/${batch.jobs[index].id}/result`).buffer(true).parse(binaryParser);
+      files[`${name}-made`] = path.join(dir, `album-${id}-${name}-made.wav`);
+      files[`${name}-album`] = path.join(dir, `album-${id}-${name}-album.wav`);
+      await writeFile(files[`${name}-made`], made.body as Buffer);
+      await writeFile(files[`${name}-album`], zip.entries[index + 2].data);
+    }
+    const made = { loud: await ebur128(files['loud-made']), quiet: await ebur128(files['quiet-made']) };
+    const album = { loud: await ebur128(files['loud-album']), quiet: await ebur128(files['quiet-album']) };
+    // One gain: the difference between the songs is kept (within the limiter's share on the loud one's peaks).
+    const shift = Math.abs(album.loud.integrated - album.quiet.integrated - (made.loud.integrated - made.quiet.integrated));
+    expect(shift).toBeLessThan(kept);
+    expect(made.loud.integrated - made.quiet.integrated).toBeGreaterThan(8);
+    // The album as a whole, played one song after the other, is at the target; every song's true peak at most −1 dBTP.
+    const whole = path.join(dir, `album-${id}-whole.wav`);
+    await run(SYSTEM_FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-i', files['loud-album'], '-i', files['quiet-album'], '-filter_complex', 'concat=n=2:v=0:a=1', whole]);
+    const wholeReading = await ebur128(whole);
+    expect(Math.abs(wholeReading.integrated - target)).toBeLessThanOrEqual(1);
+    for (const song of Object.values(album)) expect(song.truePeak).toBeLessThanOrEqual(-1);
+    // The songs' own results are left as made.
+    expect(made.loud.integrated).not.toBeCloseTo(album.loud.integrated, 0);
+
+    const recipe = JSON.parse(zip.entries[0].data.toString('utf8')) as { loudness: number; albumLoudness: { gainDb: number } };
+    expect(recipe.loudness).toBe(target);
+    expect(recipe.albumLoudness.gainDb).toBe(batch.loudness!.gainDb);
+    expect((await request(server.app).delete(`/api/batches/${id}`)).status).toBe(204);
+    expect(await server.dataFiles()).toEqual([]);
+  });
+
   it('answers 404 for an id that is no album, a single job’s included', async () => {
     const single = await request(server.app).post('/api/jobs').attach('audio', tiny);
     for (const id of ['0'.repeat(32), 'nope', single.body.id as string]) {
@@ -158,6 +223,7 @@ describe('album mode: POST /api/batches, GET /api/batches/:id, its zip, DELETE',
         'BATCH_TOO_LARGE',
         /together are larger than 2 MB/,
       ],
+      ['loudness=match', () => request(server.app).post('/api/batches').attach('audio', tiny).attach('audio', tiny).field({ loudness: 'match' }), 400, 'INVALID_PARAMETER', /^loudness: an album is levelled/],
       ['a bad field', () => request(server.app).post('/api/batches').attach('audio', tiny).attach('audio', tiny).field({ amount: '3' }), 400, 'INVALID_PARAMETER', /^amount:/],
       ['a texture', () => request(server.app).post('/api/batches').attach('audio', tiny).attach('texture', tiny), 400, 'BAD_UPLOAD', /"texture"/],
     ];

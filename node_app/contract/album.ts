@@ -1,7 +1,7 @@
 import { z } from 'zod/mini';
 import { ERROR_CODES } from './errors.js';
 import { JOB_STAGES, JOB_STATUSES } from './job-state.js';
-import { jobParamsSchema } from './views.js';
+import { jobParamsSchema, loudnessReadingSchema } from './views.js';
 
 /** Album mode: how many files one `POST /api/batches` takes, each held to the single upload's limits. */
 export const BATCH_FILES = { min: 2, max: 20 } as const;
@@ -19,6 +19,21 @@ export const batchJobSchema = z.object({
 export type BatchJobView = z.infer<typeof batchJobSchema>;
 
 /**
+ * An album levelled to a loudness target: one gain for every song, so the songs keep their loudness relative to
+ * each other (ReplayGain's and the streaming services' album mode), then each song's true-peak limiter.
+ */
+export const batchLoudnessSchema = z.object({
+  /** The album's target, LUFS. */
+  target: z.number(),
+  /** The one gain every song got, dB. */
+  gainDb: z.number(),
+  /** The album as one programme, before and after: integrated loudness (LUFS) and the highest true peak (dBTP). */
+  before: loudnessReadingSchema,
+  after: loudnessReadingSchema,
+});
+export type BatchLoudness = z.infer<typeof batchLoudnessSchema>;
+
+/**
  * `GET /api/batches/:id`, and the answer to `POST /api/batches`: every job of the album with its status, and the
  * album's as a whole — running until every job has finished, then done (failed only when every job failed) —
  * with the mean of the jobs' progress.
@@ -30,6 +45,8 @@ export const batchViewSchema = z.object({
   /** The parameters every job was given (the seed is the album's: the same for all). */
   params: jobParamsSchema,
   jobs: z.array(batchJobSchema),
+  /** With a loudness target, once every song has finished and the album has been measured. */
+  loudness: z.optional(batchLoudnessSchema),
   createdAt: z.string(),
   expiresAt: z.string(),
   links: z.object({ self: z.string(), download: z.string() }),

@@ -132,8 +132,11 @@ export const errors = {
     new AppError('BATCH_TOO_LARGE', `The album's files together are larger than ${megabytes(maxBytes)} MB. Send fewer or smaller (compressed) files.`),
   batchNotFound: () =>
     new AppError('BATCH_NOT_FOUND', 'No album with this id: it has expired (results are kept for a limited time), was deleted or never existed.'),
+  /** `running`: songs not finished yet; 0 when they all are and the album is being measured for its one loudness gain. */
   batchNotDone: (running: number) =>
-    new AppError('BATCH_NOT_DONE', `${running} of the album's songs ${running === 1 ? 'is' : 'are'} not finished yet; download the album once every song is done.`),
+    running === 0
+      ? new AppError('BATCH_NOT_DONE', 'Every song is done and the album is being measured for its one loudness gain. Try again in a few seconds.', retryAfter(5))
+      : new AppError('BATCH_NOT_DONE', `${running} of the album's songs ${running === 1 ? 'is' : 'are'} not finished yet; download the album once every song is done.`),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError('RATE_LIMITED', `Too many songs from your address in a short time. Try again in ${retryAfterSeconds} s.`, retryAfter(retryAfterSeconds)),
   cancelled: () => new AppError('CANCELLED', 'The job was cancelled.'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstLevellingPass, LevellingStage, LoudnessMeter, nextLevellingPass, type LoudnessReading } from './loudness.js';
+import { albumReading, firstLevellingPass, LevellingStage, LoudnessMeter, nextLevellingPass, type LoudnessReading } from './loudness.js';
 
 const RATE = 48000;
 
@@ -69,5 +69,42 @@ describe('levelling passes', () => {
     const pass = firstLevellingPass(-20, { integrated: -26, truePeak: -12 });
     expect(pass.gainDb).toBeCloseTo(6);
     expect(nextLevellingPass(-20, pass, { integrated: -20.1, truePeak: -6 })).toBeNull();
+  });
+});
+
+describe('albumReading', () => {
+  /** A stereo 1 kHz tone of `seconds` at `dbfs` peak. */
+  const tone = (seconds: number, dbfs: number): Float32Array[] => {
+    const amplitude = 10 ** (dbfs / 20);
+    const samples = Float32Array.from({ length: seconds * RATE }, (_, i) => amplitude * Math.sin((2 * Math.PI * 1000 * i) / RATE));
+    return [samples, samples.slice()];
+  };
+  const measured = (chunk: Float32Array[]) => {
+    const meter = new LoudnessMeter(RATE, 2);
+    meter.add(chunk);
+    return { ...meter.reading(), blocks: meter.blocks() };
+  };
+
+  it('reads an album of one song as that song', () => {
+    const song = measured(tone(5, -12));
+    expect(albumReading([song])).toEqual({ integrated: song.integrated, truePeak: song.truePeak });
+  });
+
+  it('reads the songs as one programme: as the meter reads them played one after the other, weighted by length', () => {
+    const loud = tone(6, -10);
+    const quiet = tone(3, -20);
+    const together = new LoudnessMeter(RATE, 2);
+    together.add(loud);
+    together.add(quiet);
+    const album = albumReading([measured(loud), measured(quiet)]);
+    expect(album.integrated!).toBeCloseTo(together.reading().integrated!, 1);
+    expect(album.truePeak).toBeCloseTo(measured(loud).truePeak!, 6);
+    // Neither song's own loudness, nor their plain mean: the longer, louder one weighs more.
+    expect(album.integrated!).toBeGreaterThan((measured(loud).integrated! + measured(quiet).integrated!) / 2);
+    expect(album.integrated!).toBeLessThan(measured(loud).integrated!);
+  });
+
+  it('has no reading for an album of silence', () => {
+    expect(albumReading([measured([new Float32Array(RATE), new Float32Array(RATE)])])).toEqual({ integrated: null, truePeak: null });
   });
 });

@@ -128,9 +128,17 @@ export class LoudnessMeter {
       this.history[c].set(saved);
     }
     return {
-      integrated: gatedLoudness(this.subblocks),
+      integrated: gatedLoudness(blocksOf(this.subblocks)),
       truePeak: this.frames > 0 && peak > 0 ? 20 * Math.log10(peak) : null,
     };
+  }
+
+  /**
+   * The K-weighted mean squares of the 400 ms gating blocks so far: what an album's loudness is gated over,
+   * with every song's blocks together (see {@link albumReading}).
+   */
+  blocks(): number[] {
+    return blocksOf(this.subblocks);
   }
 
   /**
@@ -184,14 +192,29 @@ export class LoudnessMeter {
   }
 }
 
-/** BS.1770's two gates over the 100 ms energies: blocks under −70 LUFS, then those 10 LU under the rest's mean. */
-function gatedLoudness(subblocks: readonly number[]): number | null {
+/** The 400 ms blocks, one every 100 ms, from the 100 ms energies. */
+function blocksOf(subblocks: readonly number[]): number[] {
   const blocks: number[] = [];
   for (let j = 0; j + BLOCK_SUBBLOCKS <= subblocks.length; j++) {
     let sum = 0;
     for (let k = 0; k < BLOCK_SUBBLOCKS; k++) sum += subblocks[j + k];
     blocks.push(sum / BLOCK_SUBBLOCKS);
   }
+  return blocks;
+}
+
+/**
+ * An album's loudness, as one long programme (EBU R128 and ReplayGain's album mode): every song's gating blocks
+ * gated together, so a quiet song weighs by its length and a silent stretch by nothing; the true peak is the
+ * loudest of the songs'. Only the blocks that would straddle two songs are missing, a few tenths of a second each.
+ */
+export function albumReading(songs: ReadonlyArray<{ blocks: readonly number[]; truePeak: number | null }>): LoudnessReading {
+  const peaks = songs.map((song) => song.truePeak).filter((peak) => peak !== null);
+  return { integrated: gatedLoudness(songs.flatMap((song) => song.blocks)), truePeak: peaks.length > 0 ? Math.max(...peaks) : null };
+}
+
+/** BS.1770's two gates over the 400 ms blocks: blocks under −70 LUFS, then those 10 LU under the rest's mean. */
+function gatedLoudness(blocks: readonly number[]): number | null {
   const lufs = (energy: number) => -0.691 + 10 * Math.log10(energy);
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const audible = blocks.filter((z) => z > 0 && lufs(z) > ABSOLUTE_GATE_LUFS);

@@ -98,7 +98,7 @@ async function compose(config: Config, logger: Logger, role: Role, overrides: Se
       minFreeBytes: config.minFreeDiskBytes,
     },
   );
-  const batches = new BatchService({ jobs, blobs, files, styles: () => models.catalog().list() });
+  const batches = new BatchService({ jobs, blobs, files, codec, logger, styles: () => models.catalog().list() });
   return { ffmpeg, files, models, jobs, batches, readiness: new Readiness(models, realCodec, files, probes), codec, rateLimitStore };
 }
 

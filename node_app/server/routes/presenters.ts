@@ -55,6 +55,7 @@ export function presentBatch(batch: Batch): BatchView {
       error: job.error ? { code: job.error.code, message: job.error.message } : undefined,
       links: { self: API_PATHS.job(job.id), result: resultUrl(job.id, job.params.format) },
     })),
+    loudness: batch.loudness,
     createdAt: batch.createdAt.toISOString(),
     expiresAt: batch.expiresAt.toISOString(),
     links: { self: API_PATHS.batch(batch.id), download: API_PATHS.batchDownload(batch.id) },

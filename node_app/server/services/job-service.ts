@@ -252,6 +252,33 @@ export class JobService {
     return this.stored(file);
   }
 
+  /**
+   * The result levelled for its album (jobFiles.album): its WAV written by `level` from the staged master on the
+   * first request, in this process's encode turns as every derived file is, and the other formats encoded from it.
+   */
+  async albumResult(id: string, format: OutputFormat, level: (master: string, partial: string, signal: AbortSignal) => Promise<void>): Promise<StoredFile> {
+    const job = await this.get(id);
+    if (job.status !== 'done') throw errors.jobNotDone(job.status);
+    const { blobs } = this.parts;
+    const wav = jobFiles.album(job.id, 'wav');
+    if (!(await this.reachable(blobs.exists(wav)))) {
+      await this.derived(job.id, wav, 'wav', async (partial, signal) => {
+        const master = await this.reachable(blobs.stageLocal(jobFiles.result(job.id, 'wav')));
+        if (!master) throw errors.jobNotFound();
+        try {
+          await level(master.path, partial, signal);
+        } finally {
+          await master.release();
+        }
+      });
+    }
+    const file = jobFiles.album(job.id, format);
+    if (format !== 'wav' && !(await this.reachable(blobs.exists(file)))) {
+      await this.derived(job.id, file, format, (partial, signal) => this.transcode(wav, format, partial, signal));
+    }
+    return this.stored(file);
+  }
+
   /** The waveform peaks: stored beside the result once the job is done, measured so far where it runs here. */
   async peaks(id: string): Promise<JobPeaks> {
     const job = await this.get(id);

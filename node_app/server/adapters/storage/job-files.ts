@@ -33,6 +33,8 @@ export const jobFiles = {
    * album's. It is read by every process and goes when that job is deleted or expires.
    */
   batch: (jobId: string): JobFile => fileOf(jobId, 'batch.json'),
+  /** The result levelled with its album's one gain (`wav` first, the others encoded from it); made for the album's zip. */
+  album: (jobId: string, format: OutputFormat): JobFile => fileOf(jobId, `album.${format}`),
   /** The waveform peaks of input and result, written with the result. */
   peaks: (jobId: string): JobFile => fileOf(jobId, 'peaks.json'),
 };

@@ -78,6 +78,12 @@ export function BatchPage({ id, onHome }: { id: string; onHome: () => void }) {
   return (
     <section className="working album" aria-labelledby="album-title">
       <h1 id="album-title">{finished ? `Your album: ${done} of ${batch.jobs.length} songs enriched` : `Enriching ${batch.jobs.length} songs`}</h1>
+      {batch.loudness && (
+        <p>
+          Album loudness: {batch.loudness.after.integrated ?? '–'} LUFS (target {batch.loudness.target}), one gain of {batch.loudness.gainDb} dB for every song, so they keep
+          their loudness relative to each other; true peak {batch.loudness.after.truePeak ?? '–'} dBTP.
+        </p>
+      )}
       <label className="progress">
         Album progress: {percent} %
         <progress max={100} value={percent} />

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { ErrorCode } from '../../../contract';
+import { ErrorCode, MATCH_LOUDNESS } from '../../../contract';
 import { ApiError, createBatch, createJob, type Batch, type Job, type Limits, type Style, type UploadProgress } from '../api';
 import { BeforeAfter } from '../components/BeforeAfter';
 import { ErrorPanel } from '../components/ErrorPanel';
@@ -87,6 +87,8 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
     onSettings({ ...settings, start: undefined, end: undefined });
   };
   const albumProblem = album && limits ? checkAlbum(album.map((file) => ({ name: file.name, bytes: file.blob.size })), limits) : null;
+  // An album is levelled with one gain to a number of LUFS; matching each song to its own original is for single files.
+  const albumBlocked = album !== null && (wantsTexture || settings.loudness === MATCH_LOUDNESS);
   const albumBytes = album?.reduce((sum, file) => sum + file.blob.size, 0) ?? 0;
 
   const probe = probed && probed.source === source ? probed.probe : null;
@@ -135,7 +137,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (album) {
-      if (!albumProblem && !wantsTexture) void enrichAlbum(album);
+      if (!albumProblem && !albumBlocked) void enrichAlbum(album);
     } else if (source && !problem && !missingTexture && !probing) void enrich(source);
   };
 
@@ -153,7 +155,9 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
       ? `${errorTitle(shown.code)}: see above.`
       : wantsTexture
         ? 'Your own sound is for one file at a time: choose another style for an album.'
-        : (notice ?? `Ready: an album of ${album.length} files`)
+        : settings.loudness === MATCH_LOUDNESS
+          ? 'An album is levelled to one loudness for all its songs: choose a level, or "as made", in the Pro panel.'
+          : (notice ?? `Ready: an album of ${album.length} files`)
     : !source
     ? 'Choose a file, record, or try an example first.'
     : probing
@@ -255,7 +259,7 @@ export function Landing({ styles, limits, settings, onSettings, source, onSource
               <button
                 type="submit"
                 className="primary"
-                disabled={album ? albumProblem !== null || wantsTexture : !source || problem !== null || missingTexture || probing}
+                disabled={album ? albumProblem !== null || albumBlocked : !source || problem !== null || missingTexture || probing}
                 aria-describedby="enrich-hint"
               >
                 {album ? `Enrich ${album.length} files` : 'Enrich'}
