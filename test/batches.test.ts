@@ -178,6 +178,25 @@ describe('album mode: POST /api/batches, GET /api/batches/:id, its zip, DELETE',
     expect(await server.dataFiles()).toEqual([]);
   });
 
+  it('a song that does not decode fails alone: the album is done, its zip holds the others and says why that one is missing', async () => {
+    const created = await request(server.app)
+      .post('/api/batches')
+      .attach('audio', tiny, 'good.wav')
+      .attach('audio', Buffer.from('just some words, not a recording\n'.repeat(50)), 'notes.wav')
+      .field({ style: 'rain', seed: '2' });
+    expect(created.status).toBe(202);
+    const batch = await settledBatch((created.body as BatchView).id);
+    expect(batch.status).toBe('done');
+    expect(batch.jobs.map((job) => [job.status, job.error?.code])).toEqual([['done', undefined], ['failed', 'NOT_AUDIO']]);
+    const zip = await openZip((await request(server.app).get(`/api/batches/${batch.id}/download`).buffer(true).parse(binaryParser)).body as Buffer);
+    expect(zip.entries.map((entry) => entry.name)).toEqual(['recipe.json', 'CREDITS.txt', 'good.rain.enriched.wav']);
+    const recipe = JSON.parse(zip.entries[0].data.toString('utf8')) as { songs: Array<{ input: string; error?: { code: string } }> };
+    expect(recipe.songs[1]).toMatchObject({ input: 'notes.wav', error: { code: 'NOT_AUDIO' } });
+    expect(zip.entries[1].data.toString('utf8')).toContain('- "notes.wav": not enriched (');
+    expect((await request(server.app).delete(`/api/batches/${batch.id}`)).status).toBe(204);
+    expect(await server.dataFiles()).toEqual([]);
+  });
+
   it('answers 404 for an id that is no album, a single job’s included', async () => {
     const single = await request(server.app).post('/api/jobs').attach('audio', tiny);
     for (const id of ['0'.repeat(32), 'nope', single.body.id as string]) {

@@ -59,6 +59,11 @@ describe('the OpenAPI description', () => {
     check((await request(server.app).get(`/api/jobs/${created.body.id as string}/nothing`)).body, document.paths['/api/jobs'].post.responses.default.content!['application/json'].schema);
     await server.jobs.settled(created.body.id as string);
     check((await request(server.app).get(`/api/jobs/${created.body.id as string}`)).body, schemaOf('/api/jobs/{id}', 'get', 200));
+    const tiny = await makeClip({ seconds: 0.3, sampleRate: 8000, channels: 1, extension: 'wav' });
+    const album = await request(server.app).post('/api/batches').attach('audio', tiny).attach('audio', tiny);
+    check(album.body, schemaOf('/api/batches', 'post', 202));
+    for (const job of album.body.jobs as Array<{ id: string }>) await server.jobs.settled(job.id);
+    check((await request(server.app).get(`/api/batches/${album.body.id as string}`)).body, schemaOf('/api/batches/{id}', 'get', 200));
     // A body the description forbids is caught: the check can fail.
     expect(validator.validate({ maxUploadBytes: 'lots' }, schemaOf('/api/limits', 'get', 200)).valid).toBe(false);
   });

@@ -3,7 +3,6 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { z } from 'zod/mini';
 import {
-  AppError,
   batchResultNames,
   ErrorCode,
   errors,
@@ -27,7 +26,7 @@ import { isJobId, jobFiles } from '../adapters/storage/job-files.js';
 import type { Logger } from '../logger.js';
 import { creditLines, resultTags } from './credits.js';
 import { cancelledJob, type Job, type Upload } from './job-record.js';
-import type { JobService } from './job-service.js';
+import { isGone, type JobService } from './job-service.js';
 
 /**
  * An album's record: its jobs, in the order their files were sent, with those files' names. Stored as
@@ -388,10 +387,6 @@ function hundredths(value: number): number {
 
 function readingOf(reading: LoudnessReading): LoudnessReading {
   return { integrated: reading.integrated === null ? null : hundredths(reading.integrated), truePeak: reading.truePeak === null ? null : hundredths(reading.truePeak) };
-}
-
-function isGone(error: unknown): boolean {
-  return error instanceof AppError && error.code === ErrorCode.JOB_NOT_FOUND;
 }
 
 function ignoreGone(error: unknown): void {

@@ -22,7 +22,7 @@ async function setup(env: Record<string, string> = {}) {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', DATA_DIR: dataDir, WORKERS: '1', MAX_QUEUE: '1', MIN_FREE_DISK_MB: '0', ...env });
   const models = new FakeModels();
   let clock = Date.now();
-  const { jobs, files } = await createServices(config, createLogger('silent'), { models: () => models, now: () => new Date(clock) });
+  const { jobs, batches, files } = await createServices(config, createLogger('silent'), { models: () => models, now: () => new Date(clock) });
   jobs.start();
   cleanup.push(() => rm(dataDir, { recursive: true, force: true }), () => jobs.shutdown(0));
   let uploads = 0;
@@ -35,7 +35,7 @@ async function setup(env: Record<string, string> = {}) {
     return { path: file, originalName: 'song.wav' };
   };
   const submit = async (style?: string) => jobs.submit(await upload(), { style, amount: 1, format: 'wav' });
-  return { jobs, files, models, submit, dataDir, advance: (ms: number) => (clock += ms) };
+  return { jobs, batches, files, models, upload, submit, dataDir, advance: (ms: number) => (clock += ms) };
 }
 
 const failureOf = async (run: () => unknown) => {
@@ -107,6 +107,20 @@ describe('JobService', () => {
     expect(busy).toMatchObject({ status: 503, code: 'BUSY', headers: { 'Retry-After': '30' } });
     expect(await readdir(files.uploadsDir)).toEqual([]);
     models.let();
+  });
+
+  it('lets an album into the queue as one: all its songs while there is room for one, none (and no file) when the queue is full', async () => {
+    const { jobs, batches, models, upload, submit, files, dataDir } = await setup();
+    models.hold();
+    const album = await batches.submit([await upload(), await upload(), await upload()], { amount: 1, format: 'wav' });
+    expect(album.jobs.map(({ job }) => job.status)).toEqual(['queued', 'queued', 'queued']);
+    expect(await failureOf(() => submit())).toMatchObject({ status: 503, code: 'BUSY' });
+    const refused = [await upload(), await upload()];
+    expect(await failureOf(() => batches.submit(refused, { amount: 1, format: 'wav' }))).toMatchObject({ status: 503, code: 'BUSY' });
+    expect(await readdir(files.uploadsDir)).toEqual([]);
+    expect((await readdir(path.join(dataDir, 'jobs'))).sort()).toEqual(album.jobs.map(({ job }) => job.id).sort());
+    models.let();
+    for (const { job } of album.jobs) expect((await jobs.settled(job.id)).status).toBe('done');
   });
 
   it('answers 409 for the result of a job still working, and 404 for one never made', async () => {

@@ -578,7 +578,8 @@ export class JobService {
   }
 }
 
-function isGone(error: unknown): boolean {
+/** The error of a job that is unknown, deleted or expired. */
+export function isGone(error: unknown): boolean {
   return error instanceof AppError && error.code === ErrorCode.JOB_NOT_FOUND;
 }
 
