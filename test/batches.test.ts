@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchView } from '../node_app/contract/index.js';
+import { recipeSchema, type BatchView } from '../node_app/contract/index.js';
 import { binaryParser, fixtureDir, makeClip, readWavBytes } from './helpers/audio.js';
 import { ebur128, SYSTEM_FFMPEG } from './helpers/ebur128.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -88,6 +88,8 @@ describe('album mode: POST /api/batches, GET /api/batches/:id, its zip, DELETE',
     const recipe = JSON.parse(zip.entries[0].data.toString('utf8')) as Record<string, unknown>;
     expect(recipe).toMatchObject({ app: 'noise-enricher', version: 1, album: batch.id, style: 'rain', amount: 0.6, seed: done.params.seed, format: 'wav' });
     expect(recipe.songs).toEqual(done.jobs.map((job, index) => ({ input: job.name, job: job.id, file: names[index + 2] })));
+    // The web app's "Use a recipe" reads it as any job's recipe: the album's fields, its songs aside.
+    expect(recipeSchema.parse(recipe)).toMatchObject({ style: 'rain', amount: 0.6, seed: done.params.seed, format: 'wav' });
 
     const credits = zip.entries[1].data.toString('utf8');
     const styles = (await request(server.app).get('/api/styles')).body.styles as Array<{ id: string; credit?: string }>;

@@ -392,6 +392,15 @@ describe('Album mode', () => {
     await waitFor(() => expect(onAlbumStarted).toHaveBeenCalledWith(accepted));
   });
 
+  it('takes several files dropped at once as an album', async () => {
+    render(<StatefulLanding onStarted={vi.fn()} />);
+    const files = [new File([mp3Bytes(2000)], 'a.mp3'), new File([mp3Bytes(2000)], 'b.mp3'), new File([mp3Bytes(2000)], 'c.mp3')];
+    const zone = screen.getByText('Choose an audio file').closest('label')!;
+    fireEvent.drop(zone, { dataTransfer: { files } });
+    expect(screen.getByRole('list', { name: "The album's files" }).querySelectorAll('li')).toHaveLength(3);
+    expect((screen.getByRole('button', { name: 'Enrich 3 files' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
   it('refuses an album whose file is over the single upload limit before uploading, naming the file', async () => {
     render(<StatefulLanding onStarted={vi.fn()} />);
     const files = [new File([mp3Bytes(2000)], 'fine.mp3'), new File([mp3Bytes(LIMITS.maxUploadBytes + 1)], 'huge.wav')];
