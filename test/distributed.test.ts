@@ -126,10 +126,10 @@ describe('distributed mode: two web and two worker processes on one queue and on
     // The current state first, then live changes, ending with the result.
     expect(['queued', 'running', 'done']).toContain(seen[0].status);
     expect(seen.at(-1)).toMatchObject({ status: 'done', progress: 1 });
-    // The worker encoded the mp3 and the original's listening copy before the job was done and stored them: no web process encodes.
-    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/original.mp3`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
-
+    // The worker encodes the mp3 and the original's listening copy once the job is done; a web process asked for
+    // one waits for the worker's file.
     const mp3 = await download(web.b(), `/api/jobs/${id}/result`);
+    expect((await download(web.a(), `/api/jobs/${id}/original`)).status).toBe(200);
     expect(mp3.status).toBe(200);
     expect(mp3.headers.get('content-type')).toBe('audio/mpeg');
     expect(mp3.body.subarray(0, 3).toString('latin1') === 'ID3' || (mp3.body[0] === 0xff && (mp3.body[1] & 0xe0) === 0xe0)).toBe(true);
@@ -151,9 +151,11 @@ describe('distributed mode: two web and two worker processes on one queue and on
     const { id } = (await (await submit(web.a(), shortClip, { seed: '5', style: 'rain', loudness: '-20' })).json()) as JobView;
     const done = (await until(web.b(), id, (current) => current.status === 'done')) as JobView & { output: { loudness: { target: number; result: { integrated: number } } } };
     expect(done.output.loudness.target).toBe(-20);
-    // The master, its peaks and the original's listening copy are stored; the full-precision copy the levelling read
-    // stays on the worker and is deleted, and the levelled master's mp3 is made when first asked for.
-    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/original.mp3`, `jobs/${id}/peaks.json`, `jobs/${id}/result.wav`]);
+    // The master, its peaks and, once the worker has made them, the listening copies are stored; the full-precision
+    // copy the levelling read stays on the worker and is deleted.
+    expect((await download(web.b(), `/api/jobs/${id}/original`)).status).toBe(200);
+    expect((await download(web.b(), `/api/jobs/${id}/result?format=mp3`)).status).toBe(200);
+    expect((await objectsOf(id)).sort()).toEqual([`jobs/${id}/input`, `jobs/${id}/original.mp3`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
     const file = path.join(await fixtureDir(), `distributed-loudness-${id}.wav`);
     await writeFile(file, (await download(web.a(), `/api/jobs/${id}/result`)).body);
     const measured = await ebur128(file);

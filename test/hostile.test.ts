@@ -47,6 +47,12 @@ async function uploadsLeft(): Promise<string[]> {
   return (await server.dataFiles()).filter((f) => f.startsWith('uploads'));
 }
 
+/** Waits for a done job's listening copies, made after it is done: a request for each waits for it. */
+async function listeningCopies(id: string): Promise<void> {
+  expect((await request(server.app).get(`/api/jobs/${id}/original`)).status).toBe(200);
+  expect((await request(server.app).get(`/api/jobs/${id}/result?format=mp3`)).status).toBe(200);
+}
+
 async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -443,7 +449,8 @@ describe('file names from the client never reach the file system or a header unc
     expect(input.headers['content-type']).toBe('application/octet-stream');
     downloadedName(input.headers['content-disposition']);
 
-    // On disk there is only the job's folder, named by its id, holding fixed names.
+    // On disk there is only the job's folder, named by its id, holding fixed names (once its listening copies are made).
+    await listeningCopies(id);
     expect((await server.dataFiles()).filter((f) => f.includes(id))).toEqual([`jobs/${id}/input`, `jobs/${id}/original.mp3`, `jobs/${id}/peaks.json`, `jobs/${id}/result.mp3`, `jobs/${id}/result.wav`]);
     await expect(stat(path.join(os.tmpdir(), 'enricher-pwned.wav'))).rejects.toThrow();
     await request(server.app).delete(`/api/jobs/${id}`);
@@ -553,6 +560,7 @@ describe('the data dir after all of the above', () => {
     const live = (await request(server.app).post('/api/jobs').attach('audio', clip)).body.id as string;
     await server.jobs.settled(live);
     await until(() => server.jobs.activeCount === 0, 10_000);
+    await listeningCopies(live);
 
     // Every refused, failed, cancelled, expired and deleted job above has left nothing; the live one its five files.
     expect(await server.dataFiles()).toEqual([`jobs/${live}/input`, `jobs/${live}/original.mp3`, `jobs/${live}/peaks.json`, `jobs/${live}/result.mp3`, `jobs/${live}/result.wav`]);

@@ -10,10 +10,10 @@ import { binaryParser, makeClip } from './helpers/audio.js';
 import { ffmpegChildren } from './helpers/processes.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
-// Every job encodes its listening copies (the result as mp3, and the part of the input it enriched) before it is
-// done, once the model's work is over, and a job that asks for flac or ogg that format while it is enriched when an
-// encoder is free; so Play and the first download are served at once, with the same file an encode of the WAV
-// master gives.
+// A job is done as soon as its WAV master is stored; its listening copies (the result as mp3, and the part of the
+// input it enriched) are encoded after that, one at a time, and a request for one waits for it. A job that asks for
+// flac or ogg has that format encoded while it is enriched when an encoder is free. Every encode is the same file
+// an encode of the WAV master gives.
 
 let server: TestServer | null = null;
 afterEach(async () => {
@@ -27,75 +27,136 @@ async function submit(clip: string, format: string, seed = '5', section: Record<
   return res.body.id as string;
 }
 
+async function encodeOfMaster(id: string, format: 'mp3' | 'flac'): Promise<Buffer> {
+  const codec = createAudioCodec({ ffmpegPath: resolveFfmpeg(server!.config.ffmpegPath, { preferSystem: server!.config.useSystemFfmpeg }).path, timeoutMs: 60_000, stallTimeoutMs: 60_000 });
+  const fromMaster = path.join(await mkdtemp(path.join(os.tmpdir(), 'live-encode-')), `master.${format}`);
+  try {
+    await codec.transcode(server!.files.jobFile(id, 'result.wav'), format, fromMaster);
+  } finally {
+    await codec.close();
+  }
+  return readFile(fromMaster);
+}
+
+/** Samples the number of ffmpeg processes until `done` settles: the most at once, and how many samples saw one. */
+async function countFfmpeg(done: Promise<unknown>): Promise<{ most: number; seen: number }> {
+  let finished = false;
+  void done.finally(() => (finished = true)).catch(() => undefined);
+  let most = 0;
+  let seen = 0;
+  while (!finished) {
+    const running = (await ffmpegChildren()).length;
+    most = Math.max(most, running);
+    if (running > 0) seen++;
+    await sleep(10);
+  }
+  return { most, seen };
+}
+
 describe("a job's own encodes", () => {
-  it.each(['mp3', 'flac'])('a %s job ends with its result encoded, byte for byte what the master encodes to', async (format) => {
+  it.each(['mp3', 'flac'])('a %s job downloads in its own format, byte for byte what the master encodes to', async (format) => {
     server = await startTestServer();
     const clip = await makeClip({ seconds: 12, sampleRate: 44100, channels: 2, extension: 'wav' });
     const id = await submit(clip, format);
     expect((await server.jobs.settled(id)).status).toBe('done');
-    expect(await server.dataFiles()).toContain(path.join('jobs', id, `result.${format}`));
+    // flac is encoded while the job runs; mp3 is the listening copy, encoded once the job is done.
+    if (format === 'flac') expect(await server.dataFiles()).toContain(path.join('jobs', id, 'result.flac'));
 
     const downloaded = await request(server.app).get(`/api/jobs/${id}/result?format=${format}`).buffer(true).parse(binaryParser);
     expect(downloaded.status).toBe(200);
-    const codec = createAudioCodec({ ffmpegPath: resolveFfmpeg(server.config.ffmpegPath, { preferSystem: server.config.useSystemFfmpeg }).path, timeoutMs: 60_000, stallTimeoutMs: 60_000 });
-    const fromMaster = path.join(await mkdtemp(path.join(os.tmpdir(), 'live-encode-')), `master.${format}`);
-    try {
-      await codec.transcode(server.files.jobFile(id, 'result.wav'), format as 'mp3' | 'flac', fromMaster);
-    } finally {
-      await codec.close();
-    }
-    expect((downloaded.body as Buffer).equals(await readFile(fromMaster))).toBe(true);
+    expect((downloaded.body as Buffer).equals(await encodeOfMaster(id, format as 'mp3' | 'flac'))).toBe(true);
+  });
+
+  it('a job is done before its listening copies exist; a request for each waits for it and gets the encode of its source', async () => {
+    server = await startTestServer();
+    const clip = await makeClip({ seconds: 120, sampleRate: 44100, channels: 2, extension: 'wav' });
+    const id = await submit(clip, 'wav');
+    expect((await server.jobs.settled(id)).status).toBe('done');
+    // Encoding two minutes of stereo twice takes seconds: the job was reported done before either copy was stored.
+    const atDone = await server.dataFiles();
+    expect(atDone).toContain(path.join('jobs', id, 'result.wav'));
+    expect(atDone).not.toContain(path.join('jobs', id, 'result.mp3'));
+    expect(atDone).not.toContain(path.join('jobs', id, 'original.mp3'));
+
+    const [listening, original] = await Promise.all([
+      request(server.app).get(`/api/jobs/${id}/result?format=mp3`).buffer(true).parse(binaryParser),
+      request(server.app).get(`/api/jobs/${id}/original`).buffer(true).parse(binaryParser),
+    ]);
+    expect(listening.status).toBe(200);
+    expect((listening.body as Buffer).equals(await encodeOfMaster(id, 'mp3'))).toBe(true);
+    expect(original.status).toBe(200);
+    expect(original.headers['content-type']).toBe('audio/mpeg');
+    expect((original.body as Buffer).length).toBeGreaterThan(500_000);
+    const files = await server.dataFiles();
+    expect(files.filter((file) => file.includes(id)).sort()).toEqual(['input', 'original.mp3', 'peaks.json', 'result.mp3', 'result.wav'].map((name) => path.join('jobs', id, name)));
+  });
+
+  it('the one-shot POST /api/enrich encodes no listening copy: a WAV song runs no ffmpeg at all, and leaves nothing', async () => {
+    server = await startTestServer();
+    const clip = await makeClip({ seconds: 40, sampleRate: 44100, channels: 2, extension: 'wav' });
+    const answered = Promise.resolve(request(server.app).post('/api/enrich').attach('audio', clip).field({ format: 'wav', seed: '3' }).buffer(true).parse(binaryParser));
+    const { seen } = await countFfmpeg(answered);
+    const res = await answered;
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('audio/wav');
+    // A WAV is decoded and written in process; the two copies would each have been an ffmpeg.
+    expect(seen).toBe(0);
+    await sleep(500);
+    expect(await ffmpegChildren()).toEqual([]);
+    expect(await server.dataFiles()).toEqual([]);
   });
 
   it('an mp3 job runs one ffmpeg at a time: its decoder while it is enriched, then its listening copies in turn', async () => {
     server = await startTestServer();
     const clip = await makeClip({ seconds: 40, sampleRate: 44100, channels: 2, extension: 'mp3' });
     const id = await submit(clip, 'mp3');
-    let most = 0;
-    let seen = 0;
-    let done = false;
-    const settled = server.jobs.settled(id).finally(() => (done = true));
-    while (!done) {
-      const running = (await ffmpegChildren()).length;
-      most = Math.max(most, running);
-      if (running > 0) seen++;
-      await sleep(10);
-    }
-    expect((await settled).status).toBe('done');
+    let files: string[] = [];
+    const copies = server.jobs.settled(id).then(async (job) => {
+      expect(job.status).toBe('done');
+      const deadline = Date.now() + 120_000;
+      const wanted = ['result.mp3', 'original.mp3'].map((name) => path.join('jobs', id, name));
+      while (!wanted.every((file) => files.includes(file)) && Date.now() < deadline) {
+        files = await server!.dataFiles();
+        await sleep(20);
+      }
+    });
+    const { most, seen } = await countFfmpeg(copies);
+    await copies;
     // Beside the decoder, both copies encoded live made three at once; each Debian ffmpeg is ≈ 52 MB of RSS.
     expect(seen).toBeGreaterThan(0);
     expect(most).toBe(1);
-    const files = await server.dataFiles();
     expect(files).toContain(path.join('jobs', id, 'result.mp3'));
     expect(files).toContain(path.join('jobs', id, 'original.mp3'));
-    // Neither the spool of the input nor a partial encode is left.
-    expect(files.filter((file) => file.includes('.part'))).toEqual([]);
+    await sleep(200);
+    // Neither the WAV the original is encoded from nor a partial encode is left.
+    expect((await server.dataFiles()).filter((file) => file.includes('.part'))).toEqual([]);
   });
 
-  it('DELETE while the listening copies are encoded stops their encoder: no ffmpeg left, no files left', async () => {
+  it('DELETE while the listening copies are encoded, after the job is done, stops their encoder: no ffmpeg left, no files left', async () => {
     server = await startTestServer();
     const clip = await makeClip({ seconds: 120, sampleRate: 44100, channels: 2, extension: 'wav' });
-    const id = await submit(clip, 'mp3');
+    const id = await submit(clip, 'wav');
     const deadline = Date.now() + 240_000;
     // A WAV upload is decoded in process: the first ffmpeg of the job is a listening copy's encoder.
     while ((await ffmpegChildren()).length === 0 && Date.now() < deadline) await sleep(5);
-    const job = await server.jobs.get(id);
-    expect(job.status).toBe('running');
-    expect(job.stage).toBe('encoding');
+    expect((await server.jobs.get(id)).status).toBe('done');
+    const waiting = request(server.app).get(`/api/jobs/${id}/original`);
 
     expect((await request(server.app).delete(`/api/jobs/${id}`)).status).toBe(204);
     expect(await ffmpegChildren()).toEqual([]);
     expect(await server.dataFiles()).toEqual([]);
+    // The request that waited for a copy is told the job is gone.
+    expect((await waiting).status).toBe(404);
+    await sleep(500);
+    expect(await ffmpegChildren()).toEqual([]);
+    expect(await server.dataFiles()).toEqual([]);
   });
 
-  it('a wav job of a section ends with both listening copies: the result as mp3, and the same section of the input', async () => {
+  it('the original of a wav job of a section is the same section of the input, as mp3', async () => {
     server = await startTestServer();
     const clip = await makeClip({ seconds: 30, sampleRate: 44100, channels: 2, extension: 'wav' });
     const id = await submit(clip, 'wav', '5', { start: '10', end: '14.5' });
     expect((await server.jobs.settled(id)).status).toBe('done');
-    const files = await server.dataFiles();
-    expect(files).toContain(path.join('jobs', id, 'result.mp3'));
-    expect(files).toContain(path.join('jobs', id, 'original.mp3'));
 
     const original = await request(server.app).get(`/api/jobs/${id}/original`).set('Range', 'bytes=0-').buffer(true).parse(binaryParser);
     expect(original.status).toBe(206);
@@ -130,9 +191,8 @@ describe("a job's own encodes", () => {
     }
     expect(most).toBe(1);
     const files = await server.dataFiles();
-    // One job had the encoder; the other's first download encodes from its master. Both have their mp3.
+    // One job had the encoder; the other's first download encodes from its master.
     expect(ids.filter((id) => files.includes(path.join('jobs', id, 'result.flac')))).toHaveLength(1);
-    expect(ids.filter((id) => files.includes(path.join('jobs', id, 'result.mp3')))).toHaveLength(2);
     for (const id of ids) {
       const res = await request(server.app).get(`/api/jobs/${id}/result?format=flac`).buffer(true).parse(binaryParser);
       expect(res.status).toBe(200);

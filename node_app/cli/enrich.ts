@@ -82,7 +82,7 @@ async function main(): Promise<number> {
       ownTexture = { path: path.join(scratch, 'texture'), originalName: path.basename(texture) };
       await copyFile(texture, ownTexture.path);
     }
-    const submitted = await jobs.submit({ path: staged, originalName: path.basename(input) }, params, ownTexture);
+    const submitted = await jobs.submit({ path: staged, originalName: path.basename(input) }, params, ownTexture, { oneShot: true });
     const job = await jobs.settled(submitted.id);
     if (job.error) throw job.error;
     const target = path.resolve(workingDir, output ?? path.join(path.dirname(input), downloadName(path.basename(input), job.params.weights, params.format)));

@@ -13,7 +13,8 @@ export function enrichRoutes(jobs: JobService, limits: UploadLimits): Router {
   const router = Router();
   const form = validate('body', enrichParamsSchema);
   router.post(API_PATHS.enrich, audioUpload(limits), form, async (req, res) => {
-    const job = await jobs.submit(requireUpload(req), form.of(req), optionalTexture(req));
+    // Answered once and deleted: no listening copies are made for it.
+    const job = await jobs.submit(requireUpload(req), form.of(req), optionalTexture(req), { oneShot: true });
 
     const abandon = () => {
       if (!res.writableFinished) void jobs.remove(job.id).catch(() => undefined);

@@ -94,7 +94,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: API_PATHS.original(JOB),
-    summary: 'The part of the upload that was enriched (the section, or all of it), as mp3 encoded during the job: what the result compares with; byte ranges work',
+    summary: 'The part of the upload that was enriched (the section, or all of it), as mp3 encoded once the job is done (a request waits for that encode): what the result compares with; byte ranges work',
     ok: { status: 200, description: 'the original, as an attachment (206 for a range)', media: [CONTENT_TYPES[LISTENING_FORMAT]] },
   },
   { method: 'get', path: API_PATHS.peaks(JOB), summary: 'Waveform levels of the input and the result', ok: { status: 200, description: 'the peaks', json: jobPeaksSchema } },

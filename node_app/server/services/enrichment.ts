@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { CONTENT_TYPES, intensityPoints, LISTENING_FORMAT, MATCH_LOUDNESS, type CompressedFormat, type JobOutput, type JobPeaks, type JobStage, type LoudnessReport } from '../../contract/index.js';
+import { CONTENT_TYPES, intensityPoints, LISTENING_FORMAT, MATCH_LOUDNESS, type JobOutput, type JobPeaks, type JobStage, type LoudnessReport } from '../../contract/index.js';
 import { firstLevellingPass, LevellingStage, LoudnessMeter, MAX_LOUDNESS_PASSES, nextLevellingPass, type LoudnessReading } from '../../engine/loudness.js';
 import { framesPerPeak, PeakMeter } from '../../engine/peaks.js';
 import { SPLICE_FADE_SECONDS, spliceSection, type SpliceSection } from '../../engine/splice.js';
@@ -13,8 +13,7 @@ import { jobFiles, type JobFile } from '../adapters/storage/job-files.js';
 import type { Logger } from '../logger.js';
 import type { JobData } from './job-record.js';
 import { resultTags } from './credits.js';
-import { DeferredEncode, type DeferredEncodeTarget } from './deferred-encode.js';
-import { LiveEncode, type JobEncode } from './live-encode.js';
+import { LiveEncode } from './live-encode.js';
 import { startPastEnd } from './media-failures.js';
 import { readOwnTexture } from './own-texture.js';
 import type { Models } from './models.js';
@@ -103,12 +102,9 @@ export class Enrichment {
       written.push(local);
       return local;
     };
-    // Spooled with the decode (the model's workers take the input's buffers), encoded once the model is done.
-    const original = this.target(jobFiles.original(id), LISTENING_FORMAT, localPath).then((target) => DeferredEncode.spooled(target, layout, this.parts));
-    original.catch(() => undefined);
     // With a loudness target the input's loudness is measured on the way in, for "match" and for the report.
     const inputLoudness = params.loudness === undefined ? null : new LoudnessMeter(layout.sampleRate, layout.channels);
-    const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input, original, inputLoudness) };
+    const input: PcmStream = { ...decoded, chunks: metered(decoded.chunks, meters.input, inputLoudness) };
     const section = sectionOf(params, decoded);
     // The curve is in the song's time: the enriched stream starts at the section's first frame, kept whole or not.
     const intensity = params.intensity === undefined ? undefined : { points: intensityPoints(params.intensity), firstFrame: section.from };
@@ -130,7 +126,7 @@ export class Enrichment {
     const writers: WavWriter[] = [];
     // With a loudness target: the enriched song kept at full precision until the gain is known, and its meters.
     let levelling: { spool: PcmSpool; path: string; input: LoudnessMeter; enriched: LoudnessMeter } | null = null;
-    const encodes: Array<Promise<JobEncode>> = [original];
+    const encodes: LiveEncode[] = [];
     const releases: Array<() => void> = [];
     let frames = 0;
     let loudness: LoudnessReport | undefined;
@@ -154,9 +150,8 @@ export class Enrichment {
       } else {
         const wav = await codec.writeWav(master, layout, tags);
         writers.push(wav);
-        const results = await this.resultEncodes(master, layout, tags, localPath, releases);
-        encodes.push(...results.map((encode) => Promise.resolve(encode)));
-        sink = (chunk) => Promise.all([wav.write(chunk), ...results.map((encode) => encode.write(chunk))]);
+        encodes.push(...(await this.resultEncodes(layout, tags, localPath, releases)));
+        sink = (chunk) => Promise.all([wav.write(chunk), ...encodes.map((encode) => encode.write(chunk))]);
       }
       for await (const chunk of enriched) {
         await sink(chunk);
@@ -175,10 +170,7 @@ export class Enrichment {
       } else {
         await writers[0]?.close();
       }
-      // The live encodes end first; then the deferred ones run one at a time, before the master is stored (the
-      // result's listening copy is encoded from it).
-      const started = await Promise.all(encodes);
-      for (const encode of started.sort((a, b) => Number(a.deferred) - Number(b.deferred))) await encode.finish();
+      for (const encode of encodes) await encode.finish();
       signal.throwIfAborted();
       await blobs.adopt(jobFiles.result(id, 'wav'), master, CONTENT_TYPES.wav);
       const result = meters.result.peaks();
@@ -189,7 +181,7 @@ export class Enrichment {
     } catch (error) {
       await Promise.all(writers.map((writer) => writer.abort().catch(() => undefined)));
       await levelling?.spool.finish().catch(() => undefined);
-      await Promise.all(encodes.map((encode) => encode.then((started) => started.abort(), () => undefined)));
+      await Promise.all(encodes.map((encode) => encode.abort()));
       // Stops the worker and the decoder if the writer was what failed.
       await enriched.return(undefined).catch(() => undefined);
       await Promise.all(written.map((file) => files.removeFile(file).catch(() => undefined)));
@@ -251,48 +243,34 @@ export class Enrichment {
   }
 
   /**
-   * The result's encodes: its mp3 listening copy always, from the master once the model is done, so Play has
-   * sound as soon as the job is; its own format (flac or ogg) while it is enriched when an encoder is free now
-   * (the same slots as the downloads' encodes), otherwise its first download encodes from the master.
+   * The result's own format (flac or ogg) encoded while it is enriched when an encoder is free now (the same
+   * slots as the downloads' encodes); otherwise its first download encodes from the master.
    */
   private async resultEncodes(
-    master: string,
     layout: PcmLayout,
     tags: MediaTags,
     localPath: (file: JobFile) => Promise<string>,
     releases: Array<() => void>,
-  ): Promise<JobEncode[]> {
-    const { id, data } = this.task;
-    const encodes: JobEncode[] = [DeferredEncode.of(await this.target(jobFiles.result(id, LISTENING_FORMAT), LISTENING_FORMAT, localPath), master, this.parts)];
+  ): Promise<LiveEncode[]> {
+    const { id, data, signal } = this.task;
     const { format } = data.params;
-    if (format === 'wav' || format === LISTENING_FORMAT) return encodes;
+    if (format === 'wav' || format === LISTENING_FORMAT) return [];
     const release = this.parts.encodeSlots.tryAcquire();
-    if (!release) return encodes;
+    if (!release) return [];
     releases.push(release);
-    encodes.push(new LiveEncode({ ...(await this.target(jobFiles.result(id, format), format, localPath)), layout, tags }, this.parts));
-    return encodes;
-  }
-
-  /** Where an encode of `file` is written until it is complete and stored. */
-  private async target(file: JobFile, format: CompressedFormat, localPath: (file: JobFile) => Promise<string>): Promise<DeferredEncodeTarget> {
-    return { file, format, partial: `${await localPath(file)}.part`, signal: this.task.signal };
+    const file = jobFiles.result(id, format);
+    return [new LiveEncode({ file, format, layout, tags, partial: `${await localPath(file)}.part`, signal }, this.parts)];
   }
 }
 
 /**
- * Reads the input's slices on their way to the model: measures their peaks, and spools the original's
- * listening copy. Each slice is written before it is handed on, because the model's workers take its buffers.
+ * Reads the input's slices on their way to the model and measures their peaks (and loudness). Each slice is read
+ * before it is handed on, because the model's workers take its buffers.
  */
-async function* metered(
-  chunks: AsyncIterable<Float32Array[]>,
-  meter: PeakMeter,
-  encode: Promise<JobEncode>,
-  loudness: LoudnessMeter | null,
-): AsyncGenerator<Float32Array[]> {
+async function* metered(chunks: AsyncIterable<Float32Array[]>, meter: PeakMeter, loudness: LoudnessMeter | null): AsyncGenerator<Float32Array[]> {
   for await (const chunk of chunks) {
     meter.add(chunk);
     loudness?.add(chunk);
-    await (await encode).write(chunk);
     yield chunk;
   }
 }

@@ -28,6 +28,8 @@ export interface Job {
   input: { name: string };
   texture?: { name: string; sha256: string };
   output?: JobOutput;
+  /** Where a done job's listening copies are being made, and until when a request elsewhere waits for them. */
+  copies?: { runner: string; until: Date };
   /** Why the job failed, as its client will be told. */
   error?: AppError;
   /** For a queued job: how many songs wait ahead of it for a runner (0: it is next). */
@@ -60,11 +62,19 @@ export const jobDataSchema = z.object({
   createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),
   feedback: z.optional(z.enum(RATINGS)),
+  /** Answered once and deleted (`POST /api/enrich`, the CLI): nobody plays it, so it gets no listening copies. */
+  oneShot: z.optional(z.boolean()),
 });
 export type JobData = z.infer<typeof jobDataSchema>;
 
-/** What a runner leaves in the queue when the job is done; its files are in the blob store. */
-export const jobResultSchema = z.object({ output: jobOutputSchema });
+/**
+ * What a runner leaves in the queue when the job is done; its files are in the blob store. `copies` names the
+ * process that makes the listening copies after that, and the time by which they should be stored.
+ */
+export const jobResultSchema = z.object({
+  output: jobOutputSchema,
+  copies: z.optional(z.object({ runner: z.string(), until: z.iso.datetime() })),
+});
 export type JobResult = z.infer<typeof jobResultSchema>;
 
 /** A runner's progress report: the stage it is in, and the fraction of that stage done. */
@@ -104,6 +114,7 @@ export function jobOf(record: JobRecord): Job {
     input: data.input,
     texture: data.texture,
     output: record.state === 'completed' ? record.result?.output : undefined,
+    ...(record.state === 'completed' && record.result?.copies ? { copies: { runner: record.result.copies.runner, until: new Date(record.result.copies.until) } } : {}),
     error: record.state === 'failed' ? failureOf(record.failure) : undefined,
     feedback: data.feedback,
     createdAt: new Date(data.createdAt),

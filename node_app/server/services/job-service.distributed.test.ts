@@ -9,6 +9,7 @@ import { resolveFfmpeg } from '../adapters/media/ffmpeg/binary.js';
 import { createWavWriter } from '../adapters/media/wav.js';
 import { noRunner } from '../adapters/queue/job-queue.js';
 import { MemoryQueue } from '../adapters/queue/memory-queue.js';
+import type { AudioCodec } from '../adapters/media/audio-codec.js';
 import type { BlobStore } from '../adapters/storage/blob-store.js';
 import { FileStore } from '../adapters/storage/file-store.js';
 import { LocalBlobStore } from '../adapters/storage/local-blob-store.js';
@@ -40,11 +41,14 @@ interface Process {
   localFiles(): Promise<string[]>;
 }
 
-async function processOf(parts: { queue: MemoryQueue<JobData, JobResult>; blobs: (files: FileStore) => BlobStore; models: FakeModels; runs: boolean; now: () => Date }): Promise<Process> {
+async function processOf(
+  parts: { queue: MemoryQueue<JobData, JobResult>; blobs: (files: FileStore) => BlobStore; models: FakeModels; runs: boolean; now: () => Date },
+  wrap: (codec: AudioCodec) => AudioCodec = (codec) => codec,
+): Promise<Process> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'job-process-'));
   const files = new FileStore(dataDir);
   await files.reset();
-  const codec = createAudioCodec({ ffmpegPath, timeoutMs: 10_000, stallTimeoutMs: 10_000 });
+  const codec = wrap(createAudioCodec({ ffmpegPath, timeoutMs: 10_000, stallTimeoutMs: 10_000 }));
   const runner = parts.runs ? parts.queue.runner(1) : noRunner<JobData, JobResult>();
   const jobs = new JobService({ queue: parts.queue, blobs: parts.blobs(files), runner, files, codec, models: parts.models, logger, now: parts.now }, LIMITS);
   jobs.start();
@@ -90,15 +94,43 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promi
   }
 }
 
+/** Counts the encodes of each kind of process, and can hold the workers' until let go. */
+class Encodes {
+  readonly count = { web: 0, worker: 0 };
+  private held: Promise<void> | null = null;
+  private let: () => void = () => undefined;
+
+  counted(kind: 'web' | 'worker'): (codec: AudioCodec) => AudioCodec {
+    return (codec) => ({
+      ...codec,
+      transcode: async (...args) => {
+        this.count[kind]++;
+        if (kind === 'worker') await this.held;
+        return codec.transcode(...args);
+      },
+    });
+  }
+
+  hold(): void {
+    this.held = new Promise((resolve) => (this.let = resolve));
+  }
+
+  release(): void {
+    this.let();
+    this.held = null;
+  }
+}
+
 /** Two web processes and a bucket on one shared queue; workers come with `worker()`. */
 async function distributed() {
   const queue = new SharedQueueFake<JobData, JobResult>();
   const objects = new MemoryObjects();
   const models = new FakeModels();
+  const encodes = new Encodes();
   let clock = Date.now();
   const parts = (runs: boolean) => ({ queue, models, runs, blobs: (files: FileStore) => new S3BlobStore(objects, files), now: () => new Date(clock) });
-  const [a, b] = await Promise.all([processOf(parts(false)), processOf(parts(false))]);
-  return { a, b, objects, models, worker: () => processOf(parts(true)), advance: (ms: number) => (clock += ms) };
+  const [a, b] = await Promise.all([processOf(parts(false), encodes.counted('web')), processOf(parts(false), encodes.counted('web'))]);
+  return { a, b, objects, models, encodes, worker: () => processOf(parts(true), encodes.counted('worker')), advance: (ms: number) => (clock += ms) };
 }
 
 /** The embedded mode's bytes for the same upload and parameters: the reference every distributed run must give. */
@@ -126,6 +158,10 @@ describe('JobService in the distributed mode, over fakes of Redis and S3', () =>
     expect(models.requests).toEqual([{ styleVector: [0, 1], seed: 7 }]);
     expect((await bytesOf(b.jobs, accepted.id)).equals(reference)).toBe(true);
     expect((await b.jobs.peaks(accepted.id)).complete).toBe(true);
+    // The worker makes the listening copies once the job is done; a web process asked for one waits for its file.
+    await b.jobs.original(accepted.id);
+    await a.jobs.result(accepted.id, 'mp3');
+    await until(async () => (await running.localFiles()).length === 0);
     expect(objects.keysOf(accepted.id)).toEqual([
       `jobs/${accepted.id}/input`,
       `jobs/${accepted.id}/original.mp3`,
@@ -195,11 +231,47 @@ describe('JobService in the distributed mode, over fakes of Redis and S3', () =>
     expect(objects.keysOf(id)).toEqual([]);
   });
 
+  it('a web process asked for a listening copy while the worker makes it waits for that copy and encodes none itself', async () => {
+    const { a, b, objects, encodes, worker } = await distributed();
+    await worker();
+    encodes.hold();
+    const { id } = await a.jobs.submit(await upload(a), { amount: 1, format: 'wav' });
+    // Done while the worker's first copy is held: neither copy is stored yet.
+    expect(await b.jobs.settled(id)).toMatchObject({ status: 'done' });
+    expect(objects.keysOf(id)).toEqual([`jobs/${id}/input`, `jobs/${id}/peaks.json`, `jobs/${id}/result.wav`]);
+    const asked = Promise.all([b.jobs.result(id, 'mp3'), a.jobs.original(id)]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    encodes.release();
+    const [listening, original] = await asked;
+    expect([listening.name, original.name]).toEqual(['result.mp3', 'original.mp3']);
+    expect(encodes.count).toEqual({ web: 0, worker: 2 });
+    expect(objects.keysOf(id)).toContain(`jobs/${id}/original.mp3`);
+  });
+
+  it('a job deleted while the worker makes its listening copies leaves no copy behind', async () => {
+    const { a, b, objects, encodes, worker } = await distributed();
+    const running = await worker();
+    encodes.hold();
+    const { id } = await a.jobs.submit(await upload(a), { amount: 1, format: 'wav' });
+    expect(await b.jobs.settled(id)).toMatchObject({ status: 'done' });
+    await until(async () => encodes.count.worker === 1);
+    await b.jobs.remove(id);
+    expect(objects.keysOf(id)).toEqual([]);
+    encodes.release();
+    // The held encode ends; its copy finds the job gone and is not stored, and the second copy is never made.
+    await until(async () => (await running.localFiles()).length === 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(objects.keysOf(id)).toEqual([]);
+    expect(await running.localFiles()).toEqual([]);
+    expect(encodes.count.worker).toBe(1);
+  });
+
   it('the sweeper of any web process deletes expired jobs, and files no job owns once they are old', async () => {
     const { a, b, objects, worker, advance } = await distributed();
     await worker();
     const { id } = await a.jobs.submit(await upload(a), { amount: 1, format: 'wav' });
     await b.jobs.settled(id);
+    await b.jobs.original(id);
     const orphan = 'f'.repeat(32);
     objects.objects.set(`jobs/${orphan}/input`, { bytes: Buffer.from('left by a process that died'), lastModified: new Date(Date.now() - 16 * 60_000) });
     advance(LIMITS.ttlMs + 1);

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { text } from 'node:stream/consumers';
 import {
   AppError,
@@ -7,6 +9,7 @@ import {
   errors,
   isFinished,
   jobPeaksSchema,
+  LISTENING_FORMAT,
   type CompressedFormat,
   type EnrichParams,
   type JobPeaks,
@@ -29,6 +32,7 @@ import { toKnownError } from './media-failures.js';
 import type { Models } from './models.js';
 import { resultTags } from './credits.js';
 import { writeLayer } from './layer.js';
+import { writeOriginalCopy } from './original-copy.js';
 import { Semaphore } from './semaphore.js';
 
 /**
@@ -73,6 +77,15 @@ const ORPHAN_AGE_MS = 15 * 60_000;
 /** Changes can be missed while Redis reconnects; a waiting request looks again this often anyway. */
 const RECHECK_MS = 5_000;
 const NO_RUNNER = 'No worker is connected to take this job; it waits until one starts.';
+/**
+ * How long a done job's runner is given to store its listening copies before a request elsewhere makes its own:
+ * each is about as long as ffmpeg's own transcode (1.7 s for a 3-min song on one idle core), with room for a
+ * busy machine.
+ */
+const COPIES_BASE_MS = 15_000;
+const COPIES_MS_PER_SECOND = 100;
+/** How often a request waiting for another process's copy looks for it. */
+const COPY_POLL_MS = 250;
 
 /** This process's share of a job: its run, and the encodes of its downloads. */
 interface Run {
@@ -97,6 +110,10 @@ export class JobService {
   /** One encode per job and format in this process: later requests wait on the first one. */
   private readonly encodings = new Map<string, Encoding>();
   private readonly runs = new Map<string, Run>();
+  /** Jobs whose listening copies this process is making, one after the other. */
+  private readonly copying = new Map<string, { done: Promise<void>; controller: AbortController }>();
+  /** Names this process in a job's record as the one making its copies. */
+  private readonly instance = randomUUID();
   /** Requests waiting on a job and encodes, for the shutdown's grace. */
   private readonly pending = new Set<Promise<unknown>>();
   /** Aborted when the shutdown's grace ends: runs go back to the queue, waits answer 503, encodes are killed. */
@@ -125,7 +142,7 @@ export class JobService {
    * is the user's own recording, which a mix with the style "own" needs and any other mix refuses. A song of an
    * album after its first (`inBatch`) skips the queue's room check: the album was let in as a whole by its first.
    */
-  async submit(upload: Upload, params: EnrichParams, texture?: Upload, { inBatch = false }: { inBatch?: boolean } = {}): Promise<Job> {
+  async submit(upload: Upload, params: EnrichParams, texture?: Upload, { inBatch = false, oneShot = false }: { inBatch?: boolean; oneShot?: boolean } = {}): Promise<Job> {
     const { queue, blobs, files, models } = this.parts;
     try {
       // A job accepted now would be killed with the process; a 503 tells the client to come back.
@@ -149,6 +166,7 @@ export class JobService {
         ...(texture ? { texture: { name: texture.originalName, sha256: await files.sha256(texture.path) } } : {}),
         createdAt: created.toISOString(),
         expiresAt: new Date(created.getTime() + this.limits.ttlMs).toISOString(),
+        ...(oneShot ? { oneShot: true } : {}),
       };
       try {
         await this.reachable(blobs.adopt(jobFiles.input(id), upload.path));
@@ -221,14 +239,14 @@ export class JobService {
   }
 
   /**
-   * The part of the input that was enriched, as the result's listening copy compares with it (mp3). It is made
-   * only during the job: if that encode failed (a server without ffmpeg), there is none to serve.
+   * The part of the input that was enriched, as the result's listening copy compares with it (mp3): made by the
+   * job's runner once it is done, or here when it is first asked for and is neither stored nor being made here.
    */
   async original(id: string): Promise<StoredFile> {
     const job = await this.get(id);
     if (job.status !== 'done') throw errors.jobNotDone(job.status);
     const file = jobFiles.original(job.id);
-    if (!(await this.reachable(this.parts.blobs.exists(file)))) throw errors.encodeFailed();
+    await this.listeningCopy(job, file, (partial, signal) => this.writeOriginal(job.id, job.params, partial, signal));
     return this.stored(file);
   }
 
@@ -246,8 +264,10 @@ export class JobService {
     }
     const source = part === 'layer' ? jobFiles.layer(job.id, 'wav') : jobFiles.result(job.id, 'wav');
     const file = part === 'layer' ? jobFiles.layer(job.id, format) : jobFiles.result(job.id, format);
-    if (format !== 'wav' && !(await this.reachable(this.parts.blobs.exists(file)))) {
-      await this.derived(job.id, file, format, (partial, signal) => this.transcode(source, format, partial, signal));
+    if (format !== 'wav') {
+      const write = (partial: string, signal: AbortSignal) => this.transcode(source, format, partial, signal);
+      if (part === 'mix' && format === LISTENING_FORMAT) await this.listeningCopy(job, file, write);
+      else if (!(await this.reachable(this.parts.blobs.exists(file)))) await this.derived(job.id, file, format, write);
     }
     return this.stored(file);
   }
@@ -375,6 +395,7 @@ export class JobService {
     const signal = AbortSignal.any([job.signal, this.stopping.signal]);
     let input: LocalCopy | null = null;
     let texture: LocalCopy | null = null;
+    let copies = false;
     try {
       if (job.signal.aborted) return await this.discard(id);
       // A job that starts now would only be cut by the shutdown.
@@ -396,7 +417,10 @@ export class JobService {
       // Deleted while the result was being stored: what was stored goes too.
       if (await job.cancelled()) return await this.discard(id);
       logger.info({ jobId: id, style: data.params.style, seconds: output.durationSeconds }, 'job done');
-      return { kind: 'done', result: { output } };
+      if (data.oneShot) return { kind: 'done', result: { output } };
+      copies = true;
+      const until = new Date(this.now().getTime() + COPIES_BASE_MS + COPIES_MS_PER_SECOND * output.durationSeconds);
+      return { kind: 'done', result: { output, copies: { runner: this.instance, until: until.toISOString() } } };
     } catch (error) {
       if (job.signal.aborted) return await this.discard(id);
       // Cut by the end of the shutdown's grace: the job did nothing wrong, and runs again where it can.
@@ -410,7 +434,64 @@ export class JobService {
       await texture?.release();
       this.runs.delete(id);
       ended();
+      // Once the run's own staging copies are gone (they share the job's folder), and before the runner reports
+      // the job done, so a request that follows finds them under way.
+      if (copies) this.makeListeningCopies(id, data);
     }
+  }
+
+  /**
+   * The copies a player streams (the result as mp3, and the part of the input it enriched) are made once the job
+   * is done rather than before, so the job is done as soon as its master is stored: each is about as long as
+   * ffmpeg's own transcode of the song. They are derived files like any download's encode: one at a time for the
+   * job, in an encoder slot; a request for one waits for it here (and makes it where it is not being made);
+   * DELETE, expiry and the shutdown stop them. A copy that is not made now is made when it is first asked for.
+   */
+  private makeListeningCopies(id: string, data: JobData): void {
+    const { blobs, logger } = this.parts;
+    const copies: Array<[JobFile, (partial: string, signal: AbortSignal) => Promise<void>]> = [
+      [jobFiles.result(id, LISTENING_FORMAT), (partial, signal) => this.transcode(jobFiles.result(id, 'wav'), LISTENING_FORMAT, partial, signal)],
+      [jobFiles.original(id), (partial, signal) => this.writeOriginal(id, data.params, partial, signal)],
+    ];
+    const controller = new AbortController();
+    const make = async () => {
+      for (const [file, write] of copies) {
+        // The job's own format may be the listening one, encoded while it ran.
+        if (await blobs.exists(file)) continue;
+        // Checked right before the copy is registered, so a deletion either stops it here or finds it running.
+        if (controller.signal.aborted || this.closing) return;
+        await this.derived(id, file, LISTENING_FORMAT, write);
+      }
+    };
+    const done = this.track(
+      make().catch((error: unknown) => {
+        if (isGone(error) || (error instanceof AppError && error.code === ErrorCode.SHUTTING_DOWN)) return;
+        logger.warn({ err: error, jobId: id }, 'a listening copy was not made; it is made when first asked for');
+      }),
+    ).finally(() => this.copying.delete(id));
+    this.copying.set(id, { done, controller });
+  }
+
+  /**
+   * A listening copy for a request: stored already; being made by the job's runner elsewhere, looked for until it
+   * is stored or the runner's time is up; or made here (or waited for, if this process is making it already).
+   */
+  private async listeningCopy(job: Job, file: JobFile, write: (partial: string, signal: AbortSignal) => Promise<void>): Promise<void> {
+    const { blobs } = this.parts;
+    if (await this.reachable(blobs.exists(file))) return;
+    const { copies } = job;
+    if (copies && copies.runner !== this.instance) {
+      const deadline = Date.now() + (copies.until.getTime() - this.now().getTime());
+      while (Date.now() < deadline) {
+        if (await this.reachable(blobs.exists(file))) return;
+        // Deleted or expired meanwhile: 404, as for any request.
+        await this.record(job.id);
+        await sleep(COPY_POLL_MS, undefined, { signal: this.stopping.signal }).catch(() => {
+          throw errors.shuttingDown();
+        });
+      }
+    }
+    if (!(await this.reachable(blobs.exists(file)))) await this.derived(job.id, file, LISTENING_FORMAT, write);
   }
 
   /** Hears the queue's changes from the first subscriber on; a process nobody follows jobs in never listens. */
@@ -490,7 +571,14 @@ export class JobService {
       if (this.closing) throw errors.shuttingDown();
       partial = `${await blobs.localPath(file)}.part`;
       await make(partial, signal);
+      // Deleted or expired while it was made (by another process, where the queue is shared): nothing is stored.
+      await this.record(id);
       await this.reachable(blobs.adopt(file, partial, CONTENT_TYPES[format]));
+      // Deleted between that look and the file's arrival: the deletion may have missed it, so it goes now.
+      if (!(await this.stillThere(id))) {
+        await blobs.removeJob(id).catch(() => undefined);
+        throw errors.jobNotFound();
+      }
     } catch (error) {
       if (partial) await files.removeFile(partial).catch(() => undefined);
       if (signal.aborted || isAbortError(error)) throw this.closing ? errors.shuttingDown() : errors.jobNotFound();
@@ -511,6 +599,26 @@ export class JobService {
     } finally {
       await wav.release();
     }
+  }
+
+  /** The original's listening copy: the part of the input that was enriched, decoded again as the job decoded it. */
+  private async writeOriginal(id: string, params: JobData['params'], partial: string, signal: AbortSignal): Promise<void> {
+    const { blobs, codec, files } = this.parts;
+    const input = await this.reachable(blobs.stageLocal(jobFiles.input(id)));
+    if (!input) throw errors.jobNotFound();
+    try {
+      await writeOriginalCopy(codec, files, { input: input.path, params, maxDurationSeconds: this.limits.maxDurationSeconds }, partial, signal);
+    } finally {
+      await input.release();
+    }
+  }
+
+  /** Whether the job is still there: not deleted, not expired. */
+  private async stillThere(id: string): Promise<boolean> {
+    return this.record(id).then(
+      () => true,
+      (error: unknown) => !isGone(error),
+    );
   }
 
   /** The added layer as a WAV: the master less the input, decoded again as the job decoded it. */
@@ -536,9 +644,11 @@ export class JobService {
 
   /** Stops this process's work on a job and waits for it: no encoder outlives its job's files. */
   private async settleHere(id: string): Promise<void> {
+    const copies = this.copying.get(id);
+    copies?.controller.abort();
     const encodes = [...this.encodings.values()].filter((encoding) => encoding.jobId === id);
     for (const encoding of encodes) encoding.controller.abort();
-    await Promise.allSettled([this.runs.get(id)?.ended, ...encodes.map((encoding) => encoding.done)]);
+    await Promise.allSettled([this.runs.get(id)?.ended, copies?.done, ...encodes.map((encoding) => encoding.done)]);
   }
 
   private async discard(id: string): Promise<RunOutcome<JobResult>> {

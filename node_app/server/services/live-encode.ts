@@ -16,31 +16,17 @@ export interface LiveEncodeTarget {
   /** Where the encode is written on this machine until it is complete and stored. */
   partial: string;
   signal: AbortSignal;
-  /** The master's tags, which an encode of the master would carry (none for the original's listening copy). */
+  /** The master's tags, which an encode of the master carries. */
   tags?: MediaTags;
-}
-
-/** An encode a job makes of its own files: fed the samples as they come, stored (or dropped) by `finish`. */
-export interface JobEncode {
-  /** Whether `finish` does the encoding (one ffmpeg from start to end) rather than only ending it. */
-  readonly deferred: boolean;
-  write(channels: Float32Array[]): Promise<void>;
-  /** Stores the finished encode, unless it was dropped: its failure never fails the job. */
-  finish(): Promise<void>;
-  /** Stops the encode after a failure of the job itself and deletes what it wrote. */
-  abort(): Promise<void>;
 }
 
 /**
  * Samples encoded as they come, beside the WAV master, so the file is there when the job finishes: the result's
- * own format (flac or ogg) when an encoder is free; the listening copies wait for the model's work to end
- * (DeferredEncode). It is only a head start, so its failure
- * never fails the job (a server without ffmpeg still enriches WAV): it is dropped, and a download of the result
- * encodes from the master as before. Into a partial file stored when complete, like every encode; the job's
- * signal kills ffmpeg.
+ * own format when an encoder is free. It is only a head start, so its failure never fails the job (a server
+ * without ffmpeg still enriches WAV): it is dropped, and a download of the result encodes from the master as
+ * before. Into a partial file stored when complete, like every encode; the job's signal kills ffmpeg.
  */
-export class LiveEncode implements JobEncode {
-  readonly deferred = false;
+export class LiveEncode {
   private encoder: PcmEncoder | null;
 
   constructor(
