@@ -201,6 +201,10 @@ describe('distributed mode: two web and two worker processes on one queue and on
     expect(done.status).toBe('done');
     expect(finishedBy(workers[0], id)).toBe(true);
     expect((await download(web.a(), `/api/jobs/${id}/result`)).body.equals(reference)).toBe(true);
+    // Its listening copies are made on that worker once it is done (a request waits for them); then it keeps nothing.
+    expect((await download(web.a(), `/api/jobs/${id}/original`)).status).toBe(200);
+    const deadline = Date.now() + 30_000;
+    while ((await workers[0].localFiles()).length > 0 && Date.now() < deadline) await sleep(100);
     expect(await workers[0].localFiles()).toEqual([]);
     workers.push(await startWorker(backing.env, workerEnv));
   });
