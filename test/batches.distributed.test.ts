@@ -12,6 +12,7 @@ import { createLogger } from '../node_app/server/logger.js';
 import { binaryParser, makeClip, readWavBytes } from './helpers/audio.js';
 import { startBackingServices, type BackingServices } from './helpers/backing-services.js';
 import { startWorker, type WorkerProcess } from './helpers/fleet.js';
+import { START_LIMIT_MS } from './helpers/processes.js';
 import { openZip } from './helpers/zip.js';
 
 /**
@@ -38,7 +39,7 @@ describe('album mode, distributed: BullMQ on redis-server, results in S3, a work
       webs.push({ services, dataDir, app: createApp({ config, logger, ...services }) });
     }
     worker = await startWorker(backing.env);
-  }, 240_000);
+  }, START_LIMIT_MS + 180_000);
 
   afterAll(async () => {
     await worker?.stop();

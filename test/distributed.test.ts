@@ -12,6 +12,7 @@ import { ebur128 } from './helpers/ebur128.js';
 import { startBackingServices, type BackingServices } from './helpers/backing-services.js';
 import { startWeb, startWorker, type WorkerProcess } from './helpers/fleet.js';
 import type { ProcessServer } from './helpers/process-server.js';
+import { START_LIMIT_MS } from './helpers/processes.js';
 import { startTestServer } from './helpers/server.js';
 
 // Distributed mode with its real parts: redis-server, an S3-compatible server, two web and two worker
@@ -100,7 +101,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
     // Workers first: a web process is ready only once a worker is connected to take its jobs.
     workers = await Promise.all([startWorker(backing.env, workerEnv), startWorker(backing.env, workerEnv)]);
     webs = await Promise.all([startWeb(backing.env, common), startWeb(backing.env, common)]);
-  }, 180_000);
+  }, 2 * START_LIMIT_MS + 180_000);
 
   afterAll(async () => {
     await Promise.all([...webs.map((w) => w.stop()), ...workers.map((w) => w.stop('SIGKILL'))]);
@@ -207,7 +208,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
     while ((await workers[0].localFiles()).length > 0 && Date.now() < deadline) await sleep(100);
     expect(await workers[0].localFiles()).toEqual([]);
     workers.push(await startWorker(backing.env, workerEnv));
-  });
+  }, START_LIMIT_MS + 60_000);
 
   it('a worker stopped mid-job (SIGTERM) exits within its grace and hands the job back; it completes elsewhere', async () => {
     const { id } = (await (await submit(web.b(), longClip, { seed: '11', style: 'rain' })).json()) as JobView;
@@ -227,7 +228,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
     expect(finishedBy(workers[0], id)).toBe(true);
     expect((await download(web.b(), `/api/jobs/${id}/result`)).body.equals(reference)).toBe(true);
     workers.push(await startWorker(backing.env, workerEnv));
-  });
+  }, START_LIMIT_MS + 60_000);
 
   it('a web process stopped (SIGTERM) right after accepting a job loses nothing: the job completes and is served by the other', async () => {
     const leaving = web.a();
@@ -238,7 +239,7 @@ describe('distributed mode: two web and two worker processes on one queue and on
     const done = await until(web.b(), id, (j) => j.status === 'done' || j.status === 'failed');
     expect(done.status).toBe('done');
     expect((await download(web.a(), `/api/jobs/${id}/result`)).body.equals(reference)).toBe(true);
-  });
+  }, START_LIMIT_MS + 60_000);
 
   it('a full queue answers 503 BUSY with Retry-After, from any web process; deleted jobs leave nothing', async () => {
     // Two workers take two songs, two more wait (MAX_QUEUE=2); the next is refused.
@@ -328,5 +329,5 @@ describe('distributed mode: two web and two worker processes on one queue and on
     } finally {
       await shortLived.stop();
     }
-  });
+  }, START_LIMIT_MS + 60_000);
 });

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { makeClip } from './helpers/audio.js';
 import { startProcessServer } from './helpers/process-server.js';
+import { START_LIMIT_MS } from './helpers/processes.js';
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -45,5 +46,5 @@ describe('SIGTERM with songs in the queue and one running', () => {
     } finally {
       await server.stop();
     }
-  }, 120_000);
+  }, START_LIMIT_MS + 120_000);
 });

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip } from './helpers/audio.js';
-import { ffmpegChildren } from './helpers/processes.js';
+import { ffmpegChildren, START_LIMIT_MS } from './helpers/processes.js';
 import { startProcessServer, type ProcessServer } from './helpers/process-server.js';
 import { startTestServer } from './helpers/server.js';
 
@@ -118,7 +118,7 @@ describe('result transcodes, on a server process', () => {
   let server: ProcessServer;
   beforeAll(async () => {
     server = await startProcessServer();
-  });
+  }, START_LIMIT_MS + 30_000);
   afterAll(async () => {
     await server.stop();
   });
@@ -175,7 +175,7 @@ describe('result transcodes and the end of the server', () => {
     } finally {
       await server.stop();
     }
-  }, 120_000);
+  }, START_LIMIT_MS + 120_000);
 
   it('a server killed outright (SIGKILL, an R14 restart) takes its encoders with it', async () => {
     const server = await startProcessServer();
@@ -193,7 +193,7 @@ describe('result transcodes and the end of the server', () => {
     } finally {
       await server.stop();
     }
-  }, 120_000);
+  }, START_LIMIT_MS + 120_000);
 
   it('expiry stops a running encode like DELETE does', async () => {
     const server = await startTestServer();

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer, type RunningServer } from '../../node_app/server/deploy/boot-probe.js';
 import { startProcessServer, type ProcessServer } from './process-server.js';
+import { waitForStart } from './processes.js';
 
 export interface WorkerProcess extends RunningServer {
   pid: number;
@@ -32,13 +33,13 @@ export async function startWorker(backing: Record<string, string>, env: Record<s
     ...backing,
     ...env,
   });
-  const deadline = Date.now() + 60_000;
-  while (!worker.output.some((line) => line.includes('worker taking jobs'))) {
-    if (worker.child.exitCode !== null || Date.now() > deadline) {
-      worker.child.kill('SIGKILL');
-      throw new Error(`the worker did not start:\n${worker.output.slice(-10).join('\n')}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  const taking = async () => worker.output.some((line) => line.includes('worker taking jobs'));
+  try {
+    await waitForStart(worker.child, worker.output, taking, 'the worker');
+  } catch (error) {
+    worker.child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+    throw new Error(`${error instanceof Error ? error.message : String(error)}:\n${worker.output.slice(-10).join('\n')}`);
   }
   return {
     ...worker,

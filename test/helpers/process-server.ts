@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startServer, waitForStatus, type RunningServer } from '../../node_app/server/deploy/boot-probe.js';
+import { freePort, startServer, type RunningServer } from '../../node_app/server/deploy/boot-probe.js';
+import { waitForStart } from './processes.js';
 
 export interface ProcessServer extends RunningServer {
   base: string;
@@ -30,10 +31,20 @@ export async function startProcessServer(env: Record<string, string> = {}): Prom
     ...env,
   });
   const base = `http://127.0.0.1:${port}`;
+  const ready = async () => {
+    try {
+      const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  };
   try {
-    await waitForStatus(server, `${base}/readyz`, 200, 60_000);
+    await waitForStart(server.child, server.output, ready, 'the server');
   } catch (error) {
     server.child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${server.output.slice(-10).join('\n')}`);
   }
   return {
