@@ -5,10 +5,20 @@ import { grainSettings, type LoadedManifest } from './manifest.js';
 
 /**
  * How the app runs the model: on the CPU, sequentially, with `threads` intra-op threads. A dyno has one or two
- * shared cores and the pool already runs one worker per core, so the app's sessions take one.
+ * shared cores and the pool already runs one worker per core, so the app's sessions take one. Without a memory
+ * pattern: with one, ONNX Runtime plans one block for all of a run's intermediate tensors on top of its arena,
+ * which held 9–14 MB more at the same speed and gave the same samples (docs/performance.md). The arena itself
+ * stays: without it each run maps and faults its tensors afresh, ten times slower.
  */
 export function sessionOptions(threads = 1): ort.InferenceSession.SessionOptions {
-  return { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+  return {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableMemPattern: false,
+  };
 }
 
 /** The style model backed by one ONNX Runtime session, which can be let go while there is no work. */
