@@ -36,6 +36,11 @@ async function submitJob(file: string, fields: Record<string, string> = {}): Pro
   return ((await res.json()) as { id: string }).id;
 }
 
+/** Waits until a file (relative to the data dir) exists: a job's derived files are stored whole, by rename. */
+async function waitForFile(file: string): Promise<void> {
+  await expect.poll(async () => (await stack.server.dataFiles()).includes(file), { timeout: 120_000, interval: 100 }).toBe(true);
+}
+
 /** The audio a page fetches from a job: which file, its range and when it answered. */
 function mediaRequests(page: Page): string[] {
   const seen: string[] = [];
@@ -99,6 +104,9 @@ describe('the web app on a phone', () => {
     // peaks) in seconds rather than the model's minutes: what is measured here is the result page.
     const id = await submitJob(song, { amount: '0' });
     expect((await stack.server.jobs.settled(id)).status).toBe('done');
+    // A job is done once its master is stored; its listening copy follows (a request made sooner waits for it).
+    // What is timed here is the result page streaming that copy, so the copy is let finish first.
+    await waitForFile(path.join('jobs', id, 'result.mp3'));
     const context = await stack.browser.newContext(PHONE);
     const page = await context.newPage();
     const media = mediaRequests(page);
@@ -123,7 +131,7 @@ describe('the web app on a phone', () => {
     const soundAfter = Date.now() - tappedAt;
     console.log(`slow 4G, 10-min result: playing ${soundAfter} ms after Play (loading shown: ${sawLoading})\n${media.join('\n')}`);
     expect(soundAfter).toBeLessThan(2_000);
-    // Sound comes from the listening copy made during the job, never from an encode started by Play.
+    // Sound comes from the job's listening copy, never from an encode started by Play.
     expect(media.some((line) => line.startsWith('result?format=mp3'))).toBe(true);
     expect(media.some((line) => line.startsWith('input'))).toBe(false);
     expect(await loading.isVisible()).toBe(false);
