@@ -74,6 +74,8 @@ describe('a recording of your own as the style', () => {
     expect(created.status).toBe(202);
     const id = (created.body as { id: string }).id;
     await server.jobs.settled(id);
+    // The refusals below compare the data folder before and after: let this job's listening copies be made first.
+    await server.copiesMade(id);
     const recipe = await request(server.app).get(`/api/jobs/${id}/recipe`);
     expect(recipe.body).toMatchObject({ style: 'own', seed: 9, textureSha256: sha256(await readFile(texture)) });
   });

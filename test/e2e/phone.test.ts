@@ -36,11 +36,6 @@ async function submitJob(file: string, fields: Record<string, string> = {}): Pro
   return ((await res.json()) as { id: string }).id;
 }
 
-/** Waits until a file (relative to the data dir) exists: a job's derived files are stored whole, by rename. */
-async function waitForFile(file: string): Promise<void> {
-  await expect.poll(async () => (await stack.server.dataFiles()).includes(file), { timeout: 120_000, interval: 100 }).toBe(true);
-}
-
 /** The audio a page fetches from a job: which file, its range and when it answered. */
 function mediaRequests(page: Page): string[] {
   const seen: string[] = [];
@@ -106,7 +101,7 @@ describe('the web app on a phone', () => {
     expect((await stack.server.jobs.settled(id)).status).toBe('done');
     // A job is done once its master is stored; its listening copy follows (a request made sooner waits for it).
     // What is timed here is the result page streaming that copy, so the copy is let finish first.
-    await waitForFile(path.join('jobs', id, 'result.mp3'));
+    await stack.server.copiesMade(id);
     const context = await stack.browser.newContext(PHONE);
     const page = await context.newPage();
     const media = mediaRequests(page);

@@ -18,6 +18,11 @@ export interface TestServer {
   files: FileStore;
   /** Every file under the data dir, relative to it: uploads/<temp> and jobs/<id>/<name>. */
   dataFiles(): Promise<string[]>;
+  /**
+   * Waits until a done job's listening copies (result.mp3, original.mp3) are stored: they are made after the job
+   * is done, so a test that compares the data folder later lets them finish first.
+   */
+  copiesMade(id: string): Promise<void>;
   /** Moves the jobs' clock forward, for expiry. */
   advanceClock(ms: number): void;
   close(): Promise<void>;
@@ -36,21 +41,33 @@ export async function startTestServer(env: Record<string, string> = {}, override
   const { files, models, jobs, batches, readiness } = await createServices(config, logger, { ...overrides, now: () => new Date(Date.now() + clockOffset) });
   await models.start();
   jobs.start();
+  async function dataFiles(): Promise<string[]> {
+    // A folder deleted while the listing walks it (a job being removed) makes readdir fail; look again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
+        return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name))).sort();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
+      }
+    }
+  }
+
   return {
     app: createApp({ config, logger, files, models, jobs, batches, readiness }),
     config,
     jobs,
     models,
     files,
-    async dataFiles() {
-      // A folder deleted while the listing walks it (a job being removed) makes readdir fail; look again.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
-          return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name))).sort();
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
-        }
+    dataFiles,
+    async copiesMade(id) {
+      const wanted = ['result.mp3', 'original.mp3'].map((name) => path.join('jobs', id, name));
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const files = await dataFiles();
+        if (wanted.every((file) => files.includes(file))) return;
+        if (Date.now() > deadline) throw new Error(`job ${id}: its listening copies were not stored within 120 s`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
     advanceClock(ms) {
