@@ -1,19 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixtureDir, makeClip } from '../helpers/audio.js';
 import { openZip } from '../helpers/zip.js';
-import { startWebStack, type WebStack } from './browser.js';
+import { useWebStack } from './browser.js';
 
-let stack: WebStack;
-
-beforeAll(async () => {
-  stack = await startWebStack();
-}, 180_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useWebStack();
 
 describe('album mode in Chromium', () => {
   it('takes several files from the picker as an album, follows its songs and downloads one zip of them all', async () => {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { build } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Debian's Chromium (installed by .ci/run); CHROMIUM_PATH points elsewhere. */
@@ -79,4 +80,19 @@ export async function startWebStack(): Promise<WebStack> {
       await server.close();
     },
   };
+}
+
+/**
+ * The web stack of a test file: started before its tests (Vite build, server, Chromium) and closed after them.
+ * The object is filled in by the file's first `beforeAll`, so hooks registered after this call can use it.
+ */
+export function useWebStack(): WebStack {
+  const stack = {} as WebStack;
+  beforeAll(async () => {
+    Object.assign(stack, await startWebStack());
+  }, 180_000);
+  afterAll(async () => {
+    await stack.close?.();
+  });
+  return stack;
 }

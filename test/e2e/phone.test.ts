@@ -1,24 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeClip } from '../helpers/audio.js';
-import { startWebStack, type WebStack } from './browser.js';
+import { useWebStack } from './browser.js';
 
 const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
 /** Lighthouse's "slow 4G" mobile profile: 150 ms round trips, 1.6 Mbit/s down, 675 kbit/s up. */
 const SLOW_4G = { offline: false, latency: 150, downloadThroughput: (1638.4 * 1024) / 8, uploadThroughput: (675 * 1024) / 8 };
 
-let stack: WebStack;
-
-beforeAll(async () => {
-  stack = await startWebStack();
-}, 180_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useWebStack();
 
 async function throttle(context: BrowserContext, page: Page, conditions: typeof SLOW_4G): Promise<void> {
   const cdp = await context.newCDPSession(page);

@@ -2,10 +2,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav16 } from '../../node_app/engine/pcm.js';
 import { fixtureDir, readWavBytes, type WavSummary } from '../helpers/audio.js';
-import { startWebStack, type WebStack } from './browser.js';
+import { useWebStack } from './browser.js';
 
 const RATE = 44_100;
 /** Where the song turns lively: the preview should pick the ten seconds from here. */
@@ -13,11 +13,10 @@ const LIVELY_FROM = 6;
 /** Where the timings of the last run go (docs/performance.md). */
 const TIMINGS_FILE = 'test-results/preview-timings.json';
 
-let stack: WebStack;
+const stack = useWebStack();
 let song: string;
 
 beforeAll(async () => {
-  stack = await startWebStack();
   // Six quiet seconds of a steady tone, then ten of a louder one pulsing four times a second, in both channels.
   const frames = 16 * RATE;
   const channels = [new Float32Array(frames), new Float32Array(frames)];
@@ -31,10 +30,6 @@ beforeAll(async () => {
   song = path.join(await fixtureDir(), 'preview-song.wav');
   await writeFile(song, encodeWav16(channels, RATE));
 }, 180_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
 
 interface PreviewAttributes {
   src: string;

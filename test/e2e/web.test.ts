@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureDir, makeClip, probe } from '../helpers/audio.js';
-import { startWebStack, type WebStack } from './browser.js';
+import { useWebStack } from './browser.js';
 
 interface StyleInfo {
   id: string;
@@ -13,20 +13,15 @@ interface StyleInfo {
 const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 const RESULT_TIMEOUT = 120_000;
 
-let stack: WebStack;
+const stack = useWebStack();
 let chosen: StyleInfo;
 let sharedJobId: string;
 
 beforeAll(async () => {
-  stack = await startWebStack();
   const { styles, defaultStyle } = (await (await fetch(`${stack.base}/api/styles`)).json()) as { styles: StyleInfo[]; defaultStyle: string };
   // A style the user has to pick, so the test shows that the pick reaches the server.
   chosen = styles.find((s) => s.id !== defaultStyle) ?? styles[0];
 }, 180_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -186,8 +186,39 @@ export function cancelJob(id: string): Promise<void> {
   return call(API_PATHS.job(encodeURIComponent(id)), nothing, { method: 'DELETE' });
 }
 
-export function fetchBatch(id: string): Promise<Batch> {
+function fetchBatch(id: string): Promise<Batch> {
   return call(API_PATHS.batch(encodeURIComponent(id)), batchViewSchema);
+}
+
+/** How often an album is looked at while any of its songs is still at work. */
+const BATCH_POLL_MS = 1500;
+
+/**
+ * Follows an album by polling it (an album has no event stream) until every song is finished. A 404 is final and
+ * reported once; anything else (a network blip) is tried again, after twice the wait. The same shape as
+ * `watchJob`: it returns the function that stops it.
+ */
+export function watchBatch(id: string, onUpdate: (batch: Batch) => void, onGone: (error: ApiError) => void): () => void {
+  let current = true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const look = () =>
+    fetchBatch(id).then(
+      (found) => {
+        if (!current) return;
+        onUpdate(found);
+        if (!isFinished(found.status)) timer = setTimeout(look, BATCH_POLL_MS);
+      },
+      (error: unknown) => {
+        if (!current) return;
+        if (error instanceof ApiError && error.status === 404) onGone(error);
+        else timer = setTimeout(look, BATCH_POLL_MS * 2);
+      },
+    );
+  void look();
+  return () => {
+    current = false;
+    clearTimeout(timer);
+  };
 }
 
 export function cancelBatch(id: string): Promise<void> {

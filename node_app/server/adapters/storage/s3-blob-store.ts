@@ -10,12 +10,21 @@ import type { ObjectStorage } from './object-store.js';
  * is uploaded, and a file downloaded for ffmpeg until it is released.
  */
 export class S3BlobStore implements BlobStore {
+  /**
+   * Staging files handed out and not yet discarded, by job. A job's folder goes with its last one: two operations
+   * on one job (a download's encode beside a listening copy) would otherwise race, one removing the folder it
+   * found empty between the other's mkdir and its first write (ENOENT). An operation that fails before `adopt`
+   * deletes its own file and keeps its count: the empty folder then stays until the job is removed, as it did.
+   */
+  private readonly staging = new Map<string, number>();
+
   constructor(
     private readonly objects: ObjectStorage,
     private readonly files: FileStore,
   ) {}
 
   async localPath(file: JobFile): Promise<string> {
+    this.staging.set(file.jobId, (this.staging.get(file.jobId) ?? 0) + 1);
     await this.files.createJobDir(file.jobId);
     return this.files.jobFile(file.jobId, file.name);
   }
@@ -55,6 +64,7 @@ export class S3BlobStore implements BlobStore {
 
   async removeJob(jobId: string): Promise<void> {
     await this.objects.removePrefix(jobPrefix(jobId));
+    this.staging.delete(jobId);
     await this.files.removeJob(jobId);
   }
 
@@ -73,9 +83,15 @@ export class S3BlobStore implements BlobStore {
     this.objects.close();
   }
 
-  /** Deletes a staging file, and the job's local folder once it holds nothing else. */
+  /** Deletes a staging file, and the job's local folder once no other staging file of the job is in use. */
   private async discard(jobId: string, file: string): Promise<void> {
     await this.files.removeFile(file);
+    const left = (this.staging.get(jobId) ?? 1) - 1;
+    if (left > 0) {
+      this.staging.set(jobId, left);
+      return;
+    }
+    this.staging.delete(jobId);
     await this.files.removeJobDirIfEmpty(jobId);
   }
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { errorTitle } from '../lib/errors';
+import { PageTitle } from '../lib/title';
 
 /** The page for something that went wrong: a headline, the API's own message, and what to do next. */
 export function ErrorPanel({ code, message, children }: { code: string; message: string; children?: ReactNode }) {
@@ -21,5 +22,17 @@ export function ErrorPanel({ code, message, children }: { code: string; message:
       <p className="error-code">Error code: {code}</p>
       {children}
     </section>
+  );
+}
+
+/** A whole page that is only an error (a result or an album that has gone, a job that failed): named in the tab too. */
+export function ErrorPage({ title, code, message, children }: { title: string; code: string; message: string; children?: ReactNode }) {
+  return (
+    <>
+      <PageTitle title={title} />
+      <ErrorPanel code={code} message={message}>
+        {children}
+      </ErrorPanel>
+    </>
   );
 }

@@ -1,47 +1,18 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { isFinished, STAGE_RULES } from '../../../contract';
-import { ApiError, cancelBatch, fetchBatch, type Batch } from '../api';
-import { ErrorPanel } from '../components/ErrorPanel';
-import { PageTitle, usePageTitle } from '../lib/title';
-
-/** How often an album's page looks at its songs while any is still at work. */
-const POLL_MS = 1500;
+import { ApiError, cancelBatch, watchBatch } from '../api';
+import { ErrorPage } from '../components/ErrorPanel';
+import { usePageTitle } from '../lib/title';
+import { useWatched } from '../lib/watched';
 
 /**
  * An album's page (`PAGE_PATHS.batch`): every song's progress and the album's as a whole, then one download of
  * the whole album as a zip. A reload lands here again; the songs go on whether the page is open or not.
  */
 export function BatchPage({ id, onHome }: { id: string; onHome: () => void }) {
-  const [batch, setBatch] = useState<Batch | null>(null);
-  const [gone, setGone] = useState<ApiError | null>(null);
+  const { value: batch, gone } = useWatched(id, watchBatch);
   const [cancelling, setCancelling] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-
-  useEffect(() => {
-    setBatch(null);
-    setGone(null);
-    let current = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const look = () =>
-      fetchBatch(id).then(
-        (found) => {
-          if (!current) return;
-          setBatch(found);
-          if (!isFinished(found.status)) timer = setTimeout(look, POLL_MS);
-        },
-        (error: unknown) => {
-          if (!current) return;
-          // A 404 is final; anything else (a network blip) is tried again.
-          if (error instanceof ApiError && error.status === 404) setGone(error);
-          else timer = setTimeout(look, POLL_MS * 2);
-        },
-      );
-    void look();
-    return () => {
-      current = false;
-      clearTimeout(timer);
-    };
-  }, [id]);
 
   const percent = Math.round((batch?.progress ?? 0) * 100);
   usePageTitle(batch && !isFinished(batch.status) ? `${percent} % · Enriching an album` : null);
@@ -53,12 +24,9 @@ export function BatchPage({ id, onHome }: { id: string; onHome: () => void }) {
   );
   if (gone)
     return (
-      <>
-        <PageTitle title="Album not found" />
-        <ErrorPanel code={gone.code} message={gone.message}>
-          {again}
-        </ErrorPanel>
-      </>
+      <ErrorPage title="Album not found" code={gone.code} message={gone.message}>
+        {again}
+      </ErrorPage>
     );
   if (!batch) return <p role="status">Loading…</p>;
 

@@ -1,9 +1,8 @@
-import { useEffect, useState } from 'react';
 import { ErrorCode } from '../../../contract';
-import { ApiError, watchJob, type Job, type Style } from '../api';
-import { ErrorPanel } from '../components/ErrorPanel';
+import { watchJob, type Style } from '../api';
+import { ErrorPage } from '../components/ErrorPanel';
 import type { Settings } from '../lib/settings';
-import { PageTitle } from '../lib/title';
+import { useWatched } from '../lib/watched';
 import { Result } from './Result';
 import { Working } from './Working';
 
@@ -16,14 +15,7 @@ interface Props {
 
 /** A job's page (`PAGE_PATHS.job`, the share link): the working page while the job runs, then its result; a reload or a shared link lands here. */
 export function JobPage({ id, styles, onHome, onReuse }: Props) {
-  const [job, setJob] = useState<Job | null>(null);
-  const [gone, setGone] = useState<ApiError | null>(null);
-
-  useEffect(() => {
-    setJob(null);
-    setGone(null);
-    return watchJob(id, setJob, setGone);
-  }, [id]);
+  const { value: job, gone, setValue: setJob } = useWatched(id, watchJob);
 
   const again = (
     <button type="button" onClick={onHome}>
@@ -32,23 +24,17 @@ export function JobPage({ id, styles, onHome, onReuse }: Props) {
   );
   if (gone)
     return (
-      <>
-        <PageTitle title="Result not found" />
-        <ErrorPanel code={gone.code} message={gone.message}>
-          {again}
-        </ErrorPanel>
-      </>
+      <ErrorPage title="Result not found" code={gone.code} message={gone.message}>
+        {again}
+      </ErrorPage>
     );
   if (!job) return <p role="status">Loading…</p>;
   if (job.status === 'failed') {
     const error = job.error ?? { code: ErrorCode.ENRICH_FAILED, message: 'The job failed.' };
     return (
-      <>
-        <PageTitle title="Enrichment failed" />
-        <ErrorPanel code={error.code} message={error.message}>
-          {again}
-        </ErrorPanel>
-      </>
+      <ErrorPage title="Enrichment failed" code={error.code} message={error.message}>
+        {again}
+      </ErrorPage>
     );
   }
   if (job.status === 'done') return <Result job={job} styles={styles} onHome={onHome} onReuse={onReuse} onFeedback={setJob} />;
