@@ -57,7 +57,8 @@ try {
       texture = { path: path.join(scratch, `texture-${i}`), originalName: path.basename(j.texture) };
       await copyFile(j.texture, texture.path);
     }
-    const submitted = await jobs.submit({ path: staged, originalName: path.basename(j.input) }, params, texture);
+    // one-shot, as the CLI's: no listening copies (two mp3 encodes a job) that nobody here plays
+    const submitted = await jobs.submit({ path: staged, originalName: path.basename(j.input) }, params, texture, { oneShot: true });
     const job = await jobs.settled(submitted.id);
     if (job.status === 'failed') {
       failed += 1;
@@ -70,6 +71,7 @@ try {
     if ((i + 1) % 12 === 0) console.log(`  ${i + 1}/${jobsIn.length} jobs`);
   }
 } finally {
+  await jobs.shutdown?.(5_000);
   await models.close();
   await rm(scratch, { recursive: true, force: true });
   await writeFile(resultsFile, JSON.stringify(results, null, 1));
