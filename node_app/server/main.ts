@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { startHeapTrimmer } from './adapters/memory/heap-trimmer.js';
 import { createApp } from './app.js';
 import { createServices } from './compose.js';
 import { loadConfigOrExit } from './config.js';
@@ -20,6 +21,7 @@ const server = createApp({ config, logger, files, models, jobs, batches, readine
   void models.start();
   jobs.start();
   jobs.startSweeper();
+  startHeapTrimmer({ logger });
   // Which build decodes strangers' files, and how old it is, belongs in the log of every start.
   void codec.ffmpegVersion().then(
     (version) => logger.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source, version }, 'using ffmpeg'),

@@ -1,3 +1,4 @@
+import { startHeapTrimmer } from './adapters/memory/heap-trimmer.js';
 import { createWorkerServices } from './compose.js';
 import { loadConfigOrExit } from './config.js';
 import { createLogger } from './logger.js';
@@ -33,5 +34,6 @@ if (models.state.status !== 'ready') {
 }
 if (!shutdown.stopping) {
   jobs.start();
+  startHeapTrimmer({ logger });
   logger.info({ concurrency: config.workers }, 'worker taking jobs');
 }
