@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bankFileReader } from '../node_app/server/adapters/inference/bank-reader.js';
@@ -31,9 +32,28 @@ describe('the banks of recordings', () => {
     const system = bankFileReader(resolveFfmpeg(undefined, { preferSystem: true }).path);
     for (const file of files.slice(0, 6)) {
       const full = path.resolve(modelsDir, file);
-      const [a, b] = await Promise.all([bundled(full, manifest.sampleRate), system(full, manifest.sampleRate)]);
+      const [a, b] = await Promise.all([bundled.read(full, manifest.sampleRate), system.read(full, manifest.sampleRate)]);
       expect(a.length, file).toBeGreaterThan(manifest.sampleRate / 100);
       expect(hash(a), file).toBe(hash(b));
+    }
+  });
+
+  // At start every file goes through one ffmpeg into the cache: it must write what a file read alone gives.
+  it('decode all at once into raw files with the same samples as one by one', async () => {
+    const reader = bankFileReader(resolveFfmpeg(undefined, { preferSystem: false }).path);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'enricher-banks-'));
+    try {
+      const targets = files.map((file, index) => ({ file: path.resolve(modelsDir, file), to: path.join(dir, `${index}.s16`) }));
+      await reader.readAllInto(targets, manifest.sampleRate);
+      expect((await readdir(dir)).sort()).toEqual(targets.map((target) => path.basename(target.to)).sort());
+      for (const { file, to } of targets.filter((_, index) => index % 10 === 0)) {
+        const raw = await readFile(to);
+        expect(hash(new Int16Array(raw.buffer, raw.byteOffset, raw.byteLength >> 1)), file).toBe(hash(await reader.read(file, manifest.sampleRate)));
+      }
+      const missing = path.join(dir, 'missing.flac');
+      await expect(reader.readAllInto([targets[0], { file: missing, to: path.join(dir, 'x.s16') }], manifest.sampleRate)).rejects.toThrow(/missing\.flac/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -42,7 +62,7 @@ describe('the banks of recordings', () => {
     const server = bankFileReader(resolveFfmpeg(undefined, { preferSystem: false }).path);
     for (const file of files) {
       const full = path.resolve(modelsDir, file);
-      const [theirs, ours] = await Promise.all([server(full, manifest.sampleRate), readFile(full).then((bytes) => decodeFlac(bytes))]);
+      const [theirs, ours] = await Promise.all([server.read(full, manifest.sampleRate), readFile(full).then((bytes) => decodeFlac(bytes))]);
       expect(ours.sampleRate, file).toBe(manifest.sampleRate);
       expect(ours.samples.length, file).toBe(theirs.length);
       expect(hash(ours.samples), file).toBe(hash(theirs));

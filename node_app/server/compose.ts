@@ -86,7 +86,7 @@ async function compose(config: Config, logger: Logger, role: Role, overrides: Se
   }
 
   const runsJobs = role === 'worker' || !config.redis;
-  const models = overrides.models?.() ?? new ModelService(config.modelsDir, logger, runsJobs ? { workers: config.workers, readPcm: bankFileReader(bankFfmpeg()), banksDir: () => path.join(launcher.folder, 'banks') } : undefined);
+  const models = overrides.models?.() ?? new ModelService(config.modelsDir, logger, runsJobs ? { workers: config.workers, banks: bankFileReader(bankFfmpeg()), banksDir: () => path.join(launcher.folder, 'banks') } : undefined);
   const jobs = new JobService(
     { queue, blobs, runner, files, codec, models, logger, now: overrides.now },
     {

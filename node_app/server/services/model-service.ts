@@ -1,6 +1,6 @@
 import { errors } from '../../contract/index.js';
 import { InferencePool, type EnrichHooks, type EnrichRequest, type PcmInput } from '../adapters/inference/inference-pool.js';
-import type { PcmReader } from '../adapters/inference/bank-reader.js';
+import type { BankReader } from '../adapters/inference/bank-reader.js';
 import { BankCache } from '../adapters/inference/bank-cache.js';
 import { loadManifest, type LoadedManifest } from '../adapters/inference/manifest.js';
 import type { Logger } from '../logger.js';
@@ -22,14 +22,14 @@ export class ModelService {
   private failure: string | null = null;
 
   /**
-   * `workers`: inference workers for a process that runs jobs, `readPcm`, which decodes the banks'
+   * `workers`: inference workers for a process that runs jobs, `banks`, which decodes the banks'
    * recordings for them (bankFileReader), and `banksDir`, a private folder for the decoded samples; a process that runs none (a web process of the distributed mode)
    * loads the style list only.
    */
   constructor(
     private readonly modelsDir: string,
     private readonly logger: Logger,
-    private readonly inference?: { workers: number; readPcm: PcmReader; banksDir: () => string },
+    private readonly inference?: { workers: number; banks: BankReader; banksDir: () => string },
   ) {}
 
   async start(): Promise<void> {
@@ -37,7 +37,7 @@ export class ModelService {
       this.manifest = await loadManifest(this.modelsDir);
       this.styleCatalog = new StyleCatalog(this.manifest.styles, this.manifest.defaultStyle, this.manifest.sampleRate);
       if (this.inference) {
-        const banks = new BankCache(this.manifest, this.inference.readPcm, this.inference.banksDir);
+        const banks = new BankCache(this.manifest, this.inference.banks, this.inference.banksDir);
         await banks.check();
         this.pool = new InferencePool(this.modelsDir, banks, this.inference.workers, this.logger);
         await this.pool.ready;

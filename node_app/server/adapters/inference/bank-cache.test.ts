@@ -1,10 +1,10 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BankCache } from './bank-cache.js';
-import type { PcmReader } from './bank-reader.js';
+import type { BankReader } from './bank-reader.js';
 import { loadManifest } from './manifest.js';
 
 const manifest = await loadManifest(path.resolve('models'));
@@ -15,15 +15,21 @@ const weights = (mix: Record<string, number>) => {
   return vector;
 };
 
-/** A reader that counts its reads and gives each file a length of its own. */
-function countingReader(fail?: (file: string) => boolean): { reader: PcmReader; reads: string[] } {
+/** A reader that counts its reads (one read per file, whether alone or with others) and gives each file a length of its own. */
+function countingReader(fail?: (file: string) => boolean): { reader: BankReader; reads: string[] } {
   const reads: string[] = [];
+  const read = async (file: string) => {
+    reads.push(file);
+    if (fail?.(file)) throw new Error(`could not read ${file}`);
+    return new Int16Array(100 + path.basename(file).length);
+  };
   return {
     reads,
-    reader: async (file) => {
-      reads.push(file);
-      if (fail?.(file)) throw new Error(`could not read ${file}`);
-      return new Int16Array(100 + path.basename(file).length);
+    reader: {
+      read,
+      async readAllInto(files) {
+        for (const { file, to } of files) await writeFile(to, new Uint8Array((await read(file)).buffer));
+      },
     },
   };
 }
@@ -38,7 +44,7 @@ const dirOf = (dir: string) => () => dir;
 
 afterAll(() => Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true }))));
 
-async function cache(reader: PcmReader, lingerMs = 50): Promise<BankCache> {
+async function cache(reader: BankReader, lingerMs = 50): Promise<BankCache> {
   return new BankCache(manifest, reader, dirOf(await cacheDir()), lingerMs);
 }
 
@@ -84,7 +90,7 @@ describe('BankCache', () => {
     expect(banks.heldFiles).toBe(count);
     // From its cache: the FLAC is not decoded a second time.
     expect(reads).toHaveLength(count);
-    expect(again.banks[index('vinyl')]!.bed[0]).toEqual(await reader(reads[0], 44100));
+    expect(again.banks[index('vinyl')]!.bed[0]).toEqual(await reader.read(reads[0], 44100));
     again.release();
   });
 
@@ -121,7 +127,7 @@ describe('BankCache', () => {
     const count = reads.length;
     const held = await banks.acquire(weights({ thunderstorm: 1 }));
     expect(reads).toHaveLength(count);
-    expect(held.banks[index('thunderstorm')]!.bed[0]).toEqual(await reader(path.resolve(manifest.modelsDir, manifest.styles[index('thunderstorm')].bank!.bed[0]), 44100));
+    expect(held.banks[index('thunderstorm')]!.bed[0]).toEqual(await reader.read(path.resolve(manifest.modelsDir, manifest.styles[index('thunderstorm')].bank!.bed[0]), 44100));
     held.release();
   });
 

@@ -1,7 +1,7 @@
 import { mkdir, open, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StyleBanks } from '../../../engine/texture.js';
-import type { PcmReader } from './bank-reader.js';
+import type { BankReader } from './bank-reader.js';
 import { bankFilesOf, mapBanks, type LoadedManifest } from './manifest.js';
 
 /** The banks a song uses, held until it lets them go. */
@@ -30,8 +30,9 @@ const LINGER_MS = 2_000;
  * a song holds only the styles its mix names. A file that several styles share (thunderstorm's bed is rain) is
  * one array, and the samples live in shared memory, so the workers of a song read this one copy.
  *
- * The FLAC files are decoded once, at start, into raw 16-bit files in `cacheDir` (on disk they cost no memory):
- * reading one back takes milliseconds, where an ffmpeg per file took 0.15 s of CPU each (a second for a style).
+ * The FLAC files are decoded once, at start, by one ffmpeg into raw 16-bit files in `cacheDir` (on disk they cost
+ * no memory): reading one back takes milliseconds, where an ffmpeg per file took 0.15 s of CPU each (a second for a
+ * style).
  * A raw file that has gone (a tmp cleaner) is decoded again.
  */
 export class BankCache {
@@ -39,23 +40,17 @@ export class BankCache {
 
   constructor(
     private readonly manifest: LoadedManifest,
-    private readonly readPcm: PcmReader,
+    private readonly reader: BankReader,
     /** Where the raw files go, asked each time: the launcher's folder is a new one if it had to restart. */
     private readonly cacheDir: () => string,
     private readonly lingerMs = LINGER_MS,
   ) {}
 
-  /**
-   * Decodes every recording once, a style at a time, into the cache and keeps none in memory: a bank that
-   * cannot be read fails the start.
-   */
+  /** Decodes every recording once into the cache and keeps none in memory: a bank that cannot be read fails the start. */
   async check(): Promise<void> {
-    const decoded = new Set<string>();
-    for (const style of this.manifest.styles) {
-      const files = bankFilesOf(this.manifest, style).filter((file) => !decoded.has(file));
-      files.forEach((file) => decoded.add(file));
-      await Promise.all(files.map((file) => this.decode(file)));
-    }
+    const files = [...new Set(this.manifest.styles.flatMap((style) => bankFilesOf(this.manifest, style)))];
+    await mkdir(this.cacheDir(), { recursive: true });
+    await this.reader.readAllInto(files.map((file) => ({ file, to: this.rawPath(file) })), this.manifest.sampleRate);
   }
 
   /** The banks of the styles that `weights` give a weight to, held until `release`. */
@@ -137,7 +132,7 @@ export class BankCache {
   }
 
   private async decode(file: string): Promise<Int16Array> {
-    const samples = await this.readPcm(file, this.manifest.sampleRate);
+    const samples = await this.reader.read(file, this.manifest.sampleRate);
     const raw = this.rawPath(file);
     const partial = `${raw}.part`;
     // Written whole, then renamed: a song never reads half a file. A cache that cannot be written only costs time.
