@@ -32,7 +32,9 @@ export type ToWorker =
   | { type: 'unserve'; id: number }
   | { type: 'chunk'; id: number; channels: Float32Array[] }
   | { type: 'end'; id: number }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** The buffers of outputs the pool has read, for the worker to write later outputs into. */
+  | { type: 'recycle'; buffers: ArrayBuffer[] };
 
 export type FromWorker =
   | { type: 'ready' }
