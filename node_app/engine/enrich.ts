@@ -53,8 +53,6 @@ export interface EnrichOptions {
   ownTexture?: Int16Array;
   /** Windows per generator call; with a generator whose windows do not depend on each other, any value gives the same bytes. */
   batchSize?: number;
-  /** Where the emitted samples are written: a new array each time unless given (the inference worker reuses arrays). */
-  allocate?: (length: number) => Float32Array;
   signal?: AbortSignal;
 }
 
@@ -307,12 +305,7 @@ export class MixStream {
   private emit(): Float32Array[] {
     const from = this.emitted;
     const to = this.finalized;
-    const allocate = this.options.allocate ?? ((length: number) => new Float32Array(length));
-    const out = this.channels.map(({ input }) => {
-      const samples = allocate(to - from);
-      samples.set(input.range(from, to));
-      return samples;
-    });
+    const out = this.channels.map(({ input }) => input.range(from, to).slice());
     for (const { input } of this.channels) input.dropBefore(to);
     this.emitted = to;
     return out;

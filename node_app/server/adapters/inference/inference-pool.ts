@@ -224,23 +224,16 @@ export class InferencePool {
   private join(task: Task): void {
     while (task.parts.every((part) => part.answers.length > 0)) {
       const mixed: Float32Array[] = new Array<Float32Array>(task.input.channels);
-      const answers = task.parts.map((part) => {
+      for (const part of task.parts) {
         const answer = part.answers.shift()!;
         part.channels.forEach((channel, i) => {
           mixed[channel] = answer[i];
         });
-        return answer;
-      });
+      }
       task.inFlight.shift();
-      const limited = task.error ? null : task.limiter.push(mixed);
-      if (limited && (limited[0]?.length ?? 0) > 0) task.outputs.push(limited);
-      // Unless the limiter passed them on as they are (at amount 0), it has copied the samples: each worker gets
-      // its buffers back to write its next outputs into.
-      if (limited === mixed) continue;
-      task.parts.forEach((part, i) => {
-        const buffers = transferList(answers[i]);
-        part.slot?.worker.postMessage({ type: 'recycle', buffers } satisfies ToWorker, buffers);
-      });
+      if (task.error) continue;
+      const limited = task.limiter.push(mixed);
+      if ((limited[0]?.length ?? 0) > 0) task.outputs.push(limited);
     }
     this.notify(task);
   }

@@ -32,9 +32,7 @@ export type ToWorker =
   | { type: 'unserve'; id: number }
   | { type: 'chunk'; id: number; channels: Float32Array[] }
   | { type: 'end'; id: number }
-  | { type: 'cancel'; id: number }
-  /** The buffers of outputs the pool has read, for the worker to write later outputs into. */
-  | { type: 'recycle'; buffers: ArrayBuffer[] };
+  | { type: 'cancel'; id: number };
 
 export type FromWorker =
   | { type: 'ready' }

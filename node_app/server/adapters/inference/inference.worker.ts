@@ -45,20 +45,6 @@ const running = new Map<number, Running>();
 /** Parts of other workers' songs that this worker runs every other window of, by part id. */
 const serving = new Map<number, { stop: () => void }>();
 
-/**
- * Buffers of outputs the pool has read and sent back, which later outputs are written into. A new array for every
- * hop (360 kB a channel) is over glibc's mmap threshold, so each was mapped afresh and faulted in page by page:
- * 0.24 s of this thread a 3-min stereo song, on the song's critical path. Outputs are mostly one hop, so a few
- * buffers go round; new ones get room to spare, to be of use for the next.
- */
-const returned: ArrayBuffer[] = [];
-const MAX_RETURNED = 8;
-function outputArray(length: number): Float32Array {
-  const index = returned.findIndex((buffer) => buffer.byteLength >= length * Float32Array.BYTES_PER_ELEMENT);
-  if (index >= 0) return new Float32Array(returned.splice(index, 1)[0], 0, length);
-  return new Float32Array(new ArrayBuffer(Math.ceil(length / 16384) * 16384 * Float32Array.BYTES_PER_ELEMENT), 0, length);
-}
-
 /** Idle this long, the session is let go: songs queued back to back keep theirs. */
 const RELEASE_AFTER_MS = 2_000;
 let releaseTimer: NodeJS.Timeout | undefined;
@@ -66,10 +52,7 @@ let releaseTimer: NodeJS.Timeout | undefined;
 function releaseWhenIdle(): void {
   clearTimeout(releaseTimer);
   if (running.size > 0 || serving.size > 0) return;
-  releaseTimer = setTimeout(() => {
-    returned.length = 0;
-    void generator.release();
-  }, RELEASE_AFTER_MS);
+  releaseTimer = setTimeout(() => void generator.release(), RELEASE_AFTER_MS);
 }
 
 function sendOutput(id: number, channels: Float32Array[]): void {
@@ -103,7 +86,7 @@ port.on('message', (message: ToWorker) => {
         message.sampleRate,
         message.channels,
         spare ? withSpare(generator, spare, controller.signal) : generator,
-        { ...message.request, signal: controller.signal, batchSize: spare ? 2 : undefined, allocate: outputArray },
+        { ...message.request, signal: controller.signal, batchSize: spare ? 2 : undefined },
       );
       running.set(message.id, { stream, controller, spare, queue: Promise.resolve(), failed: false });
       clearTimeout(releaseTimer);
@@ -145,10 +128,6 @@ port.on('message', (message: ToWorker) => {
       task.controller.abort();
       // A cancel with nothing in flight must still answer, or the pool would wait for a chunk that never comes.
       enqueue(message.id, async ({ controller }) => controller.signal.throwIfAborted());
-      return;
     }
-    case 'recycle':
-      for (const buffer of message.buffers) if (buffer.byteLength > 0 && returned.length < MAX_RETURNED) returned.push(buffer);
-      return;
   }
 });
