@@ -179,8 +179,8 @@ describe('the web app in Chromium', () => {
     const inputRequests: string[] = [];
     page.on('request', (r) => r.url().includes('/input') && inputRequests.push(r.url()));
     await page.getByText(/^Progress: \d+ %/).waitFor();
-    // The working page draws from the server's peaks and never downloads the input. On a loaded machine (the
-    // whole suite on two cores) the first peaks have taken over a minute to come.
+    // The working page draws from the server's peaks and never downloads the input. In one clean-clone CI run the
+    // first peaks took over a minute to come (seconds when run here alone).
     await page.locator('.peaks-picture[data-state="ready"]').waitFor({ timeout: 120_000 });
     await page.reload();
     await page.getByRole('heading', { name: /^Enriching clip-480s/ }).waitFor();
