@@ -193,7 +193,7 @@ try {
   // Decoded into the cache first, as a server does at start: otherwise each style's first row would count decoding
   // its recordings (an ffmpeg per file, up to 3 s for thunderstorm's 21) as the engine's mixing time.
   const banks = new BankCache(manifest, bankFileReader(ffmpeg), () => path.join(scratch, 'banks'));
-  await banks.check();
+  if (wants('engine')) await banks.check();
   const engine = createEngineBench(manifest, await createOnnxGenerator(manifest), banks, codec);
   const engineCases: Array<{ input: string; style: string; reps: number }> = [];
   const perStyleIds = quick ? styleIds.slice(0, 3) : styleIds;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { rename } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { fileUrl } from '../media/ffmpeg/policy.js';
 
@@ -41,7 +41,9 @@ export function bankFileReader(ffmpegPath: string, timeoutMs = 30_000): BankRead
       const inputs = files.flatMap(({ file }) => ['-i', fileUrl(file)]);
       const outputs = files.flatMap(({ to }, index) => ['-map', `${index}:a:0`, ...pcm(rate), fileUrl(`${to}.part`)]);
       await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'error', '-y', ...inputs, ...outputs], { timeout: timeoutMs * 2 }).catch(
-        (error: { stderr?: string; message: string }) => {
+        async (error: { stderr?: string; message: string }) => {
+          // A decoder killed part-way (the timeout) leaves no half-written file behind.
+          await Promise.all(files.map(({ to }) => rm(`${to}.part`, { force: true })));
           throw new Error(`could not read the recordings: ${String(error.stderr ?? '').trim() || error.message}`);
         },
       );
