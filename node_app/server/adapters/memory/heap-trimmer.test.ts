@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Logger } from '../../logger.js';
 import { loadHeapTrim, startHeapTrimmer } from './heap-trimmer.js';
 
 describe('startHeapTrimmer', () => {
   afterEach(() => vi.useRealTimers());
 
-  /** A process whose CPU clock the test moves: `work(ms)` spends that much before the next look. */
+  /** A process whose CPU clock the test moves: `look(ms)` spends that much CPU time, then lets the next look come. */
   function fakeProcess() {
     vi.useFakeTimers();
     let micros = 0;
@@ -42,8 +43,13 @@ describe('startHeapTrimmer', () => {
     trimmer.stop();
   });
 
-  it('does nothing where no trim can be made', () => {
-    expect(() => startHeapTrimmer({ trim: null }).stop()).not.toThrow();
+  it('says once that it cannot trim where no trim can be made, and sets no timer', () => {
+    vi.useFakeTimers();
+    const info = vi.fn();
+    startHeapTrimmer({ trim: null, logger: { info } as unknown as Logger }).stop();
+    expect(info).toHaveBeenCalledOnce();
+    expect(info.mock.calls[0][0]).toMatch(/malloc_trim is not available/);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 
