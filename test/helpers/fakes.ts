@@ -76,8 +76,13 @@ export class SharedQueueFake<D, R> extends MemoryQueue<D, R> {
 /** A bucket in memory, with S3's answers: null for a missing key, `InvalidRange` for a range past the end. */
 export class MemoryObjects implements ObjectStorage {
   readonly objects = new Map<string, { bytes: Buffer; lastModified: Date }>();
+  /** Thrown by the next `putFile`, once. */
+  failNextPut: Error | null = null;
 
   async putFile(key: string, file: string): Promise<void> {
+    const failure = this.failNextPut;
+    this.failNextPut = null;
+    if (failure) throw failure;
     this.objects.set(key, { bytes: await readFile(file), lastModified: new Date() });
   }
 

@@ -315,16 +315,16 @@ export class BatchService {
   }
 
   private async writeRecord(id: string, record: BatchRecord): Promise<void> {
-    const { blobs, files } = this.parts;
+    const { blobs } = this.parts;
     const file = jobFiles.batch(id);
     const partial = `${await blobs.localPath(file)}.part`;
     try {
       await writeFile(partial, JSON.stringify(record));
-      await blobs.adopt(file, partial, 'application/json');
     } catch (error) {
-      await files.removeFile(partial).catch(() => undefined);
+      await blobs.abandon(file, partial).catch(() => undefined);
       throw error;
     }
+    await blobs.adopt(file, partial, 'application/json');
   }
 }
 

@@ -96,11 +96,16 @@ export class Enrichment {
     };
     this.meters = meters;
     const layout = { sampleRate: decoded.sampleRate, channels: decoded.channels };
-    const written: string[] = [];
-    const localPath = async (file: JobFile) => {
+    // Paths handed out by the store and not yet stored: given back if the job fails.
+    const staged = new Map<string, JobFile>();
+    const stage = async (file: JobFile) => {
       const local = await blobs.localPath(file);
-      written.push(local);
+      staged.set(local, file);
       return local;
+    };
+    const store = (file: JobFile, local: string, contentType: string) => {
+      staged.delete(local);
+      return blobs.adopt(file, local, contentType);
     };
     // With a loudness target the input's loudness is measured on the way in, for "match" and for the report.
     const inputLoudness = params.loudness === undefined ? null : new LoudnessMeter(layout.sampleRate, layout.channels);
@@ -133,13 +138,12 @@ export class Enrichment {
     // The credits, licence and recipe go inside the master, and from it into every encode.
     const tags = resultTags(data, models.catalog().list());
     try {
-      const master = await localPath(jobFiles.result(id, 'wav'));
+      const master = await stage(jobFiles.result(id, 'wav'));
       let sink: (chunk: Float32Array[]) => Promise<unknown>;
       if (inputLoudness) {
         // The gain is known only once the whole song has been measured: it waits on disk, at full precision, and
         // the result's encodes are made from the levelled master when first asked for.
         const path = `${master}.spool`;
-        written.push(path);
         const spool = await createPcmSpool(path, layout.channels);
         const enrichedLoudness = new LoudnessMeter(layout.sampleRate, layout.channels);
         levelling = { spool, path, input: inputLoudness, enriched: enrichedLoudness };
@@ -150,7 +154,7 @@ export class Enrichment {
       } else {
         const wav = await codec.writeWav(master, layout, tags);
         writers.push(wav);
-        encodes.push(...(await this.resultEncodes(layout, tags, localPath, releases)));
+        encodes.push(...(await this.resultEncodes(layout, tags, releases)));
         sink = (chunk) => Promise.all([wav.write(chunk), ...encodes.map((encode) => encode.write(chunk))]);
       }
       for await (const chunk of enriched) {
@@ -172,19 +176,20 @@ export class Enrichment {
       }
       for (const encode of encodes) await encode.finish();
       signal.throwIfAborted();
-      await blobs.adopt(jobFiles.result(id, 'wav'), master, CONTENT_TYPES.wav);
+      await store(jobFiles.result(id, 'wav'), master, CONTENT_TYPES.wav);
       const result = meters.result.peaks();
       const peaks: JobPeaks = { secondsPerPeak: meters.secondsPerPeak, expectedPeaks: result.length, complete: true, input: meters.input.peaks(), result };
-      const peaksFile = await localPath(jobFiles.peaks(id));
+      const peaksFile = await stage(jobFiles.peaks(id));
       await writeFile(peaksFile, JSON.stringify(peaks));
-      await blobs.adopt(jobFiles.peaks(id), peaksFile, 'application/json');
+      await store(jobFiles.peaks(id), peaksFile, 'application/json');
     } catch (error) {
       await Promise.all(writers.map((writer) => writer.abort().catch(() => undefined)));
       await levelling?.spool.finish().catch(() => undefined);
       await Promise.all(encodes.map((encode) => encode.abort()));
       // Stops the worker and the decoder if the writer was what failed.
       await enriched.return(undefined).catch(() => undefined);
-      await Promise.all(written.map((file) => files.removeFile(file).catch(() => undefined)));
+      if (levelling) await files.removeFile(levelling.path).catch(() => undefined);
+      await Promise.all([...staged].map(([local, file]) => blobs.abandon(file, local).catch(() => undefined)));
       throw error;
     } finally {
       for (const release of releases) release();
@@ -249,7 +254,6 @@ export class Enrichment {
   private async resultEncodes(
     layout: PcmLayout,
     tags: MediaTags,
-    localPath: (file: JobFile) => Promise<string>,
     releases: Array<() => void>,
   ): Promise<LiveEncode[]> {
     const { id, data, signal } = this.task;
@@ -259,7 +263,7 @@ export class Enrichment {
     if (!release) return [];
     releases.push(release);
     const file = jobFiles.result(id, format);
-    return [new LiveEncode({ file, format, layout, tags, partial: `${await localPath(file)}.part`, signal }, this.parts)];
+    return [new LiveEncode({ file, format, layout, tags, partial: `${await this.parts.blobs.localPath(file)}.part`, signal }, this.parts)];
   }
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,7 +131,8 @@ async function distributed() {
   let clock = Date.now();
   const parts = (runs: boolean) => ({ queue, models, runs, blobs: (files: FileStore) => new S3BlobStore(objects, files), now: () => new Date(clock) });
   const [a, b] = await Promise.all([processOf(parts(false), encodes.counted('web')), processOf(parts(false), encodes.counted('web'))]);
-  return { a, b, objects, models, encodes, worker: () => processOf(parts(true), encodes.counted('worker')), advance: (ms: number) => (clock += ms) };
+  const worker = (wrap: (codec: AudioCodec) => AudioCodec = encodes.counted('worker')) => processOf(parts(true), wrap);
+  return { a, b, objects, models, encodes, worker, advance: (ms: number) => (clock += ms) };
 }
 
 /** The embedded mode's bytes for the same upload and parameters: the reference every distributed run must give. */
@@ -220,15 +222,33 @@ describe('JobService in the distributed mode, over fakes of Redis and S3', () =>
     expect(await b.jobs.settled(first.id)).toMatchObject({ status: 'done' });
   });
 
-  it('a failed job keeps its error record and no files', async () => {
+  it('a failed job keeps its error record and no files, nor a folder on the worker', async () => {
     const { a, b, objects, models, worker } = await distributed();
-    await worker();
+    const w = await worker();
     models.failure = new Error('the model broke');
-    const { id } = await a.jobs.submit(await upload(a), { amount: 1, format: 'wav' });
+    const { id } = await a.jobs.submit(await upload(a), { amount: 1, format: 'mp3' });
     const failed = await b.jobs.settled(id);
     expect(failed).toMatchObject({ status: 'failed', stage: 'failed', error: { status: 500, code: 'ENRICH_FAILED' } });
     expect(await failure(b.jobs.input(id))).toEqual({ status: 409, code: 'JOB_FAILED' });
     expect(objects.keysOf(id)).toEqual([]);
+    // The master and the live MP3 encode it had begun were staged there: both given back, the folder with them.
+    await until(async () => !existsSync(path.dirname(w.files.jobFile(id, 'result.wav'))));
+  });
+
+  it('a live encode that breaks is dropped without failing the job, and the worker keeps no folder for the job', async () => {
+    const { a, b, objects, worker } = await distributed();
+    const brokenEncoder = (codec: AudioCodec): AudioCodec => ({
+      ...codec,
+      encodeStream: (...args) => {
+        const encoder = codec.encodeStream(...args);
+        return { ...encoder, write: () => Promise.reject(new Error('the encoder broke')), abort: () => encoder.abort() };
+      },
+    });
+    const w = await worker(brokenEncoder);
+    const { id } = await a.jobs.submit(await upload(a), { amount: 1, format: 'flac' });
+    expect(await b.jobs.settled(id)).toMatchObject({ status: 'done' });
+    expect(objects.keysOf(id)).not.toContain(`jobs/${id}/result.flac`);
+    await until(async () => !existsSync(path.dirname(w.files.jobFile(id, 'result.wav'))));
   });
 
   it('a web process asked for a listening copy while the worker makes it waits for that copy and encodes none itself', async () => {

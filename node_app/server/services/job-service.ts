@@ -573,14 +573,16 @@ export class JobService {
       await make(partial, signal);
       // Deleted or expired while it was made (by another process, where the queue is shared): nothing is stored.
       await this.record(id);
-      await this.reachable(blobs.adopt(file, partial, CONTENT_TYPES[format]));
+      const made = partial;
+      partial = null; // adopt takes it over, failed or not
+      await this.reachable(blobs.adopt(file, made, CONTENT_TYPES[format]));
       // Deleted between that look and the file's arrival: the deletion may have missed it, so it goes now.
       if (!(await this.stillThere(id))) {
         await blobs.removeJob(id).catch(() => undefined);
         throw errors.jobNotFound();
       }
     } catch (error) {
-      if (partial) await files.removeFile(partial).catch(() => undefined);
+      if (partial) await blobs.abandon(file, partial).catch(() => undefined);
       if (signal.aborted || isAbortError(error)) throw this.closing ? errors.shuttingDown() : errors.jobNotFound();
       const known = toKnownError(error);
       if (!known || known.status >= 500) logger.error({ err: error, jobId: id, file: file.name }, 'encode failed');

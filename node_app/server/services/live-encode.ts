@@ -4,7 +4,6 @@ import type { PcmEncoder } from '../adapters/media/ffmpeg/encode.js';
 import type { PcmLayout } from '../adapters/media/ffmpeg/policy.js';
 import type { MediaTags } from '../adapters/media/wav.js';
 import type { BlobStore } from '../adapters/storage/blob-store.js';
-import type { FileStore } from '../adapters/storage/file-store.js';
 import type { JobFile } from '../adapters/storage/job-files.js';
 import { isAbortError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -31,7 +30,7 @@ export class LiveEncode {
 
   constructor(
     private readonly target: LiveEncodeTarget,
-    private readonly deps: { codec: AudioCodec; blobs: BlobStore; files: FileStore; logger: Logger },
+    private readonly deps: { codec: AudioCodec; blobs: BlobStore; logger: Logger },
   ) {
     this.encoder = deps.codec.encodeStream(target.layout, target.format, target.partial, target.signal, target.tags);
   }
@@ -50,10 +49,12 @@ export class LiveEncode {
     const { file, format, partial } = this.target;
     try {
       await this.encoder.close();
-      await this.deps.blobs.adopt(file, partial, CONTENT_TYPES[format]);
     } catch (error) {
       await this.drop(error);
+      return;
     }
+    this.encoder = null; // adopt takes the file over, failed or not
+    await this.deps.blobs.adopt(file, partial, CONTENT_TYPES[format]).catch((error: unknown) => this.warn(error));
   }
 
   /** Stops the encoder after a failure of the job itself. */
@@ -66,9 +67,12 @@ export class LiveEncode {
     if (!encoder) return;
     this.encoder = null;
     await encoder.abort();
-    await this.deps.files.removeFile(this.target.partial).catch(() => undefined);
-    if (!error || isAbortError(error)) return;
-    const { file, format } = this.target;
+    await this.deps.blobs.abandon(this.target.file, this.target.partial).catch(() => undefined);
+    if (error && !isAbortError(error)) this.warn(error);
+  }
+
+  private warn(error: unknown): void {
+    const { file } = this.target;
     this.deps.logger.warn({ err: error, jobId: file.jobId, file: file.name }, 'live encode dropped');
   }
 }

@@ -32,10 +32,15 @@ export class RangeNotSatisfiable extends Error {
  * lifecycle is written once for both.
  */
 export interface BlobStore {
-  /** Where on this machine `file` is written before `adopt` stores it: its own place on local storage, a staging file otherwise. */
+  /**
+   * Where on this machine `file` is written before `adopt` stores it: its own place on local storage, a staging file
+   * otherwise. Each path handed out (or a path made from it, such as `<path>.part`) ends in one `adopt` or one `abandon`.
+   */
   localPath(file: JobFile): Promise<string>;
-  /** Stores the file at `from` (on this machine) as `file`, taking it over: it is moved, or uploaded and deleted. */
+  /** Stores the file at `from` (on this machine) as `file`, taking it over, failed or not: it is moved, or uploaded and deleted. */
   adopt(file: JobFile, from: string, contentType?: string): Promise<void>;
+  /** Gives up a path from `localPath` without storing it: whatever was written there is deleted. */
+  abandon(file: JobFile, path: string): Promise<void>;
   /** `file` as a file on this machine, or null when there is no such file. */
   stageLocal(file: JobFile): Promise<LocalCopy | null>;
   /** `file`'s bytes, whole or the HTTP `range`; null when there is no such file. Throws RangeNotSatisfiable. */

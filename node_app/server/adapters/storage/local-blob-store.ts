@@ -18,6 +18,10 @@ export class LocalBlobStore implements BlobStore {
     if (target !== from) await rename(from, target);
   }
 
+  abandon(_file: JobFile, path: string): Promise<void> {
+    return this.files.removeFile(path);
+  }
+
   async stageLocal(file: JobFile): Promise<LocalCopy | null> {
     const found = this.files.jobFile(file.jobId, file.name);
     return (await this.exists(file)) ? { path: found, release: async () => undefined } : null;

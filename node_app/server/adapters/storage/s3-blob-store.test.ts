@@ -36,4 +36,27 @@ describe('S3BlobStore staging on this machine', () => {
     // The last one out takes the folder with it.
     expect(await jobDirEntries()).toEqual(['(no folder)']);
   });
+
+  it("gives the job's folder back when the last operation abandons its file instead of storing it", async () => {
+    const { blobs, objects, jobDirEntries } = await store();
+    const stored = `${await blobs.localPath(jobFiles.result(ID, 'flac'))}.part`;
+    const failed = `${await blobs.localPath(jobFiles.result(ID, 'mp3'))}.part`;
+    await writeFile(stored, 'encoded');
+    await writeFile(failed, 'half an encode');
+    await blobs.abandon(jobFiles.result(ID, 'mp3'), failed);
+    // The other operation still has its file to store: the folder stays for it.
+    expect(await jobDirEntries()).toEqual(['result.flac.part']);
+    await blobs.adopt(jobFiles.result(ID, 'flac'), stored);
+    expect(await jobDirEntries()).toEqual(['(no folder)']);
+    expect([...objects.objects.keys()]).toEqual([`jobs/${ID}/result.flac`]);
+  });
+
+  it('counts a failed upload as stored: its file is gone, and so is the folder', async () => {
+    const { blobs, objects, jobDirEntries } = await store();
+    const partial = `${await blobs.localPath(jobFiles.peaks(ID))}.part`;
+    await writeFile(partial, '{}');
+    objects.failNextPut = new Error('the bucket is down');
+    await expect(blobs.adopt(jobFiles.peaks(ID), partial)).rejects.toThrow('the bucket is down');
+    expect(await jobDirEntries()).toEqual(['(no folder)']);
+  });
 });

@@ -13,8 +13,7 @@ export class S3BlobStore implements BlobStore {
   /**
    * Staging files handed out and not yet discarded, by job. A job's folder goes with its last one: two operations
    * on one job (a download's encode beside a listening copy) would otherwise race, one removing the folder it
-   * found empty between the other's mkdir and its first write (ENOENT). An operation that fails before `adopt`
-   * deletes its own file and keeps its count: the empty folder then stays until the job is removed, as it did.
+   * found empty between the other's mkdir and its first write (ENOENT). `adopt` and `abandon` count one down each.
    */
   private readonly staging = new Map<string, number>();
 
@@ -35,6 +34,10 @@ export class S3BlobStore implements BlobStore {
     } finally {
       await this.discard(file.jobId, from);
     }
+  }
+
+  abandon(file: JobFile, path: string): Promise<void> {
+    return this.discard(file.jobId, path);
   }
 
   async stageLocal(file: JobFile): Promise<LocalCopy | null> {
