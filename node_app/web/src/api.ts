@@ -174,8 +174,9 @@ function parseJson(text: string): unknown {
   }
 }
 
-export function fetchPeaks(job: Job): Promise<JobPeaks> {
-  return call(job.links.peaks, jobPeaksSchema);
+/** A job's peaks, from its `links.peaks`. */
+export function fetchPeaks(link: string): Promise<JobPeaks> {
+  return call(link, jobPeaksSchema);
 }
 
 export function fetchJob(id: string): Promise<Job> {

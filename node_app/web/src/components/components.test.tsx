@@ -11,6 +11,7 @@ import { BatchPage } from '../pages/BatchPage';
 import { Faq } from '../pages/Faq';
 import { Landing } from '../pages/Landing';
 import { Result } from '../pages/Result';
+import { Working } from '../pages/Working';
 import { jobViewSchema } from '../../../contract';
 import { MixSliders } from './MixSliders';
 
@@ -325,6 +326,23 @@ describe('Result', () => {
       '-18.0 LUFS, true peak -6.5 dBTP in the original, -14.0 LUFS, true peak -1.5 dBTP in the result (target -14 LUFS)',
     );
   });
+});
+
+describe('Working', () => {
+  it('keeps looking at the peaks on its own clock, with no new event from the job, and after a failed look', async () => {
+    const peaks = (done: number) => ({ secondsPerPeak: 0.1, expectedPeaks: 4, complete: done === 4, input: [0.5, 0.5, 0.5, 0.5], result: Array(done).fill(0.4) });
+    const answers = [new Response('{}', { status: 503 }), Response.json(peaks(1)), Response.json(peaks(4))];
+    const fetch = vi.fn(async () => answers.shift() ?? Response.json(peaks(4)));
+    vi.stubGlobal('fetch', fetch);
+    const running = { ...doneJob(), status: 'running' as const, stage: 'enriching' as const, progress: 0.5 };
+    render(<Working job={running} onCancelled={vi.fn()} />);
+    await waitFor(() => expect(screen.getByText(/Your audio, coloured/)).toBeTruthy(), { timeout: 5000 });
+    // A complete picture ends the looking.
+    await waitFor(() => expect(fetch).toHaveBeenCalledTimes(3), { timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(fetch).toHaveBeenCalledTimes(3);
+    expect(fetch).toHaveBeenCalledWith('/api/jobs/x/peaks', undefined);
+  }, 15_000);
 });
 
 /** A finished job with a loudness target, as the API describes it. */

@@ -29,7 +29,7 @@ export function Result({ job, styles, onHome, onReuse, onFeedback }: Props) {
   const [peaks, setPeaks] = useState<JobPeaks | 'none' | null>(null);
   useEffect(() => {
     let current = true;
-    fetchPeaks(job).then(
+    fetchPeaks(job.links.peaks).then(
       (loaded) => current && setPeaks(loaded),
       () => current && setPeaks('none'),
     );

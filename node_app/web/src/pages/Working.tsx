@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { progressAt } from '../../../contract';
 import { ApiError, cancelJob, fetchPeaks, STAGE_RULES, type Job, type JobPeaks } from '../api';
 import { PeaksPicture } from '../components/PeaksPicture';
@@ -15,32 +15,36 @@ export function Working({ job, onCancelled }: { job: Job; onCancelled: () => voi
   const [cancelling, setCancelling] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [peaks, setPeaks] = useState<JobPeaks | null>(null);
-  const lastFetch = useRef(0);
-  const lastStage = useRef(job.stage);
   const picture = peaks && peaks.input.length > 0 ? peaks : null;
   // Bar and picture tell one story: where a picture is drawn, the bar stands no further than it.
   const drawn = picture?.expectedPeaks ? progressAt('enriching', picture.result.length / picture.expectedPeaks) : 1;
   const percent = Math.round(Math.min(job.progress, drawn) * 100);
   usePageTitle(`${percent} % · Enriching ${job.input.name}`);
 
+  // Looked at on each new stage at once, then every interval on its own clock, so the picture keeps growing
+  // (and a look that failed is tried again) however often or rarely the job's events come.
+  const { stage } = job;
+  const link = job.links.peaks;
   useEffect(() => {
-    if (job.stage === 'queued') return;
-    // A new stage is looked at once: a short job is written in full before the next regular look.
-    const wait = job.stage !== lastStage.current ? 0 : Math.max(0, lastFetch.current + PEAKS_INTERVAL_MS - Date.now());
-    lastStage.current = job.stage;
+    if (stage === 'queued') return;
     let current = true;
-    const timer = setTimeout(() => {
-      lastFetch.current = Date.now();
-      fetchPeaks(job).then(
-        (loaded) => current && setPeaks(loaded),
-        () => undefined,
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const look = () => {
+      fetchPeaks(link).then(
+        (loaded) => {
+          if (!current) return;
+          setPeaks(loaded);
+          if (!loaded.complete) timer = setTimeout(look, PEAKS_INTERVAL_MS);
+        },
+        () => current && (timer = setTimeout(look, PEAKS_INTERVAL_MS)),
       );
-    }, wait);
+    };
+    look();
     return () => {
       current = false;
       clearTimeout(timer);
     };
-  }, [job]);
+  }, [link, stage]);
 
   const cancel = async () => {
     setCancelling(true);
