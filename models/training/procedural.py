@@ -231,16 +231,18 @@ def vinyl(dry, rng):
     env = envelope(dry, 33)
     ref = np.sqrt(np.mean(dry ** 2)) + 1e-9
     level = ref * (0.25 + 0.75 * np.clip(env / ref, 0, 3)) ** 0.6 * np.sqrt(np.clip(env / ref, 0.02, 3)) ** 0.3
-    clicks = impulses(np.full(n, 18.0), rng) * rng.choice([1, -1], n) * 4
+    # sparse pops over a thin crackle (v3.3: 6 and 30 a second, from 18 and 150): a steady click-hiss sounded
+    # like the storm's rain and tape's hiss, with gaps between the pops it does not
+    clicks = impulses(np.full(n, 6.0), rng) * rng.choice([1, -1], n) * 4
     clicks = filt(clicks, "band", (1000, 9000), 1)
-    crackle = filt(impulses(np.full(n, 150.0), rng) * rng.choice([1, -1], n), "high", 2500)
+    crackle = filt(impulses(np.full(n, 30.0), rng) * rng.choice([1, -1], n), "high", 2500)
     hiss = filt(rng.standard_normal(n).astype(np.float32), "band", (3000, 14000))
     rumble = filt(brown(n, rng), "low", 80)
     # the worn-record colour: a narrow-band, slightly delayed copy of the music
     tele = filt(filt(np.roll(dry, 90), "high", 400), "low", 3200, 3)
     sig = (clicks / (np.std(clicks) + 1e-9) + 0.8 * crackle / (np.std(crackle) + 1e-9)
            + 0.1 * hiss / (np.std(hiss) + 1e-9) + 0.8 * rumble)
-    return sig * level + 0.8 * tele
+    return sig * level + 0.35 * tele
 
 
 def tape(dry, rng):

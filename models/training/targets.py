@@ -27,7 +27,7 @@ TEXTURE_STYLES = {
     "wind": dict(offset_db=0.5, follow=0.6),
     "birds": dict(offset_db=3.0, follow=0.4, dip_boost_db=5.0),
     "fire": dict(offset_db=-2.0, follow=0.6),
-    "vinyl": dict(offset_db=-4.0, follow=0.3),
+    "vinyl": dict(offset_db=-11.0, follow=0.3),  # v3.3: the recorded hiss well under the pops
     "own": dict(offset_db=-2.0, follow=0.6),  # a user's own recording, any sound: rain's shaping
 }
 
