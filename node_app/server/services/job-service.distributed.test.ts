@@ -231,7 +231,7 @@ describe('JobService in the distributed mode, over fakes of Redis and S3', () =>
     expect(failed).toMatchObject({ status: 'failed', stage: 'failed', error: { status: 500, code: 'ENRICH_FAILED' } });
     expect(await failure(b.jobs.input(id))).toEqual({ status: 409, code: 'JOB_FAILED' });
     expect(objects.keysOf(id)).toEqual([]);
-    // The master and the live MP3 encode it had begun were staged there: both given back, the folder with them.
+    // The master and the live MP3 encode it had begun were staged there; nothing of the job stays on that disk.
     await until(async () => !existsSync(path.dirname(w.files.jobFile(id, 'result.wav'))));
   });
 
