@@ -58,8 +58,15 @@ async function processOf(
     jobs,
     files,
     async localFiles() {
-      const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
-      return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name)));
+      for (;;) {
+        try {
+          const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
+          return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name)));
+        } catch (error) {
+          // A job's folder went while the walk was in it (the last staging file of the job was given back): look again.
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+      }
     },
   };
 }
