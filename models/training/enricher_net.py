@@ -165,9 +165,10 @@ class BinHead(nn.Conv1d):
 
 
 def power_spectrum(spec):
-    """|X|^2 of a half spectrum [B, 2*n, T] -> [B, n, T]."""
-    sq = spec * spec
-    return sq.reshape(sq.shape[0], 2, -1, sq.shape[2]).sum(1)
+    """|X|^2 of a half spectrum [B, 2*n, T] -> [B, n, T] (two slices, not a ReduceSum: ORT's is slower)."""
+    n = spec.shape[1] // 2
+    re, im = spec[:, :n], spec[:, n:]
+    return re * re + im * im
 
 
 class Block(nn.Module):
@@ -184,8 +185,12 @@ class Block(nn.Module):
         return h + self.mix(z)
 
 
-class EnricherNet(nn.Module):
-    def __init__(self, n_styles, ch=96, emb=64, dilations=(1, 2, 4, 8, 16, 32, 1)):
+class FrameNet(nn.Module):
+    """What every generation of the network shares: the music's analysis, the FiLM frame network, the music
+    mask and the noise gain (per bin), and the drive that makes harmonics. Subclasses add their other heads
+    and the synthesis."""
+
+    def __init__(self, n_styles, ch, emb, dilations):
         super().__init__()
         self.n_styles = n_styles
         self.stft = FixedSTFT()
@@ -204,15 +209,7 @@ class EnricherNet(nn.Module):
         self.inp_e = nn.Linear(emb, ch)
         self.blocks = nn.ModuleList([Block(ch, emb, d) for d in dilations])
         self.head_noise = BinHead(ch, -2.0)
-        self.head_click = BinHead(ch, -4.0)
         self.head_music = BinHead(ch, -3.0)
-        self.head_drive = BinHead(ch, -3.0)
-        self.head_tex = BinHead(ch, -2.0)
-        # v3: one broadband gain per frame for the event track (thunder, breaking waves, calls, pops): the net
-        # lets an event through where the music makes room for it and holds it back where it does not
-        self.head_event = nn.Conv1d(ch, 1, 1)
-        nn.init.zeros_(self.head_event.weight)
-        nn.init.constant_(self.head_event.bias, -1.0)
         self.drive = nn.Parameter(torch.tensor(2.0))
         tri = 1.0 - np.abs(np.arange(N_FFT) - (N_FFT - 1) / 2) / (N_FFT / 2)
         # linear interpolation of a per-frame value across the block between two frame centres
@@ -232,7 +229,15 @@ class EnricherNet(nn.Module):
         """A per-frame value [B,1,T] spread linearly over the samples between frame centres: [B,N]."""
         return (frames[:, 0, 1:, None] * self.tri_lo + frames[:, 0, :-1, None] * self.tri_hi).reshape(frames.shape[0], -1)
 
-    def forward(self, audio, style, noise, texture, events):
+    def driven(self, audio, env):
+        """The harmonic source: the music through a level-normalised tanh (guitar-amp style), which holds
+        partials the music does not have (distortion, octaves, intermodulation)."""
+        env_t = self.per_sample(env)
+        return torch.tanh(self.drive * audio / (env_t + 1e-4)) * env_t
+
+    def analyse(self, audio, noise):
+        """The music's spectrum and what the frame network reads: (spec, features [B, F, T], 50 ms envelope,
+        2 s phrase loudness), both loudness curves [B, 1, T]."""
         spec = self.stft(audio)
         pow_even, pow_odd = power_spectrum(spec[0]), power_spectrum(spec[1])
         power_sum = pow_even.sum(1, keepdim=True) + pow_odd.sum(1, keepdim=True)
@@ -260,43 +265,105 @@ class EnricherNet(nn.Module):
         b = noise.shape[0]
         rand = F.pad(noise.reshape(b, -1, HOP).transpose(1, 2)[:, :N_RAND], (0, 1))
         feats = torch.cat([feats, rand, phrase_feats], 1)  # v2 features last: v1.5 weights keep their slots
+        return spec, feats, env, phrase
+
+    def trunk(self, feats, style):
         e = torch.matmul(style, self.style_emb)  # weighted style embedding: the mix happens here
         h = self.inp(feats) + self.inp_e(e).unsqueeze(-1)
         for blk in self.blocks:
             h = blk(h, e)
-        h = F.leaky_relu(h, 0.1)
+        return F.leaky_relu(h, 0.1)
+
+
+
+def gains(head, h, top, scale=None):
+    """A bin head's (even, odd) log-gains -> gains, bounded above by e^top, times an optional per-frame scale."""
+    out = (torch.exp(torch.clamp(x, -15.0, top)) for x in head(h))
+    return tuple(out if scale is None else (g * scale for g in out))
+
+
+def apply_gains(terms, b):
+    """Sum of gain x spectrum over the terms, per (even, odd) half: every gain applies to a bin's real and
+    imaginary part alike, [B,n,T] against [B,2,n,T]."""
+    halves = []
+    for half in (0, 1):
+        out = None
+        for g, sp in terms:
+            g = g[half]
+            y = g.unsqueeze(1) * sp[half].reshape(b, 2, g.shape[1], -1)
+            out = y if out is None else out + y
+        halves.append(out.reshape(b, -1, out.shape[3]))
+    return halves
+
+
+class EnricherNet(FrameNet):
+    """v2/v3 (up to v3.3.0): five spectral paths, each with its own gain per bin and frame."""
+
+    def __init__(self, n_styles, ch=96, emb=64, dilations=(1, 2, 4, 8, 16, 32, 1)):
+        super().__init__(n_styles, ch, emb, dilations)
+        self.head_click = BinHead(ch, -4.0)
+        self.head_drive = BinHead(ch, -3.0)
+        self.head_tex = BinHead(ch, -2.0)
+        # v3: one broadband gain per frame for the event track (thunder, breaking waves, calls, pops): the net
+        # lets an event through where the music makes room for it and holds it back where it does not
+        self.head_event = nn.Conv1d(ch, 1, 1)
+        nn.init.zeros_(self.head_event.weight)
+        nn.init.constant_(self.head_event.bias, -1.0)
+
+    def forward(self, audio, style, noise, texture, events):
+        spec, feats, env, phrase = self.analyse(audio, noise)
+        h = self.trunk(feats, style)
         # v2: the excitations are scaled by the phrase loudness (2 s), not the 50 ms envelope, so the
         # layers no longer pump per beat; the heads may still follow beats where a style asks for it
-        def gain(head, top, scale=None):  # a head's (even, odd) log-gains -> gains, bounded above by e^top
-            gains = (torch.exp(torch.clamp(x, -15.0, top)) for x in head(h))
-            return tuple(gains if scale is None else (g * scale for g in gains))
-
-        g_noise = gain(self.head_noise, 4.0, phrase)
-        g_click = gain(self.head_click, 4.0, phrase)
-        g_tex = gain(self.head_tex, 4.0, phrase / TEX_RMS)
-        m_music = gain(self.head_music, 2.0)
-        m_drive = gain(self.head_drive, 2.0)
-        # harmonic source: the music driven through a level-normalised tanh (guitar-amp style),
-        # gives the net partials the music does not have (distortion, octaves, intermodulation)
-        env_t = self.per_sample(env)
-        driven = torch.tanh(self.drive * audio / (env_t + 1e-4)) * env_t
-        dspec = self.stft(driven)
+        g_noise = gains(self.head_noise, h, 4.0, phrase)
+        g_click = gains(self.head_click, h, 4.0, phrase)
+        g_tex = gains(self.head_tex, h, 4.0, phrase / TEX_RMS)
+        m_music = gains(self.head_music, h, 2.0)
+        m_drive = gains(self.head_drive, h, 2.0)
+        dspec = self.stft(self.driven(audio, env))
         nspec = self.noise_spectrum(noise)
         clicks = noise * (noise.abs() > CLICK_SIGMA).to(noise.dtype) / CLICK_RMS
         kspec = self.stft(clicks)
         tspec = self.stft(texture)
-        # every gain applies to a bin's real and imaginary part alike: [B,n,T] against [B,2,n,T], per half
         terms = ((m_music, spec), (m_drive, dspec), (g_noise, nspec), (g_click, kspec), (g_tex, tspec))
-        halves = []
-        for half in (0, 1):
-            out = None
-            for gains, sp in terms:
-                g = gains[half]
-                y = g.unsqueeze(1) * sp[half].reshape(b, 2, g.shape[1], -1)
-                out = y if out is None else out + y
-            halves.append(out.reshape(b, -1, out.shape[3]))
         g_event = torch.exp(torch.clamp(self.head_event(h), -15.0, 3.0)) * (phrase / TEX_RMS)
-        return self.istft(*halves) + self.per_sample(g_event) * events
+        return self.istft(*apply_gains(terms, noise.shape[0])) + self.per_sample(g_event) * events
+
+
+class LiteEnricherNet(FrameNet):
+    """v4: two transforms instead of five. The music mask and the noise gain stay per bin; the texture
+    (bed), the events, the driven music and the clicks each get one broadband gain per frame and are added
+    in the time domain, with no transform of their own. The targets of the recorded styles are a broadband
+    gain of the bed and events (targets.py), so nothing they ask for is lost; the drive and the clicks lose
+    their own spectral shaping. Distilled from v3.3.0 (train.py --teacher)."""
+
+    FRAME_HEADS = (("tex", -2.0, 4.0), ("event", -1.0, 3.0), ("drive", -3.0, 2.0), ("click", -4.0, 4.0))
+
+    def __init__(self, n_styles, ch=48, emb=64, dilations=(1, 2, 4, 8, 16, 32)):
+        super().__init__(n_styles, ch, emb, dilations)
+        k = len(self.FRAME_HEADS)
+        self.head_frame = nn.Conv1d(ch, k, 1)
+        nn.init.zeros_(self.head_frame.weight)
+        with torch.no_grad():
+            self.head_frame.bias.copy_(torch.tensor([b for _, b, _ in self.FRAME_HEADS]))
+        self.register_buffer("frame_top", torch.tensor([[t] for _, _, t in self.FRAME_HEADS]), persistent=False)
+
+    def forward(self, audio, style, noise, texture, events):
+        spec, feats, env, phrase = self.analyse(audio, noise)
+        h = self.trunk(feats, style)
+        b = noise.shape[0]
+        g_noise = gains(self.head_noise, h, 4.0, phrase)
+        m_music = gains(self.head_music, h, 2.0)
+        halves = apply_gains(((m_music, spec), (g_noise, self.noise_spectrum(noise))), b)
+        # per-frame gains [B,4,T]: the bed and the events scaled as v3 scaled them, the clicks by the phrase
+        f = torch.exp(torch.minimum(torch.clamp(self.head_frame(h), min=-15.0), self.frame_top))
+        tex, event, drive, click = (f[:, i:i + 1] for i in range(f.shape[1]))
+        clicks = noise * (noise.abs() > CLICK_SIGMA).to(noise.dtype) / CLICK_RMS
+        added = (self.per_sample(tex * (phrase / TEX_RMS)) * texture
+                 + self.per_sample(event * (phrase / TEX_RMS)) * events
+                 + self.per_sample(drive) * self.driven(audio, env)
+                 + self.per_sample(click * phrase) * clicks)
+        return self.istft(*halves) + added
 
 
 def load_weights(model, state):
@@ -310,6 +377,17 @@ def load_weights(model, state):
         for k, p in params.items():
             p.copy_(state[k])
     return model
+
+
+def from_checkpoint(st):
+    """The network a checkpoint holds, with its weights: v4 checkpoints record their architecture and width,
+    older ones are all EnricherNet."""
+    n = len(st["styles"])
+    if st.get("arch") == "lite":
+        model = LiteEnricherNet(n, ch=st["channels"]) if st.get("channels") else LiteEnricherNet(n)
+    else:
+        model = EnricherNet(n)
+    return load_weights(model, st["model"])
 
 
 def export_onnx(model, path, window=WINDOW):

@@ -11,7 +11,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from enricher_net import EnricherNet, export_onnx, load_weights, WINDOW, OVERLAP  # noqa: E402
+from enricher_net import export_onnx, from_checkpoint, WINDOW, OVERLAP  # noqa: E402
 from train import MODELS, write_manifest, bank_index  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -19,7 +19,7 @@ ap.add_argument("--ckpt", default=os.path.join(HERE, "build", "enricher.pt"))
 ap.add_argument("--version", required=True)
 a = ap.parse_args()
 st = torch.load(a.ckpt)
-model = load_weights(EnricherNet(len(st["styles"])), st["model"])
+model = from_checkpoint(st)
 export_onnx(model, os.path.join(MODELS, "enricher.onnx"))
 with open(os.path.join(MODELS, "manifest.json")) as f:
     training = json.load(f).get("training", {})

@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from enricher_net import (EnricherNet, load_weights, WINDOW, EVEN, ODD, HOP, N_BINS, N_FFT,  # noqa: E402
+from enricher_net import (from_checkpoint, WINDOW, EVEN, ODD, HOP, N_BINS, N_FFT,  # noqa: E402
                           _window)
 import grains  # noqa: E402
 from enricher_net import export_onnx  # noqa: E402
@@ -59,9 +59,7 @@ class DenseISTFT(nn.Module):
 
 st = torch.load(ckpt)
 ids = list(st["styles"])
-model = EnricherNet(len(ids))
-load_weights(model, st["model"])
-model.eval()
+model = from_checkpoint(st).eval()
 banks = grains.load_banks(os.path.join(REPO, "models", "banks"))
 rng = np.random.RandomState(0)
 S = len(ids)

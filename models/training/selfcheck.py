@@ -26,7 +26,7 @@ from scipy.io import wavfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from enricher_net import EnricherNet, load_weights, WINDOW, OVERLAP, mel_filterbank, SR  # noqa: E402
+from enricher_net import from_checkpoint, WINDOW, OVERLAP, mel_filterbank, SR  # noqa: E402
 from styles import STYLES  # noqa: E402
 import grains  # noqa: E402
 
@@ -105,9 +105,7 @@ def main():
     torch.set_num_threads(a.threads)
     st = torch.load(a.ckpt)
     style_ids = list(st["styles"])
-    model = EnricherNet(len(style_ids))
-    load_weights(model, st["model"])
-    model.eval()
+    model = from_checkpoint(st).eval()
     bank = grains.load_banks(os.path.join(os.path.dirname(HERE), "banks"))
     refs = {}
     for f in sorted(glob.glob(os.path.join(HERE, "build", "heldout", "*.wav"))):

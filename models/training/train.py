@@ -7,6 +7,9 @@ recordings, models/banks/ (index.json). The `texture` and `events` inputs are ma
 target of a recorded style is that same bed times a phrase-level gain of the music, plus the same events
 times that gain and the music's room for them (targets.py). The `own` style is trained on recordings drawn
 from every bank, one clip at a time, with events found in the clip itself: a user's upload is shaped the same.
+
+v4 (`--arch lite --teacher build/enricher-v3.3.0-c.pt`): the smaller LiteEnricherNet learns the v3 network's
+output for the same inputs (noise included), plus a quarter of the loss against the targets themselves.
 """
 import argparse
 import json
@@ -20,8 +23,8 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from enricher_net import (EnricherNet, export_onnx, load_weights, mel_filterbank, SR, WINDOW, OVERLAP,  # noqa: E402
-                          MARGIN, HOP, TEX_RMS)
+from enricher_net import (EnricherNet, LiteEnricherNet, export_onnx, from_checkpoint, load_weights,  # noqa: E402
+                          mel_filterbank, SR, WINDOW, OVERLAP, MARGIN, HOP, TEX_RMS)
 from styles import STYLES, DEFAULT_STYLE, CREDITS, LICENSES  # noqa: E402
 import grains  # noqa: E402
 import targets  # noqa: E402
@@ -164,6 +167,26 @@ def unfold_heads(src):
     return out
 
 
+def lite_from_full(src, own):
+    """A v3 checkpoint read as a start for LiteEnricherNet: FiLM layers keep their (scale, shift) halves when
+    narrowed, and each per-frame head starts as the mean over the bins of the v3 head it replaces."""
+    src = dict(src)
+    for k, v in list(src.items()):
+        if k.endswith((".film.weight", ".film.bias")) and k in own and own[k].shape != v.shape:
+            n = own[k].shape[0] // 2
+            half = v.shape[0] // 2
+            src[k] = torch.cat([v[:n], v[half:half + n]])
+    if "head_tex.weight" in src:
+        ch = own["head_frame.weight"].shape[1]
+        per_bin = {name: (src[f"head_{name}.weight"][:, :ch].mean(0), src[f"head_{name}.bias"].mean())
+                   for name in ("tex", "drive", "click")}
+        per_bin["event"] = (src["head_event.weight"][0, :ch], src["head_event.bias"][0])
+        names = [n for n, _, _ in LiteEnricherNet.FRAME_HEADS]
+        src["head_frame.weight"] = torch.stack([per_bin[n][0] for n in names])
+        src["head_frame.bias"] = torch.stack([per_bin[n][1] for n in names])
+    return src
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -187,6 +210,10 @@ def main():
     ap.add_argument("--level-weight", type=float, default=1.0)
     ap.add_argument("--flux-weight", type=float, default=1.0)
     ap.add_argument("--vinyl-crackle", type=float, default=0.7, help="share of the v1.5 crackle layer in vinyl")
+    ap.add_argument("--arch", choices=["full", "lite"], default="full", help="EnricherNet (v3) or LiteEnricherNet (v4)")
+    ap.add_argument("--channels", type=int, default=0, help="the frame network's width (0: the architecture's own)")
+    ap.add_argument("--teacher", default="", help="distil: a v3 checkpoint whose output the model learns to match")
+    ap.add_argument("--target-weight", type=float, default=0.25, help="with --teacher, the weight of the targets' loss")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -204,7 +231,13 @@ def main():
     print(f"data: {P} pieces, {L / SR:.1f}s each; corpus layers {corpus_ids}; banks "
           f"{ {k: (len(v['bed']), round(sum(map(len, v['bed'])) / SR), len(v['events'])) for k, v in banks.items()} } "
           f"(clips, bed seconds, events); targets prepared in {time.time() - t0:.0f}s", flush=True)
-    model = EnricherNet(S)
+    arch = LiteEnricherNet if a.arch == "lite" else EnricherNet
+    model = arch(S, ch=a.channels) if a.channels else arch(S)
+    teacher = None
+    if a.teacher:
+        teacher = from_checkpoint(torch.load(a.teacher)).eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
     if a.resume and os.path.exists(a.ckpt):
         load_weights(model, torch.load(a.ckpt)["model"])
         print("resumed", a.ckpt)
@@ -216,13 +249,18 @@ def main():
         else:
             src = torch.load(a.init)["model"]
         own = model.state_dict()
+        if a.arch == "lite":
+            src = lite_from_full(src, own)
         for k, v in src.items():
             if k in own and own[k].shape == v.shape:
                 own[k] = v
-            elif k in own and v.dim() == own[k].dim():  # grown input layer: copy the old slice
-                own[k].zero_()
+            elif k in own and v.dim() == own[k].dim() and all(n <= m for n, m in zip(v.shape, own[k].shape)):
+                own[k].zero_()  # grown input layer: copy the old slice
                 own[k][tuple(slice(0, n) for n in v.shape)] = v
                 print("partially loaded", k, tuple(v.shape), "->", tuple(own[k].shape))
+            elif k in own and v.dim() == own[k].dim():  # a narrower network: its first channels of each layer
+                own[k] = v[tuple(slice(0, n) for n in own[k].shape)].clone()
+                print("narrowed", k, tuple(v.shape), "->", tuple(own[k].shape))
         model.load_state_dict(own)
         print("warm start from", a.init, "missing:", [k for k in own if k not in src])
     crit = SpecLoss(texture=bool(a.texture_loss), energy_w=a.energy_weight, sort_w=a.sort_weight,
@@ -303,7 +341,12 @@ def main():
         ev = torch.from_numpy(np.stack(evs))
         n = torch.randn_like(x)
         y = model(x, s, n, tx, ev)
-        loss = crit(y, t)
+        if teacher is None:
+            loss = crit(y, t)
+        else:  # distillation: the teacher's output for the same inputs, noise included, and some of the targets
+            with torch.no_grad():
+                yt = teacher(x, s, n, tx, ev)
+            loss = crit(y, yt) + a.target_weight * crit(y, t)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -314,16 +357,16 @@ def main():
             print(f"step {step} loss {np.mean(run[-25:]):.4f} lr {opt.param_groups[0]['lr']:.2e} "
                   f"t {time.time() - t0:.0f}s", flush=True)
         if step % 200 == 0:
-            torch.save({"model": model.state_dict(), "styles": style_ids, "step": step}, a.ckpt)
+            torch.save({"model": model.state_dict(), "styles": style_ids, "step": step, "arch": a.arch, "channels": a.channels}, a.ckpt)
     train_s = time.time() - t0
-    torch.save({"model": model.state_dict(), "styles": style_ids, "step": step}, a.ckpt)
+    torch.save({"model": model.state_dict(), "styles": style_ids, "step": step, "arch": a.arch, "channels": a.channels}, a.ckpt)
     onnx_path = os.path.join(MODELS, "enricher.onnx")
     export_onnx(model, onnx_path)
     write_manifest(style_ids, WINDOW, OVERLAP, {
         "version": a.version,
         "training": {"steps": step, "seconds": round(train_s), "finalLoss": round(float(np.mean(run[-100:])), 4),
                      "corpus": f"{P} pieces x {L / SR:.0f} s (MIDI) + banks of real recordings for {len(banks)} styles",
-                     "seed": a.seed},
+                     "seed": a.seed, **({"distilledFrom": os.path.basename(a.teacher)} if a.teacher else {})},
     }, bank_index(a.banks))
     print(f"trained {step} steps in {train_s:.0f}s; exported {onnx_path} ({os.path.getsize(onnx_path)} bytes)")
 
