@@ -13,6 +13,8 @@
 # 9f4eef9) with onnx_weights.py (the folded spectral heads unfolded by train.py), adds the event input and its
 # gain head and the `own` style, and is trained on the banks' never-looping beds and events (grains.py).
 # Without git history the run starts from scratch (set INIT= to force that; then give it MINUTES=180 and LR=1e-3).
+# The later models are further runs of train.py on this script's outputs, each command in models/README.md:
+# the v3.1-v3.3 fine-tunes, then v4.0.0, the smaller LiteEnricherNet distilled from v3.3.0 (--arch lite --teacher).
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
