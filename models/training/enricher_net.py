@@ -1,18 +1,20 @@
 """The Noise Enricher network: one conditional spectral generator for every style.
 
-Graph (everything below is exported to ONNX, opset 17):
+Graph of v4 (LiteEnricherNet, shipped; everything below is exported to ONNX, opset 17):
 
     audio [B,N] --fixed STFT (FFT, n_fft 512, hop 256, sqrt-Hann)--> X [B,257,T]
         -> log-mel shape + smoothed loudness and phrase features
         -> frame conv net (dilated residual blocks, FiLM-conditioned on the
            weighted style embedding  e = style @ E)
-        -> five heads per frame and bin:
-             noise gain    g_n  (applied to the spectrum N of the engine's Gaussian noise)
-             click gain    g_c  (applied to the spectrum K of a sparse click train)
-             texture gain  g_t  (applied to the spectrum T of the style's recorded loop)
+        -> two heads per frame and bin:
              music mask    m    (re-voices the music's own partials, keeps its phase)
-             drive mask    d    (shapes the spectrum D of tanh-driven music: new harmonics)
-    Y = m * X + d * D + P * (g_n * N + g_c * K + g_t * T / TEX_RMS)   --fixed ISTFT-->  wet [B,N]
+             noise gain    g_n  (applied to the spectrum N of the engine's Gaussian noise)
+        -> four broadband heads per frame (spread over the samples between frame centres):
+             bed t, events v, drive d (tanh-driven music: new harmonics), clicks c (a sparse click train)
+    wet = ISTFT(m * X + P * g_n * N) + P / TEX_RMS * (t * texture + v * events) + d * driven + P * c * clicks
+
+v3 (EnricherNet, up to v3.3.0 and v4's distillation teacher) gave the drive, the clicks and the bed their own
+STFTs and a gain per bin each: Y = m*X + d*D + P*(g_n*N + g_c*K + g_t*T/TEX_RMS), wet = ISTFT(Y) + P/TEX_RMS*v*events.
 
 P is the music's phrase loudness (2 s), so the added layers follow phrases rather than beats. Spectra are
 kept as the FFT's (even, odd) bin halves throughout (see FixedSTFT).
@@ -235,6 +237,11 @@ class FrameNet(nn.Module):
         env_t = self.per_sample(env)
         return torch.tanh(self.drive * audio / (env_t + 1e-4)) * env_t
 
+    @staticmethod
+    def clicks(noise):
+        """The click train: the noise samples beyond CLICK_SIGMA, scaled to unit variance."""
+        return noise * (noise.abs() > CLICK_SIGMA).to(noise.dtype) / CLICK_RMS
+
     def analyse(self, audio, noise):
         """The music's spectrum and what the frame network reads: (spec, features [B, F, T], 50 ms envelope,
         2 s phrase loudness), both loudness curves [B, 1, T]."""
@@ -273,7 +280,6 @@ class FrameNet(nn.Module):
         for blk in self.blocks:
             h = blk(h, e)
         return F.leaky_relu(h, 0.1)
-
 
 
 def gains(head, h, top, scale=None):
@@ -322,8 +328,7 @@ class EnricherNet(FrameNet):
         m_drive = gains(self.head_drive, h, 2.0)
         dspec = self.stft(self.driven(audio, env))
         nspec = self.noise_spectrum(noise)
-        clicks = noise * (noise.abs() > CLICK_SIGMA).to(noise.dtype) / CLICK_RMS
-        kspec = self.stft(clicks)
+        kspec = self.stft(self.clicks(noise))
         tspec = self.stft(texture)
         terms = ((m_music, spec), (m_drive, dspec), (g_noise, nspec), (g_click, kspec), (g_tex, tspec))
         g_event = torch.exp(torch.clamp(self.head_event(h), -15.0, 3.0)) * (phrase / TEX_RMS)
@@ -358,11 +363,10 @@ class LiteEnricherNet(FrameNet):
         # per-frame gains [B,4,T]: the bed and the events scaled as v3 scaled them, the clicks by the phrase
         f = torch.exp(torch.minimum(torch.clamp(self.head_frame(h), min=-15.0), self.frame_top))
         tex, event, drive, click = (f[:, i:i + 1] for i in range(f.shape[1]))
-        clicks = noise * (noise.abs() > CLICK_SIGMA).to(noise.dtype) / CLICK_RMS
         added = (self.per_sample(tex * (phrase / TEX_RMS)) * texture
                  + self.per_sample(event * (phrase / TEX_RMS)) * events
                  + self.per_sample(drive) * self.driven(audio, env)
-                 + self.per_sample(click * phrase) * clicks)
+                 + self.per_sample(click * phrase) * self.clicks(noise))
         return self.istft(*halves) + added
 
 
