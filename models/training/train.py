@@ -298,6 +298,10 @@ def main():
             t += (a.vinyl_crackle if sid == "vinyl" else 1.0) * wet[p, corpus_ids.index(sid), o:o + C].astype(np.float32)
         return t
 
+    def save_checkpoint():  # the architecture and width go with the weights (enricher_net.from_checkpoint)
+        torch.save({"model": model.state_dict(), "styles": style_ids, "step": step, "arch": a.arch,
+                    "channels": a.channels}, a.ckpt)
+
     while step < a.steps and time.time() - t0 < total_s:
         frac = max((time.time() - t0) / total_s, step / a.steps)
         for g in opt.param_groups:
@@ -357,9 +361,9 @@ def main():
             print(f"step {step} loss {np.mean(run[-25:]):.4f} lr {opt.param_groups[0]['lr']:.2e} "
                   f"t {time.time() - t0:.0f}s", flush=True)
         if step % 200 == 0:
-            torch.save({"model": model.state_dict(), "styles": style_ids, "step": step, "arch": a.arch, "channels": a.channels}, a.ckpt)
+            save_checkpoint()
     train_s = time.time() - t0
-    torch.save({"model": model.state_dict(), "styles": style_ids, "step": step, "arch": a.arch, "channels": a.channels}, a.ckpt)
+    save_checkpoint()
     onnx_path = os.path.join(MODELS, "enricher.onnx")
     export_onnx(model, onnx_path)
     write_manifest(style_ids, WINDOW, OVERLAP, {
