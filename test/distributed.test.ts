@@ -82,8 +82,8 @@ describe('distributed mode: two web and two worker processes on one queue and on
 
   beforeAll(async () => {
     shortClip = await readFile(await makeClip({ seconds: 4, sampleRate: 44100, channels: 2, extension: 'wav' }));
-    // Long enough to be caught mid-job (a few seconds of work) on an idle machine.
-    longClip = await readFile(await makeClip({ seconds: 180, sampleRate: 44100, channels: 1, extension: 'wav' }));
+    // Long enough to be caught mid-job (a few seconds of work) on an idle machine, with model v4 too.
+    longClip = await readFile(await makeClip({ seconds: 360, sampleRate: 44100, channels: 1, extension: 'wav' }));
     // Songs that keep both workers busy while more are queued behind them.
     veryLongClip = await readFile(await makeClip({ seconds: 240, sampleRate: 44100, channels: 1, extension: 'wav' }));
     const embedded = await startTestServer();
