@@ -1,21 +1,16 @@
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { makeClip } from './helpers/audio.js';
+import { filesUnder } from './helpers/files.js';
 import { startProcessServer } from './helpers/process-server.js';
 import { START_LIMIT_MS } from './helpers/processes.js';
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
-}
 
 describe('SIGTERM with songs in the queue and one running', () => {
   it('queued songs are refused at once, the running one when the grace ends: 503 SHUTTING_DOWN, no files left', async () => {
     // Long enough that the running one cannot finish within the grace, however idle the machine: model v4.0.0
-    // finished a 5-minute mono song within a 2-s grace here, so the song is nearly the longest allowed (53 MB of
-    // WAV, about 5 s of work on this 2-core machine) and the grace 1 s.
+    // finished a 5-minute mono song within a 2-s grace here (the bench's 3-min mono WAV takes 1.5 s over HTTP), so
+    // the song is nearly the longest allowed (53 MB of WAV) and the grace 1 s.
     const clip = await readFile(await makeClip({ seconds: 590, sampleRate: 44100, channels: 1, extension: 'wav' }));
     const server = await startProcessServer({ SHUTDOWN_GRACE_S: '1', MAX_UPLOAD_MB: '100' });
     try {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
@@ -6,6 +6,7 @@ import type { FileStore } from '../../node_app/server/adapters/storage/file-stor
 import { createApp } from '../../node_app/server/app.js';
 import { createServices, type ServiceOverrides } from '../../node_app/server/compose.js';
 import { loadConfig, type Config } from '../../node_app/server/config.js';
+import { filesUnder } from './files.js';
 import { createLogger } from '../../node_app/server/logger.js';
 import type { JobService } from '../../node_app/server/services/job-service.js';
 import type { Models } from '../../node_app/server/services/models.js';
@@ -41,17 +42,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
   const { files, models, jobs, batches, readiness } = await createServices(config, logger, { ...overrides, now: () => new Date(Date.now() + clockOffset) });
   await models.start();
   jobs.start();
-  async function dataFiles(): Promise<string[]> {
-    // A folder deleted while the listing walks it (a job being removed) makes readdir fail; look again.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
-        return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name))).sort();
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
-      }
-    }
-  }
+  const dataFiles = () => filesUnder(dataDir);
 
   return {
     app: createApp({ config, logger, files, models, jobs, batches, readiness }),

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeModels, MemoryObjects, SharedQueueFake } from '../../../test/helpers/fakes.js';
+import { filesUnder } from '../../../test/helpers/files.js';
 import { createAudioCodec } from '../adapters/media/audio-codec.js';
 import { resolveFfmpeg } from '../adapters/media/ffmpeg/binary.js';
 import { createWavWriter } from '../adapters/media/wav.js';
@@ -57,17 +58,7 @@ async function processOf(
   return {
     jobs,
     files,
-    async localFiles() {
-      for (;;) {
-        try {
-          const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
-          return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name)));
-        } catch (error) {
-          // A job's folder went while the walk was in it (the last staging file of the job was given back): look again.
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        }
-      }
-    },
+    localFiles: () => filesUnder(dataDir),
   };
 }
 
