@@ -344,7 +344,7 @@ class LiteEnricherNet(FrameNet):
 
     FRAME_HEADS = (("tex", -2.0, 4.0), ("event", -1.0, 3.0), ("drive", -3.0, 2.0), ("click", -4.0, 4.0))
 
-    def __init__(self, n_styles, ch=48, emb=64, dilations=(1, 2, 4, 8, 16, 32)):
+    def __init__(self, n_styles, ch=40, emb=64, dilations=(1, 2, 4, 8, 16, 32)):
         super().__init__(n_styles, ch, emb, dilations)
         k = len(self.FRAME_HEADS)
         self.head_frame = nn.Conv1d(ch, k, 1)
@@ -376,7 +376,7 @@ def load_weights(model, state):
     params = dict(model.named_parameters())
     missing = [k for k in params if k not in state]
     if missing:
-        raise KeyError(f"checkpoint does not fit EnricherNet: missing {missing}")
+        raise KeyError(f"checkpoint does not fit {type(model).__name__}: missing {missing}")
     with torch.no_grad():
         for k, p in params.items():
             p.copy_(state[k])
