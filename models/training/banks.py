@@ -206,7 +206,7 @@ COPYRIGHT = [
     ("openclonk-data", "*Furnace.ocg/Loop.ogg", f"tc630 ({_FS}/people/tc630/sounds/47835)", "CC0"),
     ("openclonk-data", "*", "2009-2016 The OpenClonk Team and contributors", "CC-BY-3.0"),
     ("ufoai-sound", "*", "\"Marine\" Baklund, Gren, Christian Hoffmann, Slippycurb", "CC-BY-SA-3.0"),
-    ("redeclipse-data", "*/morph/*", "Q009, from Q009's ambient sound pack (in Red Eclipse)", "CC-BY-3.0"),
+    ("redeclipse-data", "*/morph/*", 'Slawek "Q009" Blauciak, from Q009\'s ambient sound pack (in Red Eclipse)', "CC-BY-3.0"),
     ("redeclipse-data", "*/forest*.ogg", "2005, 2007 Dob \"dobroide\" Roide (freesound.org)", "CC-BY-3.0"),
     ("redeclipse-data", "*/wind.ogg", "Batuhan Bozkurt (freesound.org)", "CC-BY-SA-3.0"),
     ("redeclipse-data", "*", "Quinton \"quin\" Reeves, Alex \"blackshoe\" Anguix", "CC-BY-SA-3.0"),
