@@ -8,7 +8,7 @@
 
 The engine draws its choices from a hash of (seed, channel, style, segment), training from numpy's generator:
 the statistics are the same, the exact draws need not be. A user's own recording is a bank of one, whose events
-are its own loudest moments (`events_from_recording`, as the engine's `eventsFromRecording`).
+are its own loudest onsets (`events_from_recording`, as the engine's `bankFromRecording`).
 """
 import json
 import os
@@ -32,10 +32,11 @@ SEGMENT_BY_STYLE = {"sea-waves": 8.0}
 
 
 def segment_lengths(clips, segment_s=SEGMENT_S):
-    """(segment, fade) in samples: segments fit twice into the shortest clip (three times for a bank of one)."""
+    """(segment, fade) in samples: segments fit twice into the shortest clip (three times for a bank of one); a
+    fade takes at most a fifth of a segment."""
     shortest = min(len(c) for c in clips)
     segment = min(int(round(segment_s * SR)), shortest // (2 if len(clips) > 1 else 3))
-    fade = min(int(FADE_S * SR), segment // 2)
+    fade = min(int(FADE_S * SR), segment // 5)
     return segment, fade
 
 
@@ -98,9 +99,10 @@ def event_stream(clips, n, every_s, rng):
     return out
 
 
-def events_from_recording(pcm, max_events=8, frame=441, min_gap_s=0.5, rise_db=9.0, length_s=0.6):
-    """A recording's own events: its loudest moments that stand out from their surroundings (≥ rise_db over
-    the median level), at least min_gap_s apart, each length_s long from 20 ms before its peak, faded."""
+def events_from_recording(pcm, max_events=8, frame=441, min_gap_s=0.5, rise_db=9.0, onset_db=10.0, length_s=0.6):
+    """A recording's own events: its loudest onsets (≥ rise_db over the median level and ≥ onset_db over the
+    median of the 80 ms ending 20 ms before them: a clap or a pop, not a gust's crest), at least min_gap_s apart,
+    each length_s long from 20 ms before its peak, faded."""
     n = len(pcm) // frame
     if n < 4:
         return []
@@ -109,10 +111,13 @@ def events_from_recording(pcm, max_events=8, frame=441, min_gap_s=0.5, rise_db=9
     order = np.argsort(-level, kind="stable")
     gap = int(min_gap_s * SR / frame)
     picked = []
+    def onset(i):
+        return level[i] - np.sort(level[max(0, i - 10):i - 2])[(min(i, 10) - 2) // 2] if i >= 3 else 0.0
+
     for i in order:
         if level[i] < floor + rise_db or len(picked) == max_events:
             break
-        if all(abs(int(i) - j) >= gap for j in picked):
+        if onset(i) >= onset_db and all(abs(int(i) - j) >= gap for j in picked):
             picked.append(int(i))
     length = int(length_s * SR)
     events = []

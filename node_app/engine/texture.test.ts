@@ -95,6 +95,24 @@ describe('a recording of the user as a bank', () => {
     expect(normaliseRecording(new Float32Array(1000)).every((v) => v === 0)).toBe(true);
   });
 
+  it('takes onsets as events, not the crest of a swell', () => {
+    // a gust: the noise swells 14 dB over a second and holds; a pop: 20 ms that start at once
+    const pcm = fillGaussianAt(new Float32Array(10 * 44100), channelKey(1, 0), 0).map((v, i) => {
+      const t = i / 44100;
+      return 0.01 * v * (t < 3 ? 1 : t < 4 ? 5 ** (t - 3) : t < 5 ? 5 : 1);
+    });
+    for (let i = 0; i < 882; i++) pcm[8 * 44100 + i] += 0.3 * Math.sin(i / 3);
+    const samples = normaliseRecording(pcm);
+    const own = bankFromRecording(samples, settings.ownEventEvery);
+    expect(own.events).toHaveLength(1);
+    // the event is cut from just before the pop: find where its (unfaded) samples sit in the recording
+    const cut = own.events[0].subarray(64, 256);
+    const from = Array.from({ length: 44100 }, (_, k) => 7 * 44100 + k).find((s) =>
+      cut.every((v, i) => v === samples[s + 64 + i]),
+    );
+    expect(Math.abs((from ?? 0) / 44100 - 7.98)).toBeLessThan(0.03);
+  });
+
   it('weaves a 3-s recording from short grains at many places rather than repeating it whole', () => {
     const short: Bank = { bed: [noiseClip(3, 9)], events: [], eventEvery: rate };
     const bed = new TextureReader([short], settings, weights, 2, 0).fillBed(new Float32Array(120 * rate), 0);

@@ -28,9 +28,21 @@ export interface GrainSettings {
 const PCM_SCALE = 1 / 32768;
 /** RMS of every bed clip in the banks (models/training/banks.py): the level the network was trained on. */
 const BED_RMS = 0.1;
-/** A recording has events only where it stands this far above its median level. */
+/** A recording has events only where it stands this far above its median level… */
 const EVENT_RISE_DB = 9;
+/**
+ * …and where a sound starts: this far over the 80 ms before it. A clap, a pop or a call starts so; the crest of
+ * a gust or a swell rises over a second, and cut out as an event it would land as a thud (heard as thunder).
+ */
+const ONSET_RISE_DB = 10;
 const MAX_OWN_EVENTS = 8;
+
+/** dB from the median of 10-ms frames f−10 … f−3 (the 80 ms ending 20 ms before frame f) up to frame f. */
+function onsetRise(level: Float64Array, f: number): number {
+  if (f < 3) return 0; // nothing before it to rise from
+  const before = Array.from(level.subarray(Math.max(0, f - 10), f - 2)).sort((a, b) => a - b);
+  return level[f] - before[Math.floor(before.length / 2)];
+}
 
 /**
  * A user's recording at the model's rate, brought to the banks' level and to the banks' 16-bit samples. A
@@ -48,9 +60,10 @@ export function normaliseRecording(pcm: Float32Array): Int16Array {
 }
 
 /**
- * A user's recording as a bank of one: the whole recording is the bed, and its own loudest moments — frames of
- * 10 ms at least {@link EVENT_RISE_DB} over its median level, 0.5 s apart, loudest first, up to eight — are its
- * events, each 0.6 s from 20 ms before the frame, faded out over its last 0.2 s. Training made the own style's
+ * A user's recording as a bank of one: the whole recording is the bed, and its own loudest onsets — frames of
+ * 10 ms at least {@link EVENT_RISE_DB} over its median level and {@link ONSET_RISE_DB} over the 80 ms before
+ * them, 0.5 s apart, loudest first, up to eight — are its events, each 0.6 s from 20 ms before the frame, faded
+ * out over its last 0.2 s. Training made the own style's
  * events the same way (models/training/grains.py, `events_from_recording`).
  */
 export function bankFromRecording(pcm: Int16Array, eventEvery: number, rate = 44100): Bank {
@@ -68,7 +81,7 @@ export function bankFromRecording(pcm: Int16Array, eventEvery: number, rate = 44
   const loudestFirst = Array.from(level.keys()).sort((a, b) => level[b] - level[a] || a - b);
   for (const f of loudestFirst) {
     if (level[f] < median + EVENT_RISE_DB || picked.length === MAX_OWN_EVENTS) break;
-    if (picked.every((p) => Math.abs(f - p) >= gap)) picked.push(f);
+    if (onsetRise(level, f) >= ONSET_RISE_DB && picked.every((p) => Math.abs(f - p) >= gap)) picked.push(f);
   }
   const length = Math.round(0.6 * rate);
   const events = picked
@@ -106,10 +119,12 @@ class BedStream {
     private readonly key: number,
   ) {
     // Segments fit twice into the shortest clip, so each is drawn from several places; a bank of one clip (a
-    // user's 3-s recording) takes three, so its grains still land at many places.
+    // user's 3-s recording) takes three, so its grains still land at many places. A fade takes at most a fifth
+    // of a segment (1 s of 5): two grains sounding together half the time would smear a short recording's
+    // crackle into a wash.
     const shortest = Math.min(...clips.map((c) => c.length));
     this.segment = Math.min(segment, Math.floor(shortest / (clips.length > 1 ? 2 : 3)));
-    this.fade = Math.min(settings.fade, Math.floor(this.segment / 2));
+    this.fade = Math.min(settings.fade, Math.floor(this.segment / 5));
     // sin(π/2 · t/fade) for t = 0 … fade: a segment fades in along it and out along it backwards (cos).
     this.fadeIn = Float32Array.from({ length: this.fade + 1 }, (_, t) => Math.sin((Math.PI / 2) * (t / this.fade)));
     let total = 0;
