@@ -34,7 +34,7 @@ export function OwnSoundPicker({ texture, onChoose }: Props) {
     <div className="own-sound" role="group" aria-labelledby="own-sound-title">
       <h3 id="own-sound-title">Your own sound</h3>
       <p className="hint">
-        {OWN_TEXTURE_SECONDS.min} s to {OWN_TEXTURE_SECONDS.max / 60} minutes of any sound: it is woven in like the rain, never looped, its loudest moments as events.
+        {OWN_TEXTURE_SECONDS.min} s to {OWN_TEXTURE_SECONDS.max / 60} minutes of any sound: it is woven in like the rain, never looped, its pops and calls as events.
       </p>
       <label className="own-sound-file">
         Choose a recording
