@@ -54,11 +54,16 @@ export class StreamingLimiter {
     return Array.from({ length: this.channelCount }, () => new Float32Array(0));
   }
 
-  /** The gain sample i needs to stay under the ceiling; `views` are the pending queues' current views. */
-  private needed(i: number, views: { data: Float32Array; offset: number }[]): number {
-    let peak = 0;
-    for (const { data, offset } of views) peak = Math.max(peak, Math.abs(data[i + offset]));
-    return peak > this.ceiling ? this.ceiling / peak : 1;
+  /** The gain each of samples [from, from + count) needs to stay under the ceiling, from the pending queues' views. */
+  private needed(from: number, count: number, views: { data: Float32Array; offset: number }[]): Float64Array {
+    const peaks = new Float64Array(count);
+    for (const { data, offset } of views) {
+      const at = from + offset;
+      for (let k = 0; k < count; k++) peaks[k] = Math.max(peaks[k], Math.abs(data[at + k]));
+    }
+    const { ceiling } = this;
+    for (let k = 0; k < count; k++) peaks[k] = peaks[k] > ceiling ? ceiling / peaks[k] : 1;
+    return peaks;
   }
 
   private begin(): void {
@@ -70,23 +75,28 @@ export class StreamingLimiter {
     // Samples before the start behave as if they needed the first window's gain, which keeps the opening
     // samples under the ceiling too.
     let opening = 1;
-    const views = this.pending.map((q) => q.view());
-    for (let i = 0; i < span; i++) opening = Math.min(opening, this.needed(i, views));
+    for (const value of this.needed(0, span, this.pending.map((q) => q.view()))) opening = Math.min(opening, value);
     this.ring = new Float64Array(span).fill(opening);
     this.ringSum = opening * span;
   }
 
-  /** Advances the input index to `until` (exclusive); past `received` only at the end, to drain the delay. */
+  /**
+   * Advances the input index to `until` (exclusive); past `received` only at the end, to drain the delay. Three
+   * passes: the gain each new sample needs, the running minimum and mean that give each finished sample its gain,
+   * then each channel times its gains.
+   */
   private run(until: number, draining: boolean): Float32Array[] {
     const { span, capacity, dequeIdx, dequeVal, ring, ceiling, received } = this;
     const firstOut = Math.max(0, this.next - span + 1);
     const lastOut = Math.max(firstOut, until - span + 1);
-    const out = Array.from({ length: this.channelCount }, () => new Float32Array(lastOut - firstOut));
     const views = this.pending.map((q) => q.view());
+    const from = this.next;
+    const needed = this.needed(from, Math.max(0, Math.min(until, received) - from), views);
+    const gains = new Float64Array(lastOut - firstOut);
     let { head, tail, ringSum, ringPos } = this;
-    for (let i = this.next; i < until; i++) {
+    for (let i = from; i < until; i++) {
       if (i < received) {
-        const value = this.needed(i, views);
+        const value = needed[i - from];
         while (tail !== head) {
           const last = tail === 0 ? capacity - 1 : tail - 1;
           if (dequeVal[last] < value) break;
@@ -103,14 +113,16 @@ export class StreamingLimiter {
       ringSum += minimum - ring[ringPos];
       ring[ringPos] = minimum;
       ringPos = ringPos + 1 === span ? 0 : ringPos + 1;
-      const gain = Math.min(1, ringSum / span);
-      // The clamp only catches float rounding in the running sum; the gain has already done the work.
-      for (let c = 0; c < views.length; c++) {
-        const { data, offset } = views[c];
-        out[c][j - firstOut] = Math.max(-ceiling, Math.min(ceiling, data[j + offset] * gain));
-      }
+      gains[j - firstOut] = Math.min(1, ringSum / span);
     }
     Object.assign(this, { head, tail, ringSum, ringPos, next: until });
+    // The clamp only catches float rounding in the running sum; the gain has already done the work.
+    const out = views.map(({ data, offset }) => {
+      const channel = new Float32Array(gains.length);
+      const at = firstOut + offset;
+      for (let k = 0; k < gains.length; k++) channel[k] = Math.max(-ceiling, Math.min(ceiling, data[at + k] * gains[k]));
+      return channel;
+    });
     if (!draining) for (const q of this.pending) q.dropBefore(lastOut);
     return out;
   }

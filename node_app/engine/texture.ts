@@ -140,13 +140,15 @@ class BedStream {
       const { clip, offset } = this.source(j);
       const from = Math.max(position, start);
       const to = Math.min(end, start + segment + fade);
-      for (let p = from; p < to; p++) {
-        const t = p - start;
-        let g = gain * PCM_SCALE;
-        if (t < fade && j > 0) g *= fadeIn[t];
-        else if (t >= segment) g *= fadeIn[fade - (t - segment)];
-        out[p - position] += g * clip[offset + t];
-      }
+      // Three runs, so the loop over every sample of the song does not branch: fading in (not the song's first
+      // segment), whole, fading out. Sample p reads clip[p + at] and writes out[p - position].
+      const at = offset - start;
+      const scale = gain * PCM_SCALE;
+      const whole = j > 0 ? Math.max(from, Math.min(to, start + fade)) : from;
+      const fading = Math.max(whole, Math.min(to, start + segment));
+      for (let p = from; p < whole; p++) out[p - position] += scale * fadeIn[p - start] * clip[p + at];
+      for (let p = whole; p < fading; p++) out[p - position] += scale * clip[p + at];
+      for (let p = fading; p < to; p++) out[p - position] += scale * fadeIn[fade - (p - start - segment)] * clip[p + at];
     }
   }
 
