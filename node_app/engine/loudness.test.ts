@@ -65,6 +65,21 @@ describe('levelling passes', () => {
     expect(reading.truePeak!).toBeLessThanOrEqual(-1);
   });
 
+  it('limits the peaks between samples, which a ceiling on the samples alone lets through', () => {
+    // a quarter-rate sine sampled at 45°: its samples at −2 dBFS, under the ceiling; its true peak +1 dBTP
+    const tone = sine(2, 10 ** (1 / 20), RATE / 4, Math.PI / 4);
+    const stage = new LevellingStage(RATE, 1, { gainDb: 0, ceilingDb: -1.5 });
+    const parts = [...[0, 1, 2, 3].map((k) => stage.push([tone.subarray(k * RATE / 2, (k + 1) * RATE / 2)])[0]), stage.finish()[0]];
+    const out = Float32Array.from(parts.flatMap((part) => Array.from(part)));
+    expect(out.length).toBe(tone.length);
+    expect(measure([tone]).truePeak!).toBeGreaterThan(0.9);
+    expect(measure([out]).truePeak!).toBeLessThanOrEqual(-1.4);
+    // in step with the input (six samples late would flip this sine's sign): the same gain on every sample
+    const gains = [RATE, RATE + 1, RATE + 2, RATE + 3].map((i) => out[i] / tone[i]);
+    for (const gain of gains) expect(gain).toBeCloseTo(gains[0], 3);
+    expect(gains[0]).toBeGreaterThan(0.5);
+  });
+
   it('stops at once when the first pass lands', () => {
     const pass = firstLevellingPass(-20, { integrated: -26, truePeak: -12 });
     expect(pass.gainDb).toBeCloseTo(6);

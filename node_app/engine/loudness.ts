@@ -30,6 +30,15 @@ const OVERSAMPLING = 4;
 /** Taps either side of an interpolated point: a 48-tap filter over the four phases, the size BS.1770's has. */
 const HALF_TAPS = 6;
 const PHASES = buildPhases();
+/** The most a point between samples can exceed the largest of the samples it reads by. */
+const POINT_GAIN = Math.max(...PHASES.map((phase) => phase.reduce((sum, tap) => sum + Math.abs(tap), 0)));
+
+/** The point `phase` of the way from work[m] to work[m + 1], from work[m − 5 … m + 6]. */
+function between(work: ArrayLike<number>, m: number, phase: Float64Array): number {
+  let value = 0;
+  for (let k = 0; k < phase.length; k++) value += phase[k] * work[m - HALF_TAPS + 1 + k];
+  return value;
+}
 
 /** A windowed sinc per fractional position, normalised to unit DC gain. */
 function buildPhases(): Float64Array[] {
@@ -177,15 +186,8 @@ export class LoudnessMeter {
     work.set(samples, span);
     let peak = 0;
     for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]));
-    const taps = 2 * HALF_TAPS;
-    // Point m + p/4 lies between work[m] and work[m + 1] and reads work[m − 5 … m + 6].
-    for (let first = 0; first + taps <= work.length; first++) {
-      for (const phase of PHASES) {
-        let value = 0;
-        for (let k = 0; k < taps; k++) value += phase[k] * work[first + k];
-        const level = Math.abs(value);
-        if (level > peak) peak = level;
-      }
+    for (let m = HALF_TAPS - 1; m + HALF_TAPS < work.length; m++) {
+      for (const phase of PHASES) peak = Math.max(peak, Math.abs(between(work, m, phase)));
     }
     history.set(work.subarray(work.length - span));
     return peak;
@@ -255,21 +257,78 @@ export function nextLevellingPass(target: number | null, pass: LevellingPass, re
 /** How long the levelling limiter looks ahead: as long as the song limiter's, so it acts on peaks alone. */
 const LEVELLING_LOOKAHEAD_SECONDS = 0.005;
 
-/** One pass over a stream: gain, then the limiter; `push` and `finish` as {@link StreamingLimiter}'s. */
+/**
+ * One pass over a stream: gain, then the limiter; `push` and `finish` as {@link StreamingLimiter}'s. The limiter
+ * hears the points between the samples too (the true peak's 4× oversampling), as one more channel whose output is
+ * dropped, so its ceiling holds for the true peak: a song whose peaks fall between its samples (bright noise,
+ * cymbals) would otherwise pass a sample ceiling untouched and read over −1 dBTP. The points after a sample need
+ * the six samples after it, so the stage gives out each sample six samples late; `finish` flushes them.
+ */
 export class LevellingStage {
   private readonly limiter: StreamingLimiter;
   private readonly gain: number;
+  private readonly ceiling: number;
+  /** Per channel: gained samples not given out yet, after the five before them that their points read. */
+  private pending: Float32Array[];
 
-  constructor(sampleRate: number, channelCount: number, pass: LevellingPass) {
+  constructor(sampleRate: number, private readonly channelCount: number, pass: LevellingPass) {
     this.gain = 10 ** (pass.gainDb / 20);
-    this.limiter = new StreamingLimiter(channelCount, Math.round(LEVELLING_LOOKAHEAD_SECONDS * sampleRate), 10 ** (pass.ceilingDb / 20));
+    this.ceiling = 10 ** (pass.ceilingDb / 20);
+    this.limiter = new StreamingLimiter(channelCount + 1, Math.round(LEVELLING_LOOKAHEAD_SECONDS * sampleRate), this.ceiling);
+    this.pending = Array.from({ length: channelCount }, () => new Float32Array(HALF_TAPS - 1));
   }
 
   push(chunk: readonly Float32Array[]): Float32Array[] {
-    return this.limiter.push(chunk.map((channel) => channel.map((v) => v * this.gain)));
+    return this.limit(chunk.map((channel) => channel.map((v) => v * this.gain)));
   }
 
   finish(): Float32Array[] {
-    return this.limiter.finish();
+    const tail = this.limit(this.pending.map(() => new Float32Array(HALF_TAPS)));
+    const rest = this.limiter.finish();
+    return tail.map((channel, c) => concat(channel, rest[c]));
   }
+
+  /**
+   * Hands the limiter every sample whose six successors have come and, as the extra channel, the largest point
+   * between each and the next over all channels; returns the limiter's output for the samples.
+   */
+  private limit(chunk: readonly Float32Array[]): Float32Array[] {
+    const samples: Float32Array[] = [];
+    let points: Float32Array | null = null;
+    for (let c = 0; c < this.channelCount; c++) {
+      const work = concat(this.pending[c], chunk[c]);
+      const ready = Math.max(0, work.length - 2 * HALF_TAPS + 1);
+      samples.push(work.slice(HALF_TAPS - 1, HALF_TAPS - 1 + ready));
+      points ??= new Float32Array(ready);
+      // A point is at most POINT_GAIN times the largest sample it reads: where that stays under the ceiling, the
+      // points cannot reach it and are not worked out (most of a levelled song).
+      let loudest = 0;
+      for (const v of work) loudest = Math.max(loudest, Math.abs(v));
+      if (loudest * POINT_GAIN > this.ceiling) {
+        // The three points after sample k read work[k … k + 11]: one pass over them (this runs per sample).
+        const [p1, p2, p3] = PHASES;
+        for (let k = 0; k < ready; k++) {
+          let a = 0;
+          let b = 0;
+          let d = 0;
+          for (let t = 0; t < 2 * HALF_TAPS; t++) {
+            const w = work[k + t];
+            a += p1[t] * w;
+            b += p2[t] * w;
+            d += p3[t] * w;
+          }
+          points[k] = Math.max(points[k], Math.abs(a), Math.abs(b), Math.abs(d));
+        }
+      }
+      this.pending[c] = work.slice(ready);
+    }
+    return this.limiter.push([...samples, points ?? new Float32Array(0)]).slice(0, this.channelCount);
+  }
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
