@@ -1,7 +1,9 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, type RunningServer } from '../../node_app/server/deploy/boot-probe.js';
+import { filesUnder } from './files.js';
 import { startProcessServer, type ProcessServer } from './process-server.js';
 import { waitForStart } from './processes.js';
 
@@ -46,8 +48,8 @@ export async function startWorker(backing: Record<string, string>, env: Record<s
     pid: worker.child.pid!,
     dataDir,
     async localFiles() {
-      const entries = await readdir(dataDir, { recursive: true, withFileTypes: true }).catch(() => []);
-      return entries.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name)));
+      // Once the worker has stopped its folder is gone, and it holds nothing; a job folder going mid-walk is retried.
+      return existsSync(dataDir) ? filesUnder(dataDir) : [];
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill(signal);
