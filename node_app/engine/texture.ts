@@ -63,8 +63,8 @@ export function normaliseRecording(pcm: Float32Array): Int16Array {
  * A user's recording as a bank of one: the whole recording is the bed, and its own loudest onsets — frames of
  * 10 ms at least {@link EVENT_RISE_DB} over its median level and {@link ONSET_RISE_DB} over the 80 ms before
  * them, 0.5 s apart, loudest first, up to eight — are its events, each 0.6 s from 20 ms before the frame, faded
- * out over its last 0.2 s. Training made the own style's
- * events the same way (models/training/grains.py, `events_from_recording`).
+ * out over its last 0.2 s. Training makes the own style's events the same way (models/training/grains.py,
+ * `events_from_recording`; v4.0.0 was trained before the onset rule, on any frame 9 dB over the median).
  */
 export function bankFromRecording(pcm: Int16Array, eventEvery: number, rate = 44100): Bank {
   const frame = Math.round(rate / 100);
