@@ -220,10 +220,11 @@ def repetition(x, lags_s=(3.0, 300.0), step_s=0.25):
     return best, at
 
 
-def swells(x, prominence_db=6.0, min_gap_s=3.0):
-    """Surf's rhythm, which the judge's one harbour clip cannot check: the layer's level every 0.1 s, smoothed over
-    1 s, and its crests standing ≥ prominence_db over the troughs beside them, ≥ min_gap_s apart. Returns the
-    median seconds between crests and the swing from the 10th to the 90th percentile of the level (dB)."""
+def crests(x, prominence_db=6.0, min_gap_s=3.0):
+    """How often a layer swells or strikes (a wave, a thunder clap or rumble, a gust), which the judge's classes
+    cannot say: the layer's level every 0.1 s, smoothed over 1 s, and its crests standing ≥ prominence_db over
+    the troughs beside them, ≥ min_gap_s apart. Returns the median seconds between crests (None for fewer than
+    two) and the swing from the 10th to the 90th percentile of the level (dB)."""
     hop = SR // 10
     n = len(x) // hop
     level = 10 * np.log10((x[:n * hop].reshape(n, hop) ** 2).mean(1) + 1e-12)
@@ -366,8 +367,7 @@ def evaluate(app, amount, use_cli=False, clf=None):
             # styles with recordings: their events fall at the same places in every 20-s piece (one seed), so
             # the pieces' borders are not independent; the ten minutes hold ~290 borders with their own events
             R[s]["dip"] = border_dip(d, window, overlap, sr_model)
-        if s == "sea-waves":
-            R[s]["swells"] = swells(d)
+        R[s]["crests"] = crests(d)
         if s == "thunderstorm":
             segs = C.segments(d)
             pred = clf.predict(np.array([C.features(g) for g in segs]))
@@ -433,8 +433,8 @@ def table(E, cv):
         rep = f"{r['repeat'][0]:.2f} @ {r['repeat'][1]:.1f} s" if r.get("repeat") else "–"
         if r.get("thunder_per_min") is not None:
             rep += f"; thunder in {r['thunder_per_min']:.1f} segments/min"
-        if r.get("swells"):
-            rep += f"; a swell every {fmt(r['swells'][0])} s, {r['swells'][1]:.0f} dB deep"
+        if r.get("crests"):
+            rep += f"; a crest every {fmt(r['crests'][0])} s, {r['crests'][1]:.0f} dB deep"
         lvl = f"{fmt(mean(r['level'].get('music', [])), '{:+.1f}')} / {fmt(mean(r['lufs'].get('music', [])), '{:+.1f}')}"
         lsp = fmt(mean(r["lufs"].get("speech", [])), "{:+.1f}")
         lm = fmt(mean(r["logmel"].get("music", [])))

@@ -68,10 +68,12 @@ about 2 min per app root (84 app runs of 20 s each, cached per model file).
   ten-minute run (~290 borders): with one seed their events fall at the same times in all six 20-s pieces, so
   those pieces' ~40 borders are not independent (v3.0.0 read −1.3…−2.1 dB there for wind, fire and birds,
   and −0.2…+0.0 dB over ten minutes). Genre styles, which have no events, are measured on the pieces.
-- **Swells** (sea-waves, in the fine-grain column): on the ten-minute run, the added layer's level every 0.1 s,
-  smoothed over 1 s; its crests standing at least 6 dB over the troughs beside them, at least 3 s apart; the
-  median time between crests and the swing from the 10th to the 90th percentile of the level. Issue 22 asks for
-  swells and breaking waves every 6–12 s; the judge cannot check it, its surf class being one 4-s harbour clip.
+- **Crests** (styles with recordings, in the fine-grain column): on the ten-minute run, the added layer's level
+  every 0.1 s, smoothed over 1 s; its crests standing at least 6 dB over the troughs beside them, at least 3 s
+  apart; the median time between crests and the swing from the 10th to the 90th percentile of the level. What the
+  judge cannot check: issue 22 asks for surf's swells and breaking waves every 6–12 s (the judge's surf class is
+  one 4-s harbour clip) and a thunder clap or rumble at least every 30 s (the storm's bed is steady rain, whose own
+  layer crests far more rarely).
 - **NaN / clip / duration**: outputs with a NaN, outputs reaching full scale, outputs whose length, rate or
   channel count differs from the input.
 
