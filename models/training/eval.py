@@ -229,8 +229,8 @@ def crests(x, prominence_db=6.0, min_gap_s=3.0):
     n = len(x) // hop
     level = 10 * np.log10((x[:n * hop].reshape(n, hop) ** 2).mean(1) + 1e-12)
     level = np.convolve(level, np.ones(10) / 10, mode="same")
-    crests, _ = find_peaks(level, prominence=prominence_db, distance=int(min_gap_s * 10))
-    gap = float(np.median(np.diff(crests)) / 10) if len(crests) > 1 else None
+    peaks, _ = find_peaks(level, prominence=prominence_db, distance=int(min_gap_s * 10))
+    gap = float(np.median(np.diff(peaks)) / 10) if len(peaks) > 1 else None
     return gap, float(np.percentile(level, 90) - np.percentile(level, 10))
 
 
