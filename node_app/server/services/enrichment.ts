@@ -154,7 +154,7 @@ export class Enrichment {
       } else {
         const wav = await codec.writeWav(master, layout, tags);
         writers.push(wav);
-        encodes.push(...(await this.resultEncodes(layout, tags, releases)));
+        encodes.push(...(await this.resultEncodes(layout, tags, releases, decoded.viaFfmpeg)));
         sink = (chunk) => Promise.all([wav.write(chunk), ...encodes.map((encode) => encode.write(chunk))]);
       }
       for await (const chunk of enriched) {
@@ -248,17 +248,21 @@ export class Enrichment {
   }
 
   /**
-   * The result's own format (flac or ogg) encoded while it is enriched when an encoder is free now (the same
-   * slots as the downloads' encodes); otherwise its first download encodes from the master.
+   * The result's own format encoded while it is enriched when an encoder is free now (the same slots as the
+   * downloads' encodes); otherwise its first download encodes from the master. An mp3 result is the listening
+   * copy, made after the job from the master when an ffmpeg decodes the input: an mp3 job runs one ffmpeg at a
+   * time, so a 10-minute song stays in its memory budget. A WAV, read in process, leaves room for the encoder
+   * beside the model, and the result is there when the job is done.
    */
   private async resultEncodes(
     layout: PcmLayout,
     tags: MediaTags,
     releases: Array<() => void>,
+    decoderIsFfmpeg: boolean,
   ): Promise<LiveEncode[]> {
     const { id, data, signal } = this.task;
     const { format } = data.params;
-    if (format === 'wav' || format === LISTENING_FORMAT) return [];
+    if (format === 'wav' || (format === LISTENING_FORMAT && decoderIsFfmpeg)) return [];
     const release = this.parts.encodeSlots.tryAcquire();
     if (!release) return [];
     releases.push(release);

@@ -28,6 +28,8 @@ export interface PcmStream {
   /** How many frames are likely to come, for progress; null when nobody can tell. */
   expectedFrames: number | null;
   chunks: AsyncIterable<Float32Array[]>;
+  /** Whether an ffmpeg decodes it (every format but the WAV read in process). */
+  viaFfmpeg: boolean;
 }
 
 export interface AudioCodec {
@@ -124,7 +126,7 @@ function wavSection(wav: WavSource, options: DecodeOptions): PcmStream {
   const end = options.endSeconds === undefined ? wav.frames : Math.round(options.endSeconds * wav.sampleRate);
   const to = Math.min(wav.frames, Math.max(from, end));
   checkLength(to - from, wav.sampleRate, options.maxSeconds, true);
-  return { sampleRate: wav.sampleRate, channels: wav.channels, expectedFrames: to - from, chunks: wav.slices(from, to) };
+  return { sampleRate: wav.sampleRate, channels: wav.channels, expectedFrames: to - from, chunks: wav.slices(from, to), viaFfmpeg: false };
 }
 
 function checkLength(frames: number, sampleRate: number, maxSeconds: number, complete: boolean): void {
@@ -195,6 +197,7 @@ async function decodeFfmpeg(
     channels,
     expectedFrames: expectedSeconds === null ? null : Math.max(0, Math.round(expectedSeconds * sampleRate)),
     chunks: chunks(),
+    viaFfmpeg: true,
   };
 }
 
