@@ -176,7 +176,9 @@ try {
   const floorOf = (input: string, format: 'wav' | 'mp3') => floors.get(`${input}→${format}`)!;
   log('ffmpeg-only floor (decode + encode the output format)');
   for (const input of wants('engine') || wants('http') ? inputs.values() : []) {
-    for (const format of input.format === 'mp3' ? (['mp3', 'wav'] as const) : (['wav'] as const)) {
+    // A 3-min stereo WAV is also asked for as mp3 over HTTP (encoded while it is enriched): its floor is ffmpeg's own.
+    const formats = input.format === 'mp3' || input.name === '3min-stereo-wav' ? (['mp3', 'wav'] as const) : (['wav'] as const);
+    for (const format of formats) {
       const runs: number[] = [];
       for (let r = 0; r < reps; r++) runs.push(await ffmpegFloor(ffmpeg, input, format, path.join(scratch, `floor.${format}`)));
       floors.set(`${input.name}→${format}`, summarize(runs));
@@ -246,6 +248,7 @@ try {
         inItsFormat('30s-stereo-wav', mix),
         ...['3min-mono-wav', '3min-stereo-wav', '3min-mono-mp3', '3min-stereo-mp3'].map((input) => inItsFormat(input)),
         { input: '3min-stereo-mp3', style: styleIds[0], format: 'wav', reps },
+        { input: '3min-stereo-wav', style: styleIds[0], format: 'mp3', reps },
         ...(quick ? [] : [{ ...inItsFormat('10min-mono-mp3'), reps: 1 }]),
       ],
     ],
@@ -492,8 +495,15 @@ function renderReport(r: typeof results): string {
   }
   const threeMin = r.engine.find((row) => row.input === '3min-stereo-wav');
   if (threeMin) targets.push(['3-min stereo song, engine end to end', `${threeMin.stages.total.median.toFixed(2)} s (RTF ${(threeMin.stages.total.median / 180).toFixed(4)})`, '≤ 2 s (RTF 0.01)']);
-  for (const row of r.http.filter((h) => h.input === '3min-stereo-wav')) {
+  for (const row of r.http.filter((h) => h.input === '3min-stereo-wav' && h.format === 'wav')) {
     targets.push([`3-min stereo song over HTTP, ${row.workers} worker(s)`, `${row.wall.median.toFixed(2)} s (RTF ${(row.wall.median / 180).toFixed(4)})`, '≤ 2 s (RTF 0.01)']);
+  }
+  for (const row of r.http.filter((h) => h.input === '3min-stereo-wav' && h.format === 'mp3')) {
+    targets.push([
+      `3-min stereo WAV → MP3 over HTTP, ${row.workers} worker(s), against ffmpeg's own WAV → MP3`,
+      `${(row.wall.median / row.floor.median).toFixed(2)}× (${row.wall.median.toFixed(2)} s / ${row.floor.median.toFixed(2)} s)`,
+      '– (reported)',
+    ]);
   }
   for (const row of r.http.filter((h) => h.input === '3min-stereo-mp3')) {
     const [floor, target] = row.format === 'wav' ? ['ffmpeg-only decode', '≤ 3×'] : ["ffmpeg's own MP3 → MP3", '≤ 1.3×'];
