@@ -1,4 +1,5 @@
 import { StreamingLimiter } from './limiter.js';
+import { concatPlanar } from './pcm.js';
 
 /**
  * Loudness as streaming services and broadcasters measure it (ITU-R BS.1770-4, EBU R128): integrated loudness
@@ -284,8 +285,7 @@ export class LevellingStage {
 
   finish(): Float32Array[] {
     const tail = this.limit(this.pending.map(() => new Float32Array(HALF_TAPS)));
-    const rest = this.limiter.finish();
-    return tail.map((channel, c) => concat(channel, rest[c]));
+    return concatPlanar([tail, this.limiter.finish()], this.channelCount);
   }
 
   /**
@@ -293,42 +293,32 @@ export class LevellingStage {
    * between each and the next over all channels; returns the limiter's output for the samples.
    */
   private limit(chunk: readonly Float32Array[]): Float32Array[] {
-    const samples: Float32Array[] = [];
-    let points: Float32Array | null = null;
-    for (let c = 0; c < this.channelCount; c++) {
-      const work = concat(this.pending[c], chunk[c]);
-      const ready = Math.max(0, work.length - 2 * HALF_TAPS + 1);
-      samples.push(work.slice(HALF_TAPS - 1, HALF_TAPS - 1 + ready));
-      points ??= new Float32Array(ready);
+    const works = concatPlanar([this.pending, [...chunk]], this.channelCount);
+    const ready = Math.max(0, works[0].length - 2 * HALF_TAPS + 1);
+    const points = new Float32Array(ready);
+    const [p1, p2, p3] = PHASES;
+    for (const work of works) {
       // A point is at most POINT_GAIN times the largest sample it reads: where that stays under the ceiling, the
       // points cannot reach it and are not worked out (most of a levelled song).
       let loudest = 0;
       for (const v of work) loudest = Math.max(loudest, Math.abs(v));
-      if (loudest * POINT_GAIN > this.ceiling) {
-        // The three points after sample k read work[k … k + 11]: one pass over them (this runs per sample).
-        const [p1, p2, p3] = PHASES;
-        for (let k = 0; k < ready; k++) {
-          let a = 0;
-          let b = 0;
-          let d = 0;
-          for (let t = 0; t < 2 * HALF_TAPS; t++) {
-            const w = work[k + t];
-            a += p1[t] * w;
-            b += p2[t] * w;
-            d += p3[t] * w;
-          }
-          points[k] = Math.max(points[k], Math.abs(a), Math.abs(b), Math.abs(d));
+      if (loudest * POINT_GAIN <= this.ceiling) continue;
+      // The three points after sample k read work[k … k + 11]: one pass over them (this runs per sample).
+      for (let k = 0; k < ready; k++) {
+        let a = 0;
+        let b = 0;
+        let d = 0;
+        for (let t = 0; t < 2 * HALF_TAPS; t++) {
+          const w = work[k + t];
+          a += p1[t] * w;
+          b += p2[t] * w;
+          d += p3[t] * w;
         }
+        points[k] = Math.max(points[k], Math.abs(a), Math.abs(b), Math.abs(d));
       }
-      this.pending[c] = work.slice(ready);
     }
-    return this.limiter.push([...samples, points ?? new Float32Array(0)]).slice(0, this.channelCount);
+    const samples = works.map((work) => work.subarray(HALF_TAPS - 1, HALF_TAPS - 1 + ready));
+    this.pending = works.map((work) => work.slice(ready));
+    return this.limiter.push([...samples, points]).slice(0, this.channelCount);
   }
-}
-
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
